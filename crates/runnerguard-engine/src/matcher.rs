@@ -1,0 +1,148 @@
+//! The rule matchers, one for one with Kubernetes'
+//! `pkg/apis/rbac/v1/evaluation_helpers.go` and `plugin/pkg/auth/authorizer/rbac/rbac.go`.
+//!
+//! Matching is exact and case-sensitive; `*` is the only wildcard. An empty list matches nothing,
+//! except `resourceNames`, where empty means any name.
+
+use runnerguard_model::PolicyRule;
+
+use crate::{Action, Target};
+
+/// `*`: every verb, group, resource or URL (`rbacv1.VerbAll`, `APIGroupAll`, `ResourceAll`,
+/// `NonResourceAll` all have this value).
+const ALL: &str = "*";
+
+/// `VerbMatches`: the rule lists `*` or exactly `verb`.
+pub fn verb_matches(rule: &PolicyRule, verb: &str) -> bool {
+    rule.verbs.iter().any(|v| v == ALL || v == verb)
+}
+
+/// `APIGroupMatches`: the rule lists `*` or exactly `group`.
+pub fn api_group_matches(rule: &PolicyRule, group: &str) -> bool {
+    rule.api_groups.iter().any(|g| g == ALL || g == group)
+}
+
+/// `ResourceMatches`: `*` matches everything, subresources included; otherwise the rule must
+/// list the combined `resource/subresource` exactly, or `*/subresource` for a subresource
+/// request. `pods/*` is literal: it matches no real request.
+pub fn resource_matches(rule: &PolicyRule, combined: &str, subresource: &str) -> bool {
+    rule.resources.iter().any(|r| {
+        r == ALL
+            || r == combined
+            // `len(ruleResource) == len(requestedSubresource)+2 && HasPrefix("*/") &&
+            // HasSuffix(requestedSubresource)`: exactly `*/<subresource>`.
+            || (!subresource.is_empty()
+                && r.strip_prefix("*/").is_some_and(|s| s == subresource))
+    })
+}
+
+/// `ResourceNameMatches`: an empty list allows any name; otherwise the requested name must be
+/// listed. A request without a name (list, watch, create) only matches a list holding `""`.
+pub fn resource_name_matches(rule: &PolicyRule, name: &str) -> bool {
+    rule.resource_names.is_empty() || rule.resource_names.iter().any(|n| n == name)
+}
+
+/// `NonResourceURLMatches`: `*`, an exact match, or a prefix match when the rule ends in `*`
+/// (all trailing `*` trimmed, as `strings.TrimRight` does). A `*` elsewhere is literal.
+pub fn non_resource_url_matches(rule: &PolicyRule, path: &str) -> bool {
+    rule.non_resource_urls.iter().any(|u| {
+        u == ALL || u == path || (u.ends_with('*') && path.starts_with(u.trim_end_matches('*')))
+    })
+}
+
+/// `RuleAllows` (plugin/pkg/auth/authorizer/rbac/rbac.go): whether one rule allows `action`.
+/// The namespace is not the rule's business; which bindings apply decides it.
+pub fn rule_allows(rule: &PolicyRule, action: &Action) -> bool {
+    match &action.target {
+        Target::Resource(r) => {
+            let combined;
+            let resource = if r.subresource.is_empty() {
+                r.resource.as_str()
+            } else {
+                combined = format!("{}/{}", r.resource, r.subresource);
+                combined.as_str()
+            };
+            verb_matches(rule, &action.verb)
+                && api_group_matches(rule, &r.api_group)
+                && resource_matches(rule, resource, &r.subresource)
+                && resource_name_matches(rule, &r.name)
+        }
+        Target::NonResource { path } => {
+            verb_matches(rule, &action.verb) && non_resource_url_matches(rule, path)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(verbs: &[&str], groups: &[&str], resources: &[&str]) -> PolicyRule {
+        let v = |s: &[&str]| s.iter().map(|s| (*s).to_owned()).collect();
+        PolicyRule {
+            verbs: v(verbs),
+            api_groups: v(groups),
+            resources: v(resources),
+            ..PolicyRule::default()
+        }
+    }
+
+    #[test]
+    fn pods_star_is_literal() {
+        let r = rule(&["*"], &[""], &["pods/*"]);
+        assert!(!rule_allows(
+            &r,
+            &Action::resource("create", "ns", "", "pods", "exec", "p")
+        ));
+        assert!(!rule_allows(
+            &r,
+            &Action::resource("get", "ns", "", "pods", "", "")
+        ));
+    }
+
+    #[test]
+    fn star_slash_subresource_matches_any_parent() {
+        let r = rule(&["get"], &["*"], &["*/scale"]);
+        assert!(rule_allows(
+            &r,
+            &Action::resource("get", "ns", "apps", "deployments", "scale", "")
+        ));
+        assert!(!rule_allows(
+            &r,
+            &Action::resource("get", "ns", "apps", "deployments", "", "")
+        ));
+        assert!(!rule_allows(
+            &r,
+            &Action::resource("get", "ns", "apps", "deployments", "status", "")
+        ));
+    }
+
+    #[test]
+    fn resource_names_do_not_match_unnamed_requests() {
+        let mut r = rule(&["get", "list"], &[""], &["secrets"]);
+        r.resource_names = vec!["runner-token".into()];
+        assert!(rule_allows(
+            &r,
+            &Action::resource("get", "ns", "", "secrets", "", "runner-token")
+        ));
+        assert!(!rule_allows(
+            &r,
+            &Action::resource("list", "ns", "", "secrets", "", "")
+        ));
+        assert!(!rule_allows(
+            &r,
+            &Action::resource("get", "ns", "", "secrets", "", "other")
+        ));
+    }
+
+    #[test]
+    fn non_resource_prefix() {
+        let mut r = rule(&["get"], &[], &[]);
+        r.non_resource_urls = vec!["/apis/*".into()];
+        assert!(rule_allows(&r, &Action::non_resource("get", "/apis/apps")));
+        assert!(!rule_allows(&r, &Action::non_resource("get", "/apis")));
+        r.non_resource_urls = vec!["/a*b".into()];
+        assert!(!rule_allows(&r, &Action::non_resource("get", "/axb")));
+        assert!(rule_allows(&r, &Action::non_resource("get", "/a*b")));
+    }
+}

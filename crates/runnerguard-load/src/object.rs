@@ -1,0 +1,438 @@
+//! One document at a time: recognise its kind, unwrap Lists, deserialize through the
+//! `k8s-openapi` type and convert to the model.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::api::rbac::v1 as rbac;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector as K8sSelector, ObjectMeta};
+use runnerguard_model::{
+    Binding, BindingKind, Inventory, LabelSelector, LabelSelectorRequirement, Namespace, ObjectRef,
+    Origin, OtherObject, PolicyRule, Role, RoleKind, RoleRef, ServiceAccount, Subject,
+};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+
+use crate::json::{LineIndex, offset_in};
+use crate::yaml::Node;
+use crate::{Diagnostic, Warning};
+
+const RBAC_V1: &str = "rbac.authorization.k8s.io/v1";
+const RBAC_GROUP: &str = "rbac.authorization.k8s.io/";
+
+/// A document or List item, in whichever syntax it was written.
+#[derive(Clone, Copy)]
+pub(crate) enum Raw<'a> {
+    Yaml(&'a Node),
+    Json(&'a RawValue),
+}
+
+/// `apiVersion` and `kind` of a document, and its `items` when it has them.
+#[derive(Default)]
+struct Header<'a> {
+    api_version: Option<String>,
+    kind: Option<String>,
+    items: Option<Vec<Raw<'a>>>,
+    is_object: bool,
+}
+
+#[derive(Deserialize)]
+struct JsonHeader<'a> {
+    #[serde(rename = "apiVersion")]
+    api_version: Option<String>,
+    kind: Option<String>,
+    #[serde(borrow)]
+    items: Option<&'a RawValue>,
+}
+
+/// What the objects of one file become.
+pub(crate) struct Sink<'s> {
+    pub(crate) file: &'s Arc<str>,
+    pub(crate) text: &'s Arc<str>,
+    pub(crate) lines: Option<&'s LineIndex>,
+    pub(crate) inventory: &'s mut Inventory,
+    pub(crate) warnings: &'s mut Vec<Warning>,
+    pub(crate) diagnostics: &'s mut Vec<Diagnostic>,
+}
+
+impl Sink<'_> {
+    fn position(&self, raw: Raw<'_>) -> (u32, u32) {
+        match raw {
+            Raw::Yaml(node) => (node.line, node.column),
+            Raw::Json(value) => self.lines.map_or((1, 1), |l| {
+                l.position(self.text, offset_in(self.text, value))
+            }),
+        }
+    }
+
+    fn origin(&self, raw: Raw<'_>) -> Origin {
+        let (line, column) = self.position(raw);
+        Origin::new(self.file.clone(), line, column)
+    }
+
+    fn warn(&mut self, raw: Raw<'_>, message: String) {
+        let (line, _) = self.position(raw);
+        self.warnings.push(Warning {
+            file: self.file.clone(),
+            line,
+            message,
+        });
+    }
+
+    fn error(&mut self, at: (u32, u32), message: String, help: Option<&str>) {
+        let mut d = Diagnostic::new(self.file, self.text, at, message);
+        if let Some(help) = help {
+            d = d.with_help(help);
+        }
+        self.diagnostics.push(d);
+    }
+
+    fn header<'a>(&mut self, raw: Raw<'a>) -> Header<'a> {
+        match raw {
+            Raw::Yaml(node) => Header {
+                api_version: node.get_str("apiVersion").map(str::to_owned),
+                kind: node.get_str("kind").map(str::to_owned),
+                items: node.get("items").and_then(|items| match &items.value {
+                    crate::yaml::Value::Seq(v) => Some(v.iter().map(Raw::Yaml).collect()),
+                    _ => None,
+                }),
+                is_object: node.is_map(),
+            },
+            Raw::Json(value) => {
+                let Ok(h) = serde_json::from_str::<JsonHeader<'a>>(value.get()) else {
+                    // Not an object, or `apiVersion`/`kind` not strings: no header.
+                    return Header {
+                        is_object: value.get().trim_start().starts_with('{'),
+                        ..Header::default()
+                    };
+                };
+                let items = h
+                    .items
+                    .and_then(|i| serde_json::from_str::<Vec<&'a RawValue>>(i.get()).ok())
+                    .map(|v| v.into_iter().map(Raw::Json).collect());
+                Header {
+                    api_version: h.api_version,
+                    kind: h.kind,
+                    items,
+                    is_object: true,
+                }
+            }
+        }
+    }
+
+    /// Deserializes `raw` as `T`, or records a diagnostic at the offending value.
+    fn typed<T: DeserializeOwned>(&mut self, raw: Raw<'_>, what: &str) -> Option<T> {
+        let result = match raw {
+            Raw::Yaml(node) => {
+                serde_path_to_error::deserialize::<_, T>(node.to_json()).map_err(|e| {
+                    let at = node.locate(e.path());
+                    (
+                        (at.line, at.column),
+                        e.path().to_string(),
+                        e.into_inner().to_string(),
+                    )
+                })
+            }
+            Raw::Json(value) => {
+                let mut de = serde_json::Deserializer::from_str(value.get());
+                serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
+                    let (base_line, base_col) = self.position(raw);
+                    let path = e.path().to_string();
+                    let inner = e.into_inner();
+                    let line = u32::try_from(inner.line()).unwrap_or(1).max(1);
+                    let column = u32::try_from(inner.column()).unwrap_or(1).max(1);
+                    let at = if line == 1 {
+                        (base_line, base_col + column - 1)
+                    } else {
+                        (base_line + line - 1, column)
+                    };
+                    (at, path, strip_json_position(&inner.to_string()))
+                })
+            }
+        };
+        match result {
+            Ok(v) => Some(v),
+            Err((at, path, message)) => {
+                let place = if path == "." || path.is_empty() {
+                    String::new()
+                } else {
+                    format!(" at `{path}`")
+                };
+                self.error(at, format!("invalid {what}{place}: {message}"), None);
+                None
+            }
+        }
+    }
+
+    /// Reads one document (or List item) into the inventory. `inherited` is the
+    /// `apiVersion`/`kind` a typed List gives items that do not say their own.
+    pub(crate) fn document(&mut self, raw: Raw<'_>, inherited: Option<(&str, &str)>) {
+        let header = self.header(raw);
+        if !header.is_object {
+            self.warn(
+                raw,
+                "not a Kubernetes object (not a mapping); skipped".to_owned(),
+            );
+            return;
+        }
+        let (api_version, kind) = match (header.api_version.as_deref(), header.kind.as_deref()) {
+            (Some(a), Some(k)) => (a.to_owned(), k.to_owned()),
+            (a, None) => match inherited {
+                Some((ia, ik)) => (a.unwrap_or(ia).to_owned(), ik.to_owned()),
+                None => {
+                    self.warn(
+                        raw,
+                        "not a Kubernetes object (no `kind`); skipped (Helm values files are read by `audit`)"
+                            .to_owned(),
+                    );
+                    return;
+                }
+            },
+            (None, Some(k)) => {
+                let at = self.position(raw);
+                self.error(
+                    at,
+                    format!("`{k}` object without `apiVersion`"),
+                    Some("every Kubernetes object needs `apiVersion` and `kind`"),
+                );
+                return;
+            }
+        };
+        if kind.ends_with("List")
+            && let Some(items) = header.items
+        {
+            let item_kind = kind.strip_suffix("List").unwrap_or_default();
+            let inherit = (!item_kind.is_empty()).then_some((api_version.as_str(), item_kind));
+            for item in items {
+                self.document(item, inherit);
+            }
+            return;
+        }
+        self.object(raw, &api_version, &kind);
+    }
+
+    fn object(&mut self, raw: Raw<'_>, api_version: &str, kind: &str) {
+        let origin = self.origin(raw);
+        match (api_version, kind) {
+            (RBAC_V1, "Role") => {
+                if let Some(r) = self.typed::<rbac::Role>(raw, "Role") {
+                    let namespace = self.namespace(raw, &r.metadata, "Role");
+                    if let Some(meta) = self.meta(raw, r.metadata, "Role") {
+                        self.inventory.roles.push(Role {
+                            kind: RoleKind::Role,
+                            name: meta.0,
+                            namespace,
+                            labels: meta.1,
+                            rules: rules(r.rules),
+                            aggregation: None,
+                            origin,
+                        });
+                    }
+                }
+            }
+            (RBAC_V1, "ClusterRole") => {
+                if let Some(r) = self.typed::<rbac::ClusterRole>(raw, "ClusterRole") {
+                    let aggregation = r.aggregation_rule.map(|a| {
+                        a.cluster_role_selectors
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(selector)
+                            .collect()
+                    });
+                    if let Some(meta) = self.meta(raw, r.metadata, "ClusterRole") {
+                        self.inventory.roles.push(Role {
+                            kind: RoleKind::ClusterRole,
+                            name: meta.0,
+                            namespace: String::new(),
+                            labels: meta.1,
+                            rules: rules(r.rules),
+                            aggregation,
+                            origin,
+                        });
+                    }
+                }
+            }
+            (RBAC_V1, "RoleBinding") => {
+                if let Some(b) = self.typed::<rbac::RoleBinding>(raw, "RoleBinding") {
+                    let namespace = self.namespace(raw, &b.metadata, "RoleBinding");
+                    if let Some(meta) = self.meta(raw, b.metadata, "RoleBinding") {
+                        self.inventory.bindings.push(Binding {
+                            kind: BindingKind::RoleBinding,
+                            name: meta.0,
+                            namespace,
+                            role_ref: role_ref(b.role_ref),
+                            subjects: subjects(b.subjects),
+                            origin,
+                        });
+                    }
+                }
+            }
+            (RBAC_V1, "ClusterRoleBinding") => {
+                if let Some(b) = self.typed::<rbac::ClusterRoleBinding>(raw, "ClusterRoleBinding") {
+                    if let Some(meta) = self.meta(raw, b.metadata, "ClusterRoleBinding") {
+                        self.inventory.bindings.push(Binding {
+                            kind: BindingKind::ClusterRoleBinding,
+                            name: meta.0,
+                            namespace: String::new(),
+                            role_ref: role_ref(b.role_ref),
+                            subjects: subjects(b.subjects),
+                            origin,
+                        });
+                    }
+                }
+            }
+            ("v1", "ServiceAccount") => {
+                if let Some(sa) = self.typed::<core::ServiceAccount>(raw, "ServiceAccount") {
+                    let namespace = self.namespace(raw, &sa.metadata, "ServiceAccount");
+                    if let Some(meta) = self.meta(raw, sa.metadata, "ServiceAccount") {
+                        self.inventory.service_accounts.push(ServiceAccount {
+                            name: meta.0,
+                            namespace,
+                            automount_token: sa.automount_service_account_token,
+                            origin,
+                        });
+                    }
+                }
+            }
+            ("v1", "Namespace") => {
+                if let Some(ns) = self.typed::<core::Namespace>(raw, "Namespace")
+                    && let Some(meta) = self.meta(raw, ns.metadata, "Namespace")
+                {
+                    self.inventory.namespaces.push(Namespace {
+                        name: meta.0,
+                        labels: meta.1,
+                        origin,
+                    });
+                }
+            }
+            (version, "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding")
+                if version.starts_with(RBAC_GROUP) =>
+            {
+                self.warn(
+                    raw,
+                    format!(
+                        "`{version}` {kind} skipped: Kubernetes has served RBAC only as `{RBAC_V1}` since 1.22"
+                    ),
+                );
+            }
+            _ => {
+                #[derive(Deserialize)]
+                struct Any {
+                    #[serde(default)]
+                    metadata: ObjectMeta,
+                }
+                if let Some(any) = self.typed::<Any>(raw, kind) {
+                    self.inventory.others.push(OtherObject {
+                        object: ObjectRef {
+                            api_version: api_version.to_owned(),
+                            kind: kind.to_owned(),
+                            namespace: any.metadata.namespace.unwrap_or_default(),
+                            name: any.metadata.name.unwrap_or_default(),
+                            origin,
+                        },
+                    });
+                }
+            }
+        }
+    }
+
+    /// The namespace of a namespaced object; without one, `default`, as `kubectl apply`
+    /// without `-n` would use on a fresh context.
+    fn namespace(&mut self, raw: Raw<'_>, meta: &ObjectMeta, kind: &str) -> String {
+        match meta.namespace.as_deref() {
+            Some(ns) if !ns.is_empty() => ns.to_owned(),
+            _ => {
+                let name = meta.name.as_deref().unwrap_or_default();
+                self.warn(
+                    raw,
+                    format!(
+                        "{kind} `{name}` has no `metadata.namespace`; assuming `default`, as `kubectl apply` without `-n` would"
+                    ),
+                );
+                "default".to_owned()
+            }
+        }
+    }
+
+    /// Name and labels, or a diagnostic when the object has no name.
+    fn meta(
+        &mut self,
+        raw: Raw<'_>,
+        meta: ObjectMeta,
+        kind: &str,
+    ) -> Option<(String, BTreeMap<String, String>)> {
+        match meta.name {
+            Some(name) if !name.is_empty() => Some((name, meta.labels.unwrap_or_default())),
+            _ => {
+                let at = self.position(raw);
+                self.error(
+                    at,
+                    format!("{kind} without `metadata.name`"),
+                    Some("the API server rejects objects without a name"),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// serde_json appends " at line L column C" relative to the object; the diagnostic places it.
+fn strip_json_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+fn rules(rules: Option<Vec<rbac::PolicyRule>>) -> Vec<PolicyRule> {
+    rules
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| PolicyRule {
+            verbs: r.verbs,
+            api_groups: r.api_groups.unwrap_or_default(),
+            resources: r.resources.unwrap_or_default(),
+            resource_names: r.resource_names.unwrap_or_default(),
+            non_resource_urls: r.non_resource_urls.unwrap_or_default(),
+        })
+        .collect()
+}
+
+fn role_ref(r: rbac::RoleRef) -> RoleRef {
+    RoleRef {
+        api_group: r.api_group.unwrap_or_default(),
+        kind: r.kind,
+        name: r.name,
+    }
+}
+
+fn subjects(subjects: Option<Vec<rbac::Subject>>) -> Vec<Subject> {
+    subjects
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| Subject {
+            kind: s.kind,
+            api_group: s.api_group.unwrap_or_default(),
+            name: s.name,
+            namespace: s.namespace.unwrap_or_default(),
+        })
+        .collect()
+}
+
+fn selector(s: K8sSelector) -> LabelSelector {
+    LabelSelector {
+        match_labels: s.match_labels.unwrap_or_default(),
+        match_expressions: s
+            .match_expressions
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| LabelSelectorRequirement {
+                key: e.key,
+                operator: e.operator,
+                values: e.values.unwrap_or_default(),
+            })
+            .collect(),
+    }
+}

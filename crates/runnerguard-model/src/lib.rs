@@ -1,0 +1,24 @@
+//! The objects runnerguard reasons about, as plain data.
+//!
+//! This crate owns the *shape* of RBAC objects (roles, bindings, subjects, rules) and of the few
+//! other objects the engine needs (ServiceAccounts, Namespaces), each with the [`Origin`] it was
+//! read from. It does no I/O and knows nothing about YAML, JSON or Kubernetes clients: the `load`
+//! crate turns manifests (through the real `k8s-openapi` types) into these values, and the
+//! `engine` crate answers questions about them.
+//!
+//! Lists keep Kubernetes' meaning exactly: an absent list and an empty list are the same (the
+//! aggregation controller compares them with `equality.Semantic`, which treats nil and empty
+//! slices alike), and `[""]` stays a list holding one empty string.
+
+mod inventory;
+mod object;
+mod rbac;
+mod selector;
+
+pub use inventory::Inventory;
+pub use object::{Namespace, ObjectRef, Origin, OtherObject, ServiceAccount};
+pub use rbac::{
+    Binding, BindingKind, PolicyRule, Role, RoleKind, RoleRef, SERVICE_ACCOUNT_USER_PREFIX,
+    Subject, SubjectKind, service_account_groups, service_account_user, split_service_account_user,
+};
+pub use selector::{LabelSelector, LabelSelectorRequirement};
