@@ -1,1 +1,76 @@
-fn main() {}
+//! `runnerguard`: prove GitLab Runner on Kubernetes is isolated, and answer RBAC questions
+//! offline with the Kubernetes authorizer's exact semantics.
+//!
+//! This crate is the only one that prints: it parses arguments (args.rs), runs one command
+//! (commands/), and maps the outcome to an exit code: 0 yes / clean, 1 no / findings, 2 error.
+
+mod args;
+mod commands;
+mod describe;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+use crate::output::Out;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            // clap prints help, version and usage errors itself.
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let mut out = Out::new();
+    let result = match &cli.command {
+        Command::CanI(args) => commands::can_i::run(args, &mut out),
+        Command::WhoCan(args) => commands::who_can::run(args, &mut out),
+    };
+    let flushed = out.flush();
+    match (result, flushed) {
+        (Ok(code), Ok(())) => code,
+        (Err(e), _) => report(e, &mut out),
+        (Ok(_), Err(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        (Ok(_), Err(e)) => {
+            out.error(&format!("cannot write output: {e}"));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Prints an error with its causes and returns exit code 2; a closed pipe is not an error.
+fn report(e: anyhow::Error, out: &mut Out) -> ExitCode {
+    if let Some(io) = e.downcast_ref::<std::io::Error>()
+        && io.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        return ExitCode::SUCCESS;
+    }
+    let e = match e.downcast::<runnerguard_load::Error>() {
+        Ok(runnerguard_load::Error::Invalid(diagnostics)) => {
+            let n = diagnostics.len();
+            // Each diagnostic names file:line:column and what was expected, with a snippet.
+            for d in diagnostics {
+                out.report(&miette::Report::new(d));
+            }
+            out.error(&format!(
+                "{n} malformed input{}; nothing was evaluated",
+                if n == 1 { "" } else { "s" }
+            ));
+            return ExitCode::from(2);
+        }
+        Ok(other) => anyhow::Error::new(other),
+        Err(e) => e,
+    };
+    let mut message = e.to_string();
+    for cause in e.chain().skip(1) {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+    }
+    out.error(&message);
+    ExitCode::from(2)
+}

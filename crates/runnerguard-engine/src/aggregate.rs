@@ -1,6 +1,6 @@
 //! ClusterRole aggregation, as the `clusterrole-aggregation` controller performs it.
 //!
-//! A transcription of pkg/controller/clusterroleaggregation/clusterroleaggregation_controller.go
+//! A transcription of `pkg/controller/clusterroleaggregation/clusterroleaggregation_controller.go`
 //! (`syncClusterRole`), run to a fixpoint so that chains (view → edit → admin) settle the way
 //! they do in a running cluster after the controller has caught up.
 

@@ -1,7 +1,7 @@
 //! The escalation check's rule comparison: does one set of rules cover another?
 //!
-//! A transcription of staging/src/k8s.io/component-helpers/auth/rbac/validation/
-//! policy_comparator.go. The API server uses it to refuse a Role or binding that grants more
+//! A transcription of
+//! `staging/src/k8s.io/component-helpers/auth/rbac/validation/policy_comparator.go`. The API server uses it to refuse a Role or binding that grants more
 //! than its writer holds; the escalation analysis uses it to ask the same question.
 
 use runnerguard_model::PolicyRule;

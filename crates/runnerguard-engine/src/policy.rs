@@ -1,8 +1,8 @@
 //! The indexed policy, and the authorizer, rule resolver and subject locator over it.
 //!
-//! Follows plugin/pkg/auth/authorizer/rbac/rbac.go (`Authorize`, `RulesFor`),
-//! pkg/registry/rbac/validation/rule.go (`VisitRulesFor`, `appliesTo`,
-//! `GetRoleReferenceRules`) and plugin/pkg/auth/authorizer/rbac/subject_locator.go
+//! Follows `plugin/pkg/auth/authorizer/rbac/rbac.go` (`Authorize`, `RulesFor`),
+//! `pkg/registry/rbac/validation/rule.go` (`VisitRulesFor`, `appliesTo`,
+//! `GetRoleReferenceRules`) and `plugin/pkg/auth/authorizer/rbac/subject_locator.go`
 //! (`AllowedSubjects`).
 //!
 //! Which bindings apply (rule.go `VisitRulesFor`): every ClusterRoleBinding, then, when the
@@ -642,7 +642,7 @@ pub fn applies_to(user: &UserInfo, subjects: &[Subject], namespace: &str) -> Opt
         .iter()
         .position(|s| match SubjectKind::parse(&s.kind) {
             Some(SubjectKind::User) => user.name == s.name,
-            Some(SubjectKind::Group) => user.groups.iter().any(|g| *g == s.name),
+            Some(SubjectKind::Group) => user.groups.contains(&s.name),
             Some(SubjectKind::ServiceAccount) => s
                 .service_account_user(namespace)
                 .is_some_and(|u| u == user.name),

@@ -65,7 +65,7 @@ impl Diagnostic {
             line,
             column,
             message,
-            source_code: NamedSource::new(file.to_string(), text.clone()),
+            source_code: NamedSource::new(file, text.clone()),
             span: SourceSpan::new(offset.into(), 0),
             help: None,
         }

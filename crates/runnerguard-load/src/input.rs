@@ -71,7 +71,7 @@ pub fn load_inputs(inputs: &[Input]) -> Result<Loaded> {
                             let text: Arc<str> = Arc::from("");
                             let valid = e.utf8_error().valid_up_to();
                             let before = &e.as_bytes()[..valid];
-                            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+                            let line = before.split(|&b| b == b'\n').count();
                             let column = valid
                                 - before
                                     .iter()

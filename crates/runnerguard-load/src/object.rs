@@ -89,7 +89,7 @@ impl Sink<'_> {
         self.diagnostics.push(d);
     }
 
-    fn header<'a>(&mut self, raw: Raw<'a>) -> Header<'a> {
+    fn header<'a>(raw: Raw<'a>) -> Header<'a> {
         match raw {
             Raw::Yaml(node) => Header {
                 api_version: node.get_str("apiVersion").map(str::to_owned),
@@ -160,7 +160,12 @@ impl Sink<'_> {
                 } else {
                     format!(" at `{path}`")
                 };
-                self.error(at, format!("invalid {what}{place}: {message}"), None);
+                // sigs.k8s.io/yaml reads YAML 1.1, so Kubernetes also takes unquoted `no`, `on`,
+                // `y` as booleans and refuses them where a string belongs.
+                let help = message.starts_with("invalid type: boolean").then_some(
+                    "YAML 1.1, which Kubernetes reads, takes unquoted y/n/yes/no/on/off/true/false as booleans: quote the value",
+                );
+                self.error(at, format!("invalid {what}{place}: {message}"), help);
                 None
             }
         }
@@ -169,7 +174,7 @@ impl Sink<'_> {
     /// Reads one document (or List item) into the inventory. `inherited` is the
     /// `apiVersion`/`kind` a typed List gives items that do not say their own.
     pub(crate) fn document(&mut self, raw: Raw<'_>, inherited: Option<(&str, &str)>) {
-        let header = self.header(raw);
+        let header = Self::header(raw);
         if !header.is_object {
             self.warn(
                 raw,
@@ -179,17 +184,17 @@ impl Sink<'_> {
         }
         let (api_version, kind) = match (header.api_version.as_deref(), header.kind.as_deref()) {
             (Some(a), Some(k)) => (a.to_owned(), k.to_owned()),
-            (a, None) => match inherited {
-                Some((ia, ik)) => (a.unwrap_or(ia).to_owned(), ik.to_owned()),
-                None => {
+            (a, None) => {
+                let Some((ia, ik)) = inherited else {
                     self.warn(
                         raw,
                         "not a Kubernetes object (no `kind`); skipped (Helm values files are read by `audit`)"
                             .to_owned(),
                     );
                     return;
-                }
-            },
+                };
+                (a.unwrap_or(ia).to_owned(), ik.to_owned())
+            }
             (None, Some(k)) => {
                 let at = self.position(raw);
                 self.error(
@@ -255,7 +260,9 @@ impl Sink<'_> {
                 }
             }
             (RBAC_V1, "RoleBinding") => {
-                if let Some(b) = self.typed::<rbac::RoleBinding>(raw, "RoleBinding") {
+                if let Some(b) = self.typed::<rbac::RoleBinding>(raw, "RoleBinding")
+                    && self.check_role_ref(raw, &b.role_ref, "RoleBinding")
+                {
                     let namespace = self.namespace(raw, &b.metadata, "RoleBinding");
                     if let Some(meta) = self.meta(raw, b.metadata, "RoleBinding") {
                         self.inventory.bindings.push(Binding {
@@ -270,7 +277,26 @@ impl Sink<'_> {
                 }
             }
             (RBAC_V1, "ClusterRoleBinding") => {
-                if let Some(b) = self.typed::<rbac::ClusterRoleBinding>(raw, "ClusterRoleBinding") {
+                if let Some(b) = self.typed::<rbac::ClusterRoleBinding>(raw, "ClusterRoleBinding")
+                    && self.check_role_ref(raw, &b.role_ref, "ClusterRoleBinding")
+                {
+                    let name = b.metadata.name.clone().unwrap_or_default();
+                    if b.role_ref.kind != "ClusterRole" {
+                        self.warn(raw, format!(
+                            "ClusterRoleBinding `{name}` refers to a {}: it grants nothing (the API server refuses such a binding)",
+                            b.role_ref.kind
+                        ));
+                    }
+                    for s in b.subjects.iter().flatten() {
+                        if s.kind == "ServiceAccount"
+                            && s.namespace.as_deref().unwrap_or_default().is_empty()
+                        {
+                            self.warn(raw, format!(
+                                "ClusterRoleBinding `{name}`: ServiceAccount subject `{}` has no namespace and matches nobody (the API server requires one)",
+                                s.name
+                            ));
+                        }
+                    }
                     if let Some(meta) = self.meta(raw, b.metadata, "ClusterRoleBinding") {
                         self.inventory.bindings.push(Binding {
                             kind: BindingKind::ClusterRoleBinding,
@@ -338,6 +364,26 @@ impl Sink<'_> {
         }
     }
 
+    /// `roleRef` is required, with a kind and a name (k8s-openapi defaults a missing one to
+    /// empty strings; the API server refuses it).
+    fn check_role_ref(&mut self, raw: Raw<'_>, role_ref: &rbac::RoleRef, kind: &str) -> bool {
+        if role_ref.name.is_empty() || role_ref.kind.is_empty() {
+            let at = match raw {
+                Raw::Yaml(node) => node
+                    .get("roleRef")
+                    .map_or((node.line, node.column), |n| (n.line, n.column)),
+                Raw::Json(_) => self.position(raw),
+            };
+            self.error(
+                at,
+                format!("invalid {kind}: `roleRef` needs `kind` and `name`"),
+                Some("roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role or ClusterRole, name: ...}"),
+            );
+            return false;
+        }
+        true
+    }
+
     /// The namespace of a namespaced object; without one, `default`, as `kubectl apply`
     /// without `-n` would use on a fresh context.
     fn namespace(&mut self, raw: Raw<'_>, meta: &ObjectMeta, kind: &str) -> String {
@@ -378,7 +424,7 @@ impl Sink<'_> {
     }
 }
 
-/// serde_json appends " at line L column C" relative to the object; the diagnostic places it.
+/// `serde_json` appends " at line L column C" relative to the object; the diagnostic places it.
 fn strip_json_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_owned(),

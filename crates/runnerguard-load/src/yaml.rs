@@ -224,6 +224,8 @@ impl Node {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
 
     #[test]
@@ -249,7 +251,7 @@ mod tests {
         let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
         for w in names.windows(2) {
             let refs = vec![format!("*{}", w[0]); 9].join(",");
-            y.push_str(&format!("{}: &{} [{refs}]\n", w[1], w[1]));
+            writeln!(y, "{}: &{} [{refs}]", w[1], w[1]).unwrap();
         }
         let e = parse_documents(&y).err().unwrap();
         assert!(e.message.contains("budget"), "{}", e.message);

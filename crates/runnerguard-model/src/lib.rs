@@ -13,6 +13,7 @@
 mod inventory;
 mod object;
 mod rbac;
+mod resources;
 mod selector;
 
 pub use inventory::Inventory;
@@ -20,5 +21,8 @@ pub use object::{Namespace, ObjectRef, Origin, OtherObject, ServiceAccount};
 pub use rbac::{
     Binding, BindingKind, PolicyRule, Role, RoleKind, RoleRef, SERVICE_ACCOUNT_USER_PREFIX,
     Subject, SubjectKind, service_account_groups, service_account_user, split_service_account_user,
+};
+pub use resources::{
+    API_RESOURCES, ApiResource, ResolvedResource, is_namespaced, resolve_resource,
 };
 pub use selector::{LabelSelector, LabelSelectorRequirement};

@@ -1,0 +1,391 @@
+//! `runnerguard can-i`: `kubectl auth can-i`, offline, with `--explain`.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use runnerguard_engine::{Decision, Policy, UserInfo, breakdown_rule};
+use runnerguard_model::PolicyRule;
+use serde_json::json;
+
+use super::{build_action, load_policy, request_namespace};
+use crate::args::{CanIArgs, Format};
+use crate::describe;
+use crate::output::{Out, write_table};
+
+/// How many near misses `--explain` shows at most.
+const NEAR_MISS_LIMIT: usize = 5;
+
+pub(crate) fn run(args: &CanIArgs, out: &mut Out) -> Result<ExitCode> {
+    validate(args)?;
+    let quiet = args.quiet;
+    let user = identity(args, out)?;
+    let policy = load_policy(&args.input, out)?;
+    let namespace = request_namespace(args.namespace.as_deref(), args.all_namespaces);
+
+    if args.list {
+        list(&policy, &user, &namespace, args, out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let (Some(verb), Some(target)) = (args.verb.as_deref(), args.target.as_deref()) else {
+        bail!("you must specify two arguments: verb resource or verb resource/resourceName");
+    };
+    let action = build_action(
+        verb,
+        target,
+        &namespace,
+        args.all_namespaces,
+        args.subresource.as_deref(),
+        out,
+    )?;
+    let decision = policy.authorize(&user, &action);
+    let misses = if decision.allowed || !(args.explain || args.output == Format::Json) {
+        Vec::new()
+    } else {
+        policy.near_misses(&user, &action, NEAR_MISS_LIMIT)
+    };
+
+    match args.output {
+        Format::Json => {
+            let v = json!({
+                "version": 1,
+                "allowed": decision.allowed,
+                "user": user,
+                "request": describe::action_json(&action),
+                "grants": decision.grants.iter().map(|g| describe::grant_json(&policy, g)).collect::<Vec<_>>(),
+                "nearMisses": misses.iter().map(|m| {
+                    let mut g = describe::grant_json(&policy, &m.grant);
+                    g["mismatches"] = json!(m.mismatches);
+                    g
+                }).collect::<Vec<_>>(),
+                "errors": errors_json(&policy, &decision),
+            });
+            serde_json::to_writer_pretty(&mut *out.stdout(), &v)?;
+            writeln!(out.stdout())?;
+        }
+        Format::Human => {
+            if !quiet {
+                writeln!(
+                    out.stdout(),
+                    "{}",
+                    if decision.allowed { "yes" } else { "no" }
+                )?;
+            }
+            if args.explain && !quiet {
+                explain(&policy, &user, &action, &decision, &misses, out)?;
+            }
+        }
+    }
+    Ok(if decision.allowed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// kubectl's argument rules (cani.go `Complete`, `Validate`), with its messages.
+fn validate(args: &CanIArgs) -> Result<()> {
+    if args.list {
+        if args.verb.is_some() || args.target.is_some() || !args.rest.is_empty() {
+            bail!("list option must be specified with no arguments");
+        }
+        if args.quiet || args.all_namespaces || args.subresource.is_some() {
+            bail!(
+                "list option can't be specified with neither quiet, all-namespaces nor subresource options"
+            );
+        }
+        if args.explain {
+            bail!(
+                "--explain cannot be used with --list (use --list -o json to see the binding and role of each rule)"
+            );
+        }
+        return Ok(());
+    }
+    if args.verb.is_none() || args.target.is_none() || !args.rest.is_empty() {
+        bail!(
+            "you must specify two arguments: verb resource or verb resource/resourceName\n\
+             See 'runnerguard can-i -h' for help and examples"
+        );
+    }
+    if args.no_headers {
+        bail!("--no-headers cannot be set without --list specified");
+    }
+    Ok(())
+}
+
+/// The identity asked about: `--as` with the groups impersonation gives it, or the anonymous
+/// user when no `--as` is given (offline there is no "current user").
+fn identity(args: &CanIArgs, out: &mut Out) -> Result<UserInfo> {
+    match &args.as_user {
+        Some(user) if user.is_empty() => bail!("--as needs a user name"),
+        Some(user) => Ok(UserInfo::impersonated(user, &args.as_groups)),
+        None if !args.as_groups.is_empty() => {
+            bail!("requesting groups without impersonating a user: give --as USER with --as-group")
+        }
+        None => {
+            let user = UserInfo::anonymous();
+            {
+                out.note(&format!(
+                    "no --as given: asking as {user}; use --as USER or --as system:serviceaccount:NAMESPACE:NAME"
+                ));
+            }
+            Ok(user)
+        }
+    }
+}
+
+fn errors_json(policy: &Policy, decision: &Decision) -> Vec<serde_json::Value> {
+    decision
+        .errors
+        .iter()
+        .map(|e| {
+            let b = policy.binding(e.binding);
+            json!({
+                "binding": describe::object_json(b.kind.as_str(), &b.namespace, &b.name, &b.origin),
+                "message": e.message,
+            })
+        })
+        .collect()
+}
+
+fn explain(
+    policy: &Policy,
+    user: &UserInfo,
+    action: &runnerguard_engine::Action,
+    decision: &Decision,
+    misses: &[runnerguard_engine::NearMiss],
+    out: &mut Out,
+) -> Result<()> {
+    let w = out.stdout();
+    writeln!(w)?;
+    writeln!(w, "identity: {user}")?;
+    writeln!(w, "request:  {action}")?;
+    if decision.allowed {
+        writeln!(w, "allowed by:")?;
+        for g in &decision.grants {
+            let b = policy.binding(g.binding);
+            writeln!(w, "  {}", describe::grant_path(policy, g))?;
+            writeln!(
+                w,
+                "      subject {} matches; rule {}",
+                describe::subject(&b.subjects[g.subject_index], &b.namespace),
+                policy.rule(g)
+            )?;
+        }
+    } else if misses.is_empty() {
+        writeln!(
+            w,
+            "no binding names this user or any of its groups{}",
+            if user.groups.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", user.groups.join(", "))
+            }
+        )?;
+    } else {
+        let n = misses[0].mismatches.len();
+        writeln!(
+            w,
+            "no rule allows it; the closest ({n} difference{}):",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for m in misses {
+            let b = policy.binding(m.grant.binding);
+            let rule = policy.rule(&m.grant);
+            writeln!(w, "  {}", describe::grant_path(policy, &m.grant))?;
+            writeln!(w, "      rule {rule}")?;
+            for &mm in &m.mismatches {
+                writeln!(w, "      - {}", describe::mismatch(mm, rule, b, action))?;
+            }
+        }
+    }
+    for e in &decision.errors {
+        let b = policy.binding(e.binding);
+        writeln!(
+            w,
+            "note: {} grants nothing: {}",
+            describe::binding(b),
+            e.message
+        )?;
+    }
+    Ok(())
+}
+
+/// `--list`: every rule the identity holds in the namespace, broken down, compacted and
+/// sorted as kubectl prints them (cani.go `printStatus`: `BreakdownRule`, `CompactRules`,
+/// `SortableRuleSlice`).
+fn list(
+    policy: &Policy,
+    user: &UserInfo,
+    namespace: &str,
+    args: &CanIArgs,
+    out: &mut Out,
+) -> Result<()> {
+    let rules = policy.rules_for(user, namespace);
+    if args.output == Format::Json {
+        let v = json!({
+            "version": 1,
+            "user": user,
+            "namespace": namespace,
+            "rules": rules.rules.iter().map(|e| describe::grant_json(policy, &e.grant)).collect::<Vec<_>>(),
+            "errors": rules.errors.iter().map(|e| {
+                let b = policy.binding(e.binding);
+                json!({
+                    "binding": describe::object_json(b.kind.as_str(), &b.namespace, &b.name, &b.origin),
+                    "message": e.message,
+                })
+            }).collect::<Vec<_>>(),
+        });
+        serde_json::to_writer_pretty(&mut *out.stdout(), &v)?;
+        writeln!(out.stdout())?;
+        return Ok(());
+    }
+    let mut broken: Vec<PolicyRule> = rules
+        .rules
+        .iter()
+        .flat_map(|e| breakdown_rule(policy.rule(&e.grant)))
+        .collect();
+    broken = compact_rules(broken);
+    broken.sort_by_cached_key(go_rule_string);
+    let mut rows = Vec::new();
+    if !args.no_headers {
+        rows.push(vec![
+            "Resources".to_owned(),
+            "Non-Resource URLs".to_owned(),
+            "Resource Names".to_owned(),
+            "Verbs".to_owned(),
+        ]);
+    }
+    for r in &broken {
+        rows.push(vec![
+            combine_resource_group(&r.resources, &r.api_groups),
+            go_list(&r.non_resource_urls),
+            go_list(&r.resource_names),
+            go_list(&r.verbs),
+        ]);
+    }
+    write_table(out.stdout(), &rows)?;
+    for e in &rules.errors {
+        out.warn(&format!(
+            "the list may be incomplete: {}: {}",
+            describe::binding(policy.binding(e.binding)),
+            e.message
+        ));
+    }
+    Ok(())
+}
+
+/// kubectl's `rbacutil.CompactRules`: simple rules (one group, one resource, at most one name,
+/// no URLs) with the same group, resource and name are merged by appending verbs (not
+/// deduplicated); other rules are kept as they are.
+fn compact_rules(rules: Vec<PolicyRule>) -> Vec<PolicyRule> {
+    let mut simple: BTreeMap<(String, String, bool, String), usize> = BTreeMap::new();
+    let mut out: Vec<PolicyRule> = Vec::new();
+    for rule in rules {
+        let is_simple = rule.api_groups.len() == 1
+            && rule.resources.len() == 1
+            && rule.resource_names.len() <= 1
+            && rule.non_resource_urls.is_empty();
+        if !is_simple {
+            out.push(rule);
+            continue;
+        }
+        let key = (
+            rule.api_groups[0].clone(),
+            rule.resources[0].clone(),
+            !rule.resource_names.is_empty(),
+            rule.resource_names.first().cloned().unwrap_or_default(),
+        );
+        if let Some(&i) = simple.get(&key) {
+            out[i].verbs.extend(rule.verbs);
+        } else {
+            simple.insert(key, out.len());
+            out.push(rule);
+        }
+    }
+    out
+}
+
+/// Go's `%v` of a string slice: `[a b]`.
+fn go_list(v: &[String]) -> String {
+    format!("[{}]", v.join(" "))
+}
+
+/// `PolicyRule.String()` from k8s.io/api (generated.pb.go), the sort key kubectl uses.
+fn go_rule_string(r: &PolicyRule) -> String {
+    format!(
+        "&PolicyRule{{Verbs:{},APIGroups:{},Resources:{},ResourceNames:{},NonResourceURLs:{},}}",
+        go_list(&r.verbs),
+        go_list(&r.api_groups),
+        go_list(&r.resources),
+        go_list(&r.resource_names),
+        go_list(&r.non_resource_urls)
+    )
+}
+
+/// kubectl's `describe.CombineResourceGroup`: `resource.group/subresource`, no suffix for the
+/// core group; empty for non-resource rules.
+fn combine_resource_group(resources: &[String], groups: &[String]) -> String {
+    let Some(resource) = resources.first() else {
+        return String::new();
+    };
+    let (base, sub) = match resource.split_once('/') {
+        Some((b, s)) => (b, Some(s)),
+        None => (resource.as_str(), None),
+    };
+    let mut s = base.to_owned();
+    if let Some(g) = groups.first()
+        && !g.is_empty()
+    {
+        s.push('.');
+        s.push_str(g);
+    }
+    if let Some(sub) = sub {
+        s.push('/');
+        s.push_str(sub);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(verbs: &[&str], groups: &[&str], resources: &[&str], names: &[&str]) -> PolicyRule {
+        let v = |s: &[&str]| s.iter().map(|s| (*s).to_owned()).collect();
+        PolicyRule {
+            verbs: v(verbs),
+            api_groups: v(groups),
+            resources: v(resources),
+            resource_names: v(names),
+            non_resource_urls: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn compaction_appends_verbs_without_dedup() {
+        let rules = vec![
+            rule(&["get"], &[""], &["pods"], &[]),
+            rule(&["list"], &[""], &["pods"], &[]),
+            rule(&["get"], &[""], &["pods"], &[]),
+            rule(&["get"], &[""], &["pods"], &["p1"]),
+        ];
+        let c = compact_rules(rules);
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].verbs, ["get", "list", "get"]);
+        assert_eq!(c[1].resource_names, ["p1"]);
+    }
+
+    #[test]
+    fn resource_group_column() {
+        let s = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            combine_resource_group(&s(&["deployments/scale"]), &s(&["apps"])),
+            "deployments.apps/scale"
+        );
+        assert_eq!(combine_resource_group(&s(&["pods"]), &s(&[""])), "pods");
+        assert_eq!(combine_resource_group(&s(&["*"]), &s(&["*"])), "*.*");
+        assert_eq!(combine_resource_group(&[], &[]), "");
+    }
+}

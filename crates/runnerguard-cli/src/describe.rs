@@ -1,0 +1,211 @@
+//! How bindings, roles, rules and misses are named in human output and in JSON.
+
+use std::fmt::Write as _;
+
+use runnerguard_engine::{Action, Grant, Mismatch, Policy, Target};
+use runnerguard_model::{Binding, Origin, PolicyRule, Role, Subject};
+use serde_json::{Value, json};
+
+/// `RoleBinding teams/deployer (file:line)`.
+pub(crate) fn binding(b: &Binding) -> String {
+    format!(
+        "{} {} ({})",
+        b.kind,
+        qualified(&b.namespace, &b.name),
+        b.origin
+    )
+}
+
+/// `Role teams/deployer (file:line)`.
+pub(crate) fn role(r: &Role) -> String {
+    format!(
+        "{} {} ({})",
+        r.kind,
+        qualified(&r.namespace, &r.name),
+        r.origin
+    )
+}
+
+/// `ns/name`, or `name` without a namespace.
+pub(crate) fn qualified(namespace: &str, name: &str) -> String {
+    if namespace.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{namespace}/{name}")
+    }
+}
+
+/// `binding → role, rule N` with the aggregation source when there is one.
+pub(crate) fn grant_path(policy: &Policy, grant: &Grant) -> String {
+    let b = policy.binding(grant.binding);
+    let r = policy.role(grant.role);
+    let mut s = format!("{} → {}, rule {}", binding(b), role(r), grant.rule_index);
+    if let Some(src) = policy.rule_source(grant.role, grant.rule_index)
+        && src.role != grant.role
+    {
+        let from = policy.role(src.role);
+        let _ = write!(
+            s,
+            " (aggregated from {} {}, rule {}, {})",
+            from.kind, from.name, src.index, from.origin
+        );
+    }
+    s
+}
+
+/// A subject as a person reads it; a ServiceAccount's empty namespace is resolved against
+/// the binding's, as the authorizer does.
+pub(crate) fn subject(s: &Subject, binding_namespace: &str) -> String {
+    if s.kind == "ServiceAccount" {
+        let ns = if s.namespace.is_empty() {
+            binding_namespace
+        } else {
+            &s.namespace
+        };
+        if ns.is_empty() {
+            return format!("ServiceAccount {} (no namespace: matches nobody)", s.name);
+        }
+        return format!("ServiceAccount {ns}/{}", s.name);
+    }
+    format!("{} {}", s.kind, s.name)
+}
+
+/// Why one rule does not allow the action, one sentence per difference.
+pub(crate) fn mismatch(m: Mismatch, rule: &PolicyRule, b: &Binding, action: &Action) -> String {
+    let list = |v: &[String]| {
+        let items: Vec<String> = v.iter().map(|s| format!("{s:?}")).collect();
+        format!("[{}]", items.join(", "))
+    };
+    match (m, &action.target) {
+        (Mismatch::Verb, _) => format!(
+            "verb: the rule allows {} but not `{}`",
+            list(&rule.verbs),
+            action.verb
+        ),
+        (Mismatch::ApiGroup, Target::Resource(r)) => format!(
+            "API group: the rule covers {} but not {:?}{}",
+            list(&rule.api_groups),
+            r.api_group,
+            if r.api_group.is_empty() {
+                " (the core group)"
+            } else {
+                ""
+            }
+        ),
+        (Mismatch::Resource, Target::Resource(r)) => {
+            let combined = if r.subresource.is_empty() {
+                r.resource.clone()
+            } else {
+                format!("{}/{}", r.resource, r.subresource)
+            };
+            if !r.subresource.is_empty() && rule.resources.contains(&r.resource) {
+                format!(
+                    "resource: the rule lists `{}` but not `{combined}`; a subresource must be listed itself (`{combined}`, or `*/{}` for any resource)",
+                    r.resource, r.subresource
+                )
+            } else if rule
+                .resources
+                .iter()
+                .any(|x| *x == format!("{}/*", r.resource))
+            {
+                format!(
+                    "resource: `{}/*` is literal in RBAC and matches no request; list `{combined}`",
+                    r.resource
+                )
+            } else {
+                format!(
+                    "resource: the rule lists {} but not `{combined}`",
+                    list(&rule.resources)
+                )
+            }
+        }
+        (Mismatch::ResourceName, Target::Resource(r)) => {
+            if r.name.is_empty() {
+                format!(
+                    "name: the rule is limited to resourceNames {}, which never match a request without a name (list, watch, create, deletecollection)",
+                    list(&rule.resource_names)
+                )
+            } else {
+                format!(
+                    "name: {:?} is not among the rule's resourceNames {}",
+                    r.name,
+                    list(&rule.resource_names)
+                )
+            }
+        }
+        (Mismatch::NonResourceUrl, Target::NonResource { path }) => format!(
+            "URL: {path:?} is not matched by {} (a trailing `*` matches by prefix; `*` elsewhere is literal)",
+            list(&rule.non_resource_urls)
+        ),
+        (Mismatch::RequestType, Target::Resource(_)) => {
+            "type: the rule is about non-resource URLs, the request about a resource".to_owned()
+        }
+        (Mismatch::RequestType, Target::NonResource { .. }) => {
+            "type: the rule is about resources, the request about a non-resource URL".to_owned()
+        }
+        (Mismatch::Namespace, _) => {
+            if action.namespace.is_empty() {
+                format!(
+                    "namespace: a RoleBinding grants only inside its namespace ({:?}); this request is cluster-wide",
+                    b.namespace
+                )
+            } else {
+                format!(
+                    "namespace: the RoleBinding is in namespace {:?}; it grants nothing in {:?}",
+                    b.namespace, action.namespace
+                )
+            }
+        }
+        (m, _) => format!("{m:?}"),
+    }
+}
+
+/// An object reference in JSON output: kind, namespace, name, file, line.
+pub(crate) fn object_json(kind: &str, namespace: &str, name: &str, origin: &Origin) -> Value {
+    let mut v = json!({ "kind": kind, "name": name, "file": &*origin.file, "line": origin.line });
+    if !namespace.is_empty() {
+        v["namespace"] = json!(namespace);
+    }
+    v
+}
+
+/// A grant in JSON: binding, role, rule index and the rule.
+pub(crate) fn grant_json(policy: &Policy, grant: &Grant) -> Value {
+    let b = policy.binding(grant.binding);
+    let r = policy.role(grant.role);
+    let mut v = json!({
+        "binding": object_json(b.kind.as_str(), &b.namespace, &b.name, &b.origin),
+        "role": object_json(r.kind.as_str(), &r.namespace, &r.name, &r.origin),
+        "ruleIndex": grant.rule_index,
+        "rule": policy.rule(grant),
+        "subject": b.subjects.get(grant.subject_index),
+    });
+    if let Some(src) = policy.rule_source(grant.role, grant.rule_index)
+        && src.role != grant.role
+    {
+        let from = policy.role(src.role);
+        v["aggregatedFrom"] = json!({
+            "role": object_json(from.kind.as_str(), &from.namespace, &from.name, &from.origin),
+            "ruleIndex": src.index,
+        });
+    }
+    v
+}
+
+/// The request in JSON.
+pub(crate) fn action_json(action: &Action) -> Value {
+    match &action.target {
+        Target::Resource(r) => json!({
+            "verb": action.verb,
+            "namespace": action.namespace,
+            "group": r.api_group,
+            "resource": r.resource,
+            "subresource": r.subresource,
+            "name": r.name,
+        }),
+        Target::NonResource { path } => json!({
+            "verb": action.verb,
+            "nonResourceURL": path,
+        }),
+    }
+}
