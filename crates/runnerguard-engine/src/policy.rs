@@ -10,7 +10,10 @@
 //! the policy indexes bindings by the user and group names their subjects stand for, so a
 //! question costs what the asking identity's own bindings cost.
 
-use std::collections::HashMap;
+use std::collections::HashMap as StdHashMap;
+
+/// The policy's maps: seeded per process, much faster than `SipHash` on 100k-binding inventories.
+type HashMap<K, V> = StdHashMap<K, V, foldhash::fast::RandomState>;
 use std::fmt;
 
 use runnerguard_model::{
@@ -147,7 +150,8 @@ pub struct Policy {
     rule_sources: Vec<Vec<RuleSource>>,
     bindings: Vec<Binding>,
     binding_roles: Vec<Result<RoleId, String>>,
-    role_index: HashMap<(RoleKind, String, String), RoleId>,
+    /// Roles by [`role_key`].
+    role_index: HashMap<String, RoleId>,
     by_user: HashMap<String, Vec<Entry>>,
     by_group: HashMap<String, Vec<Entry>>,
     cluster_bindings: Vec<BindingId>,
@@ -173,10 +177,10 @@ impl Policy {
         } = inventory;
 
         // Later definitions of a role replace earlier ones, keeping the first one's position.
-        let mut role_index: HashMap<(RoleKind, String, String), RoleId> = HashMap::new();
+        let mut role_index: HashMap<String, RoleId> = HashMap::default();
         let mut unique: Vec<Role> = Vec::with_capacity(roles.len());
         for role in roles {
-            let key = (role.kind, role.namespace.clone(), role.name.clone());
+            let key = role_key(role.kind, &role.namespace, &role.name);
             if let Some(&id) = role_index.get(&key) {
                 unique[id] = role;
             } else {
@@ -185,22 +189,24 @@ impl Policy {
             }
         }
         let mut roles = unique;
+        // The stored rules of plain ClusterRoles, to say where an aggregated rule came from.
         let originals: Vec<Vec<PolicyRule>> = roles
             .iter()
             .map(|r| {
-                if r.aggregation.is_some() {
-                    Vec::new()
-                } else {
+                if r.kind == RoleKind::ClusterRole && r.aggregation.is_none() {
                     r.rules.clone()
+                } else {
+                    Vec::new()
                 }
             })
             .collect();
         let aggregation_passes = aggregate(&mut roles);
         let rule_sources = rule_sources(&roles, &originals);
 
+        let mut key = String::new();
         let binding_roles: Vec<Result<RoleId, String>> = bindings
             .iter()
-            .map(|b| resolve_role_ref(&role_index, b))
+            .map(|b| resolve_role_ref(&role_index, &mut key, b))
             .collect();
 
         let mut policy = Self {
@@ -299,7 +305,7 @@ impl Policy {
     /// Looks a role up by kind, namespace (empty for a ClusterRole) and name.
     pub fn find_role(&self, kind: RoleKind, namespace: &str, name: &str) -> Option<RoleId> {
         self.role_index
-            .get(&(kind, namespace.to_owned(), name.to_owned()))
+            .get(&role_key(kind, namespace, name))
             .copied()
     }
 
@@ -418,7 +424,7 @@ impl Policy {
         }];
         let mut errors = Vec::new();
         // Many bindings share a role: decide each role once.
-        let mut allowing: HashMap<RoleId, Option<usize>> = HashMap::new();
+        let mut allowing: HashMap<RoleId, Option<usize>> = HashMap::default();
         let namespaced = if action.namespace.is_empty() {
             &[][..]
         } else {
@@ -568,7 +574,8 @@ fn rule_mismatches(rule: &PolicyRule, action: &Action) -> Vec<Mismatch> {
 /// `GetRoleReferenceRules`: `Role` in the binding's namespace, `ClusterRole` by name; any other
 /// kind is an error. The `roleRef.apiGroup` is not checked.
 fn resolve_role_ref(
-    index: &HashMap<(RoleKind, String, String), RoleId>,
+    index: &HashMap<String, RoleId>,
+    key: &mut String,
     binding: &Binding,
 ) -> Result<RoleId, String> {
     let r = &binding.role_ref;
@@ -578,27 +585,42 @@ fn resolve_role_ref(
         "ClusterRole" => (RoleKind::ClusterRole, ""),
         other => return Err(format!("unsupported role reference kind: {other:?}")),
     };
-    index
-        .get(&(kind, namespace.to_owned(), r.name.clone()))
-        .copied()
-        .ok_or_else(|| match kind {
-            RoleKind::Role => format!(
-                "role.rbac.authorization.k8s.io {:?} not found in namespace {namespace:?}",
+    write_role_key(key, kind, namespace, &r.name);
+    index.get(key.as_str()).copied().ok_or_else(|| match kind {
+        RoleKind::Role => format!(
+            "role.rbac.authorization.k8s.io {:?} not found in namespace {namespace:?}",
+            r.name
+        ),
+        RoleKind::ClusterRole => {
+            format!(
+                "clusterrole.rbac.authorization.k8s.io {:?} not found",
                 r.name
-            ),
-            RoleKind::ClusterRole => {
-                format!(
-                    "clusterrole.rbac.authorization.k8s.io {:?} not found",
-                    r.name
-                )
-            }
-        })
+            )
+        }
+    })
+}
+
+/// The index key of a role: kind, namespace and name, joined by a byte no name contains.
+fn role_key(kind: RoleKind, namespace: &str, name: &str) -> String {
+    let mut key = String::new();
+    write_role_key(&mut key, kind, namespace, name);
+    key
+}
+
+/// [`role_key`] into a reused buffer, so lookups do not allocate.
+fn write_role_key(key: &mut String, kind: RoleKind, namespace: &str, name: &str) {
+    key.clear();
+    key.push_str(kind.as_str());
+    key.push('\0');
+    key.push_str(namespace);
+    key.push('\0');
+    key.push_str(name);
 }
 
 /// For each role, where each of its rules was written: itself, or for aggregated ClusterRoles,
 /// the first ClusterRole (by name) that holds an equal rule as written.
 fn rule_sources(roles: &[Role], originals: &[Vec<PolicyRule>]) -> Vec<Vec<RuleSource>> {
-    let mut by_rule: HashMap<&PolicyRule, RoleId> = HashMap::new();
+    let mut by_rule: HashMap<&PolicyRule, RoleId> = HashMap::default();
     let mut order: Vec<RoleId> = (0..roles.len())
         .filter(|&i| roles[i].kind == RoleKind::ClusterRole)
         .collect();

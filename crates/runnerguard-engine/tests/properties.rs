@@ -60,7 +60,7 @@ fn role(
         kind,
         name: name.to_owned(),
         namespace: namespace.to_owned(),
-        labels: Default::default(),
+        labels: std::collections::BTreeMap::default(),
         rules,
         aggregation: None,
         origin: Origin::default(),

@@ -55,7 +55,7 @@ impl Diagnostic {
     /// A diagnostic at `line`:`column` of `file`, whose text is `text`.
     pub(crate) fn new(
         file: &Arc<str>,
-        text: &Arc<str>,
+        text: &str,
         (line, column): (u32, u32),
         message: String,
     ) -> Self {
@@ -65,7 +65,8 @@ impl Diagnostic {
             line,
             column,
             message,
-            source_code: NamedSource::new(file, text.clone()),
+            // The file's text is copied only here, when something is wrong with it.
+            source_code: NamedSource::new(file, Arc::from(text)),
             span: SourceSpan::new(offset.into(), 0),
             help: None,
         }

@@ -1,6 +1,7 @@
 //! From `-f` arguments to an inventory: find the files, read them, collect every problem.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -58,7 +59,7 @@ pub fn load_inputs(inputs: &[Input]) -> Result<Loaded> {
                         path: "-".to_owned(),
                         message: e.to_string(),
                     })?;
-                load_text(&Arc::from("-"), text, &mut loaded, &mut diagnostics);
+                load_text(&Arc::from("-"), &text, &mut loaded, &mut diagnostics);
             }
             Input::Path(path) => {
                 let files = manifest_files(path)?;
@@ -66,9 +67,8 @@ pub fn load_inputs(inputs: &[Input]) -> Result<Loaded> {
                     let bytes = std::fs::read(&file).map_err(|e| io_error(&file, &e))?;
                     let name: Arc<str> = Arc::from(file.display().to_string());
                     match String::from_utf8(bytes) {
-                        Ok(text) => load_text(&name, text, &mut loaded, &mut diagnostics),
+                        Ok(text) => load_text(&name, &text, &mut loaded, &mut diagnostics),
                         Err(e) => {
-                            let text: Arc<str> = Arc::from("");
                             let valid = e.utf8_error().valid_up_to();
                             let before = &e.as_bytes()[..valid];
                             let line = before.split(|&b| b == b'\n').count();
@@ -80,7 +80,7 @@ pub fn load_inputs(inputs: &[Input]) -> Result<Loaded> {
                                 + 1;
                             diagnostics.push(Diagnostic::new(
                                 &name,
-                                &text,
+                                "",
                                 (json::to_u32(line), json::to_u32(column)),
                                 "not UTF-8 text: manifests must be UTF-8 YAML or JSON".to_owned(),
                             ));
@@ -102,12 +102,7 @@ pub fn load_inputs(inputs: &[Input]) -> Result<Loaded> {
 pub fn load_str(name: &str, text: &str) -> Result<Loaded> {
     let mut loaded = Loaded::default();
     let mut diagnostics = Vec::new();
-    load_text(
-        &Arc::from(name),
-        text.to_owned(),
-        &mut loaded,
-        &mut diagnostics,
-    );
+    load_text(&Arc::from(name), text, &mut loaded, &mut diagnostics);
     if !diagnostics.is_empty() {
         return Err(Error::Invalid(diagnostics));
     }
@@ -115,28 +110,23 @@ pub fn load_str(name: &str, text: &str) -> Result<Loaded> {
     Ok(loaded)
 }
 
-fn load_text(
-    name: &Arc<str>,
-    text: String,
-    loaded: &mut Loaded,
-    diagnostics: &mut Vec<Diagnostic>,
-) {
+fn load_text(name: &Arc<str>, text: &str, loaded: &mut Loaded, diagnostics: &mut Vec<Diagnostic>) {
     loaded.files += 1;
-    let text: Arc<str> = Arc::from(text);
-    if json::looks_like_json(&text) {
-        let lines = LineIndex::new(&text);
-        match json::parse_documents(&text) {
+    if json::looks_like_json(text) {
+        let lines = LineIndex::new(text);
+        match json::parse_documents(text) {
             Ok(docs) => {
                 let mut sink = Sink {
                     file: name,
-                    text: &text,
+                    text,
                     lines: Some(&lines),
+                    cursor: json::Cursor::default(),
                     inventory: &mut loaded.inventory,
                     warnings: &mut loaded.warnings,
                     diagnostics,
                 };
                 for doc in docs {
-                    sink.document(Raw::Json(doc), None);
+                    sink.json_document(doc);
                 }
             }
             Err(e) => {
@@ -148,7 +138,7 @@ fn load_text(
                     .map_or(message.as_str(), |i| &message[..i]);
                 diagnostics.push(Diagnostic::new(
                     name,
-                    &text,
+                    text,
                     (line, column),
                     format!("invalid JSON: {message}"),
                 ));
@@ -156,12 +146,13 @@ fn load_text(
         }
         return;
     }
-    match yaml::parse_documents(&text) {
+    match yaml::parse_documents(text) {
         Ok(docs) => {
             let mut sink = Sink {
                 file: name,
-                text: &text,
+                text,
                 lines: None,
+                cursor: json::Cursor::default(),
                 inventory: &mut loaded.inventory,
                 warnings: &mut loaded.warnings,
                 diagnostics,
@@ -172,7 +163,7 @@ fn load_text(
         }
         Err(e) => diagnostics.push(Diagnostic::new(
             name,
-            &text,
+            text,
             (e.line, e.column),
             format!("invalid YAML: {}", e.message),
         )),
@@ -229,86 +220,91 @@ fn is_manifest(path: &Path) -> bool {
 /// warning, except a replacement of a built-in default role or binding, which is the point of
 /// giving one.
 fn dedup(loaded: &mut Loaded) {
-    fn run<T>(
-        items: &mut Vec<T>,
-        key: impl Fn(&T) -> (String, String, String),
-        origin: impl Fn(&T) -> &runnerguard_model::Origin,
-        warnings: &mut Vec<Warning>,
-    ) {
-        let mut seen: HashMap<(String, String, String), usize> = HashMap::new();
-        let mut out: Vec<T> = Vec::with_capacity(items.len());
-        for item in items.drain(..) {
-            let k = key(&item);
-            if let Some(&i) = seen.get(&k) {
-                let earlier = origin(&out[i]);
-                if !earlier.is_builtin() {
-                    let later = origin(&item);
-                    let ns = if k.1.is_empty() {
-                        String::new()
-                    } else {
-                        format!("{}/", k.1)
-                    };
-                    warnings.push(Warning {
-                        file: later.file.clone(),
-                        line: later.line,
-                        message: format!(
-                            "{} `{ns}{}` defined again; this definition replaces the one at {earlier}",
-                            k.0, k.2
-                        ),
-                    });
-                }
-                out[i] = item;
-            } else {
-                seen.insert(k, out.len());
-                out.push(item);
-            }
-        }
-        *items = out;
-    }
     let inv = &mut loaded.inventory;
     let w = &mut loaded.warnings;
-    run(
+    dedup_by(
         &mut inv.roles,
-        |r| {
-            (
-                r.kind.as_str().to_owned(),
-                r.namespace.clone(),
-                r.name.clone(),
-            )
-        },
+        |r| (r.kind.as_str(), &r.namespace, &r.name),
         |r| &r.origin,
         w,
     );
-    run(
+    dedup_by(
         &mut inv.bindings,
-        |b| {
-            (
-                b.kind.as_str().to_owned(),
-                b.namespace.clone(),
-                b.name.clone(),
-            )
-        },
+        |b| (b.kind.as_str(), &b.namespace, &b.name),
         |b| &b.origin,
         w,
     );
-    run(
+    dedup_by(
         &mut inv.service_accounts,
-        |s| {
-            (
-                "ServiceAccount".to_owned(),
-                s.namespace.clone(),
-                s.name.clone(),
-            )
-        },
+        |s| ("ServiceAccount", &s.namespace, &s.name),
         |s| &s.origin,
         w,
     );
-    run(
+    dedup_by(
         &mut inv.namespaces,
-        |n| ("Namespace".to_owned(), String::new(), n.name.clone()),
+        |n| ("Namespace", "", &n.name),
         |n| &n.origin,
         w,
     );
+}
+
+/// Deduplicates `items` by `key`: the last of each key wins, in the first one's place.
+///
+/// The first pass only borrows, so the common case (no duplicates) moves nothing.
+fn dedup_by<T>(
+    items: &mut Vec<T>,
+    key: impl for<'a> Fn(&'a T) -> (&'a str, &'a str, &'a str),
+    origin: impl Fn(&T) -> &runnerguard_model::Origin,
+    warnings: &mut Vec<Warning>,
+) {
+    // (position of the first occurrence, index of a later one), in input order.
+    let mut repeats: Vec<(usize, usize)> = Vec::new();
+    {
+        let mut first: HashMap<(&str, &str, &str), usize, foldhash::fast::RandomState> =
+            HashMap::with_capacity_and_hasher(items.len(), foldhash::fast::RandomState::default());
+        for (i, item) in items.iter().enumerate() {
+            match first.entry(key(item)) {
+                Entry::Occupied(e) => repeats.push((*e.get(), i)),
+                Entry::Vacant(e) => {
+                    e.insert(i);
+                }
+            }
+        }
+    }
+    if repeats.is_empty() {
+        return;
+    }
+    for &(at, later) in &repeats {
+        // `items[at]` holds the definition that `items[later]` replaces.
+        let earlier = origin(&items[at]);
+        if !earlier.is_builtin() {
+            let (kind, ns, name) = key(&items[later]);
+            let ns = if ns.is_empty() {
+                String::new()
+            } else {
+                format!("{ns}/")
+            };
+            let later_origin = origin(&items[later]);
+            warnings.push(Warning {
+                file: later_origin.file.clone(),
+                line: later_origin.line,
+                message: format!(
+                    "{kind} `{ns}{name}` defined again; this definition replaces the one at {earlier}"
+                ),
+            });
+        }
+        items.swap(at, later);
+    }
+    let mut dropped = vec![false; items.len()];
+    for &(_, later) in &repeats {
+        dropped[later] = true;
+    }
+    let mut index = 0;
+    items.retain(|_| {
+        let keep = !dropped[index];
+        index += 1;
+        keep
+    });
 }
 
 /// Appends `defaults` before `loaded`'s objects and deduplicates again, so that input objects
@@ -318,4 +314,109 @@ pub(crate) fn merge_defaults(loaded: &mut Loaded, defaults: Inventory) {
     inventory.extend(std::mem::take(&mut loaded.inventory));
     loaded.inventory = inventory;
     dedup(loaded);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SA: &str = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: NAME, namespace: ns}\nautomountServiceAccountToken: AUTO\n";
+
+    fn sa(name: &str, auto: &str) -> String {
+        SA.replace("NAME", name).replace("AUTO", auto)
+    }
+
+    #[test]
+    fn later_definitions_win_in_the_first_place() {
+        let text = [
+            sa("a", "true"),
+            sa("b", "true"),
+            sa("a", "false"),
+            sa("a", "true"),
+            sa("c", "false"),
+        ]
+        .join("---\n");
+        let loaded = load_str("f.yaml", &text).unwrap();
+        let names: Vec<(&str, Option<bool>)> = loaded
+            .inventory
+            .service_accounts
+            .iter()
+            .map(|s| (s.name.as_str(), s.automount_token))
+            .collect();
+        assert_eq!(
+            names,
+            [("a", Some(true)), ("b", Some(true)), ("c", Some(false))]
+        );
+        // The surviving `a` is the fourth document (line 16), not the first.
+        assert_eq!(loaded.inventory.service_accounts[0].origin.line, 16);
+        let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            warnings,
+            [
+                "f.yaml:11: ServiceAccount `ns/a` defined again; this definition replaces the one at f.yaml:1",
+                "f.yaml:16: ServiceAccount `ns/a` defined again; this definition replaces the one at f.yaml:11",
+            ]
+        );
+    }
+
+    #[test]
+    fn input_replaces_defaults_silently() {
+        let mut loaded = load_str(
+            "f.yaml",
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: view}\nrules: []\n",
+        )
+        .unwrap();
+        loaded.add_default_policy().unwrap();
+        let views: Vec<_> = loaded
+            .inventory
+            .roles
+            .iter()
+            .filter(|r| r.name == "view")
+            .collect();
+        assert_eq!(views.len(), 1);
+        assert_eq!(&*views[0].origin.file, "f.yaml");
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    }
+
+    /// Large Lists are read in parallel chunks: order, positions and errors stay exact.
+    #[test]
+    fn large_lists_keep_order_and_positions() {
+        let item = |i: usize| {
+            format!(
+                r#"{{"apiVersion":"v1","kind":"ServiceAccount","metadata":{{"name":"sa-{i}","namespace":"ns"}}}}"#
+            )
+        };
+        let items: Vec<String> = (0..5000).map(item).collect();
+        let text = format!(
+            "{{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[\n{}]}}",
+            items.join(",\n")
+        );
+        let loaded = load_str("big.json", &text).unwrap();
+        let sas = &loaded.inventory.service_accounts;
+        assert_eq!(sas.len(), 5000);
+        assert!(
+            sas.iter()
+                .enumerate()
+                .all(|(i, sa)| sa.name == format!("sa-{i}")
+                    && usize::try_from(sa.origin.line).unwrap() == 2 + i)
+        );
+
+        let mut bad = items;
+        bad[4321] =
+            r#"{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":7}}"#.to_owned();
+        let text = format!(
+            "{{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[\n{}]}}",
+            bad.join(",\n")
+        );
+        let Err(Error::Invalid(diagnostics)) = load_str("big.json", &text) else {
+            panic!("the bad item must be reported");
+        };
+        assert_eq!(diagnostics.len(), 1);
+        assert_eq!((diagnostics[0].line, diagnostics[0].column), (4323, 63));
+        assert!(
+            diagnostics[0].message.contains("at `metadata.name`"),
+            "{}",
+            diagnostics[0].message
+        );
+    }
 }

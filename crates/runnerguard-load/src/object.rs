@@ -13,20 +13,25 @@ use runnerguard_model::{
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::value::RawValue;
 
-use crate::json::{LineIndex, offset_in};
+use rayon::prelude::*;
+
+use crate::json::{Cursor, LineIndex, offset_in};
 use crate::yaml::Node;
 use crate::{Diagnostic, Warning};
 
 const RBAC_V1: &str = "rbac.authorization.k8s.io/v1";
 const RBAC_GROUP: &str = "rbac.authorization.k8s.io/";
 
+/// Lists with at least this many items are read on every core.
+const PARALLEL_ITEMS: usize = 4096;
+
 /// A document or List item, in whichever syntax it was written.
 #[derive(Clone, Copy)]
 pub(crate) enum Raw<'a> {
     Yaml(&'a Node),
-    Json(&'a RawValue),
+    /// The text of one JSON object (a document or a List item).
+    Json(&'a str),
 }
 
 /// `apiVersion` and `kind` of a document, and its `items` when it has them.
@@ -38,20 +43,12 @@ struct Header<'a> {
     is_object: bool,
 }
 
-#[derive(Deserialize)]
-struct JsonHeader<'a> {
-    #[serde(rename = "apiVersion")]
-    api_version: Option<String>,
-    kind: Option<String>,
-    #[serde(borrow)]
-    items: Option<&'a RawValue>,
-}
-
 /// What the objects of one file become.
 pub(crate) struct Sink<'s> {
     pub(crate) file: &'s Arc<str>,
-    pub(crate) text: &'s Arc<str>,
+    pub(crate) text: &'s str,
     pub(crate) lines: Option<&'s LineIndex>,
+    pub(crate) cursor: Cursor,
     pub(crate) inventory: &'s mut Inventory,
     pub(crate) warnings: &'s mut Vec<Warning>,
     pub(crate) diagnostics: &'s mut Vec<Diagnostic>,
@@ -62,7 +59,7 @@ impl Sink<'_> {
         match raw {
             Raw::Yaml(node) => (node.line, node.column),
             Raw::Json(value) => self.lines.map_or((1, 1), |l| {
-                l.position(self.text, offset_in(self.text, value))
+                l.position(self.text, offset_in(self.text, value), &self.cursor)
             }),
         }
     }
@@ -89,7 +86,7 @@ impl Sink<'_> {
         self.diagnostics.push(d);
     }
 
-    fn header<'a>(raw: Raw<'a>) -> Header<'a> {
+    fn header(raw: Raw<'_>) -> Header<'_> {
         match raw {
             Raw::Yaml(node) => Header {
                 api_version: node.get_str("apiVersion").map(str::to_owned),
@@ -101,20 +98,28 @@ impl Sink<'_> {
                 is_object: node.is_map(),
             },
             Raw::Json(value) => {
-                let Ok(h) = serde_json::from_str::<JsonHeader<'a>>(value.get()) else {
+                let Some((api_version, kind)) = crate::json::quick_header(value) else {
                     // Not an object, or `apiVersion`/`kind` not strings: no header.
                     return Header {
-                        is_object: value.get().trim_start().starts_with('{'),
+                        is_object: value.trim_start().starts_with('{'),
                         ..Header::default()
                     };
                 };
-                let items = h
-                    .items
-                    .and_then(|i| serde_json::from_str::<Vec<&'a RawValue>>(i.get()).ok())
-                    .map(|v| v.into_iter().map(Raw::Json).collect());
+                // Only a List needs its items split out, in a full pass. Top-level documents
+                // arrive with theirs already (`document_with_header`); this is a nested List.
+                let items = if kind.as_deref().is_some_and(|k| k.ends_with("List")) {
+                    crate::json::parse_documents(value)
+                        .ok()
+                        .and_then(|mut docs| docs.pop())
+                        .and_then(|d| d.header)
+                        .and_then(|h| h.items)
+                        .map(|v| v.into_iter().map(Raw::Json).collect())
+                } else {
+                    None
+                };
                 Header {
-                    api_version: h.api_version,
-                    kind: h.kind,
+                    api_version,
+                    kind,
                     items,
                     is_object: true,
                 }
@@ -124,19 +129,23 @@ impl Sink<'_> {
 
     /// Deserializes `raw` as `T`, or records a diagnostic at the offending value.
     fn typed<T: DeserializeOwned>(&mut self, raw: Raw<'_>, what: &str) -> Option<T> {
+        // The fast path first; the path-tracking one only to explain a failure.
         let result = match raw {
             Raw::Yaml(node) => {
-                serde_path_to_error::deserialize::<_, T>(node.to_json()).map_err(|e| {
-                    let at = node.locate(e.path());
-                    (
-                        (at.line, at.column),
-                        e.path().to_string(),
-                        e.into_inner().to_string(),
-                    )
+                let json = node.to_json();
+                T::deserialize(&json).or_else(|_| {
+                    serde_path_to_error::deserialize::<_, T>(&json).map_err(|e| {
+                        let at = node.locate(e.path());
+                        (
+                            (at.line, at.column),
+                            e.path().to_string(),
+                            e.into_inner().to_string(),
+                        )
+                    })
                 })
             }
-            Raw::Json(value) => {
-                let mut de = serde_json::Deserializer::from_str(value.get());
+            Raw::Json(value) => serde_json::from_str::<T>(value).or_else(|_| {
+                let mut de = serde_json::Deserializer::from_str(value);
                 serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
                     let (base_line, base_col) = self.position(raw);
                     let path = e.path().to_string();
@@ -150,7 +159,7 @@ impl Sink<'_> {
                     };
                     (at, path, strip_json_position(&inner.to_string()))
                 })
-            }
+            }),
         };
         match result {
             Ok(v) => Some(v),
@@ -175,6 +184,63 @@ impl Sink<'_> {
     /// `apiVersion`/`kind` a typed List gives items that do not say their own.
     pub(crate) fn document(&mut self, raw: Raw<'_>, inherited: Option<(&str, &str)>) {
         let header = Self::header(raw);
+        self.dispatch(raw, header, inherited);
+    }
+
+    /// Reads a large List's items on every core, in chunks whose results are appended in
+    /// input order, so the outcome is the same as reading them one by one.
+    fn items_in_parallel(&mut self, items: &[Raw<'_>], inherit: Option<(&str, &str)>) {
+        let chunk = items
+            .len()
+            .div_ceil(rayon::current_num_threads() * 4)
+            .max(1);
+        let parts: Vec<(Inventory, Vec<Warning>, Vec<Diagnostic>)> = items
+            .par_chunks(chunk)
+            .map(|part| {
+                let mut inventory = Inventory::default();
+                let mut warnings = Vec::new();
+                let mut diagnostics = Vec::new();
+                let mut sink = Sink {
+                    file: self.file,
+                    text: self.text,
+                    lines: self.lines,
+                    cursor: Cursor::default(),
+                    inventory: &mut inventory,
+                    warnings: &mut warnings,
+                    diagnostics: &mut diagnostics,
+                };
+                for &item in part {
+                    sink.document(item, inherit);
+                }
+                (inventory, warnings, diagnostics)
+            })
+            .collect();
+        for (inventory, warnings, diagnostics) in parts {
+            self.inventory.extend(inventory);
+            self.warnings.extend(warnings);
+            self.diagnostics.extend(diagnostics);
+        }
+    }
+
+    /// Reads a top-level JSON document whose header the splitting pass already read.
+    pub(crate) fn json_document(&mut self, doc: crate::json::TopDoc<'_>) {
+        let raw = Raw::Json(doc.text);
+        let header = match doc.header {
+            Some(h) => Header {
+                api_version: h.api_version,
+                kind: h.kind,
+                items: h.items.map(|v| v.into_iter().map(Raw::Json).collect()),
+                is_object: true,
+            },
+            None => Header {
+                is_object: doc.text.starts_with('{'),
+                ..Header::default()
+            },
+        };
+        self.dispatch(raw, header, None);
+    }
+
+    fn dispatch<'a>(&mut self, raw: Raw<'a>, header: Header<'a>, inherited: Option<(&str, &str)>) {
         if !header.is_object {
             self.warn(
                 raw,
@@ -210,8 +276,12 @@ impl Sink<'_> {
         {
             let item_kind = kind.strip_suffix("List").unwrap_or_default();
             let inherit = (!item_kind.is_empty()).then_some((api_version.as_str(), item_kind));
-            for item in items {
-                self.document(item, inherit);
+            if items.len() < PARALLEL_ITEMS {
+                for item in items {
+                    self.document(item, inherit);
+                }
+            } else {
+                self.items_in_parallel(&items, inherit);
             }
             return;
         }

@@ -8,7 +8,7 @@ use runnerguard_engine::{Decision, Policy, UserInfo, breakdown_rule};
 use runnerguard_model::PolicyRule;
 use serde_json::json;
 
-use super::{build_action, load_policy, request_namespace};
+use super::{build_action, leak_at_exit, load_policy, request_namespace};
 use crate::args::{CanIArgs, Format};
 use crate::describe;
 use crate::output::{Out, write_table};
@@ -25,6 +25,7 @@ pub(crate) fn run(args: &CanIArgs, out: &mut Out) -> Result<ExitCode> {
 
     if args.list {
         list(&policy, &user, &namespace, args, out)?;
+        leak_at_exit(policy);
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -77,6 +78,7 @@ pub(crate) fn run(args: &CanIArgs, out: &mut Out) -> Result<ExitCode> {
             }
         }
     }
+    leak_at_exit(policy);
     Ok(if decision.allowed {
         ExitCode::SUCCESS
     } else {

@@ -68,6 +68,12 @@ pub(crate) fn load_policy(input: &InputArgs, out: &mut Out) -> Result<Policy> {
     Ok(Policy::new(loaded.inventory))
 }
 
+/// Lets the process end without freeing a large policy piece by piece: the operating system
+/// takes the memory back at exit at once (on a 165k-object inventory, freeing took 0.14 s).
+pub(crate) fn leak_at_exit(policy: Policy) {
+    std::mem::forget(policy);
+}
+
 /// The namespace a request is made in: none with `-A`, `-n` when given, else `default`, the
 /// namespace kubectl uses when the context names none.
 pub(crate) fn request_namespace(namespace: Option<&str>, all: bool) -> String {

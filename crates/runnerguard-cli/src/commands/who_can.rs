@@ -6,7 +6,7 @@ use anyhow::Result;
 use runnerguard_engine::SubjectGrant;
 use serde_json::json;
 
-use super::{build_action, load_policy, request_namespace};
+use super::{build_action, leak_at_exit, load_policy, request_namespace};
 use crate::args::{Format, WhoCanArgs};
 use crate::describe;
 use crate::output::{Out, write_table};
@@ -55,6 +55,7 @@ pub(crate) fn run(args: &WhoCanArgs, out: &mut Out) -> Result<ExitCode> {
         });
         serde_json::to_writer_pretty(&mut *out.stdout(), &v)?;
         writeln!(out.stdout())?;
+        leak_at_exit(policy);
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -81,6 +82,7 @@ pub(crate) fn run(args: &WhoCanArgs, out: &mut Out) -> Result<ExitCode> {
             e.message
         ));
     }
+    leak_at_exit(policy);
     Ok(ExitCode::SUCCESS)
 }
 
