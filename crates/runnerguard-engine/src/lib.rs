@@ -6,8 +6,8 @@
 //! its evidence: the binding, the role and the index of the rule that decided it.
 //!
 //! It also reproduces the pieces of Kubernetes that change what a role means before anyone asks:
-//! ClusterRole aggregation ([`aggregate`]) and the escalation check's rule comparison
-//! ([`covers`]). Reading files is the `load` crate's job; printing is the CLI's.
+//! ClusterRole aggregation ([`aggregate()`]) and the escalation check's rule comparison
+//! ([`covers()`]). Reading files is the `load` crate's job; printing is the CLI's.
 //!
 //! The matching code follows kubernetes/kubernetes closely, and each function names the Go
 //! function it reproduces so that anyone can check one against the other.
