@@ -156,8 +156,8 @@ pub struct Policy {
     by_group: HashMap<String, Vec<Entry>>,
     cluster_bindings: Vec<BindingId>,
     namespace_bindings: HashMap<String, Vec<BindingId>>,
-    service_accounts: Vec<ServiceAccount>,
-    namespaces: Vec<Namespace>,
+    /// Everything that is not a role or a binding (ServiceAccounts, Namespaces, workloads...).
+    objects: Inventory,
     aggregation_passes: usize,
 }
 
@@ -168,13 +168,9 @@ impl Policy {
     /// A role that appears twice (same kind, namespace and name) is taken from its last
     /// occurrence, as a later `kubectl apply` would leave it; bindings are kept as given.
     pub fn new(inventory: Inventory) -> Self {
-        let Inventory {
-            roles,
-            bindings,
-            service_accounts,
-            namespaces,
-            others: _,
-        } = inventory;
+        let mut objects = inventory;
+        let roles = std::mem::take(&mut objects.roles);
+        let bindings = std::mem::take(&mut objects.bindings);
 
         // Later definitions of a role replace earlier ones, keeping the first one's position.
         let mut role_index: HashMap<String, RoleId> = HashMap::default();
@@ -214,8 +210,7 @@ impl Policy {
             rule_sources,
             binding_roles,
             role_index,
-            service_accounts,
-            namespaces,
+            objects,
             aggregation_passes,
             ..Self::default()
         };
@@ -279,12 +274,17 @@ impl Policy {
 
     /// The ServiceAccounts read.
     pub fn service_accounts(&self) -> &[ServiceAccount] {
-        &self.service_accounts
+        &self.objects.service_accounts
     }
 
     /// The Namespaces read.
     pub fn namespaces(&self) -> &[Namespace] {
-        &self.namespaces
+        &self.objects.namespaces
+    }
+
+    /// Every object that is not a role or a binding, as read.
+    pub fn objects(&self) -> &Inventory {
+        &self.objects
     }
 
     /// How many passes ClusterRole aggregation took to settle.

@@ -21,7 +21,7 @@ pub enum Error {
         message: String,
     },
     /// A `-f` path matched no manifest files.
-    #[error("no manifests found in `{path}` (looked for *.yaml, *.yml and *.json)")]
+    #[error("no manifests found in `{path}` (looked for *.yaml, *.yml, *.json and *.toml)")]
     Empty {
         /// The path given.
         path: String,

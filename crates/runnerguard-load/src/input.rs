@@ -19,6 +19,20 @@ pub enum Input {
     Path(PathBuf),
     /// Standard input (`-f -`).
     Stdin,
+    /// A Helm values file for the gitlab-runner chart (`--values FILE`): documents without
+    /// `kind` are read as values whatever their keys.
+    Values(PathBuf),
+}
+
+/// How a text is to be read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// YAML or JSON manifests; values files recognised by their keys.
+    Manifests,
+    /// Helm values.
+    Values,
+    /// A runner `config.toml`.
+    Toml,
 }
 
 impl Input {
@@ -59,15 +73,28 @@ pub fn load_inputs(inputs: &[Input]) -> Result<Loaded> {
                         path: "-".to_owned(),
                         message: e.to_string(),
                     })?;
-                load_text(&Arc::from("-"), &text, &mut loaded, &mut diagnostics);
+                load_text(
+                    &Arc::from("-"),
+                    &text,
+                    Mode::Manifests,
+                    &mut loaded,
+                    &mut diagnostics,
+                );
             }
-            Input::Path(path) => {
+            Input::Path(path) | Input::Values(path) => {
                 let files = manifest_files(path)?;
                 for file in files {
+                    let mode = if matches!(input, Input::Values(_)) {
+                        Mode::Values
+                    } else if file.extension().is_some_and(|e| e == "toml") {
+                        Mode::Toml
+                    } else {
+                        Mode::Manifests
+                    };
                     let bytes = std::fs::read(&file).map_err(|e| io_error(&file, &e))?;
                     let name: Arc<str> = Arc::from(file.display().to_string());
                     match String::from_utf8(bytes) {
-                        Ok(text) => load_text(&name, &text, &mut loaded, &mut diagnostics),
+                        Ok(text) => load_text(&name, &text, mode, &mut loaded, &mut diagnostics),
                         Err(e) => {
                             let valid = e.utf8_error().valid_up_to();
                             let before = &e.as_bytes()[..valid];
@@ -102,7 +129,15 @@ pub fn load_inputs(inputs: &[Input]) -> Result<Loaded> {
 pub fn load_str(name: &str, text: &str) -> Result<Loaded> {
     let mut loaded = Loaded::default();
     let mut diagnostics = Vec::new();
-    load_text(&Arc::from(name), text, &mut loaded, &mut diagnostics);
+    let mode = if std::path::Path::new(name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+    {
+        Mode::Toml
+    } else {
+        Mode::Manifests
+    };
+    load_text(&Arc::from(name), text, mode, &mut loaded, &mut diagnostics);
     if !diagnostics.is_empty() {
         return Err(Error::Invalid(diagnostics));
     }
@@ -110,9 +145,19 @@ pub fn load_str(name: &str, text: &str) -> Result<Loaded> {
     Ok(loaded)
 }
 
-fn load_text(name: &Arc<str>, text: &str, loaded: &mut Loaded, diagnostics: &mut Vec<Diagnostic>) {
+fn load_text(
+    name: &Arc<str>,
+    text: &str,
+    mode: Mode,
+    loaded: &mut Loaded,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     loaded.files += 1;
-    if json::looks_like_json(text) {
+    if mode == Mode::Toml {
+        load_toml(name, text, loaded, diagnostics);
+        return;
+    }
+    if mode == Mode::Manifests && json::looks_like_json(text) {
         let lines = LineIndex::new(text);
         match json::parse_documents(text) {
             Ok(docs) => {
@@ -124,6 +169,7 @@ fn load_text(name: &Arc<str>, text: &str, loaded: &mut Loaded, diagnostics: &mut
                     inventory: &mut loaded.inventory,
                     warnings: &mut loaded.warnings,
                     diagnostics,
+                    values: false,
                 };
                 for doc in docs {
                     sink.json_document(doc);
@@ -156,6 +202,7 @@ fn load_text(name: &Arc<str>, text: &str, loaded: &mut Loaded, diagnostics: &mut
                 inventory: &mut loaded.inventory,
                 warnings: &mut loaded.warnings,
                 diagnostics,
+                values: mode == Mode::Values,
             };
             for doc in &docs {
                 sink.document(Raw::Yaml(doc), None);
@@ -166,6 +213,29 @@ fn load_text(name: &Arc<str>, text: &str, loaded: &mut Loaded, diagnostics: &mut
             text,
             (e.line, e.column),
             format!("invalid YAML: {}", e.message),
+        )),
+    }
+}
+
+/// A runner `config.toml`; other TOML files are skipped with a warning.
+fn load_toml(name: &Arc<str>, text: &str, loaded: &mut Loaded, diagnostics: &mut Vec<Diagnostic>) {
+    let src = crate::runner::TomlSource {
+        file: name,
+        toml: text,
+        placement: crate::runner::Placement::File,
+    };
+    match crate::runner::runner_config(&src, runnerguard_model::RunnerConfigSource::File, false) {
+        Ok(Some(config)) => loaded.inventory.runner_configs.push(config),
+        Ok(None) => loaded.warnings.push(Warning {
+            file: name.clone(),
+            line: 0,
+            message: "not a GitLab Runner config.toml (no `[[runners]]`); skipped".to_owned(),
+        }),
+        Err(e) => diagnostics.push(Diagnostic::new(
+            name,
+            text,
+            e.at,
+            format!("invalid TOML: {}", e.message),
         )),
     }
 }
@@ -211,7 +281,7 @@ fn manifest_files(path: &Path) -> Result<Vec<PathBuf>> {
 fn is_manifest(path: &Path) -> bool {
     matches!(
         path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml" | "json")
+        Some("yaml" | "yml" | "json" | "toml")
     )
 }
 

@@ -16,6 +16,8 @@ mod error;
 mod input;
 mod json;
 mod object;
+mod runner;
+mod workload;
 mod yaml;
 
 pub use bootstrap::{DEFAULT_POLICY_VERSION, default_policy};

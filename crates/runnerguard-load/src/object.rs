@@ -4,12 +4,15 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use k8s_openapi::api::apps::v1 as apps;
+use k8s_openapi::api::batch::v1 as batch;
 use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::api::networking::v1 as net;
 use k8s_openapi::api::rbac::v1 as rbac;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector as K8sSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use runnerguard_model::{
-    Binding, BindingKind, Inventory, LabelSelector, LabelSelectorRequirement, Namespace, ObjectRef,
-    Origin, OtherObject, PolicyRule, Role, RoleKind, RoleRef, ServiceAccount, Subject,
+    Binding, BindingKind, Inventory, Namespace, ObjectRef, Origin, OtherObject, PolicyRule, Role,
+    RoleKind, RoleRef, ServiceAccount, Subject,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -52,6 +55,8 @@ pub(crate) struct Sink<'s> {
     pub(crate) inventory: &'s mut Inventory,
     pub(crate) warnings: &'s mut Vec<Warning>,
     pub(crate) diagnostics: &'s mut Vec<Diagnostic>,
+    /// Documents without `kind` are Helm values (`--values FILE`), whatever their keys.
+    pub(crate) values: bool,
 }
 
 impl Sink<'_> {
@@ -208,6 +213,7 @@ impl Sink<'_> {
                     inventory: &mut inventory,
                     warnings: &mut warnings,
                     diagnostics: &mut diagnostics,
+                    values: self.values,
                 };
                 for &item in part {
                     sink.document(item, inherit);
@@ -252,11 +258,16 @@ impl Sink<'_> {
             (Some(a), Some(k)) => (a.to_owned(), k.to_owned()),
             (a, None) => {
                 let Some((ia, ik)) = inherited else {
-                    self.warn(
-                        raw,
-                        "not a Kubernetes object (no `kind`); skipped (Helm values files are read by `audit`)"
-                            .to_owned(),
-                    );
+                    match raw {
+                        Raw::Yaml(node) if self.values || crate::runner::looks_like_values(node) => {
+                            self.helm_values(node);
+                        }
+                        _ => self.warn(
+                            raw,
+                            "neither a Kubernetes object (no `kind`) nor gitlab-runner chart values (no `gitlabUrl`, `runners`, `rbac`, `runnerToken`); skipped (use --values FILE for values)"
+                                .to_owned(),
+                        ),
+                    }
                     return;
                 };
                 (a.unwrap_or(ia).to_owned(), ik.to_owned())
@@ -313,7 +324,7 @@ impl Sink<'_> {
                         a.cluster_role_selectors
                             .unwrap_or_default()
                             .into_iter()
-                            .map(selector)
+                            .map(crate::workload::selector)
                             .collect()
                     });
                     if let Some(meta) = self.meta(raw, r.metadata, "ClusterRole") {
@@ -403,6 +414,76 @@ impl Sink<'_> {
                     });
                 }
             }
+            ("v1", "Pod") => {
+                if let Some(pod) = self.typed::<core::Pod>(raw, kind) {
+                    let object = self.object_ref(raw, api_version, kind, &pod.metadata, true);
+                    let labels = pod.metadata.labels.unwrap_or_default();
+                    let w = crate::workload::workload(object, labels, pod.spec);
+                    self.inventory.workloads.push(w);
+                }
+            }
+            ("apps/v1", "Deployment") => {
+                self.controller::<apps::Deployment>(raw, api_version, kind, |d| {
+                    (d.metadata, Some(d.spec.template))
+                });
+            }
+            ("apps/v1", "StatefulSet") => {
+                self.controller::<apps::StatefulSet>(raw, api_version, kind, |d| {
+                    (d.metadata, Some(d.spec.template))
+                });
+            }
+            ("apps/v1", "DaemonSet") => {
+                self.controller::<apps::DaemonSet>(raw, api_version, kind, |d| {
+                    (d.metadata, Some(d.spec.template))
+                });
+            }
+            ("apps/v1", "ReplicaSet") => {
+                self.controller::<apps::ReplicaSet>(raw, api_version, kind, |d| {
+                    (d.metadata, d.spec.template)
+                });
+            }
+            ("v1", "ReplicationController") => {
+                self.controller::<core::ReplicationController>(raw, api_version, kind, |d| {
+                    (d.metadata, d.spec.and_then(|s| s.template))
+                });
+            }
+            ("batch/v1", "Job") => self.controller::<batch::Job>(raw, api_version, kind, |d| {
+                (d.metadata, d.spec.map(|s| s.template))
+            }),
+            ("batch/v1", "CronJob") => {
+                self.controller::<batch::CronJob>(raw, api_version, kind, |d| {
+                    (d.metadata, d.spec.job_template.spec.map(|s| s.template))
+                });
+            }
+            ("networking.k8s.io/v1", "NetworkPolicy") => {
+                if let Some(np) = self.typed::<net::NetworkPolicy>(raw, kind) {
+                    let object = self.object_ref(raw, api_version, kind, &np.metadata, true);
+                    let np = crate::workload::network_policy(object, np);
+                    self.inventory.network_policies.push(np);
+                }
+            }
+            ("v1", "LimitRange") => {
+                if let Some(lr) = self.typed::<core::LimitRange>(raw, kind) {
+                    let object = self.object_ref(raw, api_version, kind, &lr.metadata, true);
+                    let lr = crate::workload::limit_range(object, lr);
+                    self.inventory.limit_ranges.push(lr);
+                }
+            }
+            ("v1", "ResourceQuota") => {
+                if let Some(rq) = self.typed::<core::ResourceQuota>(raw, kind) {
+                    let object = self.object_ref(raw, api_version, kind, &rq.metadata, true);
+                    let rq = crate::workload::resource_quota(object, rq);
+                    self.inventory.resource_quotas.push(rq);
+                }
+            }
+            ("v1", "Secret") => {
+                if let Some(s) = self.typed::<crate::workload::SecretShape>(raw, kind) {
+                    let object = self.object_ref(raw, api_version, kind, s.metadata(), true);
+                    let s = crate::workload::secret(object, s);
+                    self.inventory.secrets.push(s);
+                }
+            }
+            ("v1", "ConfigMap") => self.config_map(raw, api_version, kind),
             (version, "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding")
                 if version.starts_with(RBAC_GROUP) =>
             {
@@ -432,6 +513,117 @@ impl Sink<'_> {
                 }
             }
         }
+    }
+
+    /// A reference to a namespaced (`namespaced`) or cluster-scoped object, with the same
+    /// namespace defaulting as RBAC objects.
+    fn object_ref(
+        &mut self,
+        raw: Raw<'_>,
+        api_version: &str,
+        kind: &str,
+        meta: &ObjectMeta,
+        namespaced: bool,
+    ) -> ObjectRef {
+        let namespace = if namespaced {
+            self.namespace(raw, meta, kind)
+        } else {
+            String::new()
+        };
+        ObjectRef {
+            api_version: api_version.to_owned(),
+            kind: kind.to_owned(),
+            namespace,
+            name: meta.name.clone().unwrap_or_default(),
+            origin: self.origin(raw),
+        }
+    }
+
+    /// A workload controller: its pod template's facts.
+    fn controller<T: DeserializeOwned>(
+        &mut self,
+        raw: Raw<'_>,
+        api_version: &str,
+        kind: &str,
+        parts: impl FnOnce(T) -> (ObjectMeta, Option<core::PodTemplateSpec>),
+    ) {
+        let Some(object) = self.typed::<T>(raw, kind) else {
+            return;
+        };
+        let (meta, template) = parts(object);
+        let object = self.object_ref(raw, api_version, kind, &meta, true);
+        let (labels, spec) = template.map_or((BTreeMap::new(), None), |t| {
+            (
+                t.metadata.and_then(|m| m.labels).unwrap_or_default(),
+                t.spec,
+            )
+        });
+        let w = crate::workload::workload(object, labels, spec);
+        self.inventory.workloads.push(w);
+    }
+
+    /// A ConfigMap: kept as an object, and its `config.toml` / `config.template.toml` read as
+    /// a runner configuration when it has `[[runners]]`.
+    fn config_map(&mut self, raw: Raw<'_>, api_version: &str, kind: &str) {
+        let Some(cm) = self.typed::<core::ConfigMap>(raw, kind) else {
+            return;
+        };
+        let object = self.object_ref(raw, api_version, kind, &cm.metadata, true);
+        for (key, template) in [("config.toml", false), ("config.template.toml", true)] {
+            let Some(toml) = cm.data.as_ref().and_then(|d| d.get(key)) else {
+                continue;
+            };
+            let placement = match raw {
+                Raw::Yaml(node) => node
+                    .get("data")
+                    .and_then(|d| d.get(key))
+                    .map(|v| crate::runner::placement_of(self.text, v)),
+                Raw::Json(_) => None,
+            }
+            .unwrap_or(crate::runner::Placement::At {
+                line: object.origin.line,
+                column: object.origin.column,
+            });
+            let src = crate::runner::TomlSource {
+                file: self.file,
+                toml,
+                placement,
+            };
+            let source = runnerguard_model::RunnerConfigSource::ConfigMap {
+                namespace: object.namespace.clone(),
+                name: object.name.clone(),
+                key: key.to_owned(),
+            };
+            match crate::runner::runner_config(&src, source, template) {
+                Ok(Some(config)) => self.inventory.runner_configs.push(config),
+                Ok(None) => {}
+                Err(e) => self.error(
+                    e.at,
+                    format!(
+                        "invalid TOML in ConfigMap `{}` key `{key}`: {}",
+                        object.name, e.message
+                    ),
+                    None,
+                ),
+            }
+        }
+        self.inventory.others.push(OtherObject { object });
+    }
+
+    /// A Helm values document for the gitlab-runner chart.
+    fn helm_values(&mut self, node: &Node) {
+        let (values, error) = crate::runner::helm_values(self.file, self.text, node);
+        if let Some(e) = error {
+            self.error(
+                e.at,
+                format!("invalid TOML in `runners.config`: {}", e.message),
+                Some("`runners.config` is the runner's config.toml template, as a TOML string"),
+            );
+        }
+        if let Some(config) = &values.runner_config {
+            self.inventory.runner_configs.push(config.clone());
+        }
+        self.inventory.helm_values.push(values);
     }
 
     /// `roleRef` is required, with a kind and a name (k8s-openapi defaults a missing one to
@@ -535,20 +727,4 @@ fn subjects(subjects: Option<Vec<rbac::Subject>>) -> Vec<Subject> {
             namespace: s.namespace.unwrap_or_default(),
         })
         .collect()
-}
-
-fn selector(s: K8sSelector) -> LabelSelector {
-    LabelSelector {
-        match_labels: s.match_labels.unwrap_or_default(),
-        match_expressions: s
-            .match_expressions
-            .unwrap_or_default()
-            .into_iter()
-            .map(|e| LabelSelectorRequirement {
-                key: e.key,
-                operator: e.operator,
-                values: e.values.unwrap_or_default(),
-            })
-            .collect(),
-    }
 }

@@ -257,6 +257,15 @@ mod tests {
         assert!(e.message.contains("budget"), "{}", e.message);
     }
 
+    /// serde-saphyr places a block scalar at its first content line and indentation, which
+    /// is what `runner::placement_of` relies on.
+    #[test]
+    fn block_scalars_start_at_their_content() {
+        let docs = parse_documents("a:\n  config: |\n    x = 1\n    y = 2\n").unwrap();
+        let c = docs[0].get("a").unwrap().get("config").unwrap();
+        assert_eq!((c.line, c.column), (3, 5));
+    }
+
     #[test]
     fn deep_nesting_is_refused() {
         let y = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));

@@ -2,7 +2,10 @@
 
 use serde::Serialize;
 
-use crate::{Binding, Namespace, OtherObject, Role, ServiceAccount};
+use crate::{
+    Binding, HelmValues, LimitRange, Namespace, NetworkPolicy, OtherObject, ResourceQuota, Role,
+    RunnerConfig, SecretMeta, ServiceAccount, Workload,
+};
 
 /// The objects read from all inputs, in input order.
 ///
@@ -18,6 +21,20 @@ pub struct Inventory {
     pub service_accounts: Vec<ServiceAccount>,
     /// Namespaces.
     pub namespaces: Vec<Namespace>,
+    /// Pods and workload controllers.
+    pub workloads: Vec<Workload>,
+    /// NetworkPolicies.
+    pub network_policies: Vec<NetworkPolicy>,
+    /// LimitRanges.
+    pub limit_ranges: Vec<LimitRange>,
+    /// ResourceQuotas.
+    pub resource_quotas: Vec<ResourceQuota>,
+    /// Secrets, without their data.
+    pub secrets: Vec<SecretMeta>,
+    /// Runner configurations (`config.toml`, ConfigMaps holding one, Helm `runners.config`).
+    pub runner_configs: Vec<RunnerConfig>,
+    /// Helm values files for the gitlab-runner chart.
+    pub helm_values: Vec<HelmValues>,
     /// Objects of other kinds, kept for later stages.
     pub others: Vec<OtherObject>,
 }
@@ -29,6 +46,13 @@ impl Inventory {
         self.bindings.extend(other.bindings);
         self.service_accounts.extend(other.service_accounts);
         self.namespaces.extend(other.namespaces);
+        self.workloads.extend(other.workloads);
+        self.network_policies.extend(other.network_policies);
+        self.limit_ranges.extend(other.limit_ranges);
+        self.resource_quotas.extend(other.resource_quotas);
+        self.secrets.extend(other.secrets);
+        self.runner_configs.extend(other.runner_configs);
+        self.helm_values.extend(other.helm_values);
         self.others.extend(other.others);
     }
 
@@ -38,6 +62,13 @@ impl Inventory {
             + self.bindings.len()
             + self.service_accounts.len()
             + self.namespaces.len()
+            + self.workloads.len()
+            + self.network_policies.len()
+            + self.limit_ranges.len()
+            + self.resource_quotas.len()
+            + self.secrets.len()
+            + self.runner_configs.len()
+            + self.helm_values.len()
             + self.others.len()
     }
 

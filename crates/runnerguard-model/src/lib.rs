@@ -1,8 +1,9 @@
 //! The objects runnerguard reasons about, as plain data.
 //!
-//! This crate owns the *shape* of RBAC objects (roles, bindings, subjects, rules) and of the few
-//! other objects the engine needs (ServiceAccounts, Namespaces), each with the [`Origin`] it was
-//! read from. It does no I/O and knows nothing about YAML, JSON or Kubernetes clients: the `load`
+//! This crate owns the *shape* of RBAC objects (roles, bindings, subjects, rules), of the other
+//! objects the engine and the audit need (ServiceAccounts, Namespaces, workloads, network
+//! policies, limits, Secrets without their data) and of a GitLab Runner setup (runner TOML,
+//! Helm values), each with the [`Origin`] it was read from. It does no I/O and knows nothing about YAML, JSON or Kubernetes clients: the `load`
 //! crate turns manifests (through the real `k8s-openapi` types) into these values, and the
 //! `engine` crate answers questions about them.
 //!
@@ -14,7 +15,9 @@ mod inventory;
 mod object;
 mod rbac;
 mod resources;
+mod runner;
 mod selector;
+mod workload;
 
 pub use inventory::Inventory;
 pub use object::{Namespace, ObjectRef, Origin, OtherObject, ServiceAccount};
@@ -25,4 +28,11 @@ pub use rbac::{
 pub use resources::{
     API_RESOURCES, ApiResource, ResolvedResource, is_namespaced, resolve_resource,
 };
+pub use runner::{
+    HelmValues, RunnerConfig, RunnerConfigSource, RunnerEntry, Setting, SettingValue,
+};
 pub use selector::{LabelSelector, LabelSelectorRequirement};
+pub use workload::{
+    Container, EnvVar, LimitRange, NetworkPeer, NetworkPolicy, NetworkRule, ResourceQuota,
+    SecretMeta, Workload,
+};

@@ -94,18 +94,21 @@ fn alias_bomb_fails_fast() {
 
 #[test]
 fn non_objects_are_skipped_with_a_warning() {
-    let r = run(&[
-        "who-can",
-        "get",
-        "pods",
-        "-n",
-        "teams",
-        "-f",
-        "examples/seed/02-final-values.yaml",
-    ]);
+    let r = run_with_stdin(
+        &["who-can", "get", "pods", "-n", "teams", "-f", "-"],
+        Some("foo: bar\n---\n- 1\n"),
+    );
     assert_eq!(r.code, 0);
     assert!(
-        r.stderr.contains("not a Kubernetes object (no `kind`)"),
+        r.stderr.contains(
+            "-:1: neither a Kubernetes object (no `kind`) nor gitlab-runner chart values"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("-:3: not a Kubernetes object (not a mapping)"),
         "{}",
         r.stderr
     );

@@ -1,0 +1,258 @@
+//! Pods, workload controllers, NetworkPolicies, LimitRanges, ResourceQuotas and Secrets:
+//! from their `k8s-openapi` types to the facts the audit needs.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::api::networking::v1 as net;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector as K8sSelector, ObjectMeta};
+use runnerguard_model::{
+    Container, EnvVar, LabelSelector, LabelSelectorRequirement, LimitRange, NetworkPeer,
+    NetworkPolicy, NetworkRule, ObjectRef, ResourceQuota, SecretMeta, Workload,
+};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+
+/// Environment variables whose literal values are configuration, not secrets: the ones the
+/// gitlab-runner chart sets on the manager. Every other variable is kept by name only, so no
+/// token or password set as a literal can reach a report.
+const PLAIN_ENV: &[&str] = &[
+    "CI_SERVER_URL",
+    "KUBERNETES_BEARER_TOKEN_OVERWRITE_ALLOWED",
+    "KUBERNETES_IMAGE",
+    "KUBERNETES_NAMESPACE",
+    "KUBERNETES_NAMESPACE_OVERWRITE_ALLOWED",
+    "KUBERNETES_PRIVILEGED",
+    "KUBERNETES_SERVICE_ACCOUNT",
+    "KUBERNETES_SERVICE_ACCOUNT_OVERWRITE_ALLOWED",
+    "REGISTER_LOCKED",
+    "RUNNER_EXECUTOR",
+    "RUNNER_NAME",
+    "RUNNER_TAG_LIST",
+];
+
+/// Converts `k8s-openapi`'s selector.
+pub(crate) fn selector(s: K8sSelector) -> LabelSelector {
+    LabelSelector {
+        match_labels: s.match_labels.unwrap_or_default(),
+        match_expressions: s
+            .match_expressions
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| LabelSelectorRequirement {
+                key: e.key,
+                operator: e.operator,
+                values: e.values.unwrap_or_default(),
+            })
+            .collect(),
+    }
+}
+
+/// The facts of a pod spec, for a Pod or a controller's template.
+pub(crate) fn workload(
+    object: ObjectRef,
+    labels: BTreeMap<String, String>,
+    spec: Option<core::PodSpec>,
+) -> Workload {
+    let spec = spec.unwrap_or_default();
+    let mut secret_volumes = Vec::new();
+    let mut config_map_volumes = Vec::new();
+    let mut host_path = false;
+    for v in spec.volumes.iter().flatten() {
+        host_path |= v.host_path.is_some();
+        if let Some(s) = v.secret.as_ref().and_then(|s| s.secret_name.clone()) {
+            secret_volumes.push(s);
+        }
+        if let Some(c) = &v.config_map {
+            config_map_volumes.push(c.name.clone());
+        }
+        for source in v.projected.iter().flat_map(|p| p.sources.iter().flatten()) {
+            if let Some(s) = &source.secret {
+                secret_volumes.push(s.name.clone());
+            }
+            if let Some(c) = &source.config_map {
+                config_map_volumes.push(c.name.clone());
+            }
+        }
+    }
+    let containers = spec
+        .init_containers
+        .into_iter()
+        .flatten()
+        .chain(spec.containers)
+        .map(container)
+        .collect();
+    Workload {
+        object,
+        service_account: spec
+            .service_account_name
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "default".to_owned()),
+        automount_token: spec.automount_service_account_token,
+        labels,
+        containers,
+        host_path,
+        host_namespaces: spec.host_network == Some(true)
+            || spec.host_pid == Some(true)
+            || spec.host_ipc == Some(true),
+        secret_volumes,
+        config_map_volumes,
+    }
+}
+
+fn container(c: core::Container) -> Container {
+    let limits = c.resources.and_then(|r| r.limits).unwrap_or_default();
+    let sc = c.security_context.unwrap_or_default();
+    Container {
+        name: c.name,
+        image: c.image.unwrap_or_default(),
+        privileged: sc.privileged,
+        allow_privilege_escalation: sc.allow_privilege_escalation,
+        has_limits: limits.contains_key("cpu") && limits.contains_key("memory"),
+        env: c
+            .env
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| EnvVar {
+                value: if PLAIN_ENV.contains(&e.name.as_str()) {
+                    e.value
+                } else {
+                    None
+                },
+                name: e.name,
+            })
+            .collect(),
+    }
+}
+
+/// A NetworkPolicy; `policyTypes` defaulted as the API server defaults it
+/// (pkg/apis/networking/v1 defaults: Ingress always, Egress when egress rules exist).
+pub(crate) fn network_policy(object: ObjectRef, np: net::NetworkPolicy) -> NetworkPolicy {
+    let spec = np.spec.unwrap_or_default();
+    let (ingress_type, egress_type) = match &spec.policy_types {
+        Some(types) if !types.is_empty() => (
+            types.iter().any(|t| t == "Ingress"),
+            types.iter().any(|t| t == "Egress"),
+        ),
+        _ => (true, spec.egress.is_some()),
+    };
+    let peers = |peers: Option<Vec<net::NetworkPolicyPeer>>| -> Vec<NetworkPeer> {
+        peers
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| match p.ip_block {
+                Some(b) => NetworkPeer::IpBlock {
+                    cidr: b.cidr,
+                    except: b.except.unwrap_or_default(),
+                },
+                None => NetworkPeer::Pods {
+                    namespace_selector: p.namespace_selector.map(selector),
+                    pod_selector: p.pod_selector.map(selector),
+                },
+            })
+            .collect()
+    };
+    NetworkPolicy {
+        object,
+        pod_selector: spec.pod_selector.map(selector).unwrap_or_default(),
+        ingress_type,
+        egress_type,
+        ingress: spec
+            .ingress
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| NetworkRule {
+                ports_restricted: r.ports.is_some_and(|p| !p.is_empty()),
+                peers: peers(r.from),
+            })
+            .collect(),
+        egress: spec
+            .egress
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| NetworkRule {
+                ports_restricted: r.ports.is_some_and(|p| !p.is_empty()),
+                peers: peers(r.to),
+            })
+            .collect(),
+    }
+}
+
+/// A LimitRange: does it give containers cpu and memory limits?
+pub(crate) fn limit_range(object: ObjectRef, lr: core::LimitRange) -> LimitRange {
+    let container_limits = lr
+        .spec
+        .map(|s| s.limits)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|item| item.type_ == "Container")
+        .any(|item| {
+            let has = |m: &Option<BTreeMap<String, _>>| {
+                m.as_ref()
+                    .is_some_and(|m| m.contains_key("cpu") && m.contains_key("memory"))
+            };
+            has(&item.default) || has(&item.max)
+        });
+    LimitRange {
+        object,
+        container_limits,
+    }
+}
+
+/// A ResourceQuota's hard limits.
+pub(crate) fn resource_quota(object: ObjectRef, rq: core::ResourceQuota) -> ResourceQuota {
+    ResourceQuota {
+        object,
+        hard: rq
+            .spec
+            .and_then(|s| s.hard)
+            .map(|h| h.into_keys().collect())
+            .unwrap_or_default(),
+    }
+}
+
+/// A Secret as read: metadata, type and the *names* of its keys. The values are skipped
+/// unparsed, so they are never decoded or held.
+#[derive(Deserialize)]
+#[expect(
+    clippy::zero_sized_map_values,
+    reason = "a map with ignored values is how serde skips the Secret's values unread"
+)]
+pub(crate) struct SecretShape {
+    #[serde(default)]
+    metadata: ObjectMeta,
+    #[serde(rename = "type")]
+    secret_type: Option<String>,
+    data: Option<BTreeMap<String, IgnoredAny>>,
+    #[serde(rename = "stringData")]
+    string_data: Option<BTreeMap<String, IgnoredAny>>,
+}
+
+impl SecretShape {
+    /// The Secret's metadata.
+    pub(crate) fn metadata(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+}
+
+/// The Secret's facts.
+pub(crate) fn secret(object: ObjectRef, s: SecretShape) -> SecretMeta {
+    let mut keys: Vec<String> = s
+        .data
+        .into_iter()
+        .flatten()
+        .chain(s.string_data.into_iter().flatten())
+        .map(|(k, _)| k)
+        .collect();
+    keys.sort();
+    keys.dedup();
+    SecretMeta {
+        object,
+        secret_type: s.secret_type.unwrap_or_else(|| "Opaque".to_owned()),
+        service_account: s
+            .metadata
+            .annotations
+            .and_then(|mut a| a.remove("kubernetes.io/service-account.name")),
+        keys,
+    }
+}

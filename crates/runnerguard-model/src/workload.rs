@@ -1,0 +1,151 @@
+//! Workloads, network policies, resource limits and Secrets, reduced to the facts the audit
+//! needs. Secret *values* are never read into the model: only names, types and keys.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::{LabelSelector, ObjectRef};
+
+/// An environment variable with a literal value, kept only for variables known to hold no
+/// secret (the runner's `KUBERNETES_NAMESPACE`, `RUNNER_TAG_LIST`, ...). Other variables are
+/// kept by name only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EnvVar {
+    /// The name.
+    pub name: String,
+    /// The literal value, for allow-listed names; `None` otherwise or when it comes from a
+    /// reference (`valueFrom`).
+    pub value: Option<String>,
+}
+
+/// One container of a pod template.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Container {
+    /// `name`.
+    pub name: String,
+    /// `image`.
+    pub image: String,
+    /// `securityContext.privileged`.
+    pub privileged: Option<bool>,
+    /// `securityContext.allowPrivilegeEscalation`.
+    pub allow_privilege_escalation: Option<bool>,
+    /// Whether `resources.limits` sets both `cpu` and `memory`.
+    pub has_limits: bool,
+    /// Environment variables.
+    pub env: Vec<EnvVar>,
+}
+
+/// A Pod, or a workload controller's pod template.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Workload {
+    /// The object (kind Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob or
+    /// ReplicationController).
+    pub object: ObjectRef,
+    /// `serviceAccountName`, or `default` when not set.
+    pub service_account: String,
+    /// `automountServiceAccountToken` of the pod spec.
+    pub automount_token: Option<bool>,
+    /// The pod's labels (the template's, for controllers).
+    pub labels: BTreeMap<String, String>,
+    /// Containers and init containers.
+    pub containers: Vec<Container>,
+    /// Whether any volume is a `hostPath`.
+    pub host_path: bool,
+    /// `hostNetwork`, `hostPID` or `hostIPC`.
+    pub host_namespaces: bool,
+    /// Secrets mounted as volumes (including projected sources).
+    pub secret_volumes: Vec<String>,
+    /// ConfigMaps mounted as volumes (including projected sources).
+    pub config_map_volumes: Vec<String>,
+}
+
+impl Workload {
+    /// The literal value of environment variable `name` in any container.
+    pub fn env(&self, name: &str) -> Option<&str> {
+        self.containers
+            .iter()
+            .flat_map(|c| &c.env)
+            .find(|e| e.name == name)
+            .and_then(|e| e.value.as_deref())
+    }
+}
+
+/// A peer in a NetworkPolicy rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum NetworkPeer {
+    /// Pods selected by namespace and pod selectors (absent = the policy's own namespace /
+    /// all pods).
+    Pods {
+        /// `namespaceSelector`.
+        namespace_selector: Option<LabelSelector>,
+        /// `podSelector`.
+        pod_selector: Option<LabelSelector>,
+    },
+    /// An `ipBlock`.
+    IpBlock {
+        /// `cidr`.
+        cidr: String,
+        /// `except`.
+        except: Vec<String>,
+    },
+}
+
+/// One ingress or egress rule. No peers means every peer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NetworkRule {
+    /// `from` / `to`; empty = all sources or destinations.
+    pub peers: Vec<NetworkPeer>,
+    /// Whether `ports` restricts the rule.
+    pub ports_restricted: bool,
+}
+
+/// A NetworkPolicy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NetworkPolicy {
+    /// The object.
+    pub object: ObjectRef,
+    /// `podSelector`: which pods of its namespace it applies to.
+    pub pod_selector: LabelSelector,
+    /// Whether it governs ingress (`policyTypes`, defaulted as the API server does:
+    /// Ingress always, Egress when egress rules are given).
+    pub ingress_type: bool,
+    /// Whether it governs egress.
+    pub egress_type: bool,
+    /// Allowed ingress.
+    pub ingress: Vec<NetworkRule>,
+    /// Allowed egress.
+    pub egress: Vec<NetworkRule>,
+}
+
+/// A LimitRange, reduced to whether it gives containers default limits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LimitRange {
+    /// The object.
+    pub object: ObjectRef,
+    /// Whether a `Container` limit sets a default (or max) for `cpu` and `memory`.
+    pub container_limits: bool,
+}
+
+/// A ResourceQuota, reduced to its hard limits' names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ResourceQuota {
+    /// The object.
+    pub object: ObjectRef,
+    /// The resources it limits (`requests.cpu`, `limits.memory`, `pods`, ...).
+    pub hard: Vec<String>,
+}
+
+/// A Secret, without its data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SecretMeta {
+    /// The object.
+    pub object: ObjectRef,
+    /// `type`.
+    pub secret_type: String,
+    /// For `kubernetes.io/service-account-token` Secrets, the ServiceAccount it is a token of.
+    pub service_account: Option<String>,
+    /// The data keys (never the values).
+    pub keys: Vec<String>,
+}
