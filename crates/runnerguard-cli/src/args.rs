@@ -22,6 +22,30 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Audit a GitLab Runner setup: manifests, Helm values, the chart's rendered output, a
+    /// runner config.toml.
+    #[command(
+        long_about = "Audit a GitLab Runner setup the way an attacker and the runner itself see it: \
+                      whether CI jobs can reach the runner manager, whether the manager can run jobs \
+                      at all and holds nothing more, and whether job pods are contained.\n\n\
+                      Reads Kubernetes manifests (YAML, JSON, Lists, `helm template` output), Helm \
+                      values for the official gitlab-runner chart (recognised by their keys, or \
+                      given with --values), and runner config.toml files. Works out the topology \
+                      (manager namespace and ServiceAccount, job namespaces and ServiceAccount) from \
+                      them, prints it, and checks every rule (`runnerguard rules`).",
+        after_help = "Examples:\n  \
+            # The widely shared setup, and everything wrong with it\n  \
+            runnerguard audit -f examples/seed/\n\n  \
+            # The chart's rendered output, as CI would check it\n  \
+            helm template gitlab-runner gitlab/gitlab-runner -n gitlab-runner -f values.yaml \\\n      \
+              | runnerguard audit -f - -o json --fail-on high\n\n  \
+            # Values alone, for a release in another namespace\n  \
+            runnerguard audit --values values.yaml --release-namespace ci-runners\n\n  \
+            # Only the RBAC rules about the manager\n  \
+            runnerguard audit -f rbac/ --select RG102 --select RG103\n\n\
+            Exit codes: 0 = no finding at or above --fail-on, 1 = findings at or above it, 2 = error."
+    )]
+    Audit(AuditArgs),
     /// Check whether an identity may perform an action (mirrors `kubectl auth can-i`).
     #[command(
         name = "can-i",
@@ -60,6 +84,93 @@ pub(crate) enum Command {
             runnerguard who-can '*' '*' -A -f rbac/"
     )]
     WhoCan(WhoCanArgs),
+    /// List the audit rules, or explain one (`rules explain RG102`).
+    Rules(RulesArgs),
+}
+
+/// `audit`'s arguments.
+#[derive(Debug, Args)]
+pub(crate) struct AuditArgs {
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    /// A Helm values file for the gitlab-runner chart (read as values whatever its keys).
+    /// Repeatable.
+    #[arg(long = "values", value_name = "FILE")]
+    pub(crate) values: Vec<String>,
+
+    /// The runner manager's namespace (default: from the inputs, else the release namespace).
+    #[arg(long, value_name = "NAMESPACE")]
+    pub(crate) runner_namespace: Option<String>,
+
+    /// The runner manager's ServiceAccount (default: from the chart's Deployment or values).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) runner_service_account: Option<String>,
+
+    /// A namespace where CI jobs run (default: from the runner configuration). Repeatable.
+    #[arg(long = "job-namespace", value_name = "NAMESPACE")]
+    pub(crate) job_namespaces: Vec<String>,
+
+    /// The job pods' ServiceAccount (default: `service_account` of the runner configuration,
+    /// else `default`).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) job_service_account: Option<String>,
+
+    /// The Helm release's namespace, when only values are read [default: gitlab-runner].
+    #[arg(long, value_name = "NAMESPACE")]
+    pub(crate) release_namespace: Option<String>,
+
+    /// The GitLab Runner version whose needs are checked (MAJOR.MINOR).
+    #[arg(long, value_name = "VERSION")]
+    pub(crate) runner_version: Option<String>,
+
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = Format::Human)]
+    pub(crate) output: Format,
+
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    pub(crate) fail_on: FailOn,
+
+    /// Run only these rules (ids, names or id prefixes such as RG1). Repeatable.
+    #[arg(long, value_name = "RULE")]
+    pub(crate) select: Vec<String>,
+
+    /// Leave these rules out. Repeatable.
+    #[arg(long, value_name = "RULE")]
+    pub(crate) ignore: Vec<String>,
+}
+
+/// `--fail-on` levels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FailOn {
+    /// Any finding.
+    Info,
+    /// Low and above.
+    Low,
+    /// Medium and above.
+    Medium,
+    /// High and above.
+    High,
+    /// Critical only.
+    Critical,
+}
+
+/// `rules`' arguments.
+#[derive(Debug, Args)]
+pub(crate) struct RulesArgs {
+    #[command(subcommand)]
+    pub(crate) command: Option<RulesCommand>,
+}
+
+/// `rules` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum RulesCommand {
+    /// Print a rule's documentation: what it flags, why it matters, how to fix, an example.
+    Explain {
+        /// The rule's id (RG102) or name (executor-permission-missing).
+        rule: String,
+    },
 }
 
 /// Where manifests come from.

@@ -28,7 +28,9 @@ fn main() -> ExitCode {
     };
     let mut out = Out::new();
     let result = match &cli.command {
+        Command::Audit(args) => commands::audit::run(args, &mut out),
         Command::CanI(args) => commands::can_i::run(args, &mut out),
+        Command::Rules(args) => commands::rules::run(args, &mut out),
         Command::WhoCan(args) => commands::who_can::run(args, &mut out),
     };
     let flushed = out.flush();

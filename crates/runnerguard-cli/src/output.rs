@@ -12,16 +12,22 @@ use std::io::{self, IsTerminal, Write};
 pub(crate) struct Out {
     stdout: io::BufWriter<io::Stdout>,
     color: bool,
+    color_stdout: bool,
 }
 
 impl Out {
     pub(crate) fn new() -> Self {
-        let color =
-            io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Self {
             stdout: io::BufWriter::new(io::stdout()),
-            color,
+            color: io::stderr().is_terminal() && !no_color,
+            color_stdout: io::stdout().is_terminal() && !no_color,
         }
+    }
+
+    /// Whether reports on stdout may use colour (a terminal, and no `NO_COLOR`).
+    pub(crate) fn color_stdout(&self) -> bool {
+        self.color_stdout
     }
 
     /// The answer stream.

@@ -168,6 +168,8 @@ fn redact(key: &str, value: SettingValue) -> SettingValue {
         SettingValue::String(s) if is_credential(key) && !s.is_empty() => {
             SettingValue::Other(REDACTED.to_owned())
         }
+        // A null stays visible: the key is there but holds nothing.
+        SettingValue::Other(o) if o == "null" => SettingValue::Other(o),
         SettingValue::List(_)
         | SettingValue::Integer(_)
         | SettingValue::Float(_)
@@ -324,7 +326,7 @@ mod tests {
 
     #[test]
     fn credentials_are_redacted_as_read() {
-        let text = "gitlabUrl: https://g\nrunnerToken: glrt-secret\nrunnerRegistrationToken: \"\"\nrunners:\n  secret: my-secret\n  config: |\n    [[runners]]\n      [runners.kubernetes]\n        bearer_token = \"abc\"\n        bearer_token_overwrite_allowed = true\n";
+        let text = "gitlabUrl: https://g\nsentryDsn: ~\nrunnerToken: glrt-secret\nrunnerRegistrationToken: \"\"\nrunners:\n  secret: my-secret\n  config: |\n    [[runners]]\n      [runners.kubernetes]\n        bearer_token = \"abc\"\n        bearer_token_overwrite_allowed = true\n";
         let docs = crate::yaml::parse_documents(text).unwrap();
         let file: Arc<str> = Arc::from("v.yaml");
         let (values, err) = helm_values(&file, text, &docs[0]);
@@ -354,7 +356,7 @@ mod tests {
         );
         let token = entry.kube("bearer_token").unwrap();
         assert_eq!(token.value, SettingValue::Other(REDACTED.into()));
-        // TOML line 3 of the block is file line 9.
-        assert_eq!((token.origin.line, token.origin.column), (9, 9));
+        // TOML line 3 of the block is file line 10.
+        assert_eq!((token.origin.line, token.origin.column), (10, 9));
     }
 }

@@ -74,6 +74,17 @@ pub struct ServiceAccount {
 }
 
 impl ServiceAccount {
+    /// A reference to this ServiceAccount, for reports.
+    pub fn object_ref(&self) -> ObjectRef {
+        ObjectRef {
+            api_version: "v1".to_owned(),
+            kind: "ServiceAccount".to_owned(),
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+            origin: self.origin.clone(),
+        }
+    }
+
     /// The user name the API server gives this ServiceAccount's tokens.
     pub fn user_name(&self) -> String {
         crate::service_account_user(&self.namespace, &self.name)
@@ -89,6 +100,19 @@ pub struct Namespace {
     pub labels: BTreeMap<String, String>,
     /// Where it was read from.
     pub origin: Origin,
+}
+
+impl Namespace {
+    /// A reference to this Namespace, for reports.
+    pub fn object_ref(&self) -> ObjectRef {
+        ObjectRef {
+            api_version: "v1".to_owned(),
+            kind: "Namespace".to_owned(),
+            namespace: String::new(),
+            name: self.name.clone(),
+            origin: self.origin.clone(),
+        }
+    }
 }
 
 /// An object of a kind the engine does not interpret yet, kept so later stages can use it and

@@ -142,6 +142,28 @@ pub struct Role {
     pub origin: Origin,
 }
 
+impl Role {
+    /// A reference to this role, for reports.
+    pub fn object_ref(&self) -> crate::ObjectRef {
+        rbac_ref(
+            self.kind.as_str(),
+            &self.namespace,
+            &self.name,
+            &self.origin,
+        )
+    }
+}
+
+fn rbac_ref(kind: &str, namespace: &str, name: &str, origin: &Origin) -> crate::ObjectRef {
+    crate::ObjectRef {
+        api_version: "rbac.authorization.k8s.io/v1".to_owned(),
+        kind: kind.to_owned(),
+        namespace: namespace.to_owned(),
+        name: name.to_owned(),
+        origin: origin.clone(),
+    }
+}
+
 /// `roleRef` of a binding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct RoleRef {
@@ -288,4 +310,16 @@ pub struct Binding {
     pub subjects: Vec<Subject>,
     /// Where it was read from.
     pub origin: Origin,
+}
+
+impl Binding {
+    /// A reference to this binding, for reports.
+    pub fn object_ref(&self) -> crate::ObjectRef {
+        rbac_ref(
+            self.kind.as_str(),
+            &self.namespace,
+            &self.name,
+            &self.origin,
+        )
+    }
 }

@@ -1,7 +1,9 @@
 //! One module per subcommand, and what they share: loading the policy, building the identity
 //! and the request from kubectl-style arguments.
 
+pub(crate) mod audit;
 pub(crate) mod can_i;
+pub(crate) mod rules;
 pub(crate) mod who_can;
 
 use anyhow::{Result, bail};

@@ -62,6 +62,7 @@ fn run(args: &[&str]) -> Run {
     run_with_stdin(args, None)
 }
 
+mod audit;
 mod can_i;
 mod errors;
 mod who_can;

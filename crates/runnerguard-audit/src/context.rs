@@ -1,0 +1,133 @@
+//! What every rule sees: the indexed policy, the topology, the executor's needs for the
+//! target runner version, and the chart's keys; with the helpers rules share.
+
+use std::fmt::Write as _;
+
+use runnerguard_engine::{Grant, Policy, UserInfo};
+use runnerguard_model::{Inventory, Namespace, ObjectRef, RunnerConfig, RunnerEntry};
+
+use crate::{ChartKeys, PermissionTable, Topology};
+
+/// An identity a job pod has or can become, and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobIdentity {
+    /// The identity as the API server sees it.
+    pub user: UserInfo,
+    /// The job namespace it belongs to.
+    pub namespace: String,
+    /// How a job gets it, e.g. "the job pods' ServiceAccount token".
+    pub how: String,
+}
+
+/// The inputs of every rule.
+pub struct Context<'a> {
+    /// RBAC, indexed, with every other object read.
+    pub policy: &'a Policy,
+    /// Where the manager and the jobs run.
+    pub topology: &'a Topology,
+    /// What the executor needs, for the target runner version.
+    pub executor: &'a PermissionTable,
+    /// The chart's values keys.
+    pub chart: &'a ChartKeys,
+}
+
+impl Context<'_> {
+    /// Every object that is not a role or a binding.
+    pub fn objects(&self) -> &Inventory {
+        self.policy.objects()
+    }
+
+    /// The manager's identity.
+    pub fn manager(&self) -> UserInfo {
+        self.topology.manager()
+    }
+
+    /// The identities job pods have: their ServiceAccount in each job namespace (whose token
+    /// a job holds unless automount is off, and can mount otherwise), and the anonymous
+    /// identity any pod has on the API server's network.
+    ///
+    /// RG104–RG106 ask about these. Escalation analysis replaces this one function with the
+    /// identities reachable from them.
+    pub fn job_identities(&self) -> Vec<JobIdentity> {
+        let mut out = Vec::new();
+        for job in &self.topology.jobs {
+            let user =
+                runnerguard_model::service_account_user(&job.namespace, &job.service_account);
+            let how = match job.automount_token {
+                Some(false) => {
+                    "the job pods' ServiceAccount (token not mounted, but the identity is theirs)"
+                }
+                _ => "the job pods' ServiceAccount token, mounted in every job",
+            };
+            out.push(JobIdentity {
+                user: UserInfo::impersonated(&user, &[]),
+                namespace: job.namespace.clone(),
+                how: how.to_owned(),
+            });
+        }
+        out.push(JobIdentity {
+            user: UserInfo::anonymous(),
+            namespace: String::new(),
+            how: "any pod can call the API server anonymously (when anonymous auth is on, the default)".to_owned(),
+        });
+        out
+    }
+
+    /// Every `[[runners]]` entry of every runner configuration read, with its configuration.
+    pub fn runner_entries(&self) -> impl Iterator<Item = (&RunnerConfig, &RunnerEntry)> {
+        self.objects()
+            .runner_configs
+            .iter()
+            .flat_map(|c| c.runners.iter().map(move |e| (c, e)))
+    }
+
+    /// The Namespace object named `name`, when read.
+    pub fn namespace(&self, name: &str) -> Option<&Namespace> {
+        self.objects().namespaces.iter().find(|n| n.name == name)
+    }
+
+    /// The evidence path of a grant: binding → role → rule.
+    pub fn grant_path(&self, grant: &Grant) -> Vec<String> {
+        let b = self.policy.binding(grant.binding);
+        let r = self.policy.role(grant.role);
+        let mut rule = format!("rule {}: {}", grant.rule_index, self.policy.rule(grant));
+        if let Some(src) = self.policy.rule_source(grant.role, grant.rule_index)
+            && src.role != grant.role
+        {
+            let from = self.policy.role(src.role);
+            let _ = write!(rule, " (aggregated from {} {})", from.kind, from.name);
+        }
+        vec![
+            format!(
+                "{} {} ({})",
+                b.kind,
+                qualified(&b.namespace, &b.name),
+                b.origin
+            ),
+            format!(
+                "{} {} ({})",
+                r.kind,
+                qualified(&r.namespace, &r.name),
+                r.origin
+            ),
+            rule,
+        ]
+    }
+
+    /// The binding and role objects of a grant, for a finding's `objects`.
+    pub fn grant_objects(&self, grant: &Grant) -> [ObjectRef; 2] {
+        [
+            self.policy.binding(grant.binding).object_ref(),
+            self.policy.role(grant.role).object_ref(),
+        ]
+    }
+}
+
+/// `ns/name`, or `name` without a namespace.
+pub fn qualified(namespace: &str, name: &str) -> String {
+    if namespace.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{namespace}/{name}")
+    }
+}

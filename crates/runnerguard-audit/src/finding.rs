@@ -1,0 +1,103 @@
+//! Findings: what a rule reports, with its evidence.
+
+use runnerguard_model::{ObjectRef, Origin};
+use serde::Serialize;
+
+use crate::{RuleMeta, Severity};
+
+/// One violation of one rule, with the objects that show it and, for RBAC, the path
+/// (binding → role → rule) that grants what should not be granted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The rule id (`RG101`).
+    pub rule: &'static str,
+    /// The rule name (`jobs-in-manager-namespace`).
+    pub name: &'static str,
+    /// The severity (the rule's default unless overridden).
+    pub severity: Severity,
+    /// What is wrong, in one sentence, naming the objects.
+    pub message: String,
+    /// The objects involved, first the one to change.
+    pub objects: Vec<ObjectRef>,
+    /// Places in configuration files (a values key, a TOML setting) that are not objects.
+    pub locations: Vec<Location>,
+    /// The chain of evidence, one step per entry (binding → role → rule, or configuration
+    /// key → effect).
+    pub path: Vec<String>,
+    /// How to fix it.
+    pub remediation: String,
+}
+
+/// A place in a configuration file, with what is there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Location {
+    /// What is at that place (a key, a setting).
+    pub what: String,
+    /// File, line and column.
+    #[serde(flatten)]
+    pub origin: Origin,
+}
+
+impl Finding {
+    /// A finding of `meta`'s rule with its default severity and remediation.
+    pub fn new(meta: &RuleMeta, message: impl Into<String>) -> Self {
+        Self {
+            rule: meta.id,
+            name: meta.name,
+            severity: meta.severity,
+            message: message.into(),
+            objects: Vec::new(),
+            locations: Vec::new(),
+            path: Vec::new(),
+            remediation: meta.remediation.to_owned(),
+        }
+    }
+
+    /// Adds an object.
+    #[must_use]
+    pub fn object(mut self, object: ObjectRef) -> Self {
+        if !self.objects.contains(&object) {
+            self.objects.push(object);
+        }
+        self
+    }
+
+    /// Adds a place in a configuration file.
+    #[must_use]
+    pub fn location(mut self, what: impl Into<String>, origin: Origin) -> Self {
+        self.locations.push(Location {
+            what: what.into(),
+            origin,
+        });
+        self
+    }
+
+    /// Adds a step to the evidence path.
+    #[must_use]
+    pub fn step(mut self, step: impl Into<String>) -> Self {
+        self.path.push(step.into());
+        self
+    }
+
+    /// Overrides the severity (a rule with two levels, like RG112).
+    #[must_use]
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    /// Overrides the remediation with a more specific one.
+    #[must_use]
+    pub fn remediation(mut self, remediation: impl Into<String>) -> Self {
+        self.remediation = remediation.into();
+        self
+    }
+
+    /// The first place this finding points at: its first location, else its first object.
+    pub fn primary_origin(&self) -> Option<&Origin> {
+        self.locations
+            .first()
+            .map(|l| &l.origin)
+            .or_else(|| self.objects.first().map(|o| &o.origin))
+    }
+}

@@ -1,0 +1,156 @@
+//! The audit: a GitLab Runner setup seen the way an attacker and the runner itself would.
+//!
+//! This crate owns the rules (`RG1xx` for the runner topology; `RB0xx`, for RBAC anywhere, come
+//! with the escalation analysis), their documentation, the [`Topology`] they check, and the
+//! data they rely on: what the Kubernetes executor needs by runner version ([`executor`]) and
+//! which Helm values keys the chart reads ([`ChartKeys`]). Rules ask the engine every RBAC
+//! question; none matches role text. Loading is the `load` crate's job, rendering the `report`
+//! crate's.
+
+mod chart;
+mod context;
+pub mod executor;
+mod finding;
+mod rule;
+mod rules;
+mod topology;
+
+pub use chart::{ChartKeys, KeyUse};
+pub use context::{Context, JobIdentity, qualified};
+pub use executor::{Need, Permission, PermissionTable, RunnerVersion};
+pub use finding::{Finding, Location};
+pub use rule::{Rule, RuleMeta, Severity};
+pub use rules::ALL;
+pub use topology::{Evidence, JobTarget, Topology, TopologyOptions};
+
+/// Why the audit could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Embedded data is malformed (a bug in this build).
+    #[error("embedded data is malformed: {0}")]
+    Data(String),
+    /// A rule selector names no rule.
+    #[error("unknown rule `{0}` (see `runnerguard rules`)")]
+    UnknownRule(String),
+}
+
+/// What an audit checks against, besides the policy: the topology, the executor's needs for
+/// the runner version, and the chart's keys. [`Setup::context`] lends them to the rules.
+#[derive(Debug)]
+pub struct Setup {
+    /// Where the manager and the jobs run.
+    pub topology: Topology,
+    /// The runner version checked.
+    pub version: RunnerVersion,
+    /// What the executor needs for that version.
+    pub executor: PermissionTable,
+    /// The chart's values keys.
+    pub chart: ChartKeys,
+}
+
+impl Setup {
+    /// Works out the topology of `policy`'s objects and loads the data for `version`.
+    pub fn new(
+        policy: &runnerguard_engine::Policy,
+        options: &TopologyOptions,
+        version: RunnerVersion,
+    ) -> Result<Self, Error> {
+        let tables = executor::permission_tables()?;
+        let executor = executor::table_for(&tables, version).ok_or_else(|| {
+            Error::Data(format!(
+                "no executor permission table for GitLab Runner {version} (this build knows 17.0 and later)"
+            ))
+        })?;
+        Ok(Self {
+            topology: Topology::discover(policy, options),
+            version,
+            executor,
+            chart: ChartKeys::v0_86_0(),
+        })
+    }
+
+    /// The rules' view of `policy` under this setup.
+    pub fn context<'a>(&'a self, policy: &'a runnerguard_engine::Policy) -> Context<'a> {
+        Context {
+            policy,
+            topology: &self.topology,
+            executor: &self.executor,
+            chart: &self.chart,
+        }
+    }
+}
+
+/// Which rules run: `select` prefixes (all when empty), minus `ignore` prefixes.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// Ids, names or id prefixes (`RG1`, `RG102`, `jobs-in-manager-namespace`).
+    pub select: Vec<String>,
+    /// Ids, names or id prefixes to leave out.
+    pub ignore: Vec<String>,
+}
+
+impl Selection {
+    /// Checks that every selector names at least one rule.
+    pub fn validate(&self) -> Result<(), Error> {
+        for s in self.select.iter().chain(&self.ignore) {
+            if !ALL.iter().any(|r| matches(r.meta(), s)) {
+                return Err(Error::UnknownRule(s.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the rule runs.
+    pub fn includes(&self, meta: &RuleMeta) -> bool {
+        (self.select.is_empty() || self.select.iter().any(|s| matches(meta, s)))
+            && !self.ignore.iter().any(|s| matches(meta, s))
+    }
+}
+
+fn matches(meta: &RuleMeta, selector: &str) -> bool {
+    meta.id.starts_with(&selector.to_ascii_uppercase()) || meta.name == selector
+}
+
+/// A rule's documentation as Markdown: title, severity, summary, then its docs. The same
+/// text is `runnerguard rules explain ID` and docs/rules/ID.md.
+pub fn rule_markdown(meta: &RuleMeta) -> String {
+    let docs: String = meta
+        .docs
+        .lines()
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n");
+    format!(
+        "# {} {}\n\nDefault severity: **{}**. {}.\n\n{}\n",
+        meta.id,
+        meta.name,
+        meta.severity,
+        meta.summary,
+        docs.trim()
+    )
+}
+
+/// The rule with id or name `key`.
+pub fn find_rule(key: &str) -> Option<&'static dyn Rule> {
+    ALL.iter()
+        .copied()
+        .find(|r| r.meta().id.eq_ignore_ascii_case(key) || r.meta().name == key)
+}
+
+/// Runs the selected rules. Findings come sorted: most severe first, then by rule id, then
+/// by message, so output is deterministic.
+pub fn run(cx: &Context<'_>, selection: &Selection) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for rule in ALL.iter().filter(|r| selection.includes(r.meta())) {
+        rule.check(cx, &mut findings);
+    }
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.rule.cmp(b.rule))
+            .then_with(|| a.message.cmp(&b.message))
+    });
+    findings.dedup();
+    findings
+}

@@ -1,0 +1,73 @@
+//! The rule registry: one file per rule, one line per rule here, sorted by id.
+
+mod rg101_jobs_in_manager_namespace;
+mod rg102_executor_permission_missing;
+mod rg103_manager_excess_permission;
+mod rg104_job_reaches_manager_namespace;
+mod rg105_job_token_exposed;
+mod rg106_job_service_account_unsafe;
+mod rg107_chart_value_ignored;
+mod rg108_registration_token_deprecated;
+mod rg109_runner_tags_list;
+mod rg110_job_overwrite_allowed;
+mod rg111_privileged_jobs_possible;
+mod rg112_manager_network_open;
+mod rg113_chart_wildcard_rbac;
+mod rg114_job_namespace_secrets_readable;
+mod rg115_job_resources_unbounded;
+
+use crate::Rule;
+
+/// Every rule, sorted by id.
+pub static ALL: &[&dyn Rule] = &[
+    &rg101_jobs_in_manager_namespace::JobsInManagerNamespace,
+    &rg102_executor_permission_missing::ExecutorPermissionMissing,
+    &rg103_manager_excess_permission::ManagerExcessPermission,
+    &rg104_job_reaches_manager_namespace::JobReachesManagerNamespace,
+    &rg105_job_token_exposed::JobTokenExposed,
+    &rg106_job_service_account_unsafe::JobServiceAccountUnsafe,
+    &rg107_chart_value_ignored::ChartValueIgnored,
+    &rg108_registration_token_deprecated::RegistrationTokenDeprecated,
+    &rg109_runner_tags_list::RunnerTagsList,
+    &rg110_job_overwrite_allowed::JobOverwriteAllowed,
+    &rg111_privileged_jobs_possible::PrivilegedJobsPossible,
+    &rg112_manager_network_open::ManagerNetworkOpen,
+    &rg113_chart_wildcard_rbac::ChartWildcardRbac,
+    &rg114_job_namespace_secrets_readable::JobNamespaceSecretsReadable,
+    &rg115_job_resources_unbounded::JobResourcesUnbounded,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::ALL;
+
+    #[test]
+    fn catalogue_is_sorted_unique_and_documented() {
+        let ids: Vec<&str> = ALL.iter().map(|r| r.meta().id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(ids, sorted, "ids must be unique and sorted");
+        for r in ALL {
+            let m = r.meta();
+            assert!(
+                m.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{}",
+                m.id
+            );
+            for heading in [
+                "## What it flags",
+                "## Why it matters",
+                "## How to fix",
+                "## Example",
+            ] {
+                assert!(m.docs.contains(heading), "{} lacks {heading}", m.id);
+            }
+            assert!(
+                !m.summary.is_empty() && !m.remediation.is_empty(),
+                "{}",
+                m.id
+            );
+        }
+    }
+}

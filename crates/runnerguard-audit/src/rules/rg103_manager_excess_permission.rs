@@ -1,0 +1,558 @@
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use runnerguard_engine::{BindingId, Grant, applies_to, covers};
+use runnerguard_model::{API_RESOURCES, BindingKind, PolicyRule, SettingValue, is_namespaced};
+
+use crate::executor::{Need, Permission, Scope};
+use crate::{Context, Finding, Rule, RuleMeta, declare_rule, qualified};
+
+declare_rule! {
+    /// ## What it flags
+    /// Every right the runner manager's ServiceAccount holds that the Kubernetes executor of the
+    /// target runner version does not use (the executor permission table,
+    /// knowledge/gitlab-runner.md §1):
+    ///
+    /// - in a job namespace, each verb on each resource that the table does not list (the
+    ///   table's degraded and optional rows, and the extra verbs the runner documentation lists
+    ///   for `pods/exec` and `pods/attach`, count as used, so the chart's own Role is clean;
+    ///   rows for features only the runner configuration switches on, `kubernetes.autoscaler`,
+    ///   `pod_disruption_budget` and `namespace_per_job`, count only when a runner
+    ///   configuration read switches them on);
+    /// - in any other namespace, including the manager's own, every right: the manager needs no
+    ///   API access there (the one exception: `get services` in its own namespace when the
+    ///   chart's `sessionServer.enabled` is true);
+    /// - cluster-wide (a ClusterRoleBinding), every right except the table's cluster-scoped rows
+    ///   (`namespaces` for `namespace_per_job`, `priorityclasses` for the autoscaler); with
+    ///   `namespace_per_job` the namespaced rows are allowed cluster-wide too.
+    ///
+    /// Grants every identity gets from Kubernetes' default bindings (`system:basic-user`,
+    /// `system:discovery`, ...) are not counted. One finding per binding and namespace, listing
+    /// what it grants beyond the table, with the binding → role → rule path.
+    ///
+    /// ## Why it matters
+    /// The manager's token sits in the manager pod, which talks to GitLab and runs the runner's
+    /// own code; whoever takes it holds every right bound to it. The executor already needs
+    /// strong rights in job namespaces (create pods, exec, Secrets); anything more, such as
+    /// Deployments, CronJobs or `list` on Secrets, lets a compromised manager plant long-lived
+    /// workloads running as any ServiceAccount of the namespace, or read every Secret there,
+    /// and rights outside the job namespaces carry that reach into the rest of the cluster.
+    ///
+    /// ## How to fix
+    /// Bind exactly the executor Role in each job namespace and nothing else: remove the extra
+    /// rules from the Role, and delete RoleBindings outside the job namespaces and
+    /// ClusterRoleBindings that name the manager's ServiceAccount. Workloads that CI deploys
+    /// belong to a separate deploy identity, not to the manager.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// kind: Role                     # bound to the manager in job namespace `teams`
+    /// rules:
+    /// - apiGroups: ["", "apps", "batch"]
+    ///   resources: ["pods", "deployments", "cronjobs", "secrets"]
+    ///   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+    ///   # flagged: deployments, cronjobs, pods update/patch, secrets list/watch/patch
+    /// ```
+    pub(crate) struct ManagerExcessPermission {
+        id: "RG103",
+        name: "manager-excess-permission",
+        severity: Medium,
+        summary: "the manager's ServiceAccount holds more than the executor needs, or rights outside its job namespaces",
+        remediation: "bind only the executor Role, only in the job namespaces; remove extra rules and other bindings",
+    }
+}
+
+impl Rule for ManagerExcessPermission {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        let manager = cx.manager();
+        let manager_name = qualified(
+            &cx.topology.manager_namespace,
+            &cx.topology.manager_service_account,
+        );
+        let job_namespaces = cx.topology.job_namespaces();
+        // Rows for features only the runner configuration switches on count only when it does.
+        let (used, unused): (Vec<&Permission>, Vec<&Permission>) = cx
+            .executor
+            .permissions
+            .iter()
+            .partition(|p| p.need != Need::Feature || feature_in_use(cx, &p.feature));
+        let namespaced = table_rules(used.iter().copied().filter(|p| p.scope == Scope::Namespace));
+        let mut cluster = table_rules(used.iter().copied().filter(|p| p.scope == Scope::Cluster));
+        if namespace_per_job(cx) {
+            cluster.extend(namespaced.iter().cloned());
+        }
+        let unused: Vec<(&Permission, PolicyRule)> = unused
+            .into_iter()
+            .flat_map(|p| {
+                table_rules(std::iter::once(p))
+                    .into_iter()
+                    .map(move |r| (p, r))
+            })
+            .collect();
+
+        // Job namespaces, then every other namespace where a RoleBinding names the manager.
+        let mut namespaces: BTreeSet<&str> = job_namespaces.iter().copied().collect();
+        for b in cx.policy.bindings() {
+            if b.kind == BindingKind::RoleBinding
+                && !b.origin.is_builtin()
+                && applies_to(&manager, &b.subjects, &b.namespace).is_some()
+            {
+                namespaces.insert(&b.namespace);
+            }
+        }
+
+        for ns in namespaces {
+            let is_job = job_namespaces.contains(&ns);
+            let allowed: Vec<PolicyRule> = if is_job {
+                namespaced.clone()
+            } else if ns == cx.topology.manager_namespace && session_server(cx) {
+                vec![rule(&[""], &["services"], &["get"])]
+            } else {
+                Vec::new()
+            };
+            let grants: Vec<Grant> = cx
+                .policy
+                .rules_for(&manager, ns)
+                .rules
+                .into_iter()
+                .map(|e| e.grant)
+                .filter(|g| {
+                    let b = cx.policy.binding(g.binding);
+                    b.kind == BindingKind::RoleBinding && !b.origin.is_builtin()
+                })
+                .collect();
+            for (binding, excess) in excess_by_binding(cx, &grants, &allowed, false) {
+                let b = cx.policy.binding(binding);
+                let what =
+                    describe_at_most(excess.iter().flat_map(|(_, perms)| perms), MAX_TARGETS);
+                let (message, remediation) = if is_job {
+                    (
+                        format!(
+                            "the manager ServiceAccount {manager_name} may do more in job namespace `{ns}` than the executor needs, through RoleBinding {}: {what}",
+                            qualified(&b.namespace, &b.name)
+                        ),
+                        format!(
+                            "narrow the role bound by RoleBinding {} to the executor's permissions for runner {} (drop what is listed)",
+                            qualified(&b.namespace, &b.name),
+                            cx.executor.name
+                        ),
+                    )
+                } else {
+                    let place = if ns == cx.topology.manager_namespace {
+                        format!("its own namespace `{ns}`, where it needs no API access")
+                    } else {
+                        format!("`{ns}`, which is not a job namespace")
+                    };
+                    (
+                        format!(
+                            "the manager ServiceAccount {manager_name} holds rights in {place}, through RoleBinding {}: {what}",
+                            qualified(&b.namespace, &b.name)
+                        ),
+                        format!(
+                            "delete RoleBinding {} (or remove the manager from its subjects); if jobs should run in `{ns}`, set `namespace` under [runners.kubernetes]",
+                            qualified(&b.namespace, &b.name)
+                        ),
+                    )
+                };
+                let mut f = evidence(cx, Finding::new(self.meta(), message), &excess)
+                    .remediation(remediation);
+                if is_job {
+                    f = unused_features(f, &excess, &unused);
+                } else {
+                    f = f.step(format!(
+                        "job namespaces: {}",
+                        job_namespaces
+                            .iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+                out.push(f);
+            }
+        }
+
+        // ClusterRoleBindings: their rules apply in every namespace, the manager's included.
+        let grants: Vec<Grant> = cx
+            .policy
+            .rules_for(&manager, "")
+            .rules
+            .into_iter()
+            .map(|e| e.grant)
+            .filter(|g| !cx.policy.binding(g.binding).origin.is_builtin())
+            .collect();
+        for (binding, excess) in excess_by_binding(cx, &grants, &cluster, true) {
+            let b = cx.policy.binding(binding);
+            let what = describe_at_most(excess.iter().flat_map(|(_, perms)| perms), MAX_TARGETS);
+            let message = format!(
+                "the manager ServiceAccount {manager_name} holds rights cluster-wide (in every namespace, its own included), through ClusterRoleBinding {}: {what}",
+                b.name
+            );
+            let f = evidence(cx, Finding::new(self.meta(), message), &excess);
+            let f = unused_features(f, &excess, &unused).remediation(format!(
+                "delete ClusterRoleBinding {} (or remove the manager from its subjects); bind the executor Role in each job namespace instead",
+                b.name
+            ));
+            out.push(f);
+        }
+    }
+}
+
+/// How many resources a message names before it counts the rest.
+pub(super) const MAX_TARGETS: usize = 12;
+
+/// The grants of one binding, each with the single permissions it gives beyond `allowed`.
+type Excess = Vec<(Grant, Vec<PolicyRule>)>;
+
+/// Groups `grants` by binding (in input order) and keeps, for each rule, the single
+/// permissions `allowed` does not cover. Non-resource rules count only when `cluster` (in a
+/// RoleBinding they grant nothing).
+fn excess_by_binding(
+    cx: &Context<'_>,
+    grants: &[Grant],
+    allowed: &[PolicyRule],
+    cluster: bool,
+) -> Vec<(BindingId, Excess)> {
+    let mut out: Vec<(BindingId, Excess)> = Vec::new();
+    for g in grants {
+        let rule = cx.policy.rule(g);
+        if rule.resources.is_empty() && !cluster {
+            continue;
+        }
+        let (_, uncovered) = covers(allowed, std::slice::from_ref(rule));
+        let uncovered: Vec<PolicyRule> = uncovered.into_iter().filter(exists).collect();
+        if uncovered.is_empty() {
+            continue;
+        }
+        match out.iter_mut().find(|(b, _)| *b == g.binding) {
+            Some((_, v)) => v.push((g.clone(), uncovered)),
+            None => out.push((g.binding, vec![(g.clone(), uncovered)])),
+        }
+    }
+    out
+}
+
+/// Adds the binding → role → rule path and the objects of `excess` to `f`.
+fn evidence(cx: &Context<'_>, mut f: Finding, excess: &Excess) -> Finding {
+    for (i, (g, perms)) in excess.iter().enumerate() {
+        let path = cx.grant_path(g);
+        if i == 0 {
+            for step in path.iter().take(2) {
+                f = f.step(step.clone());
+            }
+        }
+        if let Some(rule) = path.get(2) {
+            f = f.step(format!("{rule}: not needed: {}", describe(perms)));
+        }
+        for o in cx.grant_objects(g) {
+            f = f.object(o);
+        }
+    }
+    f
+}
+
+/// Whether a feature of the executor table is in use. Features that only the runner
+/// configuration switches on (`namespace_per_job`, `pod_disruption_budget`, the
+/// `kubernetes.autoscaler` table) count when some runner configuration read sets them; the
+/// others (feature flags a job can set in its variables, ports a job declares, the
+/// ServiceAccount check) are always possible.
+fn feature_in_use(cx: &Context<'_>, feature: &str) -> bool {
+    let key = match feature {
+        "namespace_per_job" | "pod_disruption_budget" => feature,
+        "kubernetes.autoscaler" => "autoscaler",
+        _ => return true,
+    };
+    let below = format!("{key}.");
+    cx.runner_entries().any(|(_, e)| {
+        e.kubernetes.iter().any(|s| {
+            (s.key == key || s.key.starts_with(&below)) && s.value != SettingValue::Bool(false)
+        })
+    })
+}
+
+/// Notes, for excess permissions a feature row of the table would allow, that the runner
+/// configuration read does not switch that feature on.
+fn unused_features(
+    mut f: Finding,
+    excess: &Excess,
+    unused: &[(&Permission, PolicyRule)],
+) -> Finding {
+    let mut noted: Vec<&str> = Vec::new();
+    for (p, rule) in unused {
+        let hit = excess
+            .iter()
+            .flat_map(|(_, perms)| perms)
+            .any(|single| covers(std::slice::from_ref(rule), std::slice::from_ref(single)).0);
+        if hit && !noted.contains(&p.feature.as_str()) {
+            noted.push(&p.feature);
+            f = f.step(format!(
+                "the executor uses {} only with `{}`, which no runner configuration read switches on",
+                target(rule),
+                p.feature
+            ));
+        }
+    }
+    f
+}
+
+/// Whether `namespace_per_job = true` is set in any runner configuration read.
+fn namespace_per_job(cx: &Context<'_>) -> bool {
+    cx.runner_entries().any(|(_, e)| {
+        e.kube("namespace_per_job")
+            .is_some_and(|s| s.value == SettingValue::Bool(true))
+    })
+}
+
+/// Whether Helm values read switch the chart's session server on (the chart then binds
+/// `get services` in the release namespace).
+fn session_server(cx: &Context<'_>) -> bool {
+    cx.objects().helm_values.iter().any(|v| {
+        v.get("sessionServer.enabled")
+            .is_some_and(|s| s.value == SettingValue::Bool(true))
+    })
+}
+
+/// A rule with the given groups, resources and verbs.
+fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
+    let own = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
+    PolicyRule {
+        verbs: own(verbs),
+        api_groups: own(groups),
+        resources: own(resources),
+        ..PolicyRule::default()
+    }
+}
+
+/// The executor's permissions as RBAC rules, with the verbs the documentation also lists.
+pub(super) fn table_rules<'a>(perms: impl Iterator<Item = &'a Permission>) -> Vec<PolicyRule> {
+    perms
+        .map(|p| PolicyRule {
+            verbs: p.verbs.iter().chain(&p.docs_also).cloned().collect(),
+            api_groups: vec![p.group.clone()],
+            resources: vec![p.resource.clone()],
+            ..PolicyRule::default()
+        })
+        .collect()
+}
+
+/// Whether a single permission (one group, one resource) can name something real: `*`
+/// anywhere, a group this build does not know (a custom resource), or a resource the group
+/// serves. A rule listing `apiGroups: ["", "apps"]` and `resources: ["pods", "deployments"]`
+/// also grants `apps` `pods`, which does not exist: such pairs are not worth reporting.
+pub(super) fn exists(single: &PolicyRule) -> bool {
+    let (Some(group), Some(resource)) = (single.api_groups.first(), single.resources.first())
+    else {
+        return true;
+    };
+    if group == "*" || resource.contains('*') {
+        return true;
+    }
+    if !API_RESOURCES.iter().any(|r| r.group == group) {
+        return true;
+    }
+    is_namespaced(group, resource).is_some()
+}
+
+/// How a single permission's target reads: `deployments.apps`, `pods/exec`,
+/// `deployments.apps/scale`, `secrets "runner-token"`, or a URL.
+pub(super) fn target(single: &PolicyRule) -> String {
+    if let Some(url) = single.non_resource_urls.first() {
+        return url.clone();
+    }
+    let group = single.api_groups.first().map_or("", String::as_str);
+    let resource = single.resources.first().map_or("", String::as_str);
+    let (base, sub) = resource.split_once('/').unwrap_or((resource, ""));
+    let mut s = base.to_owned();
+    if !group.is_empty() {
+        s.push('.');
+        s.push_str(group);
+    }
+    if !sub.is_empty() {
+        s.push('/');
+        s.push_str(sub);
+    }
+    if !single.resource_names.is_empty() {
+        let _ = write!(s, " {:?}", single.resource_names.join(","));
+    }
+    s
+}
+
+/// A compact description of single permissions (as `breakdown_rule` gives them): targets with
+/// the same verbs share one entry, e.g. `deployments.apps, cronjobs.batch (get, list, create);
+/// secrets (list, watch)`. Order of first appearance, so it follows the role's text.
+pub(super) fn describe<'a>(perms: impl IntoIterator<Item = &'a PolicyRule>) -> String {
+    describe_at_most(perms, usize::MAX)
+}
+
+/// [`describe`], naming at most `max` targets and counting the rest (for messages; the
+/// evidence path has them all).
+pub(super) fn describe_at_most<'a>(
+    perms: impl IntoIterator<Item = &'a PolicyRule>,
+    max: usize,
+) -> String {
+    // Verbs per target, then targets per verb list.
+    let mut by_target: Vec<(String, Vec<&str>)> = Vec::new();
+    for p in perms {
+        let t = target(p);
+        let i = if let Some(i) = by_target.iter().position(|(k, _)| *k == t) {
+            i
+        } else {
+            by_target.push((t, Vec::new()));
+            by_target.len() - 1
+        };
+        let v = &mut by_target[i].1;
+        for verb in &p.verbs {
+            if !v.contains(&verb.as_str()) {
+                v.push(verb);
+            }
+        }
+    }
+    let more = by_target.len().saturating_sub(max);
+    by_target.truncate(max);
+    let mut by_verbs: Vec<(Vec<&str>, Vec<String>)> = Vec::new();
+    for (t, verbs) in by_target {
+        match by_verbs.iter_mut().find(|(v, _)| *v == verbs) {
+            Some((_, targets)) => targets.push(t),
+            None => by_verbs.push((verbs, vec![t])),
+        }
+    }
+    let mut out = by_verbs
+        .into_iter()
+        .map(|(verbs, targets)| format!("{} ({})", targets.join(", "), verbs.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ");
+    if more > 0 {
+        let _ = write!(out, "; and {more} more resources (see the evidence)");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::rg105_job_token_exposed::testing::{run, run_with};
+
+    #[test]
+    fn describe_groups_targets_with_equal_verbs() {
+        let rules = [
+            rule(&["apps"], &["deployments"], &["get"]),
+            rule(&["batch"], &["cronjobs"], &["get"]),
+            rule(&[""], &["secrets"], &["list"]),
+            rule(&[""], &["secrets"], &["watch"]),
+            rule(&["apps"], &["deployments/scale"], &["patch"]),
+        ];
+        assert_eq!(
+            describe(&rules),
+            "deployments.apps, cronjobs.batch (get); secrets (list, watch); deployments.apps/scale (patch)"
+        );
+        assert_eq!(
+            describe_at_most(&rules, 2),
+            "deployments.apps, cronjobs.batch (get); and 2 more resources (see the evidence)"
+        );
+    }
+
+    #[test]
+    fn pairs_no_api_serves_are_dropped() {
+        assert!(!exists(&rule(&["apps"], &["pods"], &["get"])));
+        assert!(exists(&rule(&["apps"], &["deployments"], &["get"])));
+        assert!(exists(&rule(&[""], &["pods/exec"], &["create"])));
+        assert!(exists(&rule(&["example.com"], &["widgets"], &["get"])));
+        assert!(exists(&rule(&["*"], &["pods"], &["get"])));
+        assert!(exists(&rule(&[""], &["*"], &["get"])));
+    }
+
+    const SERVICES_IN_OWN_NAMESPACE: &str = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: session-server, namespace: gitlab-runner}
+rules:
+- {apiGroups: [""], resources: ["services"], verbs: ["get"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: session-server, namespace: gitlab-runner}
+subjects: [{kind: ServiceAccount, name: gitlab-runner}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: session-server}
+"#;
+
+    #[test]
+    fn rights_in_the_manager_namespace_are_excess_unless_the_session_server_needs_them() {
+        let out = run(
+            &ManagerExcessPermission,
+            SERVICES_IN_OWN_NAMESPACE,
+            &[("teams", "ci-job", None)],
+        );
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(out[0].message.contains("its own namespace `gitlab-runner`"));
+        let with_values = format!(
+            "{SERVICES_IN_OWN_NAMESPACE}---\ngitlabUrl: https://gitlab.example.com/\nsessionServer:\n  enabled: true\n"
+        );
+        let out = run(
+            &ManagerExcessPermission,
+            &with_values,
+            &[("teams", "ci-job", None)],
+        );
+        assert!(out.is_empty(), "{out:?}");
+    }
+
+    #[test]
+    fn default_bindings_are_not_counted() {
+        // The manager gets system:basic-user, system:discovery, ... like every identity.
+        let out = run(&ManagerExcessPermission, "", &[("teams", "ci-job", None)]);
+        assert!(out.is_empty(), "{out:?}");
+    }
+
+    const DEPLOYMENTS_IN_TEAMS: &str = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: executor, namespace: teams}
+rules:
+- {apiGroups: [""], resources: ["pods"], verbs: ["create", "delete", "get"]}
+- {apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "create", "update", "delete"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: executor, namespace: teams}
+subjects: [{kind: ServiceAccount, name: gitlab-runner, namespace: gitlab-runner}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: executor}
+"#;
+
+    #[test]
+    fn configuration_gated_features_count_only_when_configured() {
+        let jobs = [("teams", "ci-job", Some(false))];
+        let out = run_with(
+            &ManagerExcessPermission,
+            DEPLOYMENTS_IN_TEAMS,
+            "",
+            &jobs,
+            "18.11",
+        );
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(
+            out[0]
+                .message
+                .contains("deployments.apps (get, list, create, update, delete)")
+        );
+        assert!(
+            out[0]
+                .path
+                .iter()
+                .any(|p| p.contains("only with `kubernetes.autoscaler`")),
+            "{:?}",
+            out[0].path
+        );
+        let config = "[[runners]]\n  executor = \"kubernetes\"\n  [runners.kubernetes]\n    namespace = \"teams\"\n    [runners.kubernetes.autoscaler]\n      max_pause_pods = 2\n";
+        let out = run_with(
+            &ManagerExcessPermission,
+            DEPLOYMENTS_IN_TEAMS,
+            config,
+            &jobs,
+            "18.11",
+        );
+        assert!(out.is_empty(), "{out:?}");
+    }
+}

@@ -1,0 +1,385 @@
+use std::collections::BTreeSet;
+
+use runnerguard_engine::{Grant, UserInfo, applies_to, covers};
+use runnerguard_model::{BindingKind, PolicyRule};
+
+use super::rg103_manager_excess_permission::{MAX_TARGETS, describe, describe_at_most, exists};
+use crate::{Context, Finding, JobTarget, Rule, RuleMeta, declare_rule, qualified};
+
+declare_rule! {
+    /// ## What it flags
+    /// Job pods that get their ServiceAccount's token mounted while that ServiceAccount holds
+    /// rights beyond the tenant's declared deploy rights.
+    ///
+    /// The token is mounted unless the runner configuration sets
+    /// `automount_service_account_token = false` under `[runners.kubernetes]`, or leaves it
+    /// unset and the ServiceAccount object read sets `automountServiceAccountToken: false`.
+    ///
+    /// Tenants cannot declare deploy rights yet, so this rule takes as declared deploy rights
+    /// exactly this: rules from RoleBindings *in the job namespace itself* on the workload
+    /// kinds CI deploys (`deployments`, `replicasets`, `statefulsets` in `apps`; `services`,
+    /// `configmaps` in the core group). Every other grant counts as beyond: any other resource
+    /// in the job namespace (Secrets, pods, `pods/exec`, roles, ...), any right in another
+    /// namespace, and any ClusterRoleBinding. Kubernetes' default bindings (discovery,
+    /// self-reviews) are not counted.
+    ///
+    /// ## Why it matters
+    /// Every job can read its token from
+    /// `/var/run/secrets/kubernetes.io/serviceaccount/token`, and every job runs code that
+    /// anyone who can push to a project wrote, including in merge requests. Whatever the token
+    /// grants, every pipeline of every project on that runner holds: reading Secrets exposes
+    /// other pipelines' registry credentials, `pods/exec` reaches into other jobs and their CI
+    /// variables, rights elsewhere carry the job out of its namespace.
+    ///
+    /// ## How to fix
+    /// Give job pods a ServiceAccount of their own without rights, and set
+    /// `automount_service_account_token = false` under `[runners.kubernetes]` (runner 16.9+)
+    /// and `automountServiceAccountToken: false` on the ServiceAccount. Jobs that deploy get a
+    /// Role limited to the workload kinds they deploy, in the namespaces they deploy to; other
+    /// rights belong to people or controllers, not to CI jobs.
+    ///
+    /// ## Example
+    /// ```toml
+    /// [runners.kubernetes]
+    ///   namespace = "teams"
+    ///   service_account = "ci-job"   # bound to a Role with `get secrets` in `teams`
+    ///   # automount_service_account_token not set: the token is mounted, flagged
+    /// ```
+    pub(crate) struct JobTokenExposed {
+        id: "RG105",
+        name: "job-token-exposed",
+        severity: High,
+        summary: "job pods get a ServiceAccount token that grants more than the tenant's deploy rights",
+        remediation: "set automount_service_account_token = false under [runners.kubernetes] and remove the job ServiceAccount's extra bindings",
+    }
+}
+
+impl Rule for JobTokenExposed {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        let deploy = deploy_rules();
+        let mut seen: BTreeSet<(&str, &str)> = BTreeSet::new();
+        for job in &cx.topology.jobs {
+            if !seen.insert((&job.namespace, &job.service_account)) {
+                continue;
+            }
+            let Some(mounted) = mounted_because(cx, job) else {
+                continue;
+            };
+            let sa = qualified(&job.namespace, &job.service_account);
+            let user = UserInfo::impersonated(
+                &runnerguard_model::service_account_user(&job.namespace, &job.service_account),
+                &[],
+            );
+            let mut beyond: Vec<(Grant, Vec<PolicyRule>)> = Vec::new();
+            for g in grants_of(cx, &user) {
+                let b = cx.policy.binding(g.binding);
+                let rule = cx.policy.rule(&g);
+                let in_job_namespace =
+                    b.kind == BindingKind::RoleBinding && b.namespace == job.namespace;
+                let allowed: &[PolicyRule] = if in_job_namespace { &deploy } else { &[] };
+                let (_, uncovered) = covers(allowed, std::slice::from_ref(rule));
+                let uncovered: Vec<PolicyRule> = uncovered.into_iter().filter(exists).collect();
+                if !uncovered.is_empty() {
+                    beyond.push((g, uncovered));
+                }
+            }
+            if beyond.is_empty() {
+                continue;
+            }
+            let what = describe_at_most(beyond.iter().flat_map(|(_, p)| p), MAX_TARGETS);
+            let mut f = Finding::new(
+                self.meta(),
+                format!(
+                    "job pods in `{}` get the token of ServiceAccount {sa} mounted, and it grants more than deploy rights: {what}",
+                    job.namespace
+                ),
+            )
+            .step(format!("token mounted: {mounted}"));
+            if let Some(obj) = service_account(cx, job) {
+                f = f.object(obj.object_ref());
+            }
+            for e in job_evidence(cx, job) {
+                f = f.step(e);
+            }
+            let mut bindings: Vec<String> = Vec::new();
+            for (g, perms) in &beyond {
+                let path = cx.grant_path(g);
+                let last = path.len().saturating_sub(1);
+                for (i, step) in path.into_iter().enumerate() {
+                    if i == last {
+                        f = f.step(format!(
+                            "  {step}: beyond deploy rights: {}",
+                            describe(perms)
+                        ));
+                    } else {
+                        f = f.step(format!("  {step}"));
+                    }
+                }
+                for o in cx.grant_objects(g) {
+                    f = f.object(o);
+                }
+                let b = cx.policy.binding(g.binding);
+                let s = format!("{} {}", b.kind, qualified(&b.namespace, &b.name));
+                if !bindings.contains(&s) {
+                    bindings.push(s);
+                }
+            }
+            f = f.remediation(format!(
+                "set automount_service_account_token = false under [runners.kubernetes] (and automountServiceAccountToken: false on ServiceAccount {sa}); remove {sa} from {}",
+                bindings.join(", ")
+            ));
+            out.push(f);
+        }
+    }
+}
+
+/// Why the job pods get their ServiceAccount token, or `None` when they do not.
+fn mounted_because(cx: &Context<'_>, job: &JobTarget) -> Option<String> {
+    match job.automount_token {
+        Some(false) => None,
+        Some(true) => Some(
+            "`automount_service_account_token = true` in the runner configuration".to_owned(),
+        ),
+        None => match service_account(cx, job).map(|s| s.automount_token) {
+            Some(Some(false)) => None,
+            Some(_) => Some(format!(
+                "neither the runner configuration (`automount_service_account_token`) nor ServiceAccount {} (`automountServiceAccountToken`) turns it off",
+                qualified(&job.namespace, &job.service_account)
+            )),
+            None => Some(
+                "the runner configuration does not set `automount_service_account_token = false` (the ServiceAccount was not read; Kubernetes mounts the token by default)"
+                    .to_owned(),
+            ),
+        },
+    }
+}
+
+/// The job's ServiceAccount object, when read.
+fn service_account<'a>(
+    cx: &Context<'a>,
+    job: &JobTarget,
+) -> Option<&'a runnerguard_model::ServiceAccount> {
+    cx.policy
+        .service_accounts()
+        .iter()
+        .find(|s| s.namespace == job.namespace && s.name == job.service_account)
+}
+
+/// What the topology says about where `job` came from.
+pub(super) fn job_evidence(cx: &Context<'_>, job: &JobTarget) -> Vec<String> {
+    let prefix = format!("job namespace `{}`", job.namespace);
+    cx.topology
+        .evidence
+        .iter()
+        .filter(|e| e.fact.starts_with(&prefix))
+        .map(|e| format!("{}: {}", e.fact, e.source))
+        .collect()
+}
+
+/// The deploy rights this rule accepts in the job namespace: the workload kinds CI deploys.
+fn deploy_rules() -> Vec<PolicyRule> {
+    let own = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
+    vec![
+        PolicyRule {
+            verbs: own(&["*"]),
+            api_groups: own(&["apps"]),
+            resources: own(&["deployments", "replicasets", "statefulsets"]),
+            ..PolicyRule::default()
+        },
+        PolicyRule {
+            verbs: own(&["*"]),
+            api_groups: own(&[""]),
+            resources: own(&["services", "configmaps"]),
+            ..PolicyRule::default()
+        },
+    ]
+}
+
+/// Every rule `user` holds from bindings the user wrote (not Kubernetes' defaults): its
+/// ClusterRoleBindings, and the RoleBindings of every namespace where one applies to it.
+/// Non-resource rules of RoleBindings are left out: they grant nothing there.
+pub(super) fn grants_of(cx: &Context<'_>, user: &UserInfo) -> Vec<Grant> {
+    let namespaces: BTreeSet<&str> = cx
+        .policy
+        .bindings()
+        .iter()
+        .filter(|b| {
+            b.kind == BindingKind::RoleBinding
+                && !b.origin.is_builtin()
+                && applies_to(user, &b.subjects, &b.namespace).is_some()
+        })
+        .map(|b| b.namespace.as_str())
+        .collect();
+    let mut out: Vec<Grant> = cx
+        .policy
+        .rules_for(user, "")
+        .rules
+        .into_iter()
+        .map(|e| e.grant)
+        .filter(|g| !cx.policy.binding(g.binding).origin.is_builtin())
+        .collect();
+    for ns in namespaces {
+        out.extend(
+            cx.policy
+                .rules_for(user, ns)
+                .rules
+                .into_iter()
+                .map(|e| e.grant)
+                .filter(|g| {
+                    let b = cx.policy.binding(g.binding);
+                    b.kind == BindingKind::RoleBinding
+                        && !b.origin.is_builtin()
+                        && !cx.policy.rule(g).resources.is_empty()
+                }),
+        );
+    }
+    out
+}
+
+/// A small harness for the unit tests of the RBAC rules: manifests from a string, a topology
+/// given outright, runner 18.9's table.
+#[cfg(test)]
+pub(super) mod testing {
+    use runnerguard_engine::Policy;
+
+    use crate::{ChartKeys, Context, Finding, JobTarget, Rule, Topology};
+
+    /// The findings of `rule` on `yaml` with the manager `gitlab-runner/gitlab-runner` and
+    /// job targets `(namespace, service account, automount)`, for runner 18.9.
+    pub(in crate::rules) fn run(
+        rule: &dyn Rule,
+        yaml: &str,
+        jobs: &[(&str, &str, Option<bool>)],
+    ) -> Vec<Finding> {
+        run_with(rule, yaml, "", jobs, "18.9")
+    }
+
+    /// [`run`] with a runner `config.toml` (when not empty) and a runner version.
+    pub(in crate::rules) fn run_with(
+        rule: &dyn Rule,
+        yaml: &str,
+        config_toml: &str,
+        jobs: &[(&str, &str, Option<bool>)],
+        version: &str,
+    ) -> Vec<Finding> {
+        let mut loaded = runnerguard_load::load_str("test.yaml", yaml).unwrap();
+        if !config_toml.is_empty() {
+            let config = runnerguard_load::load_str("config.toml", config_toml).unwrap();
+            loaded.inventory.extend(config.inventory);
+        }
+        loaded.add_default_policy().unwrap();
+        let policy = Policy::new(loaded.inventory);
+        let topology = Topology {
+            manager_namespace: "gitlab-runner".to_owned(),
+            manager_service_account: "gitlab-runner".to_owned(),
+            jobs: jobs
+                .iter()
+                .map(|(ns, sa, automount)| JobTarget {
+                    namespace: (*ns).to_owned(),
+                    service_account: (*sa).to_owned(),
+                    automount_token: *automount,
+                })
+                .collect(),
+            evidence: Vec::new(),
+        };
+        let tables = crate::executor::permission_tables().unwrap();
+        let table = crate::executor::table_for(&tables, version.parse().unwrap()).unwrap();
+        let chart = ChartKeys::v0_86_0();
+        let cx = Context {
+            policy: &policy,
+            topology: &topology,
+            executor: &table,
+            chart: &chart,
+        };
+        let mut out = Vec::new();
+        rule.check(&cx, &mut out);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JobTokenExposed;
+    use super::testing::run;
+
+    const SECRETS_READER: &str = r#"
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: ci-job, namespace: teams}
+automountServiceAccountToken: false
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: r, namespace: teams}
+rules:
+- {apiGroups: [""], resources: ["secrets"], verbs: ["get"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: b, namespace: teams}
+subjects: [{kind: ServiceAccount, name: ci-job}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: r}
+"#;
+
+    #[test]
+    fn the_service_account_can_turn_automount_off() {
+        assert!(
+            run(
+                &JobTokenExposed,
+                SECRETS_READER,
+                &[("teams", "ci-job", None)]
+            )
+            .is_empty()
+        );
+        assert!(
+            run(
+                &JobTokenExposed,
+                SECRETS_READER,
+                &[("teams", "ci-job", Some(false))]
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn the_runner_setting_overrides_the_service_account() {
+        let out = run(
+            &JobTokenExposed,
+            SECRETS_READER,
+            &[("teams", "ci-job", Some(true))],
+        );
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(
+            out[0].message.contains("secrets (get)"),
+            "{}",
+            out[0].message
+        );
+        assert!(out[0].path[0].contains("automount_service_account_token = true"));
+    }
+
+    #[test]
+    fn deploy_rights_elsewhere_or_cluster_wide_are_beyond() {
+        let yaml = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: deployer}
+rules:
+- {apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "update"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: here, namespace: teams}
+subjects: [{kind: ServiceAccount, name: ci-job, namespace: teams}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: deployer}
+"#;
+        assert!(run(&JobTokenExposed, yaml, &[("teams", "ci-job", None)]).is_empty());
+        let elsewhere = yaml.replace("namespace: teams}\nsubjects", "namespace: prod}\nsubjects");
+        let out = run(&JobTokenExposed, &elsewhere, &[("teams", "ci-job", None)]);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(out[0].message.contains("deployments.apps (get, update)"));
+    }
+}

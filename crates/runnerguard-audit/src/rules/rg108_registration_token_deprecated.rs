@@ -1,0 +1,111 @@
+use runnerguard_model::SettingValue;
+
+use crate::{Context, Finding, Rule, RuleMeta, declare_rule};
+
+declare_rule! {
+    /// ## What it flags
+    /// Helm values for the gitlab-runner chart that set `runnerRegistrationToken` to a
+    /// non-empty value: the runner registers itself with a registration token instead of
+    /// using the authentication token (`glrt-...`) of a runner created in GitLab.
+    ///
+    /// ## Why it matters
+    /// Registration tokens are the deprecated registration workflow: GitLab plans to remove
+    /// them in GitLab 20.0, after which such a runner cannot register at all. They are also
+    /// a standing credential: whoever holds one can register any number of runners of their
+    /// own with the project or group, and those runners receive its jobs, with their source
+    /// and CI/CD variables. Every start of the manager pod registers a new runner with it.
+    /// In a values file the token also tends to end up in Git.
+    ///
+    /// ## How to fix
+    /// Create the runner in GitLab (Settings > CI/CD > Runners, or the `POST /user/runners`
+    /// API), put its authentication token in a Secret with the keys `runner-token` and
+    /// `runner-registration-token: ""` (both must exist), name that Secret in
+    /// `runners.secret`, and remove `runnerRegistrationToken` from the values. Tags, run
+    /// untagged, protected and locked are then set on the runner in GitLab.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// runnerRegistrationToken: "GR1348941..."   # flagged
+    /// ```
+    /// becomes
+    /// ```yaml
+    /// runners:
+    ///   secret: gitlab-runner-token   # keys runner-token (glrt-...) and runner-registration-token ("")
+    /// ```
+    pub(crate) struct RegistrationTokenDeprecated {
+        id: "RG108",
+        name: "registration-token-deprecated",
+        severity: Medium,
+        summary: "`runnerRegistrationToken` is used instead of an authentication token",
+        remediation: "create the runner in GitLab and put its authentication token (glrt-...) in a Secret named by `runners.secret`; remove `runnerRegistrationToken`",
+    }
+}
+
+/// Whether a values setting holds a value. Credentials arrive redacted (`<redacted>`) when
+/// non-empty; an empty string, `false` or `null` is "not set" to the chart's `if`.
+fn is_set(value: &SettingValue) -> bool {
+    match value {
+        SettingValue::String(s) => !s.is_empty(),
+        SettingValue::Bool(b) => *b,
+        SettingValue::List(items) => !items.is_empty(),
+        SettingValue::Other(s) => s != "null",
+        SettingValue::Integer(_) | SettingValue::Float(_) | SettingValue::Table => true,
+    }
+}
+
+impl Rule for RegistrationTokenDeprecated {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        for values in &cx.objects().helm_values {
+            let Some(token) = values.get("runnerRegistrationToken") else {
+                continue;
+            };
+            if !is_set(&token.value) {
+                continue;
+            }
+            // The value itself is never shown: it is a credential (and redacted at load).
+            let mut f = Finding::new(
+                self.meta(),
+                "`runnerRegistrationToken` is set: the runner registers with a registration token, a workflow GitLab deprecated and plans to remove in GitLab 20.0",
+            )
+            .location("runnerRegistrationToken", token.origin.clone())
+            .step(
+                "the manager pod runs `gitlab-runner register` with it each time it starts, registering a new runner",
+            );
+            let runner_token = values.get("runnerToken").filter(|s| is_set(&s.value));
+            let secret = values
+                .get("runners.secret")
+                .and_then(|s| s.value.as_str())
+                .filter(|s| !s.is_empty());
+            if let Some(t) = runner_token {
+                f = f.step(format!(
+                    "`runnerToken` is set too ({}): keep the authentication token only, in a Secret",
+                    t.origin
+                ));
+            }
+            if let Some(name) = secret {
+                f = f.step(format!(
+                    "`runners.secret` names Secret `{name}`: the manager reads its tokens from there; put the authentication token under `runner-token` and leave `runner-registration-token` empty"
+                ));
+            }
+            out.push(f);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_and_false_are_not_set() {
+        assert!(!is_set(&SettingValue::String(String::new())));
+        assert!(!is_set(&SettingValue::Bool(false)));
+        assert!(!is_set(&SettingValue::Other("null".into())));
+        assert!(is_set(&SettingValue::Other("<redacted>".into())));
+        assert!(is_set(&SettingValue::String("x".into())));
+    }
+}

@@ -1,0 +1,253 @@
+use runnerguard_model::{ObjectRef, Origin, Setting};
+
+use crate::{Context, Finding, Rule, RuleMeta, declare_rule};
+
+declare_rule! {
+    /// ## What it flags
+    /// A runner configuration (a `[[runners]]` entry, or the chart's default
+    /// `runners.config` when the values set none) that leaves the CPU or memory limit of a
+    /// job pod's containers unset: `cpu_limit`/`memory_limit` (build container),
+    /// `helper_cpu_limit`/`helper_memory_limit`, `service_cpu_limit`/`service_memory_limit`,
+    /// while the job namespace has no LimitRange giving containers a default or maximum CPU
+    /// and memory limit. Pod-level `pod_cpu_limit`/`pod_memory_limit` (runner 18.10+) bound
+    /// every container and count for all three. One finding per runner configuration, listing
+    /// what is missing.
+    ///
+    /// ## Why it matters
+    /// A container without limits may use all the CPU and memory of its node. One runaway
+    /// or malicious job (a fork bomb, a crypto miner, a test that leaks memory) then starves
+    /// other tenants' jobs and the workloads sharing the node, and memory pressure makes the
+    /// kubelet evict pods, possibly the runner manager's. Limits set in the chart's top-level
+    /// `resources` apply to the manager pod only, and a `runners.kubernetes.resources` block
+    /// is ignored by the chart (RG107).
+    ///
+    /// ## How to fix
+    /// Set the limits under `[runners.kubernetes]` in `runners.config`, or give the job
+    /// namespace a LimitRange with `default` (and `max`) CPU and memory for `Container`, so
+    /// that every container the runner creates gets limits even when a key is forgotten.
+    ///
+    /// ## Example
+    /// ```toml
+    /// [[runners]]
+    ///   [runners.kubernetes]
+    ///     namespace = "teams"
+    ///     cpu_limit = "1"
+    ///     memory_limit = "1Gi"
+    ///     # helper_* and service_* limits unset: flagged (unless `teams` has a LimitRange)
+    /// ```
+    pub(crate) struct JobResourcesUnbounded {
+        id: "RG115",
+        name: "job-resources-unbounded",
+        severity: Low,
+        summary: "build, helper or service containers have no CPU/memory limits and the job namespace has no LimitRange",
+        remediation: "set cpu_limit/memory_limit (and helper_/service_ variants) in [runners.kubernetes], or a LimitRange in the job namespace",
+    }
+}
+
+/// The job pod's containers and their limit keys.
+const LIMITS: [(&str, &str, &str); 3] = [
+    ("build", "cpu_limit", "memory_limit"),
+    ("helper", "helper_cpu_limit", "helper_memory_limit"),
+    ("service", "service_cpu_limit", "service_memory_limit"),
+];
+
+/// Where job-pod settings come from: a `[[runners]]` entry, or the chart's default
+/// `runners.config` when values set none.
+struct Source<'a> {
+    name: String,
+    /// What `at` points at.
+    what: &'static str,
+    settings: &'a [Setting],
+    at: Origin,
+    namespace: Option<&'a str>,
+}
+
+impl Source<'_> {
+    fn is_set(&self, key: &str) -> bool {
+        // A non-string (a TOML number) is a type error to the runner, not a missing limit.
+        self.settings
+            .iter()
+            .find(|s| s.key == key)
+            .is_some_and(|s| s.value.as_str().is_none_or(|v| !v.trim().is_empty()))
+    }
+
+    /// The limit keys left unset, as `build (cpu_limit, memory_limit)`.
+    fn missing(&self) -> Vec<String> {
+        let pod_cpu = self.is_set("pod_cpu_limit");
+        let pod_memory = self.is_set("pod_memory_limit");
+        let mut out = Vec::new();
+        for (container, cpu, memory) in LIMITS {
+            let keys: Vec<&str> = [(cpu, pod_cpu), (memory, pod_memory)]
+                .into_iter()
+                .filter(|(k, pod)| !pod && !self.is_set(k))
+                .map(|(k, _)| k)
+                .collect();
+            if !keys.is_empty() {
+                out.push(format!("{container} ({})", keys.join(", ")));
+            }
+        }
+        out
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn sources<'a>(cx: &'a Context<'_>) -> Vec<Source<'a>> {
+    let mut out = Vec::new();
+    for (_, entry) in cx.runner_entries() {
+        if entry.executor.as_deref().is_some_and(|e| e != "kubernetes") {
+            continue;
+        }
+        out.push(Source {
+            name: match &entry.name {
+                Some(n) => format!("runner `{n}`"),
+                None => format!("the [[runners]] entry at {}", entry.origin),
+            },
+            what: "[runners.kubernetes]",
+            settings: &entry.kubernetes,
+            at: entry
+                .kubernetes_origin
+                .clone()
+                .unwrap_or_else(|| entry.origin.clone()),
+            namespace: entry
+                .kube("namespace")
+                .and_then(|s| s.value.as_str())
+                .filter(|n| !n.is_empty()),
+        });
+    }
+    // No runner configuration read at all: values without `runners.config` get the chart's
+    // default one, which sets no limits.
+    if cx.objects().runner_configs.is_empty() {
+        for values in &cx.objects().helm_values {
+            if values.get("runners.config").is_some() {
+                continue;
+            }
+            out.push(Source {
+                name: "the chart's default `runners.config` (the values set none)".to_owned(),
+                what: "values without `runners.config` (the chart's default applies)",
+                settings: &[],
+                at: values.origin.clone(),
+                namespace: values
+                    .get("runners.jobNamespace")
+                    .and_then(|s| s.value.as_str())
+                    .filter(|n| !n.is_empty()),
+            });
+        }
+    }
+    out
+}
+
+impl Rule for JobResourcesUnbounded {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        for src in sources(cx) {
+            let missing = src.missing();
+            if missing.is_empty() {
+                continue;
+            }
+            // The namespace its jobs run in; when the configuration names none, every job
+            // namespace of the topology (the fallback is one of them).
+            let namespaces: Vec<&str> = match src.namespace {
+                Some(n) => vec![n],
+                None => cx.topology.job_namespaces(),
+            };
+            let unbounded: Vec<&str> = namespaces
+                .into_iter()
+                .filter(|ns| {
+                    !cx.objects()
+                        .limit_ranges
+                        .iter()
+                        .any(|l| l.object.namespace == *ns && l.container_limits)
+                })
+                .collect();
+            if unbounded.is_empty() {
+                continue;
+            }
+            let ns_list = unbounded
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut f = Finding::new(
+                self.meta(),
+                format!(
+                    "{} leaves CPU/memory limits unset for the {} container{}, and {ns_list} {} no LimitRange that gives containers limits: a job may use all of its node",
+                    src.name,
+                    and_list(&missing),
+                    if missing.len() == 1 { "" } else { "s" },
+                    if unbounded.len() == 1 { "has" } else { "have" }
+                ),
+            )
+            .location(src.what, src.at.clone());
+            let others: Vec<&ObjectRef> = cx
+                .objects()
+                .limit_ranges
+                .iter()
+                .filter(|l| unbounded.contains(&l.object.namespace.as_str()))
+                .map(|l| &l.object)
+                .collect();
+            for l in others {
+                f = f.object(l.clone()).step(format!(
+                    "LimitRange `{}` sets no default or maximum CPU and memory for containers",
+                    crate::qualified(&l.namespace, &l.name)
+                ));
+            }
+            out.push(f);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use runnerguard_model::SettingValue;
+
+    use super::*;
+
+    fn s(key: &str, value: &str) -> Setting {
+        Setting {
+            key: key.to_owned(),
+            value: SettingValue::String(value.to_owned()),
+            origin: Origin::default(),
+        }
+    }
+
+    fn missing(settings: &[Setting]) -> Vec<String> {
+        Source {
+            name: String::new(),
+            what: "",
+            settings,
+            at: Origin::default(),
+            namespace: None,
+        }
+        .missing()
+    }
+
+    #[test]
+    fn lists_what_is_missing() {
+        assert_eq!(missing(&[]).len(), 3);
+        assert_eq!(
+            missing(&[
+                s("cpu_limit", "1"),
+                s("memory_limit", ""),
+                s("helper_cpu_limit", "1"),
+                s("helper_memory_limit", "1Gi")
+            ]),
+            [
+                "build (memory_limit)",
+                "service (service_cpu_limit, service_memory_limit)"
+            ]
+        );
+        assert!(missing(&[s("pod_cpu_limit", "2"), s("pod_memory_limit", "2Gi")]).is_empty());
+        assert_eq!(missing(&[s("pod_cpu_limit", "2")]).len(), 3);
+    }
+}

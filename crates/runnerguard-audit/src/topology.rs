@@ -1,0 +1,325 @@
+//! The runner topology: where the manager runs and as whom, where jobs run and as whom.
+//!
+//! Worked out from the inputs (flags first, then the chart's Deployment, runner TOML, Helm
+//! values, and last the RBAC itself), with a note of the evidence for each fact, so the report
+//! can say what it assumed.
+
+use runnerguard_engine::{Action, Policy, UserInfo};
+use runnerguard_model::{BindingKind, Inventory, RunnerConfigSource, SettingValue, Workload};
+use serde::Serialize;
+
+/// Topology facts given on the command line; each overrides what the inputs say.
+#[derive(Clone, Debug, Default)]
+pub struct TopologyOptions {
+    /// `--runner-namespace`.
+    pub runner_namespace: Option<String>,
+    /// `--runner-service-account`.
+    pub runner_service_account: Option<String>,
+    /// `--job-namespace` (repeatable).
+    pub job_namespaces: Vec<String>,
+    /// `--job-service-account`.
+    pub job_service_account: Option<String>,
+    /// `--release-namespace`: the Helm release's namespace when only values are read
+    /// (default `gitlab-runner`).
+    pub release_namespace: Option<String>,
+}
+
+/// Where jobs of one runner run, and as whom.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct JobTarget {
+    /// The job namespace.
+    pub namespace: String,
+    /// The job pods' ServiceAccount (`default` when the runner sets none).
+    pub service_account: String,
+    /// `automount_service_account_token`, when set.
+    pub automount_token: Option<bool>,
+}
+
+/// One fact of the topology and where it came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    /// The fact, e.g. "job namespace `teams`".
+    pub fact: String,
+    /// Where it came from: a flag, `file:line`, or an assumption.
+    pub source: String,
+}
+
+/// The runner topology the audit checks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Topology {
+    /// The manager's namespace.
+    pub manager_namespace: String,
+    /// The manager's ServiceAccount (in its namespace).
+    pub manager_service_account: String,
+    /// Where jobs run, one entry per distinct namespace and ServiceAccount.
+    pub jobs: Vec<JobTarget>,
+    /// How each fact was decided.
+    pub evidence: Vec<Evidence>,
+}
+
+/// The namespace Helm installs into when nothing says otherwise.
+const DEFAULT_RELEASE_NAMESPACE: &str = "gitlab-runner";
+/// The chart's ServiceAccount name for a release called `gitlab-runner`.
+const DEFAULT_MANAGER_SA: &str = "gitlab-runner";
+
+impl Topology {
+    /// The job namespaces, each once, in order.
+    pub fn job_namespaces(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for j in &self.jobs {
+            if !out.contains(&j.namespace.as_str()) {
+                out.push(&j.namespace);
+            }
+        }
+        out
+    }
+
+    /// The manager's identity, as the API server sees its token.
+    pub fn manager(&self) -> UserInfo {
+        UserInfo::impersonated(
+            &runnerguard_model::service_account_user(
+                &self.manager_namespace,
+                &self.manager_service_account,
+            ),
+            &[],
+        )
+    }
+
+    /// Works the topology out from `policy`'s objects and `options`.
+    pub fn discover(policy: &Policy, options: &TopologyOptions) -> Self {
+        let objects = policy.objects();
+        let mut evidence = Vec::new();
+        let mut note = |fact: String, source: String| evidence.push(Evidence { fact, source });
+
+        let deployment = manager_deployment(objects);
+        let values = objects.helm_values.first();
+        let values_namespace = values.and_then(|v| v.get("namespace")).and_then(|s| {
+            s.value
+                .as_str()
+                .map(|n| (n.to_owned(), s.origin.to_string()))
+        });
+
+        let release_namespace = options
+            .release_namespace
+            .clone()
+            .map(|n| (n, "flag --release-namespace".to_owned()))
+            .or_else(|| {
+                deployment.map(|d| (d.object.namespace.clone(), d.object.origin.to_string()))
+            })
+            .or(values_namespace)
+            .unwrap_or_else(|| {
+                (
+                    DEFAULT_RELEASE_NAMESPACE.to_owned(),
+                    "assumed: Helm release namespace (set --release-namespace)".to_owned(),
+                )
+            });
+
+        let (manager_namespace, source) = match &options.runner_namespace {
+            Some(n) => (n.clone(), "flag --runner-namespace".to_owned()),
+            None => release_namespace.clone(),
+        };
+        note(format!("manager namespace `{manager_namespace}`"), source);
+
+        let (manager_service_account, source) = match &options.runner_service_account {
+            Some(n) => (n.clone(), "flag --runner-service-account".to_owned()),
+            None => deployment
+                .map(|d| (d.service_account.clone(), d.object.origin.to_string()))
+                .or_else(|| {
+                    values
+                        .and_then(|v| v.get("serviceAccount.name"))
+                        .and_then(|s| s.value.as_str().map(|n| (n.to_owned(), s.origin.to_string())))
+                })
+                .unwrap_or_else(|| {
+                    (
+                        DEFAULT_MANAGER_SA.to_owned(),
+                        "assumed: the chart's ServiceAccount for release `gitlab-runner` (set --runner-service-account)"
+                            .to_owned(),
+                    )
+                }),
+        };
+        note(
+            format!("manager ServiceAccount `{manager_namespace}/{manager_service_account}`"),
+            source,
+        );
+
+        let mut jobs = Vec::new();
+        let job_sa_flag = options.job_service_account.as_deref();
+        if options.job_namespaces.is_empty() {
+            jobs_from_config(
+                objects,
+                &release_namespace.0,
+                job_sa_flag,
+                &mut jobs,
+                &mut note,
+            );
+        } else {
+            for ns in &options.job_namespaces {
+                jobs.push(JobTarget {
+                    namespace: ns.clone(),
+                    service_account: job_sa_flag.unwrap_or("default").to_owned(),
+                    automount_token: None,
+                });
+                note(
+                    format!("job namespace `{ns}`"),
+                    "flag --job-namespace".to_owned(),
+                );
+            }
+        }
+        if jobs.is_empty() {
+            let manager = UserInfo::impersonated(
+                &runnerguard_model::service_account_user(
+                    &manager_namespace,
+                    &manager_service_account,
+                ),
+                &[],
+            );
+            for ns in pod_namespaces(policy, &manager) {
+                note(
+                    format!("job namespace `{ns}`"),
+                    "inferred: the manager may create pods there (no runner configuration read)"
+                        .to_owned(),
+                );
+                jobs.push(JobTarget {
+                    namespace: ns,
+                    service_account: job_sa_flag.unwrap_or("default").to_owned(),
+                    automount_token: None,
+                });
+            }
+        }
+        if jobs.is_empty() {
+            note(
+                format!("job namespace `{manager_namespace}`"),
+                "assumed: nothing says where jobs run, and the chart's fallback is the release namespace".to_owned(),
+            );
+            jobs.push(JobTarget {
+                namespace: manager_namespace.clone(),
+                service_account: job_sa_flag.unwrap_or("default").to_owned(),
+                automount_token: None,
+            });
+        }
+        jobs.dedup();
+        Self {
+            manager_namespace,
+            manager_service_account,
+            jobs,
+            evidence,
+        }
+    }
+}
+
+/// The runner manager's Deployment: a workload running the gitlab-runner image, or setting
+/// the runner's environment.
+fn manager_deployment(objects: &Inventory) -> Option<&Workload> {
+    objects.workloads.iter().find(|w| {
+        w.containers.iter().any(|c| {
+            c.image.contains("gitlab-runner") && !c.image.contains("gitlab-runner-helper")
+                || c.env.iter().any(|e| e.name == "RUNNER_EXECUTOR")
+        })
+    })
+}
+
+/// Job targets from runner configurations: `namespace` and `service_account` of each
+/// `[runners.kubernetes]`, with the chart's fallbacks when they are not set.
+fn jobs_from_config(
+    objects: &Inventory,
+    release_namespace: &str,
+    job_sa_flag: Option<&str>,
+    jobs: &mut Vec<JobTarget>,
+    note: &mut impl FnMut(String, String),
+) {
+    for config in &objects.runner_configs {
+        for entry in &config.runners {
+            if entry.executor.as_deref().is_some_and(|e| e != "kubernetes") {
+                continue;
+            }
+            let (namespace, source) = match entry.kube("namespace") {
+                Some(s) if s.value.as_str().is_some_and(|n| !n.is_empty()) => (
+                    s.value.as_str().unwrap_or_default().to_owned(),
+                    s.origin.to_string(),
+                ),
+                _ => {
+                    let why = match config.source {
+                        RunnerConfigSource::File => {
+                            "`namespace` not set in config.toml: assumed the manager's namespace"
+                        }
+                        _ => {
+                            "`namespace` not set in the chart's runner config: the chart sets KUBERNETES_NAMESPACE to the release namespace"
+                        }
+                    };
+                    (
+                        release_namespace.to_owned(),
+                        format!("{} ({why})", entry.origin),
+                    )
+                }
+            };
+            let service_account = job_sa_flag
+                .map(str::to_owned)
+                .or_else(|| {
+                    entry
+                        .kube("service_account")
+                        .and_then(|s| s.value.as_str())
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                })
+                .unwrap_or_else(|| "default".to_owned());
+            let automount_token =
+                entry
+                    .kube("automount_service_account_token")
+                    .and_then(|s| match s.value {
+                        SettingValue::Bool(b) => Some(b),
+                        _ => None,
+                    });
+            note(
+                format!("job namespace `{namespace}`, job ServiceAccount `{service_account}`"),
+                source,
+            );
+            jobs.push(JobTarget {
+                namespace,
+                service_account,
+                automount_token,
+            });
+        }
+    }
+    // Values without `runners.config`: the chart's default config runs jobs in
+    // `runners.jobNamespace`, else the release namespace.
+    if jobs.is_empty()
+        && let Some(values) = objects
+            .helm_values
+            .iter()
+            .find(|v| v.runner_config.is_none())
+    {
+        let (namespace, source) = values
+            .get("runners.jobNamespace")
+            .and_then(|s| s.value.as_str().map(|n| (n.to_owned(), s.origin.to_string())))
+            .unwrap_or_else(|| {
+                (
+                    release_namespace.to_owned(),
+                    format!(
+                        "{} (no `runners.config`: the chart's default config uses `runners.jobNamespace`, else the release namespace)",
+                        values.origin
+                    ),
+                )
+            });
+        note(format!("job namespace `{namespace}`"), source);
+        jobs.push(JobTarget {
+            namespace,
+            service_account: job_sa_flag.unwrap_or("default").to_owned(),
+            automount_token: None,
+        });
+    }
+}
+
+/// The namespaces where `user` may create pods through a RoleBinding, in binding order.
+fn pod_namespaces(policy: &Policy, user: &UserInfo) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for b in policy.bindings() {
+        if b.kind != BindingKind::RoleBinding || out.contains(&b.namespace) {
+            continue;
+        }
+        let action = Action::resource("create", &b.namespace, "", "pods", "", "");
+        if policy.authorize(user, &action).allowed {
+            out.push(b.namespace.clone());
+        }
+    }
+    out
+}

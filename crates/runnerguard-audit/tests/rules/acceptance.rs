@@ -1,0 +1,51 @@
+//! Issue #3's acceptance: the seed setup, the first answer alone, and the chart's real output.
+
+use crate::audit;
+
+fn ids(findings: &[runnerguard_audit::Finding]) -> Vec<&'static str> {
+    let mut v: Vec<&str> = findings.iter().map(|f| f.rule).collect();
+    v.dedup();
+    v
+}
+
+#[test]
+fn seed_rg107_names_runners_kubernetes_with_its_line() {
+    let (_, findings) = audit(&["examples/seed/"]);
+    let f = findings
+        .iter()
+        .find(|f| f.rule == "RG107" && f.message.contains("`runners.kubernetes`"))
+        .unwrap_or_else(|| panic!("{:?}", ids(&findings)));
+    let at = &f.locations[0].origin;
+    assert!(
+        at.file.ends_with("examples/seed/02-final-values.yaml"),
+        "{at}"
+    );
+    assert_eq!(at.line, 7);
+}
+
+#[test]
+fn seed_jobs_run_in_the_manager_namespace() {
+    let (topology, findings) = audit(&["examples/seed/"]);
+    assert_eq!(topology.manager_namespace, "gitlab-runner");
+    assert!(
+        topology.jobs.iter().any(|j| j.namespace == "gitlab-runner"),
+        "{topology:?}"
+    );
+    assert!(
+        findings.iter().any(|f| f.rule == "RG101"),
+        "{:?}",
+        ids(&findings)
+    );
+}
+
+#[test]
+fn rendered_seed_values_give_the_same_topology_fault() {
+    let (topology, findings) = audit(&["fixtures/chart-0.86.0/rendered-seed-values.yaml"]);
+    assert_eq!(topology.manager_namespace, "gitlab-runner");
+    assert_eq!(topology.job_namespaces(), ["gitlab-runner"]);
+    assert!(
+        findings.iter().any(|f| f.rule == "RG101"),
+        "{:?}",
+        ids(&findings)
+    );
+}

@@ -1,0 +1,202 @@
+use super::{run, run_with_stdin};
+
+#[test]
+fn seed_audit_human() {
+    let r = run(&["audit", "-f", "examples/seed/"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    insta::assert_snapshot!(r.snapshot());
+}
+
+/// Issue #3: the seed's faults, each with evidence.
+#[test]
+fn seed_audit_json() {
+    let r = run(&["audit", "-f", "examples/seed/", "-o", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["topology"]["managerNamespace"], "gitlab-runner");
+    assert_eq!(v["summary"]["failed"], true);
+    let findings = v["findings"].as_array().unwrap();
+    for id in [
+        "RG101", "RG102", "RG103", "RG106", "RG107", "RG108", "RG109", "RG111", "RG112",
+    ] {
+        let f = findings.iter().find(|f| f["rule"] == id);
+        let f = f.unwrap_or_else(|| panic!("{id} missing from {}", r.stdout));
+        let has_evidence = !f["objects"].as_array().unwrap().is_empty()
+            || !f["locations"].as_array().unwrap().is_empty()
+            || !f["path"].as_array().unwrap().is_empty();
+        assert!(has_evidence, "{id} has no evidence: {f}");
+    }
+    let rg102: Vec<&serde_json::Value> = findings.iter().filter(|f| f["rule"] == "RG102").collect();
+    let text = serde_json::to_string(&rg102).unwrap();
+    assert!(
+        text.contains("pods/exec") && text.contains("pods/attach"),
+        "{text}"
+    );
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn corrected_chart_output_keeps_the_manager_quiet() {
+    let r = run(&[
+        "audit",
+        "-f",
+        "fixtures/chart-0.86.0/rendered-corrected-chart-rbac.yaml",
+        "-o",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["topology"]["jobs"][0]["namespace"], "teams");
+    let findings = v["findings"].as_array().unwrap();
+    for f in findings {
+        let id = f["rule"].as_str().unwrap();
+        let severe = f["severity"] == "high" || f["severity"] == "critical";
+        assert!(
+            !(["RG101", "RG102", "RG103"].contains(&id) && severe),
+            "manager finding on the corrected chart output: {f}"
+        );
+    }
+    assert!(
+        findings.iter().any(|f| f["rule"] == "RG112"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn select_and_ignore() {
+    let r = run(&[
+        "audit",
+        "-f",
+        "examples/seed/",
+        "--select",
+        "RG107",
+        "-o",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["rule"] == "RG107")
+    );
+    assert!(!v["findings"].as_array().unwrap().is_empty());
+    let r = run(&["audit", "-f", "examples/seed/", "--ignore", "RG1"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(r.stdout.contains("no findings"), "{}", r.stdout);
+    let r = run(&["audit", "-f", "examples/seed/", "--select", "RG999"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("unknown rule `RG999`"), "{}", r.stderr);
+}
+
+#[test]
+fn fail_on_sets_the_exit_code() {
+    // Only RG109 (low) is selected: failing on high passes, failing on low fails.
+    let base = [
+        "audit",
+        "-f",
+        "examples/seed/02-final-values.yaml",
+        "--select",
+        "RG109",
+    ];
+    assert_eq!(run(&base).code, 0);
+    assert_eq!(run(&[&base[..], &["--fail-on", "low"]].concat()).code, 1);
+}
+
+#[test]
+fn audit_errors() {
+    let r = run(&["audit"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("nothing to audit"), "{}", r.stderr);
+    let r = run(&[
+        "audit",
+        "-f",
+        "examples/seed/",
+        "--runner-version",
+        "eighteen",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("invalid runner version `eighteen`"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["audit", "-f", "examples/seed/", "--runner-version", "16.0"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("no executor permission table"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Secret data and tokens never reach a report.
+#[test]
+fn secret_values_never_appear() {
+    for format in ["human", "json"] {
+        let r = run(&[
+            "audit",
+            "-f",
+            "fixtures/chart-0.86.0/rendered-seed-values.yaml",
+            "-f",
+            "examples/seed/",
+            "-o",
+            format,
+        ]);
+        for secret in ["X19SRVBMQUNFX01FX18=", "__REPLACE_ME__"] {
+            assert!(
+                !r.stdout.contains(secret) && !r.stderr.contains(secret),
+                "{format}: {secret} leaked"
+            );
+        }
+    }
+}
+
+/// `--values` reads a file as chart values even when its keys are not the usual ones.
+#[test]
+fn values_flag_forces_values() {
+    let r = run_with_stdin(
+        &[
+            "audit",
+            "--values",
+            "examples/seed/02-final-values.yaml",
+            "--select",
+            "RG107",
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(
+        !v["findings"].as_array().unwrap().is_empty(),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn rules_list_and_explain() {
+    let r = run(&["rules"]);
+    assert_eq!(r.code, 0);
+    for id in [
+        "RG101", "RG102", "RG103", "RG104", "RG105", "RG106", "RG107", "RG108", "RG109", "RG110",
+        "RG111", "RG112", "RG113", "RG114", "RG115",
+    ] {
+        assert!(r.stdout.contains(id), "{id}");
+    }
+    let r = run(&["rules", "explain", "RG102"]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout.starts_with("# RG102 executor-permission-missing"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("## How to fix"));
+    let by_name = run(&["rules", "explain", "executor-permission-missing"]);
+    assert_eq!(by_name.stdout, r.stdout);
+    let r = run(&["rules", "explain", "RG000"]);
+    assert_eq!(r.code, 2);
+}
