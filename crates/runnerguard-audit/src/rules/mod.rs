@@ -15,6 +15,7 @@ mod rg112_manager_network_open;
 mod rg113_chart_wildcard_rbac;
 mod rg114_job_namespace_secrets_readable;
 mod rg115_job_resources_unbounded;
+mod support;
 
 use crate::Rule;
 

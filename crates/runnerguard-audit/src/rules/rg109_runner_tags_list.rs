@@ -53,16 +53,6 @@ fn go_text(value: &SettingValue) -> String {
     }
 }
 
-/// `` `a` ``, `` `a` and `b` ``, `` `a`, `b` and `c` ``.
-fn and_list<S: AsRef<str>>(items: &[S]) -> String {
-    let quoted: Vec<String> = items.iter().map(|t| format!("`{}`", t.as_ref())).collect();
-    match quoted.as_slice() {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
 /// The tags a comma-separated `RUNNER_TAG_LIST` gives, as the runner splits it.
 fn registered_tags(list: &str) -> Vec<String> {
     list.split(',')
@@ -148,6 +138,16 @@ impl Rule for RunnerTagsList {
                 )),
             );
         }
+    }
+}
+
+/// `` `a` ``, `` `a` and `b` ``, `` `a`, `b` and `c` ``.
+fn and_list<S: AsRef<str>>(items: &[S]) -> String {
+    let quoted: Vec<String> = items.iter().map(|t| format!("`{}`", t.as_ref())).collect();
+    match quoted.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 

@@ -1,5 +1,6 @@
-use runnerguard_model::{ObjectRef, Origin, Setting};
+use runnerguard_model::ObjectRef;
 
+use super::support::{Source, and_list, sources};
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule};
 
 declare_rule! {
@@ -51,17 +52,6 @@ const LIMITS: [(&str, &str, &str); 3] = [
     ("service", "service_cpu_limit", "service_memory_limit"),
 ];
 
-/// Where job-pod settings come from: a `[[runners]]` entry, or the chart's default
-/// `runners.config` when values set none.
-struct Source<'a> {
-    name: String,
-    /// What `at` points at.
-    what: &'static str,
-    settings: &'a [Setting],
-    at: Origin,
-    namespace: Option<&'a str>,
-}
-
 impl Source<'_> {
     fn is_set(&self, key: &str) -> bool {
         // A non-string (a TOML number) is a type error to the runner, not a missing limit.
@@ -88,60 +78,6 @@ impl Source<'_> {
         }
         out
     }
-}
-
-/// `a`, `a and b`, `a, b and c`.
-fn and_list(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
-fn sources<'a>(cx: &'a Context<'_>) -> Vec<Source<'a>> {
-    let mut out = Vec::new();
-    for (_, entry) in cx.runner_entries() {
-        if entry.executor.as_deref().is_some_and(|e| e != "kubernetes") {
-            continue;
-        }
-        out.push(Source {
-            name: match &entry.name {
-                Some(n) => format!("runner `{n}`"),
-                None => format!("the [[runners]] entry at {}", entry.origin),
-            },
-            what: "[runners.kubernetes]",
-            settings: &entry.kubernetes,
-            at: entry
-                .kubernetes_origin
-                .clone()
-                .unwrap_or_else(|| entry.origin.clone()),
-            namespace: entry
-                .kube("namespace")
-                .and_then(|s| s.value.as_str())
-                .filter(|n| !n.is_empty()),
-        });
-    }
-    // No runner configuration read at all: values without `runners.config` get the chart's
-    // default one, which sets no limits.
-    if cx.objects().runner_configs.is_empty() {
-        for values in &cx.objects().helm_values {
-            if values.get("runners.config").is_some() {
-                continue;
-            }
-            out.push(Source {
-                name: "the chart's default `runners.config` (the values set none)".to_owned(),
-                what: "values without `runners.config` (the chart's default applies)",
-                settings: &[],
-                at: values.origin.clone(),
-                namespace: values
-                    .get("runners.jobNamespace")
-                    .and_then(|s| s.value.as_str())
-                    .filter(|n| !n.is_empty()),
-            });
-        }
-    }
-    out
 }
 
 impl Rule for JobResourcesUnbounded {
@@ -210,6 +146,7 @@ impl Rule for JobResourcesUnbounded {
 #[cfg(test)]
 mod tests {
     use runnerguard_model::SettingValue;
+    use runnerguard_model::{Origin, Setting};
 
     use super::*;
 

@@ -1,0 +1,70 @@
+//! What several rules share: the runner configurations that decide job pods, and wording.
+
+use runnerguard_model::{Origin, Setting};
+
+use crate::Context;
+
+/// Where job-pod settings come from: a `[[runners]]` entry, or the chart's default
+/// `runners.config` when values set none.
+pub(super) struct Source<'a> {
+    pub(super) name: String,
+    /// What `at` points at.
+    pub(super) what: &'static str,
+    pub(super) settings: &'a [Setting],
+    pub(super) at: Origin,
+    pub(super) namespace: Option<&'a str>,
+}
+
+pub(super) fn sources<'a>(cx: &'a Context<'_>) -> Vec<Source<'a>> {
+    let mut out = Vec::new();
+    for (_, entry) in cx.runner_entries() {
+        if entry.executor.as_deref().is_some_and(|e| e != "kubernetes") {
+            continue;
+        }
+        out.push(Source {
+            name: match &entry.name {
+                Some(n) => format!("runner `{n}`"),
+                None => format!("the [[runners]] entry at {}", entry.origin),
+            },
+            what: "[runners.kubernetes]",
+            settings: &entry.kubernetes,
+            at: entry
+                .kubernetes_origin
+                .clone()
+                .unwrap_or_else(|| entry.origin.clone()),
+            namespace: entry
+                .kube("namespace")
+                .and_then(|s| s.value.as_str())
+                .filter(|n| !n.is_empty()),
+        });
+    }
+    // No runner configuration read at all: values without `runners.config` get the chart's
+    // default one, which sets `namespace` and `image` only: no limits, no security flags.
+    if cx.objects().runner_configs.is_empty() {
+        for values in &cx.objects().helm_values {
+            if values.get("runners.config").is_some() {
+                continue;
+            }
+            out.push(Source {
+                name: "the chart's default `runners.config` (the values set none)".to_owned(),
+                what: "values without `runners.config` (the chart's default applies)",
+                settings: &[],
+                at: values.origin.clone(),
+                namespace: values
+                    .get("runners.jobNamespace")
+                    .and_then(|s| s.value.as_str())
+                    .filter(|n| !n.is_empty()),
+            });
+        }
+    }
+    out
+}
+
+/// `a`, `a and b`, `a, b and c`.
+pub(super) fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
