@@ -14,12 +14,16 @@
 
 mod aggregate;
 mod covers;
+mod escalation;
 mod matcher;
 mod policy;
 mod request;
 
 pub use aggregate::{aggregate, sync_cluster_role};
 pub use covers::{breakdown_rule, covers, non_resource_url_covers};
+pub use escalation::{
+    EffectiveDecision, Escalation, Identity, Permission, Primitive, Reached, Step,
+};
 pub use matcher::{
     api_group_matches, non_resource_url_matches, resource_matches, resource_name_matches,
     rule_allows, verb_matches,

@@ -331,7 +331,7 @@ impl Policy {
     /// The bindings that apply to `user` for a request in `namespace`, each with the index of
     /// its first applying subject, in Kubernetes' visiting order: ClusterRoleBindings in input
     /// order, then the namespace's RoleBindings in input order.
-    fn applicable(&self, user: &UserInfo, namespace: &str) -> Vec<(BindingId, usize)> {
+    pub(crate) fn applicable(&self, user: &UserInfo, namespace: &str) -> Vec<(BindingId, usize)> {
         let mut found: Vec<(bool, BindingId, usize)> = Vec::new();
         let mut add = |entries: Option<&Vec<Entry>>| {
             for e in entries.into_iter().flatten() {
@@ -352,6 +352,72 @@ impl Policy {
         // `appliesTo` returns the first applying subject of each binding.
         found.dedup_by_key(|(_, id, _)| *id);
         found.into_iter().map(|(_, id, s)| (id, s)).collect()
+    }
+
+    /// Where `user` holds any binding: the namespaces of its RoleBindings (sorted), and
+    /// whether a ClusterRoleBinding applies to it. Escalation analysis asks its questions only
+    /// there: nowhere else can a rule reach the user.
+    pub fn binding_scopes(&self, user: &UserInfo) -> (Vec<&str>, bool) {
+        let mut namespaces: Vec<&str> = Vec::new();
+        let mut cluster = false;
+        let entries = std::iter::once(self.by_user.get(&user.name))
+            .chain(user.groups.iter().map(|g| self.by_group.get(g)))
+            .flatten()
+            .flatten();
+        for e in entries {
+            let b = &self.bindings[e.binding as usize];
+            match b.kind {
+                BindingKind::ClusterRoleBinding => cluster = true,
+                BindingKind::RoleBinding => namespaces.push(&b.namespace),
+            }
+        }
+        namespaces.sort_unstable();
+        namespaces.dedup();
+        (namespaces, cluster)
+    }
+
+    /// Every subject named by some binding, each once, sorted.
+    pub fn subjects(&self) -> Vec<Subject> {
+        let mut out: Vec<Subject> = self
+            .bindings
+            .iter()
+            .flat_map(|b| {
+                b.subjects.iter().map(move |s| {
+                    let mut s = s.clone();
+                    if s.kind == "ServiceAccount" && s.namespace.is_empty() {
+                        s.namespace.clone_from(&b.namespace);
+                    }
+                    s.api_group.clear();
+                    s
+                })
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The first allowing rule among `applicable` bindings (as [`Policy::applicable`] lists
+    /// them for the action's namespace): [`Policy::authorize`] without collecting every grant
+    /// or recomputing which bindings apply, for callers that ask many questions of one user.
+    pub(crate) fn first_grant(
+        &self,
+        applicable: &[(BindingId, usize)],
+        action: &Action,
+    ) -> Option<Grant> {
+        applicable.iter().find_map(|&(binding, subject_index)| {
+            let role = *self.binding_roles[binding].as_ref().ok()?;
+            self.roles[role]
+                .rules
+                .iter()
+                .position(|rule| rule_allows(rule, action))
+                .map(|rule_index| Grant {
+                    binding,
+                    subject_index,
+                    role,
+                    rule_index,
+                })
+        })
     }
 
     /// `Authorize`: whether `user` may perform `action`, with every allowing rule.

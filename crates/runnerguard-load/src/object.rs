@@ -484,6 +484,22 @@ impl Sink<'_> {
                 }
             }
             ("v1", "ConfigMap") => self.config_map(raw, api_version, kind),
+            ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy") => {
+                use k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicy;
+                if let Some(p) = self.typed::<ValidatingAdmissionPolicy>(raw, kind) {
+                    let object = self.object_ref(raw, api_version, kind, &p.metadata, false);
+                    let p = crate::workload::admission_policy(object, p);
+                    self.inventory.admission_policies.push(p);
+                }
+            }
+            ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding") => {
+                use k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding;
+                if let Some(b) = self.typed::<ValidatingAdmissionPolicyBinding>(raw, kind) {
+                    let object = self.object_ref(raw, api_version, kind, &b.metadata, false);
+                    let b = crate::workload::admission_binding(object, b);
+                    self.inventory.admission_bindings.push(b);
+                }
+            }
             (version, "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding")
                 if version.starts_with(RBAC_GROUP) =>
             {

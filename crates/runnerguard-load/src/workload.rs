@@ -261,3 +261,106 @@ pub(crate) fn secret(object: ObjectRef, s: SecretShape) -> SecretMeta {
         keys,
     }
 }
+
+/// What a ValidatingAdmissionPolicy proves about pods. Only the exact CEL shapes
+/// `runnerguard generate` writes are recognised (whitespace aside): an expression this does
+/// not understand proves nothing, so the escalation analysis stays conservative.
+pub(crate) fn admission_policy(
+    object: ObjectRef,
+    p: k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+) -> runnerguard_model::AdmissionPolicy {
+    let spec = p.spec.unwrap_or_default();
+    let fail_closed = spec.failure_policy.as_deref().is_none_or(|f| f == "Fail");
+    let constraints = spec.match_constraints.unwrap_or_default();
+    let namespaces = constraints
+        .namespace_selector
+        .map(|s| metadata_name_selector(&s))
+        .unwrap_or_default();
+    let pods_create = constraints.resource_rules.iter().flatten().any(|r| {
+        let has = |v: &Option<Vec<String>>, want: &str| {
+            v.as_ref()
+                .is_some_and(|v| v.iter().any(|x| x == want || x == "*"))
+        };
+        has(&r.api_groups, "") && has(&r.resources, "pods") && has(&r.operations, "CREATE")
+    });
+    let mut service_accounts = None;
+    let mut per_user = Vec::new();
+    for v in spec.validations.iter().flatten() {
+        let e: String = v
+            .expression
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if let Some(list) = e
+            .strip_prefix(
+                "has(object.spec.serviceAccountName) && object.spec.serviceAccountName in [",
+            )
+            .and_then(|r| r.strip_suffix(']'))
+        {
+            let names: Option<Vec<String>> = list.split(',').map(|n| quoted(n.trim())).collect();
+            service_accounts = names;
+        } else if let Some((user, sa)) = e
+            .strip_prefix("request.userInfo.username != ")
+            .and_then(|r| r.split_once(" || object.spec.serviceAccountName == "))
+            && let (Some(user), Some(sa)) = (quoted(user), quoted(sa))
+        {
+            per_user.push((user, sa));
+        }
+    }
+    runnerguard_model::AdmissionPolicy {
+        object,
+        fail_closed,
+        namespaces,
+        pods_create,
+        service_accounts,
+        per_user,
+    }
+}
+
+/// A ValidatingAdmissionPolicyBinding.
+pub(crate) fn admission_binding(
+    object: ObjectRef,
+    b: k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
+) -> runnerguard_model::AdmissionBinding {
+    let spec = b.spec;
+    runnerguard_model::AdmissionBinding {
+        object,
+        policy: spec.policy_name,
+        deny: spec.validation_actions.iter().any(|a| a == "Deny"),
+    }
+}
+
+/// The namespaces a selector picks by `kubernetes.io/metadata.name` (which the API server
+/// sets on every namespace to its name); empty when it selects any other way.
+fn metadata_name_selector(s: &K8sSelector) -> Vec<String> {
+    const KEY: &str = "kubernetes.io/metadata.name";
+    let labels = s.match_labels.clone().unwrap_or_default();
+    let exprs = s.match_expressions.clone().unwrap_or_default();
+    match (labels.len(), exprs.as_slice()) {
+        (1, []) => labels.get(KEY).cloned().into_iter().collect(),
+        (0, [e]) if e.key == KEY && e.operator == "In" => e.values.clone().unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// `'name'` or `"name"` without its quotes.
+fn quoted(s: &str) -> Option<String> {
+    let inner = s
+        .strip_prefix('\'')
+        .and_then(|r| r.strip_suffix('\''))
+        .or_else(|| s.strip_prefix('"').and_then(|r| r.strip_suffix('"')))?;
+    (!inner.is_empty() && !inner.contains(['\'', '"', '\\'])).then(|| inner.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quoted;
+
+    #[test]
+    fn quoted_names() {
+        assert_eq!(quoted("'ci-job'").as_deref(), Some("ci-job"));
+        assert_eq!(quoted("\"ci-job\"").as_deref(), Some("ci-job"));
+        assert_eq!(quoted("ci-job"), None);
+        assert_eq!(quoted("'a' + 'b'"), None);
+    }
+}

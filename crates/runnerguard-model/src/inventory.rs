@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use crate::{
-    Binding, HelmValues, LimitRange, Namespace, NetworkPolicy, OtherObject, ResourceQuota, Role,
-    RunnerConfig, SecretMeta, ServiceAccount, Workload,
+    AdmissionBinding, AdmissionPolicy, Binding, HelmValues, LimitRange, Namespace, NetworkPolicy,
+    OtherObject, ResourceQuota, Role, RunnerConfig, SecretMeta, ServiceAccount, Workload,
 };
 
 /// The objects read from all inputs, in input order.
@@ -35,6 +35,10 @@ pub struct Inventory {
     pub runner_configs: Vec<RunnerConfig>,
     /// Helm values files for the gitlab-runner chart.
     pub helm_values: Vec<HelmValues>,
+    /// ValidatingAdmissionPolicies (what they prove about pods).
+    pub admission_policies: Vec<AdmissionPolicy>,
+    /// The bindings of validating admission policies.
+    pub admission_bindings: Vec<AdmissionBinding>,
     /// Objects of other kinds, kept for later stages.
     pub others: Vec<OtherObject>,
 }
@@ -53,6 +57,8 @@ impl Inventory {
         self.secrets.extend(other.secrets);
         self.runner_configs.extend(other.runner_configs);
         self.helm_values.extend(other.helm_values);
+        self.admission_policies.extend(other.admission_policies);
+        self.admission_bindings.extend(other.admission_bindings);
         self.others.extend(other.others);
     }
 
@@ -69,6 +75,8 @@ impl Inventory {
             + self.secrets.len()
             + self.runner_configs.len()
             + self.helm_values.len()
+            + self.admission_policies.len()
+            + self.admission_bindings.len()
             + self.others.len()
     }
 

@@ -33,6 +33,6 @@ pub use runner::{
 };
 pub use selector::{LabelSelector, LabelSelectorRequirement};
 pub use workload::{
-    Container, EnvVar, LimitRange, NetworkPeer, NetworkPolicy, NetworkRule, ResourceQuota,
-    SecretMeta, Workload,
+    AdmissionBinding, AdmissionPolicy, Container, EnvVar, LimitRange, NetworkPeer, NetworkPolicy,
+    NetworkRule, ResourceQuota, SecretMeta, Workload,
 };

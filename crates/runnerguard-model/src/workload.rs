@@ -149,3 +149,35 @@ pub struct SecretMeta {
     /// The data keys (never the values).
     pub keys: Vec<String>,
 }
+
+/// A ValidatingAdmissionPolicy, reduced to the pod restrictions runnerguard can prove from it:
+/// only the exact CEL shapes `runnerguard generate` writes are recognised, anything else
+/// proves nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AdmissionPolicy {
+    /// The object.
+    pub object: ObjectRef,
+    /// `failurePolicy` is `Fail` (the default): the API server refuses when it cannot evaluate.
+    pub fail_closed: bool,
+    /// The namespaces `matchConstraints` selects by `kubernetes.io/metadata.name`; empty when
+    /// it selects otherwise (then nothing is proven).
+    pub namespaces: Vec<String>,
+    /// Whether it matches pod creation (`""`/`pods`/`CREATE`).
+    pub pods_create: bool,
+    /// `object.spec.serviceAccountName in [...]`: pods run only as one of these.
+    pub service_accounts: Option<Vec<String>>,
+    /// `request.userInfo.username != 'USER' || object.spec.serviceAccountName == 'SA'`: pods
+    /// that USER creates run only as SA.
+    pub per_user: Vec<(String, String)>,
+}
+
+/// A ValidatingAdmissionPolicyBinding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AdmissionBinding {
+    /// The object.
+    pub object: ObjectRef,
+    /// `policyName`.
+    pub policy: String,
+    /// Whether `validationActions` includes `Deny`.
+    pub deny: bool,
+}
