@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use runnerguard_engine::{Grant, Policy, UserInfo};
+use runnerguard_engine::{Escalation, Grant, Identity, Policy, Step, UserInfo};
 use runnerguard_model::{Inventory, Namespace, ObjectRef, RunnerConfig, RunnerEntry};
 
 use crate::{ChartKeys, PermissionTable, Topology};
@@ -11,12 +11,18 @@ use crate::{ChartKeys, PermissionTable, Topology};
 /// An identity a job pod has or can become, and how.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobIdentity {
-    /// The identity as the API server sees it.
+    /// The identity as the API server sees it. For identities RBAC does not evaluate
+    /// (cluster-admin, every permission in a namespace, a role bound through `bind`), a user
+    /// no binding names: ask [`Context::identity_allows`] about those.
     pub user: UserInfo,
+    /// The identity.
+    pub identity: Identity,
     /// The job namespace it belongs to.
     pub namespace: String,
     /// How a job gets it, e.g. "the job pods' ServiceAccount token".
     pub how: String,
+    /// The escalation steps from the job's own identity (empty for that identity itself).
+    pub path: Vec<Step>,
 }
 
 /// The inputs of every rule.
@@ -43,13 +49,12 @@ impl Context<'_> {
     }
 
     /// The identities job pods have: their ServiceAccount in each job namespace (whose token
-    /// a job holds unless automount is off, and can mount otherwise), and the anonymous
-    /// identity any pod has on the API server's network.
-    ///
-    /// RG104–RG106 ask about these. Escalation analysis replaces this one function with the
-    /// identities reachable from them.
+    /// a job holds unless automount is off, and can mount otherwise) and the anonymous
+    /// identity any pod has on the API server's network; and every identity those can become
+    /// through RBAC escalation (`runnerguard paths`), each with its shortest path.
     pub fn job_identities(&self) -> Vec<JobIdentity> {
-        let mut out = Vec::new();
+        let escalation = Escalation::new(self.policy);
+        let mut starts: Vec<(UserInfo, String, &str)> = Vec::new();
         for job in &self.topology.jobs {
             let user =
                 runnerguard_model::service_account_user(&job.namespace, &job.service_account);
@@ -59,18 +64,58 @@ impl Context<'_> {
                 }
                 _ => "the job pods' ServiceAccount token, mounted in every job",
             };
-            out.push(JobIdentity {
-                user: UserInfo::impersonated(&user, &[]),
-                namespace: job.namespace.clone(),
-                how: how.to_owned(),
-            });
+            starts.push((
+                UserInfo::impersonated(&user, &[]),
+                job.namespace.clone(),
+                how,
+            ));
         }
-        out.push(JobIdentity {
-            user: UserInfo::anonymous(),
-            namespace: String::new(),
-            how: "any pod can call the API server anonymously (when anonymous auth is on, the default)".to_owned(),
-        });
+        starts.push((
+            UserInfo::anonymous(),
+            String::new(),
+            "any pod can call the API server anonymously (when anonymous auth is on, the default)",
+        ));
+        let mut out: Vec<JobIdentity> = Vec::new();
+        for (start, namespace, how) in starts {
+            for reached in escalation.reach(&start) {
+                if out.iter().any(|j| j.identity == reached.identity) {
+                    continue;
+                }
+                let (user, how) = if reached.path.is_empty() {
+                    (start.clone(), how.to_owned())
+                } else {
+                    let steps: Vec<String> = reached
+                        .path
+                        .iter()
+                        .map(|s| format!("{} → {}", s.primitive.describe(), s.to))
+                        .collect();
+                    (
+                        reached.identity.user_info().unwrap_or_else(|| {
+                            UserInfo::new(reached.identity.to_string(), Vec::<String>::new())
+                        }),
+                        format!("{how}, then: {}", steps.join("; ")),
+                    )
+                };
+                out.push(JobIdentity {
+                    user,
+                    identity: reached.identity,
+                    namespace: namespace.clone(),
+                    how,
+                    path: reached.path,
+                });
+            }
+        }
         out
+    }
+
+    /// Whether `identity` may perform `action`: `Some(grant)`, the grant `None` for identities
+    /// that hold everything in scope.
+    pub fn identity_allows(
+        &self,
+        identity: &Identity,
+        action: &runnerguard_engine::Action,
+    ) -> Option<Option<Grant>> {
+        Escalation::new(self.policy).allows(identity, action)
     }
 
     /// Every `[[runners]]` entry of every runner configuration read, with its configuration.

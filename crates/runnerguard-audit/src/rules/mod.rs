@@ -1,5 +1,16 @@
 //! The rule registry: one file per rule, one line per rule here, sorted by id.
 
+mod rb001_cluster_admin_binding;
+mod rb002_wildcard_rule;
+mod rb003_escalation_verb;
+mod rb004_secrets_readable;
+mod rb005_pod_create_assumes_service_accounts;
+mod rb006_token_request;
+mod rb007_node_proxy;
+mod rb008_dangling_role_ref;
+mod rb009_broad_group_grant;
+mod rb010_admission_webhook_write;
+mod rb011_csr_approval;
 mod rg101_jobs_in_manager_namespace;
 mod rg102_executor_permission_missing;
 mod rg103_manager_excess_permission;
@@ -21,6 +32,17 @@ use crate::Rule;
 
 /// Every rule, sorted by id.
 pub static ALL: &[&dyn Rule] = &[
+    &rb001_cluster_admin_binding::ClusterAdminBinding,
+    &rb002_wildcard_rule::WildcardRule,
+    &rb003_escalation_verb::EscalationVerb,
+    &rb004_secrets_readable::SecretsReadable,
+    &rb005_pod_create_assumes_service_accounts::PodCreateAssumesServiceAccounts,
+    &rb006_token_request::TokenRequest,
+    &rb007_node_proxy::NodeProxy,
+    &rb008_dangling_role_ref::DanglingRoleRef,
+    &rb009_broad_group_grant::BroadGroupGrant,
+    &rb010_admission_webhook_write::AdmissionWebhookWrite,
+    &rb011_csr_approval::CsrApproval,
     &rg101_jobs_in_manager_namespace::JobsInManagerNamespace,
     &rg102_executor_permission_missing::ExecutorPermissionMissing,
     &rg103_manager_excess_permission::ManagerExcessPermission,

@@ -77,8 +77,10 @@ impl Rule for JobsInManagerNamespace {
         let mut who = cx.job_identities();
         who.push(crate::JobIdentity {
             user: cx.manager(),
+            identity: runnerguard_engine::Identity::of(&cx.manager()),
             namespace: ns.clone(),
             how: "the manager's ServiceAccount, which starts every job pod".to_owned(),
+            path: Vec::new(),
         });
         for id in who {
             let decision = cx.policy.authorize(&id.user, &read);

@@ -2,6 +2,8 @@ use runnerguard_engine::{Grant, breakdown_rule};
 use runnerguard_model::{BindingKind, PolicyRule, is_namespaced};
 
 use super::rg103_manager_excess_permission::{MAX_TARGETS, describe_at_most, exists};
+use runnerguard_engine::Action;
+
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule, qualified};
 
 declare_rule! {
@@ -79,6 +81,20 @@ impl Rule for JobReachesManagerNamespace {
                 })
                 .collect();
             if grants.is_empty() {
+                // Identities that hold everything in a scope (cluster-admin, every permission
+                // of a namespace, a role bound with `bind`) have no rules to list.
+                let probe = Action::resource("get", ns, "", "secrets", "", "runner-token");
+                if id.identity.user_info().is_none()
+                    && cx.identity_allows(&id.identity, &probe).is_some()
+                {
+                    out.push(
+                        Finding::new(
+                            self.meta(),
+                            format!("a job can become {}, which reaches `{ns}`, the runner manager's namespace", id.identity),
+                        )
+                        .step(id.how.clone()),
+                    );
+                }
                 continue;
             }
             let what = describe_at_most(grants.iter().flat_map(|(_, p)| p), MAX_TARGETS);

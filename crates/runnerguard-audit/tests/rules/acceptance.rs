@@ -49,3 +49,45 @@ fn rendered_seed_values_give_the_same_topology_fault() {
         ids(&findings)
     );
 }
+
+/// Issue #4: a job ServiceAccount that may create pods in `teams`, where another
+/// ServiceAccount may read Secrets in `gitlab-runner`: RG104 with the path.
+#[test]
+fn rg104_follows_escalation_paths() {
+    let options = runnerguard_audit::TopologyOptions {
+        runner_namespace: Some("gitlab-runner".into()),
+        job_namespaces: vec!["teams".into()],
+        job_service_account: Some("ci-job".into()),
+        ..Default::default()
+    };
+    let (_, findings) = crate::audit_with(&["fixtures/escalation/two-step.yaml"], &options);
+    let f = findings
+        .iter()
+        .find(|f| f.rule == "RG104" && f.message.contains("teams/deployer"))
+        .unwrap_or_else(|| panic!("{:?}", ids(&findings)));
+    let path = f.path.join("\n");
+    assert!(path.contains("may create pods"), "{path}");
+    assert!(
+        path.contains("RoleBinding gitlab-runner/deployer-reads-runner-secrets"),
+        "{path}"
+    );
+}
+
+/// The first answer's RBAC alone: jobs in `gitlab-runner`, where the manager may read the
+/// runner's Secrets.
+#[test]
+fn first_answer_alone_puts_jobs_next_to_the_runner_secrets() {
+    let (topology, findings) = audit(&["examples/seed/01-first-answer-rbac.yaml"]);
+    assert!(
+        topology.job_namespaces().contains(&"gitlab-runner"),
+        "{topology:?}"
+    );
+    let f = findings.iter().find(|f| f.rule == "RG101").unwrap();
+    assert!(
+        f.path
+            .iter()
+            .any(|p| p.contains("may get Secrets in `gitlab-runner`")),
+        "{:?}",
+        f.path
+    );
+}
