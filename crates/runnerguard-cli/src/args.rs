@@ -22,6 +22,22 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Write a commented runnerguard.toml (the built-in default setup, explained).
+    #[command(after_help = "Examples:\n  runnerguard init\n  runnerguard init --out - | less")]
+    Init(InitArgs),
+    /// Generate the hardened runner setup: namespaces, RBAC, NetworkPolicies, limits,
+    /// admission policies, Helm values, a kustomization and INSTALL.md.
+    #[command(
+        long_about = "Generate a complete, hardened, namespace-isolated GitLab Runner setup for the \
+                      official Helm chart, from runnerguard.toml (or the built-in default: manager in \
+                      `gitlab-runner`, jobs and deployments in `teams`). Output is byte-for-byte \
+                      deterministic and passes `runnerguard audit`.",
+        after_help = "Examples:\n  \
+            runnerguard generate                        # one YAML stream on stdout\n  \
+            runnerguard generate --out setup/           # files, a kustomization and INSTALL.md\n  \
+            runnerguard generate --config runnerguard.toml --out setup/ && runnerguard audit -f setup/"
+    )]
+    Generate(GenerateArgs),
     /// Audit a GitLab Runner setup: manifests, Helm values, the chart's rendered output, a
     /// runner config.toml.
     #[command(
@@ -84,8 +100,51 @@ pub(crate) enum Command {
             runnerguard who-can '*' '*' -A -f rbac/"
     )]
     WhoCan(WhoCanArgs),
+    /// Every identity a subject can become, and the shortest path to each (escalation).
+    #[command(
+        long_about = "Every identity a subject can become through RBAC escalation, with the shortest \
+                      path to each: creating pods (any ServiceAccount of the namespace), reading or \
+                      writing Secrets, token requests, exec, bind, escalate, impersonate, \
+                      nodes/proxy, admission webhooks, CSR approval. Every edge is an exact \
+                      authorizer answer, shown as binding -> role -> rule.\n\n\
+                      With --to, asks whether (and how) the subject can reach one permission.",
+        after_help = "Examples:\n  \
+            runnerguard paths --as system:serviceaccount:teams:default -f rbac/\n  \
+            runnerguard paths --as alice -f rbac/ --to 'get secrets -n gitlab-runner'\n  \
+            runnerguard paths --as system:serviceaccount:teams:ci-job -n teams -f rbac/ -o json\n\n\
+            Exit codes: 0 = listed (with --to: reachable), 1 = with --to: not reachable, 2 = error."
+    )]
+    Paths(PathsArgs),
     /// List the audit rules, or explain one (`rules explain RG102`).
     Rules(RulesArgs),
+}
+
+/// `init`'s arguments.
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// Where to write the config (`-` for stdout).
+    #[arg(long, value_name = "FILE", default_value = "runnerguard.toml")]
+    pub(crate) out: String,
+
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+/// `generate`'s arguments.
+#[derive(Debug, Args)]
+pub(crate) struct GenerateArgs {
+    /// The configuration (default: the built-in default setup).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<String>,
+
+    /// Write files into this directory instead of one YAML stream on stdout.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<String>,
+
+    /// Overwrite files in --out that runnerguard did not generate.
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 /// `audit`'s arguments.
@@ -173,6 +232,42 @@ pub(crate) enum RulesCommand {
     },
 }
 
+/// `paths`' arguments.
+#[derive(Debug, Args)]
+pub(crate) struct PathsArgs {
+    /// The subject: a user, or system:serviceaccount:NAMESPACE:NAME.
+    #[arg(
+        long = "as",
+        value_name = "USER",
+        required_unless_present = "all_service_accounts"
+    )]
+    pub(crate) as_user: Option<String>,
+
+    /// Every ServiceAccount the inputs know (read, or named by a binding), each with the
+    /// identities it can become (a summary; `--as` shows one subject's paths).
+    #[arg(long, conflicts_with_all = ["as_user", "to"])]
+    pub(crate) all_service_accounts: bool,
+
+    /// A group of that user. Repeatable. Replaces the groups a ServiceAccount gets by default.
+    #[arg(long = "as-group", value_name = "GROUP")]
+    pub(crate) as_groups: Vec<String>,
+
+    /// Show only identities in this namespace (and cluster-wide ones).
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub(crate) namespace: Option<String>,
+
+    /// A permission to reach, as can-i takes it: 'VERB TYPE[/NAME] [-n NS] [--subresource S]'.
+    #[arg(long, value_name = "PERMISSION")]
+    pub(crate) to: Option<String>,
+
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = Format::Human)]
+    pub(crate) output: Format,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+}
+
 /// Where manifests come from.
 #[derive(Debug, Args)]
 pub(crate) struct InputArgs {
@@ -249,6 +344,11 @@ pub(crate) struct CanIArgs {
     #[arg(long)]
     pub(crate) explain: bool,
 
+    /// Answer on effective permissions: also through every identity the subject can become
+    /// (see `runnerguard paths`).
+    #[arg(long)]
+    pub(crate) effective: bool,
+
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = Format::Human)]
     pub(crate) output: Format,
@@ -286,6 +386,11 @@ pub(crate) struct WhoCanArgs {
     /// Print no header line.
     #[arg(long)]
     pub(crate) no_headers: bool,
+
+    /// List subjects allowed on effective permissions: also those that can become an identity
+    /// that is allowed, with the path.
+    #[arg(long)]
+    pub(crate) effective: bool,
 
     #[command(flatten)]
     pub(crate) input: InputArgs,

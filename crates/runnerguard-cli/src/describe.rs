@@ -209,3 +209,38 @@ pub(crate) fn action_json(action: &Action) -> Value {
         }),
     }
 }
+
+/// One escalation step, as lines: what the subject may do, and the grant of each permission.
+pub(crate) fn step_lines(policy: &Policy, step: &runnerguard_engine::Step) -> Vec<String> {
+    let mut lines = vec![format!("{} → {}", step.primitive.describe(), step.to)];
+    for p in step.permissions.iter() {
+        lines.push(format!("  {}: {}", p.action, grant_path(policy, &p.grant)));
+    }
+    if let Some(note) = &step.note {
+        lines.push(format!("  ({note})"));
+    }
+    lines
+}
+
+/// An escalation step in JSON.
+pub(crate) fn step_json(policy: &Policy, step: &runnerguard_engine::Step) -> Value {
+    json!({
+        "primitive": step.primitive,
+        "description": step.primitive.describe(),
+        "permissions": step.permissions.iter().map(|p| json!({
+            "request": action_json(&p.action),
+            "grant": grant_json(policy, &p.grant),
+        })).collect::<Vec<_>>(),
+        "to": step.to,
+        "note": step.note,
+    })
+}
+
+/// A reached identity in JSON.
+pub(crate) fn reached_json(policy: &Policy, r: &runnerguard_engine::Reached) -> Value {
+    json!({
+        "identity": r.identity,
+        "description": r.identity.to_string(),
+        "path": r.path.iter().map(|s| step_json(policy, s)).collect::<Vec<_>>(),
+    })
+}

@@ -29,7 +29,10 @@ fn main() -> ExitCode {
     let mut out = Out::new();
     let result = match &cli.command {
         Command::Audit(args) => commands::audit::run(args, &mut out),
+        Command::Init(args) => commands::generate::init(args, &mut out),
+        Command::Generate(args) => commands::generate::run(args, &mut out),
         Command::CanI(args) => commands::can_i::run(args, &mut out),
+        Command::Paths(args) => commands::paths::run(args, &mut out),
         Command::Rules(args) => commands::rules::run(args, &mut out),
         Command::WhoCan(args) => commands::who_can::run(args, &mut out),
     };

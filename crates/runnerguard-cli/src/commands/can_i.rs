@@ -40,6 +40,74 @@ pub(crate) fn run(args: &CanIArgs, out: &mut Out) -> Result<ExitCode> {
         args.subresource.as_deref(),
         out,
     )?;
+    if args.effective {
+        let escalation = runnerguard_engine::Escalation::new(&policy);
+        let d = escalation.authorize(&user, &action);
+        match args.output {
+            Format::Json => {
+                let v = json!({
+                    "version": 1,
+                    "effective": true,
+                    "allowed": d.allowed,
+                    "user": user,
+                    "request": describe::action_json(&action),
+                    "via": d.via.as_ref().map(|r| describe::reached_json(&policy, r)),
+                    "grant": d.grant.as_ref().map(|g| describe::grant_json(&policy, g)),
+                });
+                serde_json::to_writer_pretty(&mut *out.stdout(), &v)?;
+                writeln!(out.stdout())?;
+            }
+            Format::Human if !quiet => {
+                writeln!(out.stdout(), "{}", if d.allowed { "yes" } else { "no" })?;
+                if args.explain {
+                    let w = out.stdout();
+                    writeln!(w)?;
+                    writeln!(w, "identity: {user}")?;
+                    writeln!(w, "request:  {action}")?;
+                    match &d.via {
+                        None => writeln!(
+                            w,
+                            "neither directly nor through any identity it can become (see `runnerguard paths`)"
+                        )?,
+                        Some(via) => {
+                            if !via.path.is_empty() {
+                                writeln!(w, "as {}:", via.identity)?;
+                                for (i, step) in via.path.iter().enumerate() {
+                                    for (j, line) in
+                                        describe::step_lines(&policy, step).iter().enumerate()
+                                    {
+                                        let lead = if j == 0 {
+                                            format!("  {}. ", i + 1)
+                                        } else {
+                                            "     ".to_owned()
+                                        };
+                                        writeln!(w, "{lead}{line}")?;
+                                    }
+                                }
+                            }
+                            match &d.grant {
+                                Some(g) => {
+                                    writeln!(w, "allowed by {}", describe::grant_path(&policy, g))?;
+                                }
+                                None => writeln!(
+                                    w,
+                                    "({} holds every permission in scope)",
+                                    via.identity
+                                )?,
+                            }
+                        }
+                    }
+                }
+            }
+            Format::Human => {}
+        }
+        leak_at_exit(policy);
+        return Ok(if d.allowed {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
     let decision = policy.authorize(&user, &action);
     let misses = if decision.allowed || !(args.explain || args.output == Format::Json) {
         Vec::new()

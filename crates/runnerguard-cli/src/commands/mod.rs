@@ -3,6 +3,8 @@
 
 pub(crate) mod audit;
 pub(crate) mod can_i;
+pub(crate) mod generate;
+pub(crate) mod paths;
 pub(crate) mod rules;
 pub(crate) mod who_can;
 

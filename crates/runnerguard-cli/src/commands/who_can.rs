@@ -23,6 +23,11 @@ pub(crate) fn run(args: &WhoCanArgs, out: &mut Out) -> Result<ExitCode> {
         args.subresource.as_deref(),
         out,
     )?;
+    if args.effective {
+        effective(&policy, &action, args, out)?;
+        leak_at_exit(policy);
+        return Ok(ExitCode::SUCCESS);
+    }
     let (subjects, errors) = policy.allowed_subjects(&action);
 
     if json_out {
@@ -104,4 +109,81 @@ fn row(policy: &runnerguard_engine::Policy, s: &SubjectGrant) -> Vec<String> {
         format!("{} {}", r.kind, describe::qualified(&r.namespace, &r.name)),
         b.origin.to_string(),
     ]
+}
+
+/// `who-can --effective`: every subject named by a binding (and `system:masters`) that may
+/// perform the action itself or through an identity it can become, with the path.
+fn effective(
+    policy: &runnerguard_engine::Policy,
+    action: &runnerguard_engine::Action,
+    args: &WhoCanArgs,
+    out: &mut Out,
+) -> Result<()> {
+    let escalation = runnerguard_engine::Escalation::new(policy);
+    let mut found = Vec::new();
+    for subject in policy.subjects() {
+        let user = match subject.kind.as_str() {
+            "User" => runnerguard_engine::UserInfo::impersonated(&subject.name, &[]),
+            "Group" => runnerguard_engine::UserInfo::new(
+                String::new(),
+                [subject.name.clone(), "system:authenticated".to_owned()],
+            ),
+            "ServiceAccount" => runnerguard_engine::UserInfo::impersonated(
+                &runnerguard_model::service_account_user(&subject.namespace, &subject.name),
+                &[],
+            ),
+            _ => continue,
+        };
+        let d = escalation.authorize(&user, action);
+        if let Some(via) = d.via {
+            found.push((subject, via, d.grant));
+        }
+    }
+    if args.output == Format::Json {
+        let v = json!({
+            "version": 1,
+            "effective": true,
+            "request": describe::action_json(action),
+            "subjects": found.iter().map(|(s, via, grant)| json!({
+                "subject": s,
+                "via": describe::reached_json(policy, via),
+                "grant": grant.as_ref().map(|g| describe::grant_json(policy, g)),
+            })).collect::<Vec<_>>(),
+        });
+        serde_json::to_writer_pretty(&mut *out.stdout(), &v)?;
+        writeln!(out.stdout())?;
+        return Ok(());
+    }
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    if !args.no_headers {
+        rows.push(["SUBJECT", "HOW", "ALLOWED BY"].map(str::to_owned).to_vec());
+    }
+    for (s, via, grant) in &found {
+        let how = if via.path.is_empty() {
+            "directly".to_owned()
+        } else {
+            let steps: Vec<String> = via
+                .path
+                .iter()
+                .map(|p| format!("{:?}", p.primitive))
+                .collect();
+            format!("as {} ({})", via.identity, steps.join(" → "))
+        };
+        let by = grant.as_ref().map_or_else(
+            || "holds everything in scope".to_owned(),
+            |g| {
+                let b = policy.binding(g.binding);
+                let r = policy.role(g.role);
+                format!(
+                    "{} {} → {} {}",
+                    b.kind,
+                    describe::qualified(&b.namespace, &b.name),
+                    r.kind,
+                    describe::qualified(&r.namespace, &r.name)
+                )
+            },
+        );
+        rows.push(vec![describe::subject(s, &s.namespace), how, by]);
+    }
+    write_table(out.stdout(), &rows).map_err(Into::into)
 }

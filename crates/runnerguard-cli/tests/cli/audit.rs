@@ -83,7 +83,15 @@ fn select_and_ignore() {
             .all(|f| f["rule"] == "RG107")
     );
     assert!(!v["findings"].as_array().unwrap().is_empty());
-    let r = run(&["audit", "-f", "examples/seed/", "--ignore", "RG1"]);
+    let r = run(&[
+        "audit",
+        "-f",
+        "examples/seed/",
+        "--ignore",
+        "RG1",
+        "--ignore",
+        "RB",
+    ]);
     assert_eq!(r.code, 0, "{}", r.stdout);
     assert!(r.stdout.contains("no findings"), "{}", r.stdout);
     let r = run(&["audit", "-f", "examples/seed/", "--select", "RG999"]);

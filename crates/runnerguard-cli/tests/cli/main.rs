@@ -65,4 +65,5 @@ fn run(args: &[&str]) -> Run {
 mod audit;
 mod can_i;
 mod errors;
+mod paths;
 mod who_can;

@@ -1,0 +1,73 @@
+//! `runnerguard init` and `runnerguard generate`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use runnerguard_generate::{
+    INIT_TEMPLATE, default_config, generate, parse_config, to_stream, write_dir,
+};
+
+use crate::args::{GenerateArgs, InitArgs};
+use crate::output::Out;
+
+pub(crate) fn init(args: &InitArgs, out: &mut Out) -> Result<ExitCode> {
+    if args.out == "-" {
+        out.stdout().write_all(INIT_TEMPLATE.as_bytes())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = Path::new(&args.out);
+    if path.exists() && !args.force {
+        bail!("`{}` exists; use --force to overwrite it", args.out);
+    }
+    // Write a temporary file beside it and rename, so a failure leaves nothing partial.
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, INIT_TEMPLATE)
+        .with_context(|| format!("cannot write `{}`", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write `{}`", args.out))?;
+    out.note(&format!(
+        "wrote {}; edit it, then `runnerguard generate --config {} --out setup/`",
+        args.out, args.out
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn run(args: &GenerateArgs, out: &mut Out) -> Result<ExitCode> {
+    let config = match &args.config {
+        None => {
+            out.note("no --config: the built-in default setup (`runnerguard init` writes it as a file to edit)");
+            default_config()
+        }
+        Some(file) => {
+            let text =
+                std::fs::read_to_string(file).with_context(|| format!("cannot read `{file}`"))?;
+            match parse_config(file, &text) {
+                Ok(c) => c,
+                Err(diagnostics) => {
+                    let n = diagnostics.len();
+                    for d in diagnostics {
+                        out.error(&d.to_string());
+                    }
+                    bail!(
+                        "{n} problem{} in `{file}`; nothing was generated",
+                        if n == 1 { "" } else { "s" }
+                    );
+                }
+            }
+        }
+    };
+    let files = generate(&config)?;
+    match &args.out {
+        None => out.stdout().write_all(to_stream(&files).as_bytes())?,
+        Some(dir) => {
+            let summary = write_dir(Path::new(dir), &files, args.force)?;
+            out.note(&format!(
+                "{dir}: {} written, {} unchanged, {} removed; next: {dir}/INSTALL.md",
+                summary.written.len(),
+                summary.unchanged.len(),
+                summary.removed.len()
+            ));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,235 @@
+//! The runner facts the generator builds from, read from the project's data files (each with
+//! its provenance beside it): what the Kubernetes executor needs, by runner version
+//! (data/gitlab-runner/executor-permissions.toml), and which `[runners.kubernetes]` keys a
+//! runner version reads (data/gitlab-runner/kubernetes-config-keys.toml).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Deserialize;
+
+use crate::GenerateError;
+
+const PERMISSIONS: &str = include_str!("../../../data/gitlab-runner/executor-permissions.toml");
+const KEYS: &str = include_str!("../../../data/gitlab-runner/kubernetes-config-keys.toml");
+
+/// A GitLab Runner version. Permissions and keys change with `major.minor`; the patch level
+/// only names the image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RunnerVersion {
+    /// Major version.
+    pub major: u32,
+    /// Minor version.
+    pub minor: u32,
+    /// Patch level.
+    pub patch: u32,
+}
+
+impl RunnerVersion {
+    /// `major.minor.patch`.
+    pub const fn new(major: u32, minor: u32, patch: u32) -> Self {
+        Self {
+            major,
+            minor,
+            patch,
+        }
+    }
+
+    /// `(major, minor)`, what version comparisons use.
+    pub(crate) fn minor_version(self) -> (u32, u32) {
+        (self.major, self.minor)
+    }
+
+    /// Whether this version is `major.minor` or later.
+    pub(crate) fn at_least(self, major: u32, minor: u32) -> bool {
+        self.minor_version() >= (major, minor)
+    }
+}
+
+impl FromStr for RunnerVersion {
+    type Err = String;
+
+    /// Parses `18.9`, `18.9.1` or `v18.9.0`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad =
+            || format!("`{s}` is not a runner version (expected MAJOR.MINOR[.PATCH], e.g. 18.9.0)");
+        let t = s.trim().trim_start_matches('v');
+        let parts: Vec<&str> = t.split('.').collect();
+        if !(2..=3).contains(&parts.len()) {
+            return Err(bad());
+        }
+        let num = |p: &str| -> Result<u32, String> {
+            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            p.parse().map_err(|_| bad())
+        };
+        Ok(Self {
+            major: num(parts[0])?,
+            minor: num(parts[1])?,
+            patch: parts.get(2).map_or(Ok(0), |p| num(p))?,
+        })
+    }
+}
+
+impl fmt::Display for RunnerVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+/// `major.minor` as the data files write it.
+fn minor(s: &str) -> Option<(u32, u32)> {
+    let (a, b) = s.split_once('.')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+#[derive(Deserialize)]
+struct PermissionsFile {
+    range: Vec<Range>,
+}
+
+#[derive(Deserialize)]
+struct Range {
+    min: String,
+    max: Option<String>,
+    permission: Vec<Row>,
+}
+
+/// One row of the executor permission table.
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct Row {
+    pub(crate) group: String,
+    pub(crate) resource: String,
+    pub(crate) verbs: Vec<String>,
+    #[serde(default)]
+    pub(crate) scope: String,
+    pub(crate) need: String,
+    #[serde(default)]
+    pub(crate) feature: String,
+    since: Option<String>,
+    until: Option<String>,
+}
+
+impl Row {
+    fn applies_to(&self, version: (u32, u32)) -> bool {
+        self.since
+            .as_deref()
+            .and_then(minor)
+            .is_none_or(|s| version >= s)
+            && self
+                .until
+                .as_deref()
+                .and_then(minor)
+                .is_none_or(|u| version <= u)
+    }
+}
+
+/// The executor's permission rows for `version`: its range's table without the rows whose
+/// `since`/`until` leave it out. `None` for versions before the oldest range.
+pub(crate) fn executor_rows(version: RunnerVersion) -> Result<Option<Vec<Row>>, GenerateError> {
+    let file: PermissionsFile = toml::from_str(PERMISSIONS)
+        .map_err(|e| GenerateError::Data(format!("executor-permissions.toml: {e}")))?;
+    let v = version.minor_version();
+    let mut ranges: Vec<&Range> = file.range.iter().collect();
+    ranges.sort_by_key(|r| minor(&r.min));
+    let range = ranges
+        .iter()
+        .find(|r| {
+            minor(&r.min).is_some_and(|min| min <= v)
+                && r.max.as_deref().and_then(minor).is_none_or(|max| v <= max)
+        })
+        .or_else(|| {
+            ranges
+                .last()
+                .filter(|r| minor(&r.min).is_some_and(|m| v >= m))
+        });
+    Ok(range.map(|r| {
+        r.permission
+            .iter()
+            .filter(|p| p.applies_to(v))
+            .cloned()
+            .collect()
+    }))
+}
+
+#[derive(Deserialize)]
+struct KeysFile {
+    key: Vec<Key>,
+}
+
+/// One `[runners.kubernetes]` key.
+#[derive(Deserialize)]
+struct Key {
+    name: String,
+    since: Option<String>,
+    removed: Option<String>,
+}
+
+/// The `[runners.kubernetes]` keys of the data file.
+pub(crate) struct Keys(Vec<Key>);
+
+impl Keys {
+    /// Reads the embedded data file.
+    pub(crate) fn load() -> Result<Self, GenerateError> {
+        let file: KeysFile = toml::from_str(KEYS)
+            .map_err(|e| GenerateError::Data(format!("kubernetes-config-keys.toml: {e}")))?;
+        Ok(Self(file.key))
+    }
+
+    /// Whether runner `version` reads `[runners.kubernetes]` key `name` (dotted below
+    /// `[runners.kubernetes]`, e.g. `pod_security_context.run_as_user`).
+    pub(crate) fn reads(&self, version: RunnerVersion, name: &str) -> bool {
+        let v = version.minor_version();
+        self.0.iter().any(|k| {
+            k.name == name
+                && k.since.as_deref().and_then(minor).is_none_or(|s| v >= s)
+                && k.removed.as_deref().and_then(minor).is_none_or(|r| v < r)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> RunnerVersion {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn versions_parse() {
+        assert_eq!(v("18.9"), RunnerVersion::new(18, 9, 0));
+        assert_eq!(v("v18.11.2"), RunnerVersion::new(18, 11, 2));
+        assert_eq!(v("18.9.0").to_string(), "18.9.0");
+        for bad in ["18", "18.x", "18.9.0.1", "", "18..1", "18.9.0-rc1"] {
+            assert!(bad.parse::<RunnerVersion>().is_err(), "{bad}");
+        }
+        assert!(v("18.10").at_least(18, 9));
+        assert!(!v("17.11").at_least(18, 0));
+    }
+
+    #[test]
+    fn executor_rows_follow_the_version() {
+        let rows = executor_rows(v("18.9")).unwrap().unwrap();
+        assert!(
+            rows.iter()
+                .any(|r| r.resource == "pods/exec" && r.need == "required")
+        );
+        assert!(!rows.iter().any(|r| r.resource == "poddisruptionbudgets"));
+        let rows = executor_rows(v("18.11")).unwrap().unwrap();
+        assert!(rows.iter().any(|r| r.resource == "poddisruptionbudgets"));
+        assert!(executor_rows(v("16.11")).unwrap().is_none());
+    }
+
+    #[test]
+    fn keys_follow_the_version() {
+        let keys = Keys::load().unwrap();
+        assert!(keys.reads(v("18.9"), "automount_service_account_token"));
+        assert!(keys.reads(v("18.9"), "pod_security_context.run_as_user"));
+        assert!(!keys.reads(v("18.9"), "pod_security_context.seccomp_profile.type"));
+        assert!(keys.reads(v("18.11"), "pod_security_context.seccomp_profile.type"));
+        assert!(!keys.reads(v("18.9"), "terminationGracePeriodSeconds"));
+        assert!(!keys.reads(v("18.9"), "no_such_key"));
+    }
+}
