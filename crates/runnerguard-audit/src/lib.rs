@@ -70,6 +70,26 @@ impl Setup {
         })
     }
 
+    /// One setup per runner release ([`Topology::discover_all`]): the same data, one topology
+    /// each.
+    pub fn all(
+        policy: &runnerguard_engine::Policy,
+        options: &TopologyOptions,
+        version: RunnerVersion,
+    ) -> Result<Vec<Self>, Error> {
+        let first = Self::new(policy, options, version)?;
+        let topologies = Topology::discover_all(policy, options);
+        Ok(topologies
+            .into_iter()
+            .map(|topology| Self {
+                topology,
+                version,
+                executor: first.executor.clone(),
+                chart: ChartKeys::v0_86_0(),
+            })
+            .collect())
+    }
+
     /// The rules' view of `policy` under this setup.
     pub fn context<'a>(&'a self, policy: &'a runnerguard_engine::Policy) -> Context<'a> {
         Context {
@@ -138,6 +158,46 @@ pub fn find_rule(key: &str) -> Option<&'static dyn Rule> {
         .find(|r| r.meta().id.eq_ignore_ascii_case(key) || r.meta().name == key)
 }
 
+/// Runs the selected rules under every setup (one per runner release), findings merged:
+/// a finding that does not depend on the topology is reported once.
+pub fn run_all(
+    policy: &runnerguard_engine::Policy,
+    setups: &[Setup],
+    selection: &Selection,
+) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = Vec::new();
+    for finding in setups
+        .iter()
+        .flat_map(|s| run(&s.context(policy), selection))
+    {
+        // The same evidence found under two releases is one finding: keep the more specific
+        // (longer) message, which says what one release's topology adds.
+        let same = findings.iter_mut().find(|f| {
+            f.rule == finding.rule
+                && f.severity == finding.severity
+                && f.objects == finding.objects
+                && f.locations == finding.locations
+                && f.path == finding.path
+        });
+        match same {
+            Some(f) if f.message.len() < finding.message.len() => *f = finding,
+            Some(_) => {}
+            None => findings.push(finding),
+        }
+    }
+    sort(&mut findings);
+    findings
+}
+
+fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.rule.cmp(b.rule))
+            .then_with(|| a.message.cmp(&b.message))
+    });
+}
+
 /// Runs the selected rules. Findings come sorted: most severe first, then by rule id, then
 /// by message, so output is deterministic.
 pub fn run(cx: &Context<'_>, selection: &Selection) -> Vec<Finding> {
@@ -145,12 +205,7 @@ pub fn run(cx: &Context<'_>, selection: &Selection) -> Vec<Finding> {
     for rule in ALL.iter().filter(|r| selection.includes(r.meta())) {
         rule.check(cx, &mut findings);
     }
-    findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.rule.cmp(b.rule))
-            .then_with(|| a.message.cmp(&b.message))
-    });
+    sort(&mut findings);
     findings.dedup();
     findings
 }

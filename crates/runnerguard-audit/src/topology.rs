@@ -87,7 +87,37 @@ impl Topology {
 
     /// Works the topology out from `policy`'s objects and `options`.
     pub fn discover(policy: &Policy, options: &TopologyOptions) -> Self {
+        Self::discover_in(policy, policy.objects(), options)
+    }
+
+    /// One topology per runner release: each Helm values file read is a release of its own
+    /// (a tenant of a multi-tenant setup: its manager ServiceAccount, its job namespaces).
+    /// With topology flags, or with at most one values file, the single topology of
+    /// [`Topology::discover`].
+    pub fn discover_all(policy: &Policy, options: &TopologyOptions) -> Vec<Self> {
         let objects = policy.objects();
+        let flags = options.runner_namespace.is_some()
+            || options.runner_service_account.is_some()
+            || !options.job_namespaces.is_empty();
+        if flags || objects.helm_values.len() <= 1 {
+            return vec![Self::discover(policy, options)];
+        }
+        objects
+            .helm_values
+            .iter()
+            .map(|values| {
+                let release = Inventory {
+                    helm_values: vec![values.clone()],
+                    runner_configs: values.runner_config.clone().into_iter().collect(),
+                    ..Inventory::default()
+                };
+                Self::discover_in(policy, &release, options)
+            })
+            .collect()
+    }
+
+    /// [`Topology::discover`] from the runner objects of `objects` (RBAC from `policy`).
+    fn discover_in(policy: &Policy, objects: &Inventory, options: &TopologyOptions) -> Self {
         let mut evidence = Vec::new();
         let mut note = |fact: String, source: String| evidence.push(Evidence { fact, source });
 

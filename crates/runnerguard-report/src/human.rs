@@ -44,27 +44,28 @@ impl Paint {
 /// Writes the report for a terminal (`color`) or a log.
 pub fn human(w: &mut dyn Write, report: &Report<'_>, color: bool) -> io::Result<()> {
     let p = Paint { on: color };
-    let t = report.topology;
-    writeln!(w, "{}", p.bold("Topology"))?;
-    writeln!(
-        w,
-        "  manager: ServiceAccount {}/{}",
-        t.manager_namespace, t.manager_service_account
-    )?;
-    for j in &t.jobs {
-        let automount = match j.automount_token {
-            Some(true) => ", token mounted",
-            Some(false) => ", token not mounted",
-            None => "",
-        };
+    for t in report.topologies {
+        writeln!(w, "{}", p.bold("Topology"))?;
         writeln!(
             w,
-            "  jobs:    namespace {}, ServiceAccount {}{automount}",
-            j.namespace, j.service_account
+            "  manager: ServiceAccount {}/{}",
+            t.manager_namespace, t.manager_service_account
         )?;
-    }
-    for e in &t.evidence {
-        writeln!(w, "  {}", p.dim(&format!("{}: {}", e.fact, e.source)))?;
+        for j in &t.jobs {
+            let automount = match j.automount_token {
+                Some(true) => ", token mounted",
+                Some(false) => ", token not mounted",
+                None => "",
+            };
+            writeln!(
+                w,
+                "  jobs:    namespace {}, ServiceAccount {}{automount}",
+                j.namespace, j.service_account
+            )?;
+        }
+        for e in &t.evidence {
+            writeln!(w, "  {}", p.dim(&format!("{}: {}", e.fact, e.source)))?;
+        }
     }
     writeln!(
         w,

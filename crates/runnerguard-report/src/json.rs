@@ -6,6 +6,19 @@ use serde_json::{Value, json};
 
 use crate::Report;
 
+fn topology_json(t: &runnerguard_audit::Topology) -> Value {
+    json!({
+        "managerNamespace": t.manager_namespace,
+        "managerServiceAccount": t.manager_service_account,
+        "jobs": t.jobs.iter().map(|j| json!({
+            "namespace": j.namespace,
+            "serviceAccount": j.service_account,
+            "automountServiceAccountToken": j.automount_token,
+        })).collect::<Vec<_>>(),
+        "evidence": t.evidence,
+    })
+}
+
 /// Writes the report as pretty JSON followed by a newline.
 pub fn json(w: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
     let findings: Vec<Value> = report
@@ -33,16 +46,8 @@ pub fn json(w: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
         "version": 1,
         "runnerVersion": report.runner_version,
         "chartVersion": report.chart_version,
-        "topology": {
-            "managerNamespace": report.topology.manager_namespace,
-            "managerServiceAccount": report.topology.manager_service_account,
-            "jobs": report.topology.jobs.iter().map(|j| json!({
-                "namespace": j.namespace,
-                "serviceAccount": j.service_account,
-                "automountServiceAccountToken": j.automount_token,
-            })).collect::<Vec<_>>(),
-            "evidence": report.topology.evidence,
-        },
+        "topology": report.topologies.first().map(topology_json),
+        "topologies": report.topologies.iter().map(topology_json).collect::<Vec<_>>(),
         "findings": findings,
         "summary": {
             "total": report.findings.len(),

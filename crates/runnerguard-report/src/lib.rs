@@ -15,8 +15,8 @@ pub use json::json;
 /// Everything a report shows.
 #[derive(Debug)]
 pub struct Report<'a> {
-    /// The topology the audit checked.
-    pub topology: &'a Topology,
+    /// The topologies the audit checked: one per runner release (tenant).
+    pub topologies: &'a [Topology],
     /// The findings, most severe first.
     pub findings: &'a [Finding],
     /// The severity at or above which the run fails.
@@ -99,10 +99,10 @@ mod tests {
         f: fn(&mut dyn std::io::Write, &Report<'_>) -> std::io::Result<()>,
         fail_on: Severity,
     ) -> String {
-        let topology = topology();
+        let topology = [topology()];
         let findings = findings();
         let report = Report {
-            topology: &topology,
+            topologies: &topology,
             findings: &findings,
             fail_on,
             runner_version: "18.9".into(),
@@ -134,10 +134,10 @@ mod tests {
 
     #[test]
     fn human_colours_only_when_asked() {
-        let topology = topology();
+        let topology = [topology()];
         let findings = findings();
         let report = Report {
-            topology: &topology,
+            topologies: &topology,
             findings: &findings,
             fail_on: Severity::High,
             runner_version: "18.9".into(),

@@ -153,7 +153,7 @@ pub(super) mod rbac {
     //! What the RB rules share: which bindings count (those from the inputs, never Kubernetes'
     //! own defaults), subjects as the authorizer resolves them, the requests a rule asks the
     //! engine about ([`Probe`]), findings grouped by subject and primitive ([`Groups`]), the
-    //! ServiceAccounts a subject can become and which of them is strongest ([`ExtraRights`]),
+    //! ServiceAccounts a subject can become and which of them is strongest ([`Accounts`]),
     //! and the wording of scopes, bindings and evidence.
     //!
     //! Every RBAC question goes to the engine: [`rule_allows`] for one rule and one request,

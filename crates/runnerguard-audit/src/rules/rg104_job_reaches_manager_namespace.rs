@@ -102,7 +102,11 @@ impl Rule for JobReachesManagerNamespace {
                 self.meta(),
                 format!(
                     "{} may act in `{ns}`, the runner manager's namespace: {what}",
-                    who(&id.user.name)
+                    if id.path.is_empty() {
+                        who(&id.user.name)
+                    } else {
+                        format!("{}, which a job can become,", id.identity)
+                    }
                 ),
             )
             .step(format!("{}: {}", id.user.name, id.how));

@@ -150,6 +150,45 @@ impl Rule for JobServiceAccountUnsafe {
                     "rights outside the job namespaces",
                 ));
             }
+
+            // Effective rights: what the job ServiceAccount can become (`runnerguard paths`).
+            let start = runnerguard_engine::Identity::of(&user);
+            for reached in cx
+                .job_identities()
+                .into_iter()
+                .filter(|j| j.namespace == *ns && !j.path.is_empty() && j.identity != start)
+            {
+                let rights = match reached.identity.user_info() {
+                    Some(u) => {
+                        let g = grants_of(cx, &u);
+                        (!g.is_empty()).then_some(g)
+                    }
+                    // Every permission of a namespace or the cluster, a bound role, a node.
+                    None => Some(Vec::new()),
+                };
+                let Some(rights) = rights else {
+                    continue;
+                };
+                let mut f = base(format!(
+                    "job pods in `{ns}` run as ServiceAccount {sa}, which can become {}, and so hold its rights",
+                    reached.identity
+                ))
+                .remediation(format!(
+                    "remove the rights that let {sa} become {} (see `runnerguard paths --as {}`)",
+                    reached.identity,
+                    runnerguard_model::service_account_user(ns, &job.service_account)
+                ));
+                for step in &reached.path {
+                    f = f.step(format!("{} → {}", step.primitive.describe(), step.to));
+                    for p in step.permissions.iter() {
+                        f = f.step(format!("  {}", cx.grant_path(&p.grant).join(" → ")));
+                        for o in cx.grant_objects(&p.grant) {
+                            f = f.object(o);
+                        }
+                    }
+                }
+                out.push(with_grants(cx, f, &rights, "rights it then holds"));
+            }
         }
     }
 }
@@ -294,7 +333,7 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
             BINDINGS,
             &[("teams", "gitlab-runner", None)],
         );
-        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out.len(), 2, "{out:?}");
         assert!(
             out[0].message.contains("named like the manager's"),
             "{}",
@@ -304,6 +343,15 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
             out[0].message.contains("pods, pods/exec (create)"),
             "{}",
             out[0].message
+        );
+        // Effective rights: its `create pods` in `teams` makes it every ServiceAccount there,
+        // `ci-job` among them, which holds `view` cluster-wide.
+        assert!(
+            out[1]
+                .message
+                .contains("can become ServiceAccount teams/ci-job"),
+            "{}",
+            out[1].message
         );
         // Without rights, a same-named ServiceAccount is just a ServiceAccount.
         let out = run(

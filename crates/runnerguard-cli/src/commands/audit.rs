@@ -53,14 +53,15 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
         job_service_account: args.job_service_account.clone(),
         release_namespace: args.release_namespace.clone(),
     };
-    let setup = Setup::new(&policy, &options, version)?;
-    let findings = runnerguard_audit::run(&setup.context(&policy), &selection);
+    let setups = Setup::all(&policy, &options, version)?;
+    let findings = runnerguard_audit::run_all(&policy, &setups, &selection);
+    let topologies: Vec<_> = setups.iter().map(|s| s.topology.clone()).collect();
     let report = Report {
-        topology: &setup.topology,
+        topologies: &topologies,
         findings: &findings,
         fail_on: severity(args.fail_on),
         runner_version: version.to_string(),
-        chart_version: setup.chart.version.to_owned(),
+        chart_version: runnerguard_audit::ChartKeys::v0_86_0().version.to_owned(),
     };
     match args.output {
         Format::Json => runnerguard_report::json(out.stdout(), &report)?,

@@ -65,5 +65,6 @@ fn run(args: &[&str]) -> Run {
 mod audit;
 mod can_i;
 mod errors;
+mod generate;
 mod paths;
 mod who_can;
