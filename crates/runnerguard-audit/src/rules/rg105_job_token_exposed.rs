@@ -88,6 +88,51 @@ impl Rule for JobTokenExposed {
                 }
             }
             if beyond.is_empty() {
+                // Effective rights: what the mounted token lets a job become.
+                let start = runnerguard_engine::Identity::of(&user);
+                let reached: Vec<crate::JobIdentity> = cx
+                    .job_identities()
+                    .into_iter()
+                    .filter(|j| {
+                        j.namespace == job.namespace && !j.path.is_empty() && j.identity != start
+                    })
+                    .filter(|j| {
+                        j.identity
+                            .user_info()
+                            .is_none_or(|u| !grants_of(cx, &u).is_empty())
+                    })
+                    .collect();
+                let Some(first) = reached.first() else {
+                    continue;
+                };
+                let names: Vec<String> = reached
+                    .iter()
+                    .take(3)
+                    .map(|j| j.identity.to_string())
+                    .collect();
+                let mut f = Finding::new(
+                    self.meta(),
+                    format!(
+                        "job pods in `{}` get the token of ServiceAccount {sa} mounted, and with it a job can become {}",
+                        job.namespace,
+                        names.join(", ")
+                    ),
+                )
+                .step(format!("token mounted: {mounted}"));
+                for step in &first.path {
+                    f = f.step(format!("{} → {}", step.primitive.describe(), step.to));
+                    for p in step.permissions.iter() {
+                        f = f.step(format!("  {}", cx.grant_path(&p.grant).join(" → ")));
+                        for o in cx.grant_objects(&p.grant) {
+                            f = f.object(o);
+                        }
+                    }
+                }
+                f = f.remediation(format!(
+                    "set automount_service_account_token = false under [runners.kubernetes], and remove the rights that let {sa} become other identities (`runnerguard paths --as {}`)",
+                    user.name
+                ));
+                out.push(f);
                 continue;
             }
             let what = describe_at_most(beyond.iter().flat_map(|(_, p)| p), MAX_TARGETS);

@@ -91,3 +91,27 @@ fn first_answer_alone_puts_jobs_next_to_the_runner_secrets() {
         f.path
     );
 }
+
+/// RG105 and RG106 on effective rights: deploy rights alone are fine, but through the pods of
+/// a Deployment the job becomes a ServiceAccount that holds rights.
+#[test]
+fn token_and_service_account_rules_follow_escalation() {
+    let options = runnerguard_audit::TopologyOptions {
+        runner_namespace: Some("gitlab-runner".into()),
+        job_namespaces: vec!["teams".into()],
+        job_service_account: Some("ci-job".into()),
+        ..Default::default()
+    };
+    let (_, findings) = crate::audit_with(&["fixtures/escalation/deploy-reach.yaml"], &options);
+    for id in ["RG105", "RG106"] {
+        let f = findings
+            .iter()
+            .find(|f| f.rule == id && f.message.contains("ServiceAccount teams/operator"))
+            .unwrap_or_else(|| panic!("{id}: {:?}", ids(&findings)));
+        assert!(
+            f.path.iter().any(|p| p.contains("workload controllers")),
+            "{id}: {:?}",
+            f.path
+        );
+    }
+}

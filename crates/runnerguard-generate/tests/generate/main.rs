@@ -11,6 +11,7 @@
 
 mod audit;
 mod cel;
+mod chart;
 mod config;
 mod keys;
 mod snapshots;
