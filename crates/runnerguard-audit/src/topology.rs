@@ -263,6 +263,31 @@ fn jobs_from_config(
                 continue;
             }
             let (namespace, source) = match entry.kube("namespace") {
+                // The chart renders `runners.config` with `tpl`: its own default line is
+                // `{{ default .Release.Namespace .Values.runners.jobNamespace }}`.
+                Some(s) if s.value.as_str().is_some_and(|n| n.contains("{{")) => {
+                    let job_namespace = objects
+                        .helm_values
+                        .iter()
+                        .find_map(|v| v.get("runners.jobNamespace"))
+                        .and_then(|j| j.value.as_str())
+                        .filter(|j| !j.is_empty());
+                    let text = s.value.as_str().unwrap_or_default();
+                    let is_default_line = text.contains(".Values.runners.jobNamespace");
+                    match job_namespace.filter(|_| is_default_line) {
+                        Some(j) => (
+                            j.to_owned(),
+                            format!("{} (templated: `runners.jobNamespace`)", s.origin),
+                        ),
+                        None => (
+                            release_namespace.to_owned(),
+                            format!(
+                                "{} (templated `{text}`: assumed to render as the release namespace)",
+                                s.origin
+                            ),
+                        ),
+                    }
+                }
                 Some(s) if s.value.as_str().is_some_and(|n| !n.is_empty()) => (
                     s.value.as_str().unwrap_or_default().to_owned(),
                     s.origin.to_string(),

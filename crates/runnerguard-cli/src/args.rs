@@ -271,8 +271,9 @@ pub(crate) struct PathsArgs {
 /// Where manifests come from.
 #[derive(Debug, Args)]
 pub(crate) struct InputArgs {
-    /// Manifests to read: a file, a directory (recursive; *.yaml, *.yml, *.json) or `-` for
-    /// stdin. Repeatable. Multi-document YAML, JSON and `kind: List` are understood.
+    /// Manifests to read: a file, a directory (recursive; *.yaml, *.yml, *.json, *.toml) or
+    /// `-` for stdin. Repeatable. Multi-document YAML, JSON, `kind: List`, Helm values and
+    /// runner config.toml are understood.
     #[arg(short = 'f', long = "filename", value_name = "PATH")]
     pub(crate) filenames: Vec<String>,
 

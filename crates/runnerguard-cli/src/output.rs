@@ -1,11 +1,6 @@
 //! The only place that writes to the terminal: stdout for answers, stderr for warnings and
 //! notes, colour only on a terminal and never with `NO_COLOR`.
 
-#![expect(
-    clippy::print_stderr,
-    reason = "the CLI's output module is where printing belongs"
-)]
-
 use std::io::{self, IsTerminal, Write};
 
 /// Stdout for answers and stderr for everything else.
@@ -35,40 +30,37 @@ impl Out {
         &mut self.stdout
     }
 
+    /// Writes one line to stderr. A closed stderr (`2>&1 | head -1`) is not an error worth
+    /// dying for: the line is dropped, where `eprintln!` would panic.
+    fn stderr_line(&self, label: &str, code: &str, message: &str) {
+        let mut err = io::stderr().lock();
+        let _ = if label.is_empty() {
+            writeln!(err, "{message}")
+        } else if self.color {
+            writeln!(err, "\x1b[{code}m{label}\x1b[0m {message}")
+        } else {
+            writeln!(err, "{label} {message}")
+        };
+    }
+
     /// `Warning: ...` on stderr, as kubectl prints its warnings.
     pub(crate) fn warn(&mut self, message: &str) {
-        if self.color {
-            eprintln!("\x1b[33mWarning:\x1b[0m {message}");
-        } else {
-            eprintln!("Warning: {message}");
-        }
+        self.stderr_line("Warning:", "33", message);
     }
 
     /// `note: ...` on stderr: context that is not a problem.
     pub(crate) fn note(&mut self, message: &str) {
-        if self.color {
-            eprintln!("\x1b[36mnote:\x1b[0m {message}");
-        } else {
-            eprintln!("note: {message}");
-        }
+        self.stderr_line("note:", "36", message);
     }
 
     /// `error: ...` on stderr.
     pub(crate) fn error(&mut self, message: &str) {
-        if self.color {
-            eprintln!("\x1b[31merror:\x1b[0m {message}");
-        } else {
-            eprintln!("error: {message}");
-        }
+        self.stderr_line("error:", "31", message);
     }
 
     /// Prints a report (a load diagnostic with its source snippet) on stderr.
-    #[expect(
-        clippy::unused_self,
-        reason = "printing goes through `Out`, even when it needs no state"
-    )]
     pub(crate) fn report(&mut self, report: &miette::Report) {
-        eprintln!("{report:?}");
+        self.stderr_line("", "", &format!("{report:?}"));
     }
 
     /// Flushes stdout.

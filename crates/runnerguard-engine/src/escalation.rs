@@ -33,7 +33,11 @@ const SYSTEM_MASTERS: &str = "system:masters";
 
 /// An identity a subject can become.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Identity {
     /// A user (not a ServiceAccount), with `system:authenticated`.
     User {
@@ -294,6 +298,9 @@ struct Pin {
     per_user: BTreeMap<String, BTreeSet<String>>,
     /// The policy that proves it, for the path: `Kind name (file:line)`.
     policy: String,
+    /// The policy's and its bindings' names: a subject that may change or delete them is not
+    /// held by the pin.
+    objects: Vec<(&'static str, String)>,
 }
 
 /// Pod restrictions the admission policies of the inputs prove: a policy that fails closed,
@@ -304,16 +311,31 @@ fn pins(policy: &Policy) -> BTreeMap<String, Pin> {
     let objects = policy.objects();
     let mut out: BTreeMap<String, Pin> = BTreeMap::new();
     for p in &objects.admission_policies {
-        let bound = objects
-            .admission_bindings
-            .iter()
-            .any(|b| b.deny && b.policy == p.object.name);
-        if !(bound && p.fail_closed && p.pods_create) {
+        if !p.fail_closed || !p.pods_create || p.match_conditions {
             continue;
         }
+        let bindings: Vec<&runnerguard_model::AdmissionBinding> = objects
+            .admission_bindings
+            .iter()
+            .filter(|b| b.deny && b.policy == p.object.name && !b.narrows)
+            .collect();
         for ns in &p.namespaces {
+            // A binding that selects this namespace too (or does not narrow at all).
+            let bound: Vec<&&runnerguard_model::AdmissionBinding> = bindings
+                .iter()
+                .filter(|b| b.namespaces.as_ref().is_none_or(|n| n.contains(ns)))
+                .collect();
+            if bound.is_empty() {
+                continue;
+            }
             let pin = out.entry(ns.clone()).or_default();
             pin.policy = format!("{} {} ({})", p.object.kind, p.object.name, p.object.origin);
+            pin.objects
+                .push(("validatingadmissionpolicies", p.object.name.clone()));
+            for b in bound {
+                pin.objects
+                    .push(("validatingadmissionpolicybindings", b.object.name.clone()));
+            }
             if let Some(list) = &p.service_accounts {
                 let set: BTreeSet<String> = list.iter().cloned().collect();
                 pin.service_accounts = Some(match pin.service_accounts.take() {
@@ -851,6 +873,23 @@ impl Graph<'_> {
                 let Some(pin) = self.pins.get(namespace).filter(|_| pod_edge) else {
                     return Some(step);
                 };
+                // Who may change or delete the policy or its binding is not held by it.
+                let removable = pin.objects.iter().any(|(resource, name)| {
+                    ["delete", "update", "patch"].iter().any(|verb| {
+                        let a = Action::resource(
+                            verb,
+                            "",
+                            "admissionregistration.k8s.io",
+                            resource,
+                            "",
+                            name,
+                        );
+                        self.policy.authorize(user, &a).allowed
+                    })
+                });
+                if removable {
+                    return Some(step);
+                }
                 let allowed = pin
                     .service_accounts
                     .as_ref()
@@ -1151,6 +1190,30 @@ impl Graph<'_> {
                         "validatingwebhookconfigurations",
                         "",
                     ),
+                    (
+                        "create",
+                        "admissionregistration.k8s.io",
+                        "mutatingadmissionpolicies",
+                        "",
+                    ),
+                    (
+                        "update",
+                        "admissionregistration.k8s.io",
+                        "mutatingadmissionpolicies",
+                        "",
+                    ),
+                    (
+                        "create",
+                        "admissionregistration.k8s.io",
+                        "mutatingadmissionpolicybindings",
+                        "",
+                    ),
+                    (
+                        "update",
+                        "admissionregistration.k8s.io",
+                        "mutatingadmissionpolicybindings",
+                        "",
+                    ),
                 ]) {
                     steps.push(Step {
                         primitive: Primitive::AdmissionControl,
@@ -1177,7 +1240,17 @@ impl Graph<'_> {
                     "signers",
                     "",
                     "kubernetes.io/kube-apiserver-client",
-                ) {
+                )
+                // `IsAuthorizedForSignerName`: the signer's name, or `<domain>/*`.
+                .or_else(|| {
+                    ask(
+                        "approve",
+                        "certificates.k8s.io",
+                        "signers",
+                        "",
+                        "kubernetes.io/*",
+                    )
+                }) {
                     steps.push(Step {
                         primitive: Primitive::CsrApproval,
                         permissions: Arc::from(vec![c, u, a]),
@@ -1199,6 +1272,19 @@ impl Graph<'_> {
         steps: &mut Vec<Step>,
     ) {
         let rbac = "rbac.authorization.k8s.io";
+        // Granted cluster-wide, `bind` plus `create rolebindings` binds cluster-admin in every
+        // namespace with a RoleBinding: every ServiceAccount.
+        if ns.is_empty()
+            && let Some(b) = ask("bind", rbac, "clusterroles", "", ANY_NAME)
+            && let Some(c) = ask("create", rbac, "rolebindings", "", "")
+        {
+            steps.push(Step {
+                primitive: Primitive::Bind,
+                permissions: Arc::from(vec![b, c]),
+                to: Identity::AnyServiceAccount,
+                note: Some("binds ClusterRole cluster-admin in every namespace".to_owned()),
+            });
+        }
         let binding_resource = if ns.is_empty() {
             "clusterrolebindings"
         } else {
@@ -1207,6 +1293,21 @@ impl Graph<'_> {
         let Some(create) = ask("create", rbac, binding_resource, "", "") else {
             return;
         };
+        // `bind` on any Role of the namespace: each of them.
+        if !ns.is_empty()
+            && let Some(b) = ask("bind", rbac, "roles", "", ANY_NAME)
+        {
+            for (id, role) in self.policy.roles().iter().enumerate() {
+                if role.kind == RoleKind::Role && role.namespace == ns {
+                    steps.push(Step {
+                        primitive: Primitive::Bind,
+                        permissions: Arc::from(vec![b.clone(), create.clone()]),
+                        to: bound_role(self.policy, id, ns),
+                        note: None,
+                    });
+                }
+            }
+        }
         // Any ClusterRole: cluster-admin exists in every cluster.
         if let Some(b) = ask("bind", rbac, "clusterroles", "", ANY_NAME) {
             let to = if ns.is_empty() {
@@ -1305,20 +1406,44 @@ impl Graph<'_> {
                 names.dedup();
                 names
             };
+            // The API server refuses group impersonation without impersonating a user too
+            // (impersonation.go: "requested ... without impersonating a user"): a group edge
+            // also needs `impersonate` on some user or ServiceAccount.
+            let some_user = ask("impersonate", "", "users", "", ANY_NAME)
+                .or_else(|| {
+                    named("users")
+                        .into_iter()
+                        .find_map(|u| ask("impersonate", "", "users", "", &u))
+                })
+                .or_else(|| ask("impersonate", "", "serviceaccounts", "", ANY_NAME));
             for (resource, known) in [("groups", &self.groups), ("users", &self.users)] {
+                if resource == "groups" && some_user.is_none() {
+                    continue;
+                }
                 let names = if ask("impersonate", "", resource, "", ANY_NAME).is_some() {
                     known.clone()
                 } else {
                     named(resource)
                 };
                 for name in names {
-                    if let Some(p) = ask("impersonate", "", resource, "", &name) {
-                        let to = if resource == "groups" {
-                            Identity::Group { name }
-                        } else {
-                            Identity::of(&UserInfo::new(name, Vec::<String>::new()))
-                        };
-                        push(steps, p, to);
+                    let Some(p) = ask("impersonate", "", resource, "", &name) else {
+                        continue;
+                    };
+                    if resource == "groups" {
+                        let permissions: Vec<Permission> =
+                            std::iter::once(p).chain(some_user.clone()).collect();
+                        steps.push(Step {
+                            primitive: Primitive::Impersonate,
+                            permissions: Arc::from(permissions),
+                            to: Identity::Group { name },
+                            note: None,
+                        });
+                    } else {
+                        push(
+                            steps,
+                            p,
+                            Identity::of(&UserInfo::new(name, Vec::<String>::new())),
+                        );
                     }
                 }
             }

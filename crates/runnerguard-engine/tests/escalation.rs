@@ -175,13 +175,13 @@ fn bind_and_create_rolebindings_gives_cluster_admin_in_the_namespace() {
 }
 
 #[test]
-fn impersonating_groups_reaches_system_masters() {
+fn impersonating_groups_and_users_reaches_system_masters() {
     let inv = Inventory {
         roles: vec![role(
             RoleKind::ClusterRole,
             "",
             "impersonator",
-            vec![rule(&["impersonate"], &[""], &["groups"], &[])],
+            vec![rule(&["impersonate"], &[""], &["groups", "users"], &[])],
         )],
         bindings: vec![bind(
             BindingKind::ClusterRoleBinding,
@@ -210,6 +210,31 @@ fn impersonating_groups_reaches_system_masters() {
         .unwrap();
     assert_eq!(admin.path.len(), 2);
     assert_eq!(admin.path[1].primitive, Primitive::Superuser);
+}
+
+/// The API server refuses to impersonate groups without a user: `impersonate groups` alone
+/// is no edge.
+#[test]
+fn impersonating_groups_alone_is_refused() {
+    let inv = Inventory {
+        roles: vec![role(
+            RoleKind::ClusterRole,
+            "",
+            "impersonator",
+            vec![rule(&["impersonate"], &[""], &["groups"], &[])],
+        )],
+        bindings: vec![bind(
+            BindingKind::ClusterRoleBinding,
+            "",
+            "ClusterRole",
+            "impersonator",
+            Subject::new("User", "mallory"),
+        )],
+        ..Inventory::default()
+    };
+    let policy = Policy::new(inv);
+    let reach = Escalation::new(&policy).reach(&UserInfo::impersonated("mallory", &[]));
+    assert_eq!(reach.len(), 1, "{reach:?}");
 }
 
 /// `resourceNames` never match list/watch, and a named get matches only that Secret.
@@ -358,4 +383,110 @@ fn edit_in_a_namespace_is_every_service_account_there() {
             "ServiceAccount teams/default"
         ]
     );
+}
+
+fn object(kind: &str, name: &str) -> runnerguard_model::ObjectRef {
+    runnerguard_model::ObjectRef {
+        api_version: "admissionregistration.k8s.io/v1".into(),
+        kind: kind.into(),
+        namespace: String::new(),
+        name: name.into(),
+        origin: Origin::default(),
+    }
+}
+
+/// An admission policy that pins pods to ServiceAccounts cuts pod edges, unless it narrows
+/// itself (matchConditions) or the subject may remove it.
+#[test]
+fn admission_pins_cut_pod_edges_only_when_sound() {
+    use runnerguard_model::{AdmissionBinding, AdmissionPolicy};
+    let build = |match_conditions: bool, can_delete_binding: bool| {
+        let mut bindings = vec![
+            bind(
+                BindingKind::RoleBinding,
+                "teams",
+                "Role",
+                "maker",
+                Subject::new("User", "bob"),
+            ),
+            bind(
+                BindingKind::RoleBinding,
+                "teams",
+                "Role",
+                "strong",
+                Subject::service_account("teams", "powerful"),
+            ),
+        ];
+        if can_delete_binding {
+            bindings.push(bind(
+                BindingKind::ClusterRoleBinding,
+                "",
+                "ClusterRole",
+                "unpinner",
+                Subject::new("User", "bob"),
+            ));
+        }
+        let inv = Inventory {
+            roles: vec![
+                role(
+                    RoleKind::Role,
+                    "teams",
+                    "maker",
+                    vec![rule(&["create"], &[""], &["pods"], &[])],
+                ),
+                role(
+                    RoleKind::Role,
+                    "teams",
+                    "strong",
+                    vec![rule(&["*"], &[""], &["secrets"], &[])],
+                ),
+                role(
+                    RoleKind::ClusterRole,
+                    "",
+                    "unpinner",
+                    vec![rule(
+                        &["delete"],
+                        &["admissionregistration.k8s.io"],
+                        &["validatingadmissionpolicybindings"],
+                        &[],
+                    )],
+                ),
+            ],
+            bindings,
+            service_accounts: vec![sa("teams", "ci-job"), sa("teams", "powerful")],
+            admission_policies: vec![AdmissionPolicy {
+                object: object("ValidatingAdmissionPolicy", "pin"),
+                fail_closed: true,
+                namespaces: vec!["teams".into()],
+                pods_create: true,
+                service_accounts: Some(vec!["ci-job".into()]),
+                per_user: Vec::new(),
+                match_conditions,
+            }],
+            admission_bindings: vec![AdmissionBinding {
+                object: object("ValidatingAdmissionPolicyBinding", "pin"),
+                policy: "pin".into(),
+                deny: true,
+                namespaces: None,
+                narrows: false,
+            }],
+            ..Inventory::default()
+        };
+        let policy = Policy::new(inv);
+        let reached: Vec<Identity> = Escalation::new(&policy)
+            .reach(&UserInfo::impersonated("bob", &[]))
+            .into_iter()
+            .map(|r| r.identity)
+            .collect();
+        reached.contains(&sa_id("teams", "powerful"))
+    };
+    assert!(
+        !build(false, false),
+        "pinned: pods in teams run only as ci-job"
+    );
+    assert!(
+        build(true, false),
+        "matchConditions: the policy may not apply"
+    );
+    assert!(build(false, true), "bob may delete the binding");
 }

@@ -314,6 +314,7 @@ pub(crate) fn admission_policy(
         pods_create,
         service_accounts,
         per_user,
+        match_conditions: spec.match_conditions.is_some_and(|c| !c.is_empty()),
     }
 }
 
@@ -323,10 +324,25 @@ pub(crate) fn admission_binding(
     b: k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
 ) -> runnerguard_model::AdmissionBinding {
     let spec = b.spec;
+    let (namespaces, narrows) = match &spec.match_resources {
+        None => (None, false),
+        Some(m) => {
+            let namespaces = m.namespace_selector.as_ref().map(metadata_name_selector);
+            let other = m.object_selector.is_some()
+                || m.resource_rules.as_ref().is_some_and(|r| !r.is_empty())
+                || m.exclude_resource_rules
+                    .as_ref()
+                    .is_some_and(|r| !r.is_empty())
+                || namespaces.as_ref().is_some_and(Vec::is_empty);
+            (namespaces, other)
+        }
+    };
     runnerguard_model::AdmissionBinding {
         object,
         policy: spec.policy_name,
         deny: spec.validation_actions.iter().any(|a| a == "Deny"),
+        namespaces,
+        narrows: narrows || spec.param_ref.is_some(),
     }
 }
 

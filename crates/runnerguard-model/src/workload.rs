@@ -169,6 +169,8 @@ pub struct AdmissionPolicy {
     /// `request.userInfo.username != 'USER' || object.spec.serviceAccountName == 'SA'`: pods
     /// that USER creates run only as SA.
     pub per_user: Vec<(String, String)>,
+    /// Whether `matchConditions` narrow what it applies to (then it proves nothing).
+    pub match_conditions: bool,
 }
 
 /// A ValidatingAdmissionPolicyBinding.
@@ -180,4 +182,10 @@ pub struct AdmissionBinding {
     pub policy: String,
     /// Whether `validationActions` includes `Deny`.
     pub deny: bool,
+    /// The namespaces its `matchResources` selects by `kubernetes.io/metadata.name`; `None`
+    /// when it has no `matchResources` (the policy's own constraints apply).
+    pub namespaces: Option<Vec<String>>,
+    /// Whether `matchResources` narrows otherwise (object selector, resource rules,
+    /// exclusions, or a namespace selector of another form), or `paramRef` is set.
+    pub narrows: bool,
 }

@@ -115,3 +115,17 @@ fn token_and_service_account_rules_follow_escalation() {
         );
     }
 }
+
+/// The chart renders `runners.config` with `tpl`: its default namespace line means the
+/// release namespace when `runners.jobNamespace` is not set.
+#[test]
+fn templated_namespace_line_is_the_release_namespace() {
+    let (topology, findings) =
+        audit(&["crates/runnerguard-audit/tests/fixtures/topology/templated/"]);
+    assert_eq!(topology.job_namespaces(), ["gitlab-runner"]);
+    assert!(
+        findings.iter().any(|f| f.rule == "RG101"),
+        "{:?}",
+        ids(&findings)
+    );
+}
