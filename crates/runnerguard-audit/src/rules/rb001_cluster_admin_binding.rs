@@ -462,6 +462,16 @@ pub(super) mod rbac {
         }
     }
 
+    /// [`input_hits`], grouped by subject and scope (cluster-wide or one namespace).
+    pub(in crate::rules) fn hits_by_scope(cx: &Context<'_>, probes: &[Probe]) -> Groups<Scope> {
+        let mut groups: Groups<Scope> = Groups::default();
+        for hit in input_hits(cx, probes) {
+            let scope = Scope::of(cx.policy.binding(hit.binding));
+            groups.add_hit(cx, &hit, &scope);
+        }
+        groups
+    }
+
     /// Every `probes` request that an input binding's role allows where the binding applies
     /// (a RoleBinding never grants a request without a namespace). Per binding and request:
     /// the first rule allowing any object, else every rule allowing some names.

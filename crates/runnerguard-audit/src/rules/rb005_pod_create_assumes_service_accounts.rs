@@ -1,7 +1,7 @@
 use runnerguard_model::Subject;
 
 use super::rb001_cluster_admin_binding::rbac::{
-    Accounts, Groups, Probe, Scope, Strongest, evidence, input_hits, through,
+    Accounts, Probe, Scope, Strongest, evidence, hits_by_scope, through,
 };
 use super::rg103_manager_excess_permission::describe;
 use super::support::and_list;
@@ -93,11 +93,7 @@ impl Rule for PodCreateAssumesServiceAccounts {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
-        let mut groups: Groups<Scope> = Groups::default();
-        for hit in input_hits(cx, &PROBES) {
-            let scope = Scope::of(cx.policy.binding(hit.binding));
-            groups.add_hit(cx, &hit, &scope);
-        }
+        let groups = hits_by_scope(cx, &PROBES);
         let mut accounts = Accounts::new(cx);
         let manager = Subject::service_account(
             &cx.topology.manager_namespace,

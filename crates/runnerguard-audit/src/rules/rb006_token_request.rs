@@ -1,5 +1,5 @@
 use super::rb001_cluster_admin_binding::rbac::{
-    Accounts, Groups, Probe, Scope, evidence, input_hits, through,
+    Accounts, Probe, Scope, evidence, hits_by_scope, through,
 };
 use super::rb005_pod_create_assumes_service_accounts::{strongest_evidence, strongest_text};
 use super::support::and_list;
@@ -53,11 +53,7 @@ impl Rule for TokenRequest {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
-        let mut groups: Groups<Scope> = Groups::default();
-        for hit in input_hits(cx, &PROBES) {
-            let scope = Scope::of(cx.policy.binding(hit.binding));
-            groups.add_hit(cx, &hit, &scope);
-        }
+        let groups = hits_by_scope(cx, &PROBES);
         let mut accounts = Accounts::new(cx);
         for (subject, scope, group) in groups {
             let any = group.perms.iter().any(|p| p.resource_names.is_empty());
