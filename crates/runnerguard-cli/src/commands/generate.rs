@@ -62,10 +62,11 @@ pub(crate) fn run(args: &GenerateArgs, out: &mut Out) -> Result<ExitCode> {
         Some(dir) => {
             let summary = write_dir(Path::new(dir), &files, args.force)?;
             out.note(&format!(
-                "{dir}: {} written, {} unchanged, {} removed; next: {dir}/INSTALL.md",
+                "{dir}: {} written, {} unchanged, {} removed; next: {}",
                 summary.written.len(),
                 summary.unchanged.len(),
-                summary.removed.len()
+                summary.removed.len(),
+                Path::new(dir).join("INSTALL.md").display()
             ));
         }
     }

@@ -69,6 +69,17 @@ fn generate_is_deterministic_and_refuses_foreign_files() {
 }
 
 #[test]
+fn generate_points_at_install_md_once_per_separator() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = format!("{}/", tmp.path().join("setup").display());
+    let r = run(&["generate", "--out", &out]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("setup/INSTALL.md"), "{}", r.stderr);
+    assert!(!r.stderr.contains("//INSTALL.md"), "{}", r.stderr);
+    assert!(tmp.path().join("setup/INSTALL.md").is_file());
+}
+
+#[test]
 fn config_errors_name_file_line_column() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = tmp.path().join("runnerguard.toml");
