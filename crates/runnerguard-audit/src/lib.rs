@@ -9,7 +9,6 @@
 
 mod chart;
 mod context;
-pub mod executor;
 mod finding;
 mod rule;
 mod rules;
@@ -21,6 +20,7 @@ pub use executor::{Need, Permission, PermissionTable, RunnerVersion};
 pub use finding::{Finding, Location};
 pub use rule::{Rule, RuleMeta, Severity};
 pub use rules::ALL;
+pub use runnerguard_model::executor;
 pub use topology::{Evidence, JobTarget, Topology, TopologyOptions};
 
 /// Why the audit could not run.
@@ -56,7 +56,7 @@ impl Setup {
         options: &TopologyOptions,
         version: RunnerVersion,
     ) -> Result<Self, Error> {
-        let tables = executor::permission_tables()?;
+        let tables = executor::permission_tables().map_err(|e| Error::Data(e.to_string()))?;
         let executor = executor::table_for(&tables, version).ok_or_else(|| {
             Error::Data(format!(
                 "no executor permission table for GitLab Runner {version} (this build knows 17.0 and later)"

@@ -1,16 +1,17 @@
 //! The runner facts the generator builds from, read from the project's data files (each with
 //! its provenance beside it): what the Kubernetes executor needs, by runner version
-//! (data/gitlab-runner/executor-permissions.toml), and which `[runners.kubernetes]` keys a
+//! (data/gitlab-runner/executor-permissions.toml, parsed once for the audit and the generator
+//! in `runnerguard_model::executor`), and which `[runners.kubernetes]` keys a
 //! runner version reads (data/gitlab-runner/kubernetes-config-keys.toml).
 
 use std::fmt;
 use std::str::FromStr;
 
+use runnerguard_model::executor::{self, Permission};
 use serde::Deserialize;
 
 use crate::GenerateError;
 
-const PERMISSIONS: &str = include_str!("../../../data/gitlab-runner/executor-permissions.toml");
 const KEYS: &str = include_str!("../../../data/gitlab-runner/kubernetes-config-keys.toml");
 
 /// A GitLab Runner version. Permissions and keys change with `major.minor`; the patch level
@@ -84,73 +85,18 @@ fn minor(s: &str) -> Option<(u32, u32)> {
     Some((a.parse().ok()?, b.parse().ok()?))
 }
 
-#[derive(Deserialize)]
-struct PermissionsFile {
-    range: Vec<Range>,
-}
-
-#[derive(Deserialize)]
-struct Range {
-    min: String,
-    max: Option<String>,
-    permission: Vec<Row>,
-}
-
-/// One row of the executor permission table.
-#[derive(Clone, Debug, Deserialize)]
-pub(crate) struct Row {
-    pub(crate) group: String,
-    pub(crate) resource: String,
-    pub(crate) verbs: Vec<String>,
-    #[serde(default)]
-    pub(crate) scope: String,
-    pub(crate) need: String,
-    #[serde(default)]
-    pub(crate) feature: String,
-    since: Option<String>,
-    until: Option<String>,
-}
-
-impl Row {
-    fn applies_to(&self, version: (u32, u32)) -> bool {
-        self.since
-            .as_deref()
-            .and_then(minor)
-            .is_none_or(|s| version >= s)
-            && self
-                .until
-                .as_deref()
-                .and_then(minor)
-                .is_none_or(|u| version <= u)
-    }
-}
-
-/// The executor's permission rows for `version`: its range's table without the rows whose
-/// `since`/`until` leave it out. `None` for versions before the oldest range.
-pub(crate) fn executor_rows(version: RunnerVersion) -> Result<Option<Vec<Row>>, GenerateError> {
-    let file: PermissionsFile = toml::from_str(PERMISSIONS)
-        .map_err(|e| GenerateError::Data(format!("executor-permissions.toml: {e}")))?;
-    let v = version.minor_version();
-    let mut ranges: Vec<&Range> = file.range.iter().collect();
-    ranges.sort_by_key(|r| minor(&r.min));
-    let range = ranges
-        .iter()
-        .find(|r| {
-            minor(&r.min).is_some_and(|min| min <= v)
-                && r.max.as_deref().and_then(minor).is_none_or(|max| v <= max)
-        })
-        .or_else(|| {
-            ranges
-                .last()
-                .filter(|r| minor(&r.min).is_some_and(|m| v >= m))
-        });
-    Ok(range.map(|r| {
-        r.permission
-            .iter()
-            .filter(|p| p.applies_to(v))
-            .cloned()
-            .collect()
-    }))
+/// The executor's permissions for `version`: its range's table (shared with the audit, in
+/// `runnerguard_model::executor`) without the rows whose `since`/`until` leave it out. `None`
+/// for versions before the oldest range.
+pub(crate) fn executor_rows(
+    version: RunnerVersion,
+) -> Result<Option<Vec<Permission>>, GenerateError> {
+    let tables = executor::permission_tables().map_err(|e| GenerateError::Data(e.to_string()))?;
+    let minor = executor::RunnerVersion {
+        major: version.major,
+        minor: version.minor,
+    };
+    Ok(executor::table_for(&tables, minor).map(|t| t.permissions))
 }
 
 #[derive(Deserialize)]
@@ -214,7 +160,7 @@ mod tests {
         let rows = executor_rows(v("18.9")).unwrap().unwrap();
         assert!(
             rows.iter()
-                .any(|r| r.resource == "pods/exec" && r.need == "required")
+                .any(|r| r.resource == "pods/exec" && r.need == executor::Need::Required)
         );
         assert!(!rows.iter().any(|r| r.resource == "poddisruptionbudgets"));
         let rows = executor_rows(v("18.11")).unwrap().unwrap();

@@ -7,9 +7,9 @@ use k8s_openapi::api::core::v1::ServiceAccount;
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 
 use crate::config::{DeployAccess, JobAccess, Tenant};
-use crate::data::Row;
 use crate::render::{Docs, meta, strings};
 use crate::{Config, GenerateError};
+use runnerguard_model::executor::{Need, Permission, Scope};
 
 const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 
@@ -51,17 +51,16 @@ pub(crate) fn manager_service_account(
 /// The executor table's rows as RBAC rules: the namespaced rows the runner needs (required
 /// and degraded) and those of the features the tenant enables, one rule per resource, verbs
 /// in table order.
-pub(crate) fn executor_rules(t: &Tenant, rows: &[Row]) -> Vec<PolicyRule> {
+pub(crate) fn executor_rules(t: &Tenant, rows: &[Permission]) -> Vec<PolicyRule> {
     let mut merged: Vec<(String, String, Vec<String>)> = Vec::new();
     for row in rows {
-        let namespaced = row.scope.is_empty() || row.scope == "namespace";
-        let wanted = match row.need.as_str() {
-            "required" | "degraded" => true,
-            "feature" => t
+        let namespaced = row.scope == Scope::Namespace;
+        let wanted = match row.need {
+            Need::Required | Need::Degraded => true,
+            Need::Feature => t
                 .executor_features
                 .iter()
                 .any(|f| f.matches_row(&row.feature)),
-            _ => false,
         };
         if !namespaced || !wanted {
             continue;
@@ -96,7 +95,7 @@ pub(crate) fn executor_rules(t: &Tenant, rows: &[Row]) -> Vec<PolicyRule> {
 pub(crate) fn executor_role(
     config: &Config,
     t: &Tenant,
-    rows: &[Row],
+    rows: &[Permission],
 ) -> Result<String, GenerateError> {
     let path = format!("{}/executor-role.yaml", t.name);
     let name = executor_role_name(t);

@@ -7,10 +7,15 @@
 //! crate turns manifests (through the real `k8s-openapi` types) into these values, and the
 //! `engine` crate answers questions about them.
 //!
+//! One piece of knowledge lives here too, because both the audit and the generator build on
+//! it: [`executor`], what the GitLab Runner Kubernetes executor needs by runner version (the
+//! project's data file, embedded).
+//!
 //! Lists keep Kubernetes' meaning exactly: an absent list and an empty list are the same (the
 //! aggregation controller compares them with `equality.Semantic`, which treats nil and empty
 //! slices alike), and `[""]` stays a list holding one empty string.
 
+pub mod executor;
 mod inventory;
 mod object;
 mod rbac;

@@ -1,5 +1,7 @@
 //! What the GitLab Runner Kubernetes executor needs, by runner version: data from
-//! data/gitlab-runner/executor-permissions.toml (sources in its PROVENANCE.md).
+//! data/gitlab-runner/executor-permissions.toml (sources in its PROVENANCE.md), embedded in
+//! the binary. The audit checks a manager's rights against it; the generator writes the
+//! executor Role from it.
 
 use std::fmt;
 use std::str::FromStr;
@@ -128,10 +130,22 @@ struct File {
 
 const DATA: &str = include_str!("../../../data/gitlab-runner/executor-permissions.toml");
 
+/// The embedded permission data does not parse (a build of this crate with a broken data
+/// file; the crate's tests catch it).
+#[derive(Debug)]
+pub struct DataError(String);
+
+impl fmt::Display for DataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "executor-permissions.toml: {}", self.0)
+    }
+}
+
+impl std::error::Error for DataError {}
+
 /// The executor's permission tables, oldest range first.
-pub fn permission_tables() -> Result<Vec<PermissionTable>, crate::Error> {
-    let mut file: File = toml::from_str(DATA)
-        .map_err(|e| crate::Error::Data(format!("executor-permissions.toml: {e}")))?;
+pub fn permission_tables() -> Result<Vec<PermissionTable>, DataError> {
+    let mut file: File = toml::from_str(DATA).map_err(|e| DataError(e.to_string()))?;
     file.range.sort_by_key(|t| t.min);
     Ok(file.range)
 }
