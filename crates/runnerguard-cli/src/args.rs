@@ -252,7 +252,9 @@ pub(crate) struct PathsArgs {
     #[arg(long = "as-group", value_name = "GROUP")]
     pub(crate) as_groups: Vec<String>,
 
-    /// Show only identities in this namespace (and cluster-wide ones).
+    /// Show only identities in this namespace (and cluster-wide ones). With
+    /// --all-service-accounts: only the ServiceAccounts of this namespace. Not used with --to,
+    /// whose permission names its own namespace.
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub(crate) namespace: Option<String>,
 
@@ -272,8 +274,8 @@ pub(crate) struct PathsArgs {
 #[derive(Debug, Args)]
 pub(crate) struct InputArgs {
     /// Manifests to read: a file, a directory (recursive; *.yaml, *.yml, *.json, *.toml) or
-    /// `-` for stdin. Repeatable. Multi-document YAML, JSON, `kind: List`, Helm values and
-    /// runner config.toml are understood.
+    /// `-` for stdin (YAML or JSON). Repeatable. Multi-document YAML, JSON, `kind: List`, Helm
+    /// values and runner config.toml (as a *.toml file) are understood.
     #[arg(short = 'f', long = "filename", value_name = "PATH")]
     pub(crate) filenames: Vec<String>,
 
@@ -282,7 +284,7 @@ pub(crate) struct InputArgs {
     pub(crate) no_default_roles: bool,
 }
 
-/// Output formats of can-i and who-can.
+/// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Format {
     /// Text for people.
@@ -333,7 +335,7 @@ pub(crate) struct CanIArgs {
     #[arg(long)]
     pub(crate) list: bool,
 
-    /// Print nothing; the exit code is the answer.
+    /// With human output, print nothing; the exit code is the answer.
     #[arg(short = 'q', long)]
     pub(crate) quiet: bool,
 

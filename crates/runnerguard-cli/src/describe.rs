@@ -244,3 +244,38 @@ pub(crate) fn reached_json(policy: &Policy, r: &runnerguard_engine::Reached) -> 
         "path": r.path.iter().map(|s| step_json(policy, s)).collect::<Vec<_>>(),
     })
 }
+
+/// A path's steps, numbered, one line per binding → role → rule under each step.
+pub(crate) fn write_path(
+    w: &mut dyn std::io::Write,
+    policy: &runnerguard_engine::Policy,
+    r: &runnerguard_engine::Reached,
+) -> std::io::Result<()> {
+    for (i, step) in r.path.iter().enumerate() {
+        for (j, line) in step_lines(policy, step).iter().enumerate() {
+            if j == 0 {
+                writeln!(w, "  {}. {line}", i + 1)?;
+            } else {
+                writeln!(w, "     {line}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The bindings whose role could not be resolved, as JSON (`errors` of can-i and who-can).
+pub(crate) fn errors_json(
+    policy: &Policy,
+    errors: &[runnerguard_engine::ResolveError],
+) -> Vec<Value> {
+    errors
+        .iter()
+        .map(|e| {
+            let b = policy.binding(e.binding);
+            json!({
+                "binding": object_json(b.kind.as_str(), &b.namespace, &b.name, &b.origin),
+                "message": e.message,
+            })
+        })
+        .collect()
+}

@@ -1,4 +1,5 @@
-//! JSON, schema version 1: `{"version", "topology", "findings", "summary"}`.
+//! JSON, schema version 1: `{"version", "runnerVersion", "chartVersion", "topology",
+//! "topologies", "findings", "summary"}` (docs/json-output.md describes each field).
 
 use std::io::{self, Write};
 

@@ -2,10 +2,9 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Context as _, Result, anyhow};
+use anyhow::{Result, anyhow};
 use runnerguard_audit::{RunnerVersion, Selection, Setup, Severity, TopologyOptions, executor};
-use runnerguard_engine::Policy;
-use runnerguard_load::{Input, load_inputs};
+use runnerguard_load::Input;
 use runnerguard_report::Report;
 
 use super::leak_at_exit;
@@ -36,16 +35,7 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
              try: runnerguard audit -f examples/seed/"
         ));
     }
-    let mut loaded = load_inputs(&inputs)?;
-    if !args.input.no_default_roles {
-        loaded
-            .add_default_policy()
-            .context("loading the default cluster policy")?;
-    }
-    for w in &loaded.warnings {
-        out.warn(&w.to_string());
-    }
-    let policy = Policy::new(loaded.inventory);
+    let policy = super::load_policy_from(&inputs, args.input.no_default_roles, out)?;
     let options = TopologyOptions {
         runner_namespace: args.runner_namespace.clone(),
         runner_service_account: args.runner_service_account.clone(),

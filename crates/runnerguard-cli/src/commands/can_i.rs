@@ -72,18 +72,7 @@ pub(crate) fn run(args: &CanIArgs, out: &mut Out) -> Result<ExitCode> {
                         Some(via) => {
                             if !via.path.is_empty() {
                                 writeln!(w, "as {}:", via.identity)?;
-                                for (i, step) in via.path.iter().enumerate() {
-                                    for (j, line) in
-                                        describe::step_lines(&policy, step).iter().enumerate()
-                                    {
-                                        let lead = if j == 0 {
-                                            format!("  {}. ", i + 1)
-                                        } else {
-                                            "     ".to_owned()
-                                        };
-                                        writeln!(w, "{lead}{line}")?;
-                                    }
-                                }
+                                describe::write_path(w, &policy, via)?;
                             }
                             match &d.grant {
                                 Some(g) => {
@@ -128,7 +117,7 @@ pub(crate) fn run(args: &CanIArgs, out: &mut Out) -> Result<ExitCode> {
                     g["mismatches"] = json!(m.mismatches);
                     g
                 }).collect::<Vec<_>>(),
-                "errors": errors_json(&policy, &decision),
+                "errors": describe::errors_json(&policy, &decision.errors),
             });
             serde_json::to_writer_pretty(&mut *out.stdout(), &v)?;
             writeln!(out.stdout())?;
@@ -203,20 +192,6 @@ fn identity(args: &CanIArgs, out: &mut Out) -> Result<UserInfo> {
             Ok(user)
         }
     }
-}
-
-fn errors_json(policy: &Policy, decision: &Decision) -> Vec<serde_json::Value> {
-    decision
-        .errors
-        .iter()
-        .map(|e| {
-            let b = policy.binding(e.binding);
-            json!({
-                "binding": describe::object_json(b.kind.as_str(), &b.namespace, &b.name, &b.origin),
-                "message": e.message,
-            })
-        })
-        .collect()
 }
 
 fn explain(
@@ -299,13 +274,7 @@ fn list(
             "user": user,
             "namespace": namespace,
             "rules": rules.rules.iter().map(|e| describe::grant_json(policy, &e.grant)).collect::<Vec<_>>(),
-            "errors": rules.errors.iter().map(|e| {
-                let b = policy.binding(e.binding);
-                json!({
-                    "binding": describe::object_json(b.kind.as_str(), &b.namespace, &b.name, &b.origin),
-                    "message": e.message,
-                })
-            }).collect::<Vec<_>>(),
+            "errors": describe::errors_json(policy, &rules.errors),
         });
         serde_json::to_writer_pretty(&mut *out.stdout(), &v)?;
         writeln!(out.stdout())?;

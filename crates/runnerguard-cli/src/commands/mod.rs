@@ -8,7 +8,7 @@ pub(crate) mod paths;
 pub(crate) mod rules;
 pub(crate) mod who_can;
 
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, bail};
 use runnerguard_engine::{Action, Policy};
 use runnerguard_load::{Input, load_inputs};
 use runnerguard_model::resolve_resource;
@@ -49,17 +49,7 @@ const NON_STANDARD_RESOURCES: &[&str] = &["users", "groups", "uids", "userextras
 /// Warnings go to stderr (as kubectl's do, `-q` only silences stdout).
 pub(crate) fn load_policy(input: &InputArgs, out: &mut Out) -> Result<Policy> {
     let inputs: Vec<Input> = input.filenames.iter().map(|f| Input::parse(f)).collect();
-    let mut loaded = if inputs.is_empty() {
-        runnerguard_load::Loaded::default()
-    } else {
-        load_inputs(&inputs)?
-    };
-    if !input.no_default_roles {
-        loaded.add_default_policy()?;
-    }
-    for w in &loaded.warnings {
-        out.warn(&w.to_string());
-    }
+    let policy = load_policy_from(&inputs, input.no_default_roles, out)?;
     if inputs.is_empty() {
         if input.no_default_roles {
             out.note("no -f given and --no-default-roles: nothing grants anything");
@@ -68,6 +58,28 @@ pub(crate) fn load_policy(input: &InputArgs, out: &mut Out) -> Result<Policy> {
                 "no -f given: answering from Kubernetes' default cluster roles and bindings only",
             );
         }
+    }
+    Ok(policy)
+}
+
+/// [`load_policy`] on inputs already parsed (the audit adds `--values` files to them).
+pub(crate) fn load_policy_from(
+    inputs: &[Input],
+    no_default_roles: bool,
+    out: &mut Out,
+) -> Result<Policy> {
+    let mut loaded = if inputs.is_empty() {
+        runnerguard_load::Loaded::default()
+    } else {
+        load_inputs(inputs)?
+    };
+    if !no_default_roles {
+        loaded
+            .add_default_policy()
+            .context("loading the default cluster policy")?;
+    }
+    for w in &loaded.warnings {
+        out.warn(&w.to_string());
     }
     Ok(Policy::new(loaded.inventory))
 }

@@ -57,7 +57,7 @@ pub(crate) fn run(args: &PathsArgs, out: &mut Out) -> Result<ExitCode> {
                             writeln!(w, "{} may `{action}` itself", user.name)?;
                         } else {
                             writeln!(w, "{} reaches `{action}` as {}:", user.name, via.identity)?;
-                            write_path(w, &policy, via)?;
+                            describe::write_path(w, &policy, via)?;
                         }
                         match &d.grant {
                             Some(g) => {
@@ -124,7 +124,7 @@ pub(crate) fn run(args: &PathsArgs, out: &mut Out) -> Result<ExitCode> {
                 for r in &shown {
                     writeln!(w)?;
                     writeln!(w, "{}", r.identity)?;
-                    write_path(w, &policy, r)?;
+                    describe::write_path(w, &policy, r)?;
                 }
             }
         }
@@ -198,23 +198,6 @@ fn in_namespace(identity: &Identity, ns: &str) -> bool {
         Identity::BoundRole { scope, .. } => scope.is_empty() || scope == ns,
         _ => true,
     }
-}
-
-fn write_path(
-    w: &mut dyn std::io::Write,
-    policy: &runnerguard_engine::Policy,
-    r: &runnerguard_engine::Reached,
-) -> std::io::Result<()> {
-    for (i, step) in r.path.iter().enumerate() {
-        for (j, line) in describe::step_lines(policy, step).iter().enumerate() {
-            if j == 0 {
-                writeln!(w, "  {}. {line}", i + 1)?;
-            } else {
-                writeln!(w, "     {line}")?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Parses `--to 'VERB TYPE[/NAME] [-n NS|--namespace NS] [--subresource S]'`.

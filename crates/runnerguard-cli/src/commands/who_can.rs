@@ -50,13 +50,7 @@ pub(crate) fn run(args: &WhoCanArgs, out: &mut Out) -> Result<ExitCode> {
                 }
                 v
             }).collect::<Vec<_>>(),
-            "errors": errors.iter().map(|e| {
-                let b = policy.binding(e.binding);
-                json!({
-                    "binding": describe::object_json(b.kind.as_str(), &b.namespace, &b.name, &b.origin),
-                    "message": e.message,
-                })
-            }).collect::<Vec<_>>(),
+            "errors": describe::errors_json(&policy, &errors),
         });
         serde_json::to_writer_pretty(&mut *out.stdout(), &v)?;
         writeln!(out.stdout())?;
