@@ -1,6 +1,7 @@
 //! What every rule sees: the indexed policy, the topology, the executor's needs for the
 //! target runner version, and the chart's keys; with the helpers rules share.
 
+use std::cell::OnceCell;
 use std::fmt::Write as _;
 
 use runnerguard_engine::{Escalation, Grant, Identity, Policy, Step, UserInfo};
@@ -35,6 +36,26 @@ pub struct Context<'a> {
     pub executor: &'a PermissionTable,
     /// The chart's values keys.
     pub chart: &'a ChartKeys,
+    /// [`Context::job_identities`], worked out once for all rules.
+    job_identities: OnceCell<Vec<JobIdentity>>,
+}
+
+impl<'a> Context<'a> {
+    /// The rules' inputs.
+    pub fn new(
+        policy: &'a Policy,
+        topology: &'a Topology,
+        executor: &'a PermissionTable,
+        chart: &'a ChartKeys,
+    ) -> Self {
+        Self {
+            policy,
+            topology,
+            executor,
+            chart,
+            job_identities: OnceCell::new(),
+        }
+    }
 }
 
 impl Context<'_> {
@@ -51,8 +72,14 @@ impl Context<'_> {
     /// The identities job pods have: their ServiceAccount in each job namespace (whose token
     /// a job holds unless automount is off, and can mount otherwise) and the anonymous
     /// identity any pod has on the API server's network; and every identity those can become
-    /// through RBAC escalation (`runnerguard paths`), each with its shortest path.
-    pub fn job_identities(&self) -> Vec<JobIdentity> {
+    /// through RBAC escalation (`runnerguard paths`), each with its shortest path. Worked out
+    /// on first use and shared by every rule.
+    pub fn job_identities(&self) -> &[JobIdentity] {
+        self.job_identities
+            .get_or_init(|| self.find_job_identities())
+    }
+
+    fn find_job_identities(&self) -> Vec<JobIdentity> {
         let escalation = Escalation::new(self.policy);
         let mut starts: Vec<(UserInfo, String, &str)> = Vec::new();
         for job in &self.topology.jobs {
@@ -115,7 +142,7 @@ impl Context<'_> {
         identity: &Identity,
         action: &runnerguard_engine::Action,
     ) -> Option<Option<Grant>> {
-        Escalation::new(self.policy).allows(identity, action)
+        Escalation::allows_in(self.policy, identity, action)
     }
 
     /// Every `[[runners]]` entry of every runner configuration read, with its configuration.

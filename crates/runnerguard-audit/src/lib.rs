@@ -92,12 +92,7 @@ impl Setup {
 
     /// The rules' view of `policy` under this setup.
     pub fn context<'a>(&'a self, policy: &'a runnerguard_engine::Policy) -> Context<'a> {
-        Context {
-            policy,
-            topology: &self.topology,
-            executor: &self.executor,
-            chart: &self.chart,
-        }
+        Context::new(policy, &self.topology, &self.executor, &self.chart)
     }
 }
 

@@ -689,6 +689,16 @@ impl<'p> Escalation<'p> {
     /// Whether `identity` itself may perform `action`: `Some(grant)` when allowed (the grant
     /// is `None` for identities that hold everything in scope).
     pub fn allows(&self, identity: &Identity, action: &Action) -> Option<Option<Grant>> {
+        Self::allows_in(self.graph.policy, identity, action)
+    }
+
+    /// [`Escalation::allows`] without an escalation graph: the answer needs only the policy,
+    /// so a caller asking about one identity need not build the graph.
+    pub fn allows_in(
+        policy: &Policy,
+        identity: &Identity,
+        action: &Action,
+    ) -> Option<Option<Grant>> {
         match identity {
             Identity::ClusterAdmin => Some(None),
             Identity::NamespaceAdmin { namespace } => {
@@ -701,15 +711,11 @@ impl<'p> Escalation<'p> {
                 role_name,
                 scope,
             } => {
-                let id = self
-                    .graph
-                    .policy
-                    .find_role(*role_kind, role_namespace, role_name)?;
+                let id = policy.find_role(*role_kind, role_namespace, role_name)?;
                 if !scope.is_empty() && action.namespace != *scope {
                     return None;
                 }
-                self.graph
-                    .policy
+                policy
                     .role(id)
                     .rules
                     .iter()
@@ -720,10 +726,10 @@ impl<'p> Escalation<'p> {
             // Some ServiceAccount may: the subject locator lists a ServiceAccount, or a group
             // every ServiceAccount (or every one of the namespace) is in.
             Identity::AnyServiceAccount => {
-                let (subjects, _) = self.graph.policy.allowed_subjects(action);
+                let (subjects, _) = policy.allowed_subjects(action);
                 subjects.into_iter().find_map(|s| {
                     let grant = s.grant?;
-                    let b = self.graph.policy.binding(grant.binding);
+                    let b = policy.binding(grant.binding);
                     let is_sa = s.subject.service_account_user(&b.namespace).is_some()
                         || (s.subject.kind == "User"
                             && split_service_account_user(&s.subject.name).is_some())
@@ -735,7 +741,7 @@ impl<'p> Escalation<'p> {
             }
             other => {
                 let user = other.user_info()?;
-                let d = self.graph.policy.authorize(&user, action);
+                let d = policy.authorize(&user, action);
                 d.allowed.then(|| d.grants.into_iter().next())
             }
         }

@@ -74,7 +74,7 @@ impl Rule for JobsInManagerNamespace {
         }
         // Who among the job pods' identities and the manager may read Secrets there.
         let read = Action::resource("get", ns, "", "secrets", "", "");
-        let mut who = cx.job_identities();
+        let mut who = cx.job_identities().to_vec();
         who.push(crate::JobIdentity {
             user: cx.manager(),
             identity: runnerguard_engine::Identity::of(&cx.manager()),

@@ -90,9 +90,9 @@ impl Rule for JobTokenExposed {
             if beyond.is_empty() {
                 // Effective rights: what the mounted token lets a job become.
                 let start = runnerguard_engine::Identity::of(&user);
-                let reached: Vec<crate::JobIdentity> = cx
+                let reached: Vec<&crate::JobIdentity> = cx
                     .job_identities()
-                    .into_iter()
+                    .iter()
                     .filter(|j| {
                         j.namespace == job.namespace && !j.path.is_empty() && j.identity != start
                     })
@@ -334,12 +334,7 @@ pub(super) mod testing {
         let tables = crate::executor::permission_tables().unwrap();
         let table = crate::executor::table_for(&tables, version.parse().unwrap()).unwrap();
         let chart = ChartKeys::v0_86_0();
-        let cx = Context {
-            policy: &policy,
-            topology: &topology,
-            executor: &table,
-            chart: &chart,
-        };
+        let cx = Context::new(&policy, &topology, &table, &chart);
         let mut out = Vec::new();
         rule.check(&cx, &mut out);
         out

@@ -155,7 +155,7 @@ impl Rule for JobServiceAccountUnsafe {
             let start = runnerguard_engine::Identity::of(&user);
             for reached in cx
                 .job_identities()
-                .into_iter()
+                .iter()
                 .filter(|j| j.namespace == *ns && !j.path.is_empty() && j.identity != start)
             {
                 let rights = match reached.identity.user_info() {
