@@ -303,6 +303,33 @@ struct Pin {
     objects: Vec<(&'static str, String)>,
 }
 
+impl Pin {
+    /// Whether pods may run as `service_account`; `created_by`: the user creating the pod
+    /// directly, or `None` for pods a controller creates.
+    fn admits(&self, service_account: &str, created_by: Option<&str>) -> bool {
+        self.service_accounts
+            .as_ref()
+            .is_none_or(|s| s.contains(service_account))
+            && created_by.is_none_or(|u| {
+                self.per_user
+                    .get(u)
+                    .is_none_or(|s| s.contains(service_account))
+            })
+    }
+
+    /// Whether `user` may change or delete the policy or one of its bindings, and so is not
+    /// held by it.
+    fn removable_by(&self, policy: &Policy, user: &UserInfo) -> bool {
+        self.objects.iter().any(|(resource, name)| {
+            ["delete", "update", "patch"].iter().any(|verb| {
+                let a =
+                    Action::resource(verb, "", "admissionregistration.k8s.io", resource, "", name);
+                policy.authorize(user, &a).allowed
+            })
+        })
+    }
+}
+
 /// Pod restrictions the admission policies of the inputs prove: a policy that fails closed,
 /// matches pod creation in namespaces named by `kubernetes.io/metadata.name`, and is bound
 /// with the `Deny` action. (A binding's own `matchResources` can only narrow what the policy
@@ -498,17 +525,10 @@ impl<'p> Escalation<'p> {
     /// `service_account`; `created_by`: the user creating it directly (pods), or `None` for
     /// pods a controller creates (workloads). True when nothing is proven.
     pub fn admits(&self, namespace: &str, service_account: &str, created_by: Option<&str>) -> bool {
-        let Some(pin) = self.graph.pins.get(namespace) else {
-            return true;
-        };
-        pin.service_accounts
-            .as_ref()
-            .is_none_or(|s| s.contains(service_account))
-            && created_by.is_none_or(|u| {
-                pin.per_user
-                    .get(u)
-                    .is_none_or(|s| s.contains(service_account))
-            })
+        self.graph
+            .pins
+            .get(namespace)
+            .is_none_or(|pin| pin.admits(service_account, created_by))
     }
 
     /// Every ServiceAccount the inputs know, by namespace: read, named by a binding (an
@@ -866,6 +886,7 @@ impl Graph<'_> {
         if self.pins.is_empty() {
             return steps;
         }
+        let mut removable: BTreeMap<&str, bool> = BTreeMap::new();
         steps
             .into_iter()
             .filter_map(|mut step| {
@@ -876,35 +897,21 @@ impl Graph<'_> {
                 let Identity::ServiceAccount { namespace, name } = &step.to else {
                     return Some(step);
                 };
-                let Some(pin) = self.pins.get(namespace).filter(|_| pod_edge) else {
+                let Some((pinned, pin)) = self.pins.get_key_value(namespace).filter(|_| pod_edge)
+                else {
                     return Some(step);
                 };
-                // Who may change or delete the policy or its binding is not held by it.
-                let removable = pin.objects.iter().any(|(resource, name)| {
-                    ["delete", "update", "patch"].iter().any(|verb| {
-                        let a = Action::resource(
-                            verb,
-                            "",
-                            "admissionregistration.k8s.io",
-                            resource,
-                            "",
-                            name,
-                        );
-                        self.policy.authorize(user, &a).allowed
-                    })
-                });
+                // Who may change or delete the policy or its binding is not held by it: asked
+                // once per pinned namespace, not once per step into it.
+                let removable = *removable
+                    .entry(pinned.as_str())
+                    .or_insert_with(|| pin.removable_by(self.policy, user));
                 if removable {
                     return Some(step);
                 }
-                let allowed = pin
-                    .service_accounts
-                    .as_ref()
-                    .is_none_or(|s| s.contains(name))
-                    && (step.primitive != Primitive::CreatePods
-                        || pin
-                            .per_user
-                            .get(&user.name)
-                            .is_none_or(|s| s.contains(name)));
+                let created_by =
+                    (step.primitive == Primitive::CreatePods).then_some(user.name.as_str());
+                let allowed = pin.admits(name, created_by);
                 if !allowed {
                     return None;
                 }
@@ -1035,10 +1042,11 @@ impl Graph<'_> {
                 let known = self.pod_service_accounts.get(ns);
                 match known {
                     Some(sas) if !ns.is_empty() => {
+                        let permissions: Arc<[Permission]> = Arc::from(vec![p]);
                         for sa in sas {
                             steps.push(Step {
                                 primitive: Primitive::ExecPods,
-                                permissions: Arc::from(vec![p.clone()]),
+                                permissions: Arc::clone(&permissions),
                                 to: Identity::ServiceAccount { namespace: ns.to_owned(), name: sa.clone() },
                                 note: None,
                             });
@@ -1065,10 +1073,11 @@ impl Graph<'_> {
                     Some("conservative: no token Secrets of this namespace were read, so any ServiceAccount may have one".to_owned()),
                 )),
                 (Some(p), Some(tokens)) => {
+                    let permissions: Arc<[Permission]> = Arc::from(vec![p]);
                     for (_, sa) in tokens {
                         steps.push(Step {
                             primitive: Primitive::ReadSecrets,
-                            permissions: Arc::from(vec![p.clone()]),
+                            permissions: Arc::clone(&permissions),
                             to: Identity::ServiceAccount { namespace: ns.to_owned(), name: sa.clone() },
                             note: None,
                         });
@@ -1278,15 +1287,16 @@ impl Graph<'_> {
         steps: &mut Vec<Step>,
     ) {
         let rbac = "rbac.authorization.k8s.io";
+        let bind_any_cluster_role = ask("bind", rbac, "clusterroles", "", ANY_NAME);
         // Granted cluster-wide, `bind` plus `create rolebindings` binds cluster-admin in every
         // namespace with a RoleBinding: every ServiceAccount.
         if ns.is_empty()
-            && let Some(b) = ask("bind", rbac, "clusterroles", "", ANY_NAME)
+            && let Some(b) = &bind_any_cluster_role
             && let Some(c) = ask("create", rbac, "rolebindings", "", "")
         {
             steps.push(Step {
                 primitive: Primitive::Bind,
-                permissions: Arc::from(vec![b, c]),
+                permissions: Arc::from(vec![b.clone(), c]),
                 to: Identity::AnyServiceAccount,
                 note: Some("binds ClusterRole cluster-admin in every namespace".to_owned()),
             });
@@ -1303,11 +1313,12 @@ impl Graph<'_> {
         if !ns.is_empty()
             && let Some(b) = ask("bind", rbac, "roles", "", ANY_NAME)
         {
+            let permissions: Arc<[Permission]> = Arc::from(vec![b, create.clone()]);
             for (id, role) in self.policy.roles().iter().enumerate() {
                 if role.kind == RoleKind::Role && role.namespace == ns {
                     steps.push(Step {
                         primitive: Primitive::Bind,
-                        permissions: Arc::from(vec![b.clone(), create.clone()]),
+                        permissions: Arc::clone(&permissions),
                         to: bound_role(self.policy, id, ns),
                         note: None,
                     });
@@ -1315,7 +1326,7 @@ impl Graph<'_> {
             }
         }
         // Any ClusterRole: cluster-admin exists in every cluster.
-        if let Some(b) = ask("bind", rbac, "clusterroles", "", ANY_NAME) {
+        if let Some(b) = bind_any_cluster_role {
             let to = if ns.is_empty() {
                 Identity::ClusterAdmin
             } else {
@@ -1389,7 +1400,9 @@ impl Graph<'_> {
                 note: None,
             });
         };
+        let any_service_account = ask("impersonate", "", "serviceaccounts", "", ANY_NAME);
         if ns.is_empty() {
+            let any_user = ask("impersonate", "", "users", "", ANY_NAME);
             // Every known group and user when any name may be impersonated; otherwise only the
             // names the subject's own `impersonate` rules list.
             let named = |resource: &str| -> Vec<String> {
@@ -1415,22 +1428,24 @@ impl Graph<'_> {
             // The API server refuses group impersonation without impersonating a user too
             // (impersonation.go: "requested ... without impersonating a user"): a group edge
             // also needs `impersonate` on some user or ServiceAccount.
-            let some_user = ask("impersonate", "", "users", "", ANY_NAME)
+            let some_user = any_user
+                .clone()
                 .or_else(|| {
                     named("users")
                         .into_iter()
                         .find_map(|u| ask("impersonate", "", "users", "", &u))
                 })
-                .or_else(|| ask("impersonate", "", "serviceaccounts", "", ANY_NAME));
+                .or_else(|| any_service_account.clone());
             for (resource, known) in [("groups", &self.groups), ("users", &self.users)] {
                 if resource == "groups" && some_user.is_none() {
                     continue;
                 }
-                let names = if ask("impersonate", "", resource, "", ANY_NAME).is_some() {
-                    known.clone()
+                let any = if resource == "users" {
+                    any_user.is_some()
                 } else {
-                    named(resource)
+                    ask("impersonate", "", resource, "", ANY_NAME).is_some()
                 };
+                let names = if any { known.clone() } else { named(resource) };
                 for name in names {
                     let Some(p) = ask("impersonate", "", resource, "", &name) else {
                         continue;
@@ -1454,7 +1469,7 @@ impl Graph<'_> {
                 }
             }
         }
-        if let Some(p) = ask("impersonate", "", "serviceaccounts", "", ANY_NAME) {
+        if let Some(p) = any_service_account {
             steps.extend(self.service_accounts_in(ns, Primitive::Impersonate, vec![p], None));
         } else if let Some(names) = self.service_accounts.get(ns) {
             for name in names {

@@ -2,7 +2,9 @@
 //! policies drawn from a tiny alphabet so that matches and near-matches are frequent.
 
 use proptest::prelude::*;
-use runnerguard_engine::{Action, Policy, UserInfo, rule_allows};
+use std::collections::BTreeSet;
+
+use runnerguard_engine::{Action, Escalation, Identity, Policy, UserInfo, rule_allows};
 use runnerguard_model::{
     Binding, BindingKind, Inventory, Origin, PolicyRule, Role, RoleKind, RoleRef, Subject,
 };
@@ -197,5 +199,24 @@ proptest! {
             runnerguard_engine::applies_to(&user, std::slice::from_ref(&s.subject), &b.namespace).is_some()
         });
         prop_assert_eq!(allowed, listed);
+    }
+
+    /// `reachable` (the fast path of `paths --all-service-accounts`) finds exactly the
+    /// identities `reach` finds, with or without the scopes prepared first.
+    #[test]
+    fn reachable_is_reach_without_paths(inv in inventory(), user in user()) {
+        let policy = Policy::new(inv);
+        let expected: BTreeSet<Identity> = Escalation::new(&policy)
+            .reach(&user)
+            .into_iter()
+            .skip(1)
+            .map(|r| r.identity)
+            .collect();
+        let plain: BTreeSet<Identity> = Escalation::new(&policy).reachable(&user).into_iter().collect();
+        prop_assert_eq!(&plain, &expected);
+        let prepared = Escalation::new(&policy);
+        prepared.prepare(std::slice::from_ref(&user));
+        let prepared: BTreeSet<Identity> = prepared.reachable(&user).into_iter().collect();
+        prop_assert_eq!(&prepared, &expected);
     }
 }
