@@ -99,15 +99,7 @@ pub(crate) fn manager_network_policy(config: &Config) -> Result<String, Generate
         "Nothing may connect into the manager namespace: every pod there is selected for ingress\n\
          and no ingress is allowed. (The managers only connect out: to GitLab and the API server.)",
     );
-    docs.push(&NetworkPolicy {
-        metadata: meta("deny-all-ingress", Some(&config.manager_namespace), None),
-        spec: Some(NetworkPolicySpec {
-            pod_selector: Some(LabelSelector::default()),
-            policy_types: Some(strings(&["Ingress"])),
-            ingress: None,
-            egress: None,
-        }),
-    })?;
+    docs.push(&deny_all_ingress(&config.manager_namespace, None))?;
     Ok(docs.finish())
 }
 
@@ -166,17 +158,22 @@ pub(crate) fn job_network_policy(t: &Tenant) -> Result<String, GenerateError> {
         }),
     })?;
     if !deploys_here {
-        docs.push(&NetworkPolicy {
-            metadata: meta("deny-all-ingress", Some(&t.job_namespace), Some(&t.name)),
-            spec: Some(NetworkPolicySpec {
-                pod_selector: Some(LabelSelector::default()),
-                policy_types: Some(strings(&["Ingress"])),
-                ingress: None,
-                egress: None,
-            }),
-        })?;
+        docs.push(&deny_all_ingress(&t.job_namespace, Some(&t.name)))?;
     }
     Ok(docs.finish())
+}
+
+/// Every pod of `namespace` selected for ingress, and no ingress allowed.
+fn deny_all_ingress(namespace: &str, tenant: Option<&str>) -> NetworkPolicy {
+    NetworkPolicy {
+        metadata: meta("deny-all-ingress", Some(namespace), tenant),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(LabelSelector::default()),
+            policy_types: Some(strings(&["Ingress"])),
+            ingress: None,
+            egress: None,
+        }),
+    }
 }
 
 fn quantities(items: &[(&str, &str)]) -> BTreeMap<String, Quantity> {

@@ -222,13 +222,9 @@ impl Toml<'_> {
 
     /// Back to `[runners.kubernetes]` itself (a TOML table cannot be re-entered, so this is
     /// only for bookkeeping: callers open sub-tables last).
-    fn leave(&mut self, to: &str) {
-        to.clone_into(&mut self.table);
-        self.indent = if to.is_empty() {
-            4
-        } else {
-            6 + 2 * to.matches('.').count()
-        };
+    fn leave(&mut self) {
+        self.table.clear();
+        self.indent = 4;
     }
 }
 
@@ -315,9 +311,10 @@ pub(crate) fn runner_toml(
         "{label} = {}",
         toml::Value::String(t.name.clone())
     ));
-    w.leave("");
+    w.leave();
 
-    let seccomp = version.at_least(18, 11);
+    // Written where the target version reads it (the keys data: `since = "18.11"`).
+    let seccomp = keys.reads(version, "pod_security_context.seccomp_profile");
     w.table("pod_security_context")?;
     let s = &t.security;
     w.bool("run_as_non_root", s.run_as_non_root)?;
@@ -334,7 +331,7 @@ pub(crate) fn runner_toml(
         w.table("seccomp_profile")?;
         w.string("type", "RuntimeDefault")?;
     }
-    w.leave("");
+    w.leave();
 
     for container in ["build", "helper", "service", "init_permissions"] {
         let table = format!("{container}_container_security_context");
@@ -346,7 +343,7 @@ pub(crate) fn runner_toml(
         }
         w.table("capabilities")?;
         w.strings("drop", &["ALL"])?;
-        w.leave("");
+        w.leave();
     }
     Ok(w.out)
 }
