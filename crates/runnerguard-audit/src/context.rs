@@ -69,6 +69,14 @@ impl Context<'_> {
         self.topology.manager()
     }
 
+    /// The manager's ServiceAccount as `namespace/name`, for messages.
+    pub fn manager_name(&self) -> String {
+        qualified(
+            &self.topology.manager_namespace,
+            &self.topology.manager_service_account,
+        )
+    }
+
     /// The identities job pods have: their ServiceAccount in each job namespace (whose token
     /// a job holds unless automount is off, and can mount otherwise) and the anonymous
     /// identity any pod has on the API server's network; and every identity those can become

@@ -1,10 +1,9 @@
 use runnerguard_engine::{Action, UserInfo};
-use runnerguard_model::PolicyRule;
 
 use super::rb001_cluster_admin_binding::rbac::{
     Group, Groups, Probe, Scope, evidence, identity, input_hits, through,
 };
-use super::support::and_list;
+use super::support::{and_list, phrase, targets};
 use crate::{Context, Finding, Rule, RuleMeta, Severity, declare_rule};
 
 declare_rule! {
@@ -131,40 +130,6 @@ struct Effect {
     gives: String,
     critical: bool,
     also: Vec<(String, runnerguard_engine::Grant)>,
-}
-
-/// Whether the grants of `group` on `resource` reach any object, else the names they reach;
-/// `None` when they do not touch `resource`.
-fn targets(group: &Group, resource: &str) -> Option<(bool, Vec<String>)> {
-    let perms: Vec<&PolicyRule> = group
-        .perms
-        .iter()
-        .filter(|p| p.resources.first().is_some_and(|r| r == resource))
-        .collect();
-    if perms.is_empty() {
-        return None;
-    }
-    if perms.iter().any(|p| p.resource_names.is_empty()) {
-        return Some((true, Vec::new()));
-    }
-    let mut names: Vec<String> = perms
-        .iter()
-        .flat_map(|p| p.resource_names.iter().cloned())
-        .collect();
-    names.sort();
-    names.dedup();
-    Some((false, names))
-}
-
-/// `any group`, `group `a``, `groups `a` and `b``.
-fn phrase(any: bool, names: &[String], singular: &str, plural: &str) -> String {
-    if any {
-        format!("any {singular}")
-    } else {
-        let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-        let kind = if names.len() == 1 { singular } else { plural };
-        format!("{kind} {}", and_list(&quoted))
-    }
 }
 
 fn impersonation(group: &Group, scope: &Scope) -> Effect {

@@ -2,7 +2,7 @@ use super::rb001_cluster_admin_binding::rbac::{
     Accounts, Probe, Scope, evidence, hits_by_scope, through,
 };
 use super::rb005_pod_create_assumes_service_accounts::{strongest_evidence, strongest_text};
-use super::support::and_list;
+use super::support::{phrase, targets};
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule};
 
 declare_rule! {
@@ -56,29 +56,12 @@ impl Rule for TokenRequest {
         let groups = hits_by_scope(cx, &PROBES);
         let mut accounts = Accounts::new(cx);
         for (subject, scope, group) in groups {
-            let any = group.perms.iter().any(|p| p.resource_names.is_empty());
-            let mut names: Vec<String> = group
-                .perms
-                .iter()
-                .flat_map(|p| p.resource_names.iter().cloned())
-                .collect();
-            names.sort();
-            names.dedup();
+            let (any, names) = targets(&group, "serviceaccounts/token").unwrap_or_default();
             // Named ServiceAccounts that are not known hold nothing through input bindings.
             accounts.rank(&scope);
             let strongest =
                 accounts.strongest(&scope, &subject, |s| any || names.contains(&s.name));
-            let whom = if any {
-                "any ServiceAccount".to_owned()
-            } else {
-                let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-                let kind = if names.len() == 1 {
-                    "ServiceAccount"
-                } else {
-                    "ServiceAccounts"
-                };
-                format!("{kind} {}", and_list(&quoted))
-            };
+            let whom = phrase(any, &names, "ServiceAccount", "ServiceAccounts");
             let there = match &scope {
                 Scope::Cluster => "in every namespace".to_owned(),
                 Scope::Namespace(ns) => format!("in namespace `{ns}`"),

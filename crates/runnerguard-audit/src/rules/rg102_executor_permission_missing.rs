@@ -78,10 +78,7 @@ impl Rule for ExecutorPermissionMissing {
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
         let manager = cx.manager();
-        let manager_name = qualified(
-            &cx.topology.manager_namespace,
-            &cx.topology.manager_service_account,
-        );
+        let manager_name = cx.manager_name();
         for ns in cx.topology.job_namespaces() {
             for need in [Need::Required, Need::Degraded] {
                 let missing = missing(cx, &manager, ns, need);

@@ -69,10 +69,7 @@ impl Rule for ManagerExcessPermission {
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
         let manager = cx.manager();
-        let manager_name = qualified(
-            &cx.topology.manager_namespace,
-            &cx.topology.manager_service_account,
-        );
+        let manager_name = cx.manager_name();
         let job_namespaces = cx.topology.job_namespaces();
         // Rows for features only the runner configuration switches on count only when it does.
         let (used, unused): (Vec<&Permission>, Vec<&Permission>) = cx

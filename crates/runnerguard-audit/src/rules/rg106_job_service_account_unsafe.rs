@@ -70,7 +70,7 @@ impl Rule for JobServiceAccountUnsafe {
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
         let job_namespaces = cx.topology.job_namespaces();
         let manager_sa = &cx.topology.manager_service_account;
-        let manager_name = qualified(&cx.topology.manager_namespace, manager_sa);
+        let manager_name = cx.manager_name();
         let mut seen: BTreeSet<(&str, &str)> = BTreeSet::new();
         for job in &cx.topology.jobs {
             if !seen.insert((&job.namespace, &job.service_account)) {

@@ -1,7 +1,8 @@
 //! What several rules share: the runner configurations that decide job pods, and wording.
 
-use runnerguard_model::{Origin, Setting};
+use runnerguard_model::{Origin, PolicyRule, Setting};
 
+use super::rb001_cluster_admin_binding::rbac::Group;
 use crate::Context;
 
 /// Where job-pod settings come from: a `[[runners]]` entry, or the chart's default
@@ -66,5 +67,39 @@ pub(super) fn and_list(items: &[String]) -> String {
         [] => String::new(),
         [one] => one.clone(),
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// Whether the grants of `group` on `resource` reach any object, else the names they reach;
+/// `None` when they do not touch `resource`.
+pub(super) fn targets(group: &Group, resource: &str) -> Option<(bool, Vec<String>)> {
+    let perms: Vec<&PolicyRule> = group
+        .perms
+        .iter()
+        .filter(|p| p.resources.first().is_some_and(|r| r == resource))
+        .collect();
+    if perms.is_empty() {
+        return None;
+    }
+    if perms.iter().any(|p| p.resource_names.is_empty()) {
+        return Some((true, Vec::new()));
+    }
+    let mut names: Vec<String> = perms
+        .iter()
+        .flat_map(|p| p.resource_names.iter().cloned())
+        .collect();
+    names.sort();
+    names.dedup();
+    Some((false, names))
+}
+
+/// `any group`, `group `a``, `groups `a` and `b``.
+pub(super) fn phrase(any: bool, names: &[String], singular: &str, plural: &str) -> String {
+    if any {
+        format!("any {singular}")
+    } else {
+        let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        let kind = if names.len() == 1 { singular } else { plural };
+        format!("{kind} {}", and_list(&quoted))
     }
 }
