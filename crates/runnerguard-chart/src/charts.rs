@@ -1,0 +1,153 @@
+//! The official chart archives, embedded unmodified (data/charts/gitlab-runner/, with
+//! PROVENANCE.md), and reading files out of them.
+
+use std::io::Read;
+
+use crate::Error;
+
+/// One official gitlab-runner chart archive.
+#[derive(Debug)]
+pub struct Chart {
+    /// The chart version, e.g. `0.86.0`.
+    pub version: &'static str,
+    /// Its appVersion: the GitLab Runner release the chart installs by default.
+    pub app_version: &'static str,
+    /// The `.tgz` archive, byte for byte as GitLab published it.
+    pub archive: &'static [u8],
+}
+
+/// Every embedded chart, oldest first.
+pub static CHARTS: &[Chart] = &[
+    Chart {
+        version: "0.77.2",
+        app_version: "18.0.2",
+        archive: include_bytes!("../../../data/charts/gitlab-runner/gitlab-runner-0.77.2.tgz"),
+    },
+    Chart {
+        version: "0.79.0",
+        app_version: "18.2.0",
+        archive: include_bytes!("../../../data/charts/gitlab-runner/gitlab-runner-0.79.0.tgz"),
+    },
+    Chart {
+        version: "0.79.1",
+        app_version: "18.2.1",
+        archive: include_bytes!("../../../data/charts/gitlab-runner/gitlab-runner-0.79.1.tgz"),
+    },
+    Chart {
+        version: "0.80.1",
+        app_version: "18.3.1",
+        archive: include_bytes!("../../../data/charts/gitlab-runner/gitlab-runner-0.80.1.tgz"),
+    },
+    Chart {
+        version: "0.81.0",
+        app_version: "18.4.0",
+        archive: include_bytes!("../../../data/charts/gitlab-runner/gitlab-runner-0.81.0.tgz"),
+    },
+    Chart {
+        version: "0.82.0",
+        app_version: "18.5.0",
+        archive: include_bytes!("../../../data/charts/gitlab-runner/gitlab-runner-0.82.0.tgz"),
+    },
+    Chart {
+        version: "0.83.1",
+        app_version: "18.6.1",
+        archive: include_bytes!("../../../data/charts/gitlab-runner/gitlab-runner-0.83.1.tgz"),
+    },
+    Chart {
+        version: "0.83.2",
+        app_version: "18.6.2",
+        archive: include_bytes!("../../../data/charts/gitlab-runner/gitlab-runner-0.83.2.tgz"),
+    },
+    Chart {
+        version: "0.83.3",
+        app_version: "18.6.3",
+        archive: include_bytes!("../../../data/charts/gitlab-runner/gitlab-runner-0.83.3.tgz"),
+    },
+    Chart {
+        version: "0.84.1",
+        app_version: "18.7.1",
+        archive: include_bytes!("../../../data/charts/gitlab-runner/gitlab-runner-0.84.1.tgz"),
+    },
+    Chart {
+        version: "0.85.0",
+        app_version: "18.8.0",
+        archive: include_bytes!("../../../data/charts/gitlab-runner/gitlab-runner-0.85.0.tgz"),
+    },
+    Chart {
+        version: "0.86.0",
+        app_version: "18.9.0",
+        archive: include_bytes!("../../../data/charts/gitlab-runner/gitlab-runner-0.86.0.tgz"),
+    },
+];
+
+impl Chart {
+    /// The embedded chart `version` (exact), if this build has it.
+    pub fn find(version: &str) -> Option<&'static Chart> {
+        let version = version.trim_start_matches('v');
+        CHARTS.iter().find(|c| c.version == version)
+    }
+
+    /// The newest embedded chart, the default.
+    pub fn newest() -> &'static Chart {
+        CHARTS.last().unwrap_or_else(|| unreachable!("at least one chart is embedded"))
+    }
+
+    /// The versions this build embeds, oldest first, comma-separated (for messages).
+    pub fn supported() -> String {
+        CHARTS.iter().map(|c| c.version).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The text of `path` inside the chart (`values.yaml`, `templates/role.yaml`).
+    pub fn file(&self, path: &str) -> Result<String, Error> {
+        let error = |message: String| Error::Chart {
+            version: self.version.to_owned(),
+            message,
+        };
+        let wanted = format!("gitlab-runner/{path}");
+        let gz = flate2::read::GzDecoder::new(self.archive);
+        let mut archive = tar::Archive::new(gz);
+        for entry in archive.entries().map_err(|e| error(e.to_string()))? {
+            let mut entry = entry.map_err(|e| error(e.to_string()))?;
+            let is_it = entry
+                .path()
+                .map_err(|e| error(e.to_string()))?
+                .to_str()
+                .is_some_and(|p| p == wanted);
+            if is_it {
+                let mut text = String::new();
+                entry
+                    .read_to_string(&mut text)
+                    .map_err(|e| error(e.to_string()))?;
+                return Ok(text);
+            }
+        }
+        Err(error(format!("no `{path}` in the archive")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_archive_has_its_version_and_values() {
+        for chart in CHARTS {
+            let meta = chart.file("Chart.yaml").unwrap();
+            assert!(
+                meta.lines().any(|l| l.trim() == format!("version: {}", chart.version)),
+                "{}: {meta}",
+                chart.version
+            );
+            assert!(
+                meta.lines().any(|l| l.trim().trim_matches('"') == format!("appVersion: {}", chart.app_version)
+                    || l.trim() == format!("appVersion: {}", chart.app_version)),
+                "{}: appVersion",
+                chart.version
+            );
+            assert!(chart.file("values.yaml").unwrap().contains("runners:"));
+        }
+        assert_eq!(Chart::newest().version, "0.86.0");
+        assert!(Chart::find("v0.77.2").is_some());
+        assert!(Chart::find("0.40.0").is_none());
+    }
+}
