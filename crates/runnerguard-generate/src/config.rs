@@ -24,6 +24,38 @@ pub struct Config {
 }
 
 impl Config {
+    /// The namespaces the setup creates, or relabels if they exist, with Pod Security labels:
+    /// the manager namespace, then per tenant its job namespace and the deploy namespaces
+    /// marked `create = true`; each once, in the order the setup writes them.
+    pub fn created_namespaces(&self) -> Vec<&str> {
+        let mut out = vec![self.manager_namespace.as_str()];
+        for t in &self.tenants {
+            for ns in t.created_namespaces() {
+                if !out.contains(&ns) {
+                    out.push(ns);
+                }
+            }
+        }
+        out
+    }
+
+    /// The deploy namespaces the setup does not create (no tenant marks them `create = true`):
+    /// it only adds RBAC there, and they must exist before it is applied. Each once, in
+    /// configuration order (issue #8: shared namespaces such as `monitoring` keep their own
+    /// labels).
+    pub fn existing_namespaces(&self) -> Vec<&str> {
+        let created = self.created_namespaces();
+        let mut out: Vec<&str> = Vec::new();
+        for t in &self.tenants {
+            for ns in &t.deploy_namespaces {
+                if !created.contains(&ns.as_str()) && !out.contains(&ns.as_str()) {
+                    out.push(ns);
+                }
+            }
+        }
+        out
+    }
+
     /// The namespace every runner manager runs in.
     pub fn manager_namespace(&self) -> &str {
         &self.manager_namespace
@@ -57,6 +89,9 @@ pub struct Tenant {
     pub(crate) name: String,
     pub(crate) job_namespace: String,
     pub(crate) deploy_namespaces: Vec<String>,
+    /// The deploy namespaces marked `create = true`, other than the job namespace: a subset
+    /// of `deploy_namespaces`, in its order.
+    pub(crate) created_deploy_namespaces: Vec<String>,
     pub(crate) job_service_account: String,
     pub(crate) deploy: bool,
     pub(crate) deployer_service_account: String,
@@ -90,6 +125,24 @@ impl Tenant {
     /// Where its CI jobs may deploy (empty when they do not deploy).
     pub fn deploy_namespaces(&self) -> &[String] {
         &self.deploy_namespaces
+    }
+
+    /// Whether the setup creates (and labels) deploy namespace `namespace` for this tenant:
+    /// it is the job namespace, or marked `create = true`. Any other deploy namespace is
+    /// expected to exist and only gets RBAC.
+    pub fn creates_namespace(&self, namespace: &str) -> bool {
+        namespace == self.job_namespace
+            || self
+                .created_deploy_namespaces
+                .iter()
+                .any(|n| n == namespace)
+    }
+
+    /// The namespaces the setup creates for this tenant, with its Pod Security level: the job
+    /// namespace, then the deploy namespaces marked `create = true`.
+    pub fn created_namespaces(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.job_namespace.as_str())
+            .chain(self.created_deploy_namespaces.iter().map(String::as_str))
     }
 
     /// The ServiceAccount its job pods run as (no rights, no token).
@@ -339,6 +392,7 @@ pub(crate) fn default_tenant(name: &str, several: bool) -> Tenant {
         name: name.to_owned(),
         job_namespace: name.to_owned(),
         deploy_namespaces: Vec::new(),
+        created_deploy_namespaces: Vec::new(),
         job_service_account: defaults::JOB_SERVICE_ACCOUNT.to_owned(),
         deploy: false,
         deployer_service_account: defaults::DEPLOYER_SERVICE_ACCOUNT.to_owned(),

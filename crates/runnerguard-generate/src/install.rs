@@ -50,8 +50,12 @@ pub(crate) fn install_md(config: &Config, files: &[GeneratedFile]) -> String {
     );
     let _ = writeln!(
         s,
-        "## 1. Namespaces, ServiceAccounts, RBAC, NetworkPolicies, limits, admission policies\n\n\
-         ```sh\nkubectl apply -k .\n```\n\n\
+        "## 1. Namespaces, ServiceAccounts, RBAC, NetworkPolicies, limits, admission policies\n"
+    );
+    namespaces(&mut s, config);
+    let _ = writeln!(
+        s,
+        "```sh\nkubectl apply -k .\n```\n\n\
          Nothing here holds a secret. The manager namespace `{ns}` gets no Role: each runner manager's\n\
          only rights are its executor Role in its tenant's job namespace.\n"
     );
@@ -134,4 +138,75 @@ pub(crate) fn install_md(config: &Config, files: &[GeneratedFile]) -> String {
         let _ = writeln!(s, "- `{}`", f.path);
     }
     s
+}
+
+/// What `kubectl apply -k` does to namespaces: those it creates or relabels, and those it
+/// only adds RBAC to, which must exist already (issue #8), with the command that checks them.
+fn namespaces(s: &mut String, config: &Config) {
+    let _ = writeln!(
+        s,
+        "`kubectl apply -k .` creates these namespaces, or relabels them if they exist, with Pod\n\
+         Security labels (`pod-security.kubernetes.io/enforce`, `audit` and `warn`):\n"
+    );
+    let _ = writeln!(
+        s,
+        "- `{}` (restricted): the runner managers",
+        config.manager_namespace
+    );
+    // The manager namespace comes first; each other namespace is labelled by the first tenant
+    // that creates it (validation keeps the levels of tenants creating one namespace equal).
+    for ns in config.created_namespaces().into_iter().skip(1) {
+        let Some(t) = config
+            .tenants
+            .iter()
+            .find(|t| t.created_namespaces().any(|n| n == ns))
+        else {
+            continue;
+        };
+        let role = if ns == t.job_namespace {
+            "jobs"
+        } else {
+            "deployments"
+        };
+        let _ = writeln!(
+            s,
+            "- `{ns}` ({}): tenant `{}`'s {role}",
+            t.pod_security.as_str(),
+            t.name
+        );
+    }
+    let existing = config.existing_namespaces();
+    if existing.is_empty() {
+        let _ = writeln!(s);
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\nIt neither creates nor labels these deploy namespaces, which are not the setup's: it only\n\
+         adds RBAC there (the deployer's Role and RoleBinding, developer access), so their Pod\n\
+         Security labels and everything else in them stay as they are. They must exist before\n\
+         you apply the setup:\n"
+    );
+    for ns in &existing {
+        let tenants: Vec<String> = config
+            .tenants
+            .iter()
+            .filter(|t| t.deploy_namespaces.iter().any(|n| n == ns))
+            .map(|t| format!("`{}`", t.name))
+            .collect();
+        let _ = writeln!(
+            s,
+            "- `{ns}`: tenant{} {} deploy{} here",
+            if tenants.len() == 1 { "" } else { "s" },
+            tenants.join(", "),
+            if tenants.len() == 1 { "s" } else { "" }
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n```sh\nkubectl get namespace {}\n```\n\n\
+         (To have runnerguard create and label one of them, write it as\n\
+         `{{ name = \"NAME\", create = true }}` in the tenant's `deploy_namespaces`.)\n",
+        existing.join(" ")
+    );
 }

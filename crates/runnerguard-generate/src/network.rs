@@ -2,6 +2,7 @@
 //! and ResourceQuota.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 
 use k8s_openapi::api::core::v1::{
     LimitRange, LimitRangeItem, LimitRangeSpec, Namespace, ResourceQuota, ResourceQuotaSpec,
@@ -55,25 +56,44 @@ pub(crate) fn manager_namespace(config: &Config) -> Result<String, GenerateError
     Ok(docs.finish())
 }
 
-/// The tenant's job namespace and those of its deploy namespaces not written yet (by an
-/// earlier tenant: several tenants may deploy into one namespace).
+/// The tenant's job namespace, and its deploy namespaces marked `create = true` not written
+/// yet (by an earlier tenant: several tenants may deploy into one namespace). Its other
+/// deploy namespaces are not the setup's: writing them would relabel an existing namespace
+/// (issue #8), so they only get RBAC, and INSTALL.md says they must exist.
 pub(crate) fn tenant_namespaces<'a>(
     t: &'a Tenant,
     done: &mut BTreeSet<&'a str>,
 ) -> Result<String, GenerateError> {
     let path = format!("{}/namespaces.yaml", t.name);
-    let mut docs = Docs::new(
-        &path,
-        &format!(
-            "Tenant `{}`'s namespaces, Pod Security `{}` enforced: the job namespace, then its\n\
-             deploy namespaces.",
-            t.name,
-            t.pod_security.as_str()
-        ),
-    );
-    docs.push(&namespace(&t.job_namespace, t.pod_security, Some(&t.name)))?;
-    done.insert(&t.job_namespace);
-    for ns in &t.deploy_namespaces {
+    let level = t.pod_security.as_str();
+    let mut what = if t.created_deploy_namespaces.is_empty() {
+        format!(
+            "Tenant `{}`'s job namespace, Pod Security `{level}` enforced.",
+            t.name
+        )
+    } else {
+        format!(
+            "Tenant `{}`'s namespaces, Pod Security `{level}` enforced: the job namespace, then the\n\
+             deploy namespaces it creates (`create = true`).",
+            t.name
+        )
+    };
+    let existing: Vec<String> = t
+        .deploy_namespaces
+        .iter()
+        .filter(|ns| !t.creates_namespace(ns))
+        .map(|ns| format!("`{ns}`"))
+        .collect();
+    if !existing.is_empty() {
+        let _ = write!(
+            what,
+            "\nNot created here: {}. These deploy namespaces are not the setup's: it neither\n\
+             creates nor labels them, only adds RBAC there (they must exist: see INSTALL.md).",
+            existing.join(", ")
+        );
+    }
+    let mut docs = Docs::new(&path, &what);
+    for ns in t.created_namespaces() {
         if done.insert(ns) {
             docs.push(&namespace(ns, t.pod_security, Some(&t.name)))?;
         }

@@ -56,13 +56,22 @@ pub(crate) struct RawQuota {
     pub(crate) limits_memory: Option<Sp<String>>,
 }
 
+/// One `deploy_namespaces` entry: a namespace name (the setup only adds RBAC there), or a
+/// table `{ name = "…", create = true }` (the setup also creates it, with Pod Security
+/// labels).
+#[derive(Debug)]
+pub(crate) struct RawDeployNamespace {
+    pub(crate) name: Sp<String>,
+    pub(crate) create: Option<Sp<bool>>,
+}
+
 /// One `[[tenants]]` entry.
 #[derive(Debug, Default)]
 pub(crate) struct RawTenant {
     pub(crate) span: Range<usize>,
     pub(crate) name: Option<Sp<String>>,
     pub(crate) job_namespace: Option<Sp<String>>,
-    pub(crate) deploy_namespaces: Option<Sp<Vec<Sp<String>>>>,
+    pub(crate) deploy_namespaces: Option<Sp<Vec<RawDeployNamespace>>>,
     pub(crate) job_service_account: Option<Sp<String>>,
     pub(crate) deploy: Option<Sp<bool>>,
     pub(crate) deployer_service_account: Option<Sp<String>>,
@@ -117,6 +126,7 @@ pub(crate) const TENANT_KEYS: &[&str] = &[
     "security_context",
     "quota",
 ];
+const DEPLOY_NAMESPACE_KEYS: &[&str] = &["name", "create"];
 const RESOURCES_KEYS: &[&str] = &["build", "helper", "service"];
 const CONTAINER_KEYS: &[&str] = &["cpu_request", "cpu_limit", "memory_request", "memory_limit"];
 const SECURITY_KEYS: &[&str] = &["run_as_non_root", "run_as_user", "run_as_group", "fs_group"];
@@ -234,7 +244,7 @@ impl<'a> Walker<'a> {
                 span,
                 name: self.string(t, "name"),
                 job_namespace: self.string(t, "job_namespace"),
-                deploy_namespaces: self.strings(t, "deploy_namespaces"),
+                deploy_namespaces: self.deploy_namespaces(t),
                 job_service_account: self.string(t, "job_service_account"),
                 deploy: self.bool(t, "deploy"),
                 deployer_service_account: self.string(t, "deployer_service_account"),
@@ -279,6 +289,64 @@ impl<'a> Walker<'a> {
             out.push(tenant);
         }
         out
+    }
+
+    /// `deploy_namespaces`: an array whose entries are namespace names or
+    /// `{ name = "…", create = true }` tables (issue #8: only namespaces marked `create` are
+    /// created and labelled). Plain strings keep configurations written before tables
+    /// existed valid.
+    fn deploy_namespaces(&mut self, tenant: &DeTable<'_>) -> Option<Sp<Vec<RawDeployNamespace>>> {
+        const KEY: &str = "deploy_namespaces";
+        const HELP: &str = "write deploy_namespaces = [\"staging\", …] for namespaces that exist, and { name = \"staging\", create = true } for those runnerguard creates";
+        let value = tenant.get(KEY)?;
+        let span = value.span();
+        let DeValue::Array(items) = value.get_ref() else {
+            self.error(
+                &span,
+                format!(
+                    "`{KEY}` must be an array of namespaces, found {}",
+                    describe(value.get_ref())
+                ),
+                Some(HELP.to_owned()),
+            );
+            return None;
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let item_span = item.span();
+            match item.get_ref() {
+                DeValue::String(s) => out.push(RawDeployNamespace {
+                    name: Sp {
+                        value: s.to_string(),
+                        span: item_span,
+                    },
+                    create: None,
+                }),
+                DeValue::Table(t) => {
+                    self.unknown_keys(t, "a `deploy_namespaces` entry", DEPLOY_NAMESPACE_KEYS);
+                    let name = self.string(t, "name");
+                    let create = self.bool(t, "create");
+                    if let Some(name) = name {
+                        out.push(RawDeployNamespace { name, create });
+                    } else if !t.contains_key("name") {
+                        self.error(
+                            &item_span,
+                            "a `deploy_namespaces` entry needs a `name`".to_owned(),
+                            Some("write { name = \"staging\", create = true }".to_owned()),
+                        );
+                    }
+                }
+                other => self.error(
+                    &item_span,
+                    format!(
+                        "each entry of `{KEY}` must be a namespace name or a table, found {}",
+                        describe(other)
+                    ),
+                    Some(HELP.to_owned()),
+                ),
+            }
+        }
+        Some(Sp { value: out, span })
     }
 
     fn container(&mut self, resources: &DeTable<'_>, name: &str) -> RawContainer {

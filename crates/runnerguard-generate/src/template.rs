@@ -30,6 +30,10 @@ job_service_account = "ci-job"
 # on workload kinds (Deployments, StatefulSets, Jobs, Services, ConfigMaps, Ingresses, ...) in
 # `deploy_namespaces`. Never Secrets, RBAC or tokens.
 deploy = true
+# A name ("monitoring") is a namespace runnerguard does not own: it only adds RBAC there, never
+# creates or relabels it, and INSTALL.md says it must exist. Write { name = "staging",
+# create = true } for a namespace runnerguard creates with the tenant's Pod Security labels.
+# The job namespace is always created.
 deploy_namespaces = ["teams"]
 deployer_service_account = "ci-deployer"
 # The runner manager's ServiceAccount, also the Helm release name (default: "gitlab-runner",

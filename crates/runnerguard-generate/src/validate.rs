@@ -149,7 +149,8 @@ fn tenant(w: &mut Walker<'_>, raw: &RawTenant, several: bool, config: &Config) -
         t.deploy = d.value;
     }
     if let Some(list) = &raw.deploy_namespaces {
-        for ns in &list.value {
+        for entry in &list.value {
+            let ns = &entry.name;
             if !namespace_ok(w, ns, "deploy namespace") {
                 continue;
             }
@@ -170,6 +171,22 @@ fn tenant(w: &mut Walker<'_>, raw: &RawTenant, several: bool, config: &Config) -
                 );
             } else {
                 t.deploy_namespaces.push(ns.value.clone());
+                match &entry.create {
+                    // The job namespace is always created and labelled: `create = false`
+                    // would read as a promise to leave it alone that the setup breaks.
+                    Some(c) if !c.value && ns.value == t.job_namespace => w.error(
+                        &c.span,
+                        format!(
+                            "`{}` is the job namespace of tenant `{}`, which the setup always creates and labels",
+                            ns.value, t.name
+                        ),
+                        Some("remove `create = false`".to_owned()),
+                    ),
+                    Some(c) if c.value && ns.value != t.job_namespace => {
+                        t.created_deploy_namespaces.push(ns.value.clone());
+                    }
+                    _ => {}
+                }
             }
         }
         if !t.deploy && !list.value.is_empty() {
@@ -463,15 +480,34 @@ fn check_across(w: &mut Walker<'_>, tenants: &[(&RawTenant, Tenant)]) {
             "each runner has its own authentication token",
         );
     }
+    // A namespace has one Pod Security level: tenants that both create it must agree on it.
+    let mut creators: BTreeMap<&str, &Tenant> = BTreeMap::new();
+    for (raw, t) in tenants {
+        for ns in &t.created_deploy_namespaces {
+            match creators.get(ns.as_str()) {
+                Some(first) if first.pod_security != t.pod_security => w.error(
+                    &deploy_namespace_span(raw, ns),
+                    format!(
+                        "tenant `{}` creates namespace `{ns}` with Pod Security `{}`, but tenant `{}` creates it with `{}`: a namespace has one level",
+                        t.name,
+                        t.pod_security.as_str(),
+                        first.name,
+                        first.pod_security.as_str()
+                    ),
+                    Some("give the tenants the same pod_security, or let one of them create it (the other lists it as a plain name)".to_owned()),
+                ),
+                Some(_) => {}
+                None => {
+                    creators.insert(ns, t);
+                }
+            }
+        }
+    }
     // A tenant deploying into another tenant's job namespace reaches that tenant's jobs.
     for (raw, t) in tenants {
         for (_, other) in tenants.iter().filter(|(_, o)| o.name != t.name) {
             if t.deploy_namespaces.contains(&other.job_namespace) {
-                let span = raw
-                    .deploy_namespaces
-                    .as_ref()
-                    .and_then(|l| l.value.iter().find(|n| n.value == other.job_namespace))
-                    .map_or(raw.span.clone(), |n| n.span.clone());
+                let span = deploy_namespace_span(raw, &other.job_namespace);
                 w.error(
                     &span,
                     format!(
@@ -483,6 +519,14 @@ fn check_across(w: &mut Walker<'_>, tenants: &[(&RawTenant, Tenant)]) {
             }
         }
     }
+}
+
+/// Where `raw` lists deploy namespace `namespace` (the tenant's section when it does not).
+fn deploy_namespace_span(raw: &RawTenant, namespace: &str) -> Range<usize> {
+    raw.deploy_namespaces
+        .as_ref()
+        .and_then(|l| l.value.iter().find(|n| n.name.value == namespace))
+        .map_or(raw.span.clone(), |n| n.name.span.clone())
 }
 
 fn container(

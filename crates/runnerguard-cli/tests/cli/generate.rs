@@ -46,6 +46,16 @@ fn generated_setups_pass_the_audit() {
         3,
         "one topology per tenant"
     );
+    // Issue #8: the shared namespaces the example deploys into are not created or relabelled,
+    // and INSTALL.md says to check that they exist.
+    let ops = std::fs::read_to_string(tmp.path().join("three/ops/namespaces.yaml")).unwrap();
+    assert!(!ops.contains("name: monitoring"), "{ops}");
+    assert!(!ops.contains("name: ingress"), "{ops}");
+    let install = std::fs::read_to_string(tmp.path().join("three/INSTALL.md")).unwrap();
+    assert!(
+        install.contains("kubectl get namespace monitoring ingress\n"),
+        "{install}"
+    );
 }
 
 #[test]
