@@ -143,17 +143,30 @@ pub(crate) fn mismatch(m: Mismatch, rule: &PolicyRule, b: &Binding, action: &Act
         (Mismatch::RequestType, Target::NonResource { .. }) => {
             "type: the rule is about resources, the request about a non-resource URL".to_owned()
         }
-        (Mismatch::Namespace, _) => {
-            if action.namespace.is_empty() {
-                format!(
+        (Mismatch::Namespace, target) => {
+            // A request on a Namespace is in a namespace only when it names one, and then in
+            // that one (issue #8, point 9): say so, it is not what `-n` suggests.
+            let on_namespaces = matches!(
+                target,
+                Target::Resource(r) if r.api_group.is_empty() && r.resource == "namespaces"
+            );
+            match (action.namespace.is_empty(), on_namespaces) {
+                (true, false) => format!(
                     "namespace: a RoleBinding grants only inside its namespace ({:?}); this request is cluster-wide",
                     b.namespace
-                )
-            } else {
-                format!(
+                ),
+                (true, true) => format!(
+                    "namespace: a RoleBinding grants only inside its namespace ({:?}); this request is cluster-wide (only get, update, patch and delete of one Namespace by name are made in a namespace: that one)",
+                    b.namespace
+                ),
+                (false, false) => format!(
                     "namespace: the RoleBinding is in namespace {:?}; it grants nothing in {:?}",
                     b.namespace, action.namespace
-                )
+                ),
+                (false, true) => format!(
+                    "namespace: the RoleBinding is in namespace {:?}; a request on Namespace {:?} is made in {:?} itself",
+                    b.namespace, action.namespace, action.namespace
+                ),
             }
         }
         (m, _) => format!("{m:?}"),

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use runnerguard_model::{service_account_groups, split_service_account_user};
+use runnerguard_model::{is_namespaced, service_account_groups, split_service_account_user};
 use serde::Serialize;
 
 /// An authenticated identity: a user name and the groups authentication gave it.
@@ -142,6 +142,36 @@ impl Action {
         }
     }
 
+    /// The request the API server authorizes when a client (kubectl, client-go) performs `verb`
+    /// on `resource` (named `name`, empty for none) with `namespace` as its namespace; the
+    /// namespace is put where the request's URL puts it (issue #8, point 9):
+    ///
+    /// - A Namespace addressed by its own URL (`get`, `update`, `patch`, `delete` or any verb
+    ///   but the collection ones, list, watch, create and deletecollection, on `namespaces/NAME`
+    ///   or its `status` and `finalize` subresources) is in namespace NAME,
+    ///   whatever `namespace` says, so the RoleBindings of NAME apply to it: the request goes to
+    ///   `/api/v1/namespaces/NAME`, and the API server's request info resolver takes the part
+    ///   after `namespaces/` as the request's namespace (see [`request_namespace`]).
+    /// - Any other request on a built-in cluster-scoped resource (`nodes`, `clusterroles`,
+    ///   `list namespaces`, ...) has no namespace: its URL has none, so only
+    ///   ClusterRoleBindings apply.
+    /// - Everything else (namespaced and unknown resources) keeps `namespace`.
+    ///
+    /// [`Action::resource`] takes the attributes as given, as a `SubjectAccessReview` or the
+    /// API server's own internal checks (the `bind` check on a ClusterRole in a RoleBinding's
+    /// namespace, impersonation) do; use it for those.
+    pub fn request(
+        verb: &str,
+        namespace: &str,
+        api_group: &str,
+        resource: &str,
+        subresource: &str,
+        name: &str,
+    ) -> Self {
+        let namespace = request_namespace(verb, namespace, api_group, resource, name);
+        Self::resource(verb, namespace, api_group, resource, subresource, name)
+    }
+
     /// A non-resource action, e.g. `get /healthz`.
     pub fn non_resource(verb: &str, path: &str) -> Self {
         Self {
@@ -152,6 +182,62 @@ impl Action {
             },
         }
     }
+}
+
+/// The verbs of requests made on a collection URL (`/api/v1/namespaces`), never on one
+/// object's path, whatever name the question gives: a create has no name in its URL, and
+/// kubectl lists or watches one object (`kubectl get ns NAME -w`) through the collection with
+/// `fieldSelector=metadata.name=NAME`.
+const COLLECTION_VERBS: &[&str] = &["list", "watch", "create", "deletecollection"];
+
+/// The namespace of the request the API server authorizes when a client performs `verb` on
+/// the resource `resource` of `api_group` named `name`, given `namespace` (`-n`): see
+/// [`Action::request`].
+///
+/// For a Namespace, Kubernetes' request info resolver
+/// (staging/src/k8s.io/apiserver/pkg/endpoints/request/requestinfo.go, `NewRequestInfo`, read at
+/// v1.36.2) takes the namespace from the URL before it knows the resource:
+///
+/// ```go
+/// // URL forms: /namespaces/{namespace}/{kind}/*, where parts are adjusted to be relative to kind
+/// if currentParts[0] == "namespaces" {
+///     if len(currentParts) > 1 {
+///         requestInfo.Namespace = currentParts[1]
+///         // if there is another step after the namespace name and it is not a known namespace subresource
+///         // move currentParts to include it as a resource in its own right
+///         if len(currentParts) > 2 && !namespaceSubresources.Has(currentParts[2]) {
+///             currentParts = currentParts[2:]
+/// ```
+///
+/// with `namespaceSubresources` = `status`, `finalize`. So `/api/v1/namespaces/NAME` and
+/// `/api/v1/namespaces/NAME/{status,finalize}` are requests on resource `namespaces`, name
+/// NAME, in namespace NAME, and the RBAC authorizer visits the RoleBindings of NAME
+/// (`VisitRulesFor`). `/api/v1/namespaces` (list, watch, create, deletecollection; a named list
+/// or watch goes there with `fieldSelector=metadata.name=NAME`) has no namespace.
+///
+/// Checked against kube-apiserver v1.36.2: a user granted `delete namespaces` by a RoleBinding
+/// in `gitlab` may `kubectl delete namespace gitlab` and not `default`; one granted `get, list,
+/// watch namespaces` there may `kubectl get namespace gitlab` but not `kubectl get namespace
+/// gitlab --watch` (forbidden "at the cluster scope"). The deprecated
+/// `/api/v1/watch/namespaces/NAME` path would be in NAME; kubectl does not use it.
+pub fn request_namespace<'a>(
+    verb: &str,
+    namespace: &'a str,
+    api_group: &str,
+    resource: &str,
+    name: &'a str,
+) -> &'a str {
+    if api_group.is_empty()
+        && resource == "namespaces"
+        && !name.is_empty()
+        && !COLLECTION_VERBS.contains(&verb)
+    {
+        return name;
+    }
+    if is_namespaced(api_group, resource) == Some(false) {
+        return "";
+    }
+    namespace
 }
 
 impl fmt::Display for Action {
@@ -208,6 +294,73 @@ mod tests {
         assert_eq!(u.groups, ["system:unauthenticated"]);
         let u = UserInfo::impersonated("bob", &["system:authenticated".to_owned()]);
         assert_eq!(u.groups, ["system:authenticated"]);
+    }
+
+    /// Issue #8, point 9: `/api/v1/namespaces/NAME` is in namespace NAME, whatever `-n` says.
+    #[test]
+    fn a_namespace_addressed_by_name_is_in_itself() {
+        for verb in ["get", "update", "patch", "delete", "*"] {
+            for given in ["teams", "gitlab", ""] {
+                let a = Action::request(verb, given, "", "namespaces", "", "gitlab");
+                assert_eq!(a.namespace, "gitlab", "{verb} with -n {given:?}");
+            }
+        }
+        for sub in ["status", "finalize"] {
+            let a = Action::request("update", "default", "", "namespaces", sub, "gitlab");
+            assert_eq!(a.namespace, "gitlab", "namespaces/{sub}");
+        }
+        // The name and the rest of the request are untouched.
+        assert_eq!(
+            Action::request("delete", "default", "", "namespaces", "", "gitlab"),
+            Action::resource("delete", "gitlab", "", "namespaces", "", "gitlab")
+        );
+    }
+
+    /// Collection requests (`/api/v1/namespaces`) have no namespace, named or not.
+    #[test]
+    fn namespace_collection_requests_are_cluster_wide() {
+        for verb in ["list", "watch", "create", "deletecollection"] {
+            assert_eq!(
+                request_namespace(verb, "gitlab", "", "namespaces", "gitlab"),
+                ""
+            );
+            assert_eq!(request_namespace(verb, "gitlab", "", "namespaces", ""), "");
+        }
+        assert_eq!(
+            request_namespace("delete", "gitlab", "", "namespaces", ""),
+            ""
+        );
+    }
+
+    #[test]
+    fn other_resources_keep_or_drop_the_namespace_by_scope() {
+        // Cluster-scoped built-ins: no namespace, even when named.
+        assert_eq!(request_namespace("get", "teams", "", "nodes", "n1"), "");
+        assert_eq!(
+            request_namespace(
+                "bind",
+                "teams",
+                "rbac.authorization.k8s.io",
+                "clusterroles",
+                "x"
+            ),
+            ""
+        );
+        // Namespaced built-ins and unknown resources keep it.
+        assert_eq!(request_namespace("get", "teams", "", "pods", "p"), "teams");
+        assert_eq!(
+            request_namespace("get", "teams", "apps", "deployments", ""),
+            "teams"
+        );
+        assert_eq!(
+            request_namespace("get", "teams", "example.com", "widgets", "w"),
+            "teams"
+        );
+        // Only the core group's `namespaces` is a Namespace.
+        assert_eq!(
+            request_namespace("delete", "teams", "example.com", "namespaces", "gitlab"),
+            "teams"
+        );
     }
 
     #[test]

@@ -68,11 +68,21 @@ pub(crate) fn load_policy_from(
     no_default_roles: bool,
     out: &mut Out,
 ) -> Result<Policy> {
-    let mut loaded = if inputs.is_empty() {
+    let loaded = if inputs.is_empty() {
         runnerguard_load::Loaded::default()
     } else {
         load_inputs(inputs)?
     };
+    policy_from_loaded(loaded, no_default_roles, out)
+}
+
+/// Indexes what was loaded, with the default cluster policy unless turned off, printing the
+/// loader's warnings.
+pub(crate) fn policy_from_loaded(
+    mut loaded: runnerguard_load::Loaded,
+    no_default_roles: bool,
+    out: &mut Out,
+) -> Result<Policy> {
     if !no_default_roles {
         loaded
             .add_default_policy()
@@ -103,10 +113,13 @@ pub(crate) fn request_namespace(namespace: Option<&str>, all: bool) -> String {
 /// Builds the request from `VERB` and `TYPE[/NAME] | NONRESOURCEURL`, as kubectl's
 /// `can-i` parses them (cani.go `Complete` and `Validate`), printing kubectl's warnings.
 ///
-/// One deliberate difference: for a built-in cluster-scoped resource (nodes, namespaces,
-/// clusterroles, ...) kubectl sends the namespace anyway, so a RoleBinding in that namespace can
-/// make it answer "yes" to a request the API server would never allow. Here the namespace is
-/// dropped, so only ClusterRoleBindings count, as for the real request.
+/// One deliberate difference: kubectl sends `-n` (or the context's namespace) whatever the
+/// resource, so for a built-in cluster-scoped resource (nodes, namespaces, clusterroles, ...) a
+/// RoleBinding in that namespace can make it answer "yes" to a request the API server would
+/// never allow, and "no" to `delete namespaces/NAME` that a RoleBinding in NAME allows. Here
+/// the namespace is the one of the request the API server authorizes
+/// ([`Action::request`]): none for a cluster-scoped resource, so only ClusterRoleBindings
+/// count, except that a Namespace addressed by name is in itself (issue #8, point 9).
 pub(crate) fn build_action(
     verb: &str,
     target: &str,
@@ -130,49 +143,52 @@ pub(crate) fn build_action(
         bail!("you must specify a resource type before `/` in `{target}`");
     }
     let resolved = resolve_resource(type_arg);
-    let mut namespace = namespace.to_owned();
-    {
-        if resolved.known.is_none() && !NON_STANDARD_RESOURCES.contains(&resolved.resource.as_str())
-        {
-            if resolved.group.is_empty() {
-                out.warn(&format!(
-                    "the server doesn't have a resource type '{}' (not a built-in kind; used as given)",
-                    resolved.resource
-                ));
-            } else {
-                out.warn(&format!(
-                    "the server doesn't have a resource type '{}' in group '{}' (not a built-in kind; used as given)",
-                    resolved.resource, resolved.group
-                ));
-            }
-        }
-        if !all_namespaces && !RESOURCE_VERBS.contains(&verb) {
-            out.warn(&format!("verb '{verb}' is not a known verb"));
+    if resolved.known.is_none() && !NON_STANDARD_RESOURCES.contains(&resolved.resource.as_str()) {
+        if resolved.group.is_empty() {
+            out.warn(&format!(
+                "the server doesn't have a resource type '{}' (not a built-in kind; used as given)",
+                resolved.resource
+            ));
+        } else {
+            out.warn(&format!(
+                "the server doesn't have a resource type '{}' in group '{}' (not a built-in kind; used as given)",
+                resolved.resource, resolved.group
+            ));
         }
     }
+    if !all_namespaces && !RESOURCE_VERBS.contains(&verb) {
+        out.warn(&format!("verb '{verb}' is not a known verb"));
+    }
+    let action = Action::request(
+        verb,
+        namespace,
+        &resolved.group,
+        &resolved.resource,
+        subresource,
+        name,
+    );
     if let Some(known) = resolved.known
         && !known.namespaced
-        && !namespace.is_empty()
     {
-        if !all_namespaces {
-            let group = if known.group.is_empty() {
-                String::new()
-            } else {
-                format!(" in group '{}'", known.group)
-            };
+        // kubectl warns unless `-A` (cani.go); runnerguard also says where it asks instead.
+        let group = if known.group.is_empty() {
+            String::new()
+        } else {
+            format!(" in group '{}'", known.group)
+        };
+        if !action.namespace.is_empty() {
+            // Said with `-A` too: kubectl would ask cluster-wide and answer differently.
+            out.warn(&format!(
+                "resource '{}' is not namespace scoped{group}: asking in namespace '{ns}', as the API server does for a request on Namespace '{ns}' (RoleBindings there apply)",
+                known.resource,
+                ns = action.namespace
+            ));
+        } else if !namespace.is_empty() {
             out.warn(&format!(
                 "resource '{}' is not namespace scoped{group}: asking cluster-wide, where only ClusterRoleBindings apply",
                 known.resource
             ));
         }
-        namespace.clear();
     }
-    Ok(Action::resource(
-        verb,
-        &namespace,
-        &resolved.group,
-        &resolved.resource,
-        subresource,
-        name,
-    ))
+    Ok(action)
 }

@@ -341,3 +341,134 @@ fn unknown_verb_and_type_warn() {
         r.stderr
     );
 }
+
+/// Issue #8, point 9: in namespace `gitlab`, `delete namespaces` for alice and `get, list, watch
+/// namespaces` for bob (the manifest the requests were checked with on kube-apiserver v1.36.2).
+const NAMESPACE_RBAC: &str = "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: ns-deleter, namespace: gitlab}
+rules: [{apiGroups: [''], resources: [namespaces], verbs: [delete]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: ns-deleter, namespace: gitlab}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ns-deleter}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: ns-watcher, namespace: gitlab}
+rules: [{apiGroups: [''], resources: [namespaces], verbs: [get, list, watch]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: ns-watcher, namespace: gitlab}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ns-watcher}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: bob}]
+";
+
+/// Issue #8, point 9: `/api/v1/namespaces/gitlab` is a request in namespace `gitlab`, whatever
+/// `-n` says, so the RoleBinding there allows `delete namespaces/gitlab`. kube-apiserver v1.36.2
+/// deleted it for alice (`kubectl delete namespace gitlab --as alice --dry-run=server`) and
+/// refused `default` ("in the namespace \"default\"").
+#[test]
+fn a_namespace_by_name_is_asked_in_itself() {
+    let ask = |args: &[&str]| {
+        let all = [&["can-i"][..], args, &["--as", "alice", "-f", "-"]].concat();
+        run_with_stdin(&all, Some(NAMESPACE_RBAC))
+    };
+    for n in [&["-n", "gitlab"][..], &["-n", "teams"], &[], &["-A"]] {
+        let r = ask(&[&["delete", "namespaces/gitlab"][..], n].concat());
+        assert_eq!((r.code, r.stdout.as_str()), (0, "yes\n"), "-n {n:?}");
+        assert!(
+            r.stderr.contains(
+                "Warning: resource 'namespaces' is not namespace scoped: asking in namespace 'gitlab'"
+            ),
+            "{}",
+            r.stderr
+        );
+    }
+    // `ns` resolves like kubectl's short name.
+    assert_eq!(ask(&["delete", "ns/gitlab"]).stdout, "yes\n");
+    let r = ask(&["delete", "namespaces/default", "-n", "gitlab"]);
+    assert_eq!((r.code, r.stdout.as_str()), (1, "no\n"));
+    // Without a name the request is on the collection, cluster-wide.
+    let r = ask(&["delete", "namespaces", "-n", "gitlab"]);
+    assert_eq!((r.code, r.stdout.as_str()), (1, "no\n"));
+    assert!(r.stderr.contains("asking cluster-wide"), "{}", r.stderr);
+
+    let r = ask(&["delete", "namespaces/gitlab", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["request"]["namespace"], "gitlab");
+    assert_eq!(v["request"]["name"], "gitlab");
+    assert_eq!(v["grants"][0]["binding"]["name"], "ns-deleter");
+}
+
+/// kubectl lists or watches one Namespace through the collection
+/// (`fieldSelector=metadata.name=gitlab`), cluster-wide: kube-apiserver v1.36.2 refused bob
+/// `kubectl get namespace gitlab --watch` ("at the cluster scope") and allowed the `get`.
+#[test]
+fn a_named_watch_of_a_namespace_is_cluster_wide() {
+    let ask = |verb: &str| {
+        run_with_stdin(
+            &["can-i", verb, "namespaces/gitlab", "--as", "bob", "-f", "-"],
+            Some(NAMESPACE_RBAC),
+        )
+    };
+    assert_eq!(ask("get").stdout, "yes\n");
+    assert_eq!(ask("watch").stdout, "no\n");
+    assert_eq!(ask("list").stdout, "no\n");
+}
+
+/// `--explain` says why a RoleBinding in `gitlab` does not reach Namespace `default`.
+#[test]
+fn explain_names_the_namespace_a_namespace_request_is_in() {
+    let r = run_with_stdin(
+        &[
+            "can-i",
+            "delete",
+            "namespaces/default",
+            "-n",
+            "gitlab",
+            "--as",
+            "alice",
+            "-f",
+            "-",
+            "--explain",
+        ],
+        Some(NAMESPACE_RBAC),
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.contains(
+            "namespace: the RoleBinding is in namespace \"gitlab\"; a request on Namespace \"default\" is made in \"default\" itself"
+        ),
+        "{}",
+        r.stdout
+    );
+}
+
+/// `--list -n gitlab` is kubectl's `SelfSubjectRulesReview` in `gitlab`: it lists the
+/// RoleBinding's `namespaces` rule, as kube-apiserver v1.36.2 did
+/// (`namespaces  []  []  [delete]`).
+#[test]
+fn list_shows_namespace_rules_of_the_namespace() {
+    let list = |ns: &str| {
+        run_with_stdin(
+            &["can-i", "--list", "-n", ns, "--as", "alice", "-f", "-"],
+            Some(NAMESPACE_RBAC),
+        )
+    };
+    let r = list("gitlab");
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()
+                == ["namespaces", "[]", "[]", "[delete]"]),
+        "{}",
+        r.stdout
+    );
+    assert!(!list("default").stdout.contains("namespaces "));
+}

@@ -85,3 +85,65 @@ fn nobody_but_masters_for_unbound_request() {
     assert_eq!(r.code, 0);
     assert_eq!(r.stdout.lines().count(), 2, "{}", r.stdout);
 }
+
+/// Issue #8, point 9: `delete namespaces/gitlab` is a request in namespace `gitlab`, so the
+/// subjects of RoleBindings in `gitlab` that grant it are listed.
+#[test]
+fn who_can_delete_a_namespace_lists_its_role_bindings() {
+    let rbac = "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: ns-deleter, namespace: gitlab}
+rules: [{apiGroups: [''], resources: [namespaces], verbs: [delete]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: ns-deleter, namespace: gitlab}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ns-deleter}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}]
+";
+    let who = |target: &str| {
+        super::run_with_stdin(
+            &["who-can", "delete", target, "-f", "-", "--no-default-roles"],
+            Some(rbac),
+        )
+    };
+    let r = who("namespaces/gitlab");
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout.lines().any(|l| l.starts_with("User alice")
+            && l.contains("RoleBinding gitlab/ns-deleter")
+            && l.contains("Role gitlab/ns-deleter")),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(who("namespaces/default").stdout.lines().count(), 2);
+    assert_eq!(who("namespaces").stdout.lines().count(), 2);
+
+    let r = super::run_with_stdin(
+        &[
+            "who-can",
+            "delete",
+            "namespaces/gitlab",
+            "-n",
+            "default",
+            "-f",
+            "-",
+            "-o",
+            "json",
+        ],
+        Some(rbac),
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["request"]["namespace"], "gitlab");
+    assert!(
+        v["subjects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["subject"]["name"] == "alice"
+                && s["grant"]["binding"]["name"] == "ns-deleter"),
+        "{}",
+        r.stdout
+    );
+}
