@@ -73,7 +73,14 @@ pub(crate) fn runner_config(
         at: src.place(&lines, &cursor, e.span().map_or(0, |s| s.start)),
         message: e.message().to_owned(),
     })?;
-    let Some(runners) = doc.get_ref().get("runners") else {
+    // The runner's decoder matches `runners` case-insensitively too (`[[Runners]]`): see
+    // `RunnerEntry::canonical_key`.
+    let root = doc.get_ref();
+    let Some(runners) = root.get("runners").or_else(|| {
+        root.iter()
+            .find(|(k, _)| RunnerConfig::is_runners_key(k.get_ref()))
+            .map(|(_, v)| v)
+    }) else {
         return Ok(None);
     };
     let DeValue::Array(items) = runners.get_ref() else {
@@ -87,24 +94,41 @@ pub(crate) fn runner_config(
         let DeValue::Table(table) = item.get_ref() else {
             continue;
         };
-        let text = |key: &str| match table.get(key).map(toml::Spanned::get_ref) {
-            Some(DeValue::String(s)) => Some(s.to_string()),
-            _ => None,
-        };
+        let mut all = Vec::new();
+        flatten_toml(src, &lines, &cursor, "", table, &mut all);
+        // `[runners.kubernetes]` starts at its table's value (as before: the header), the
+        // exact spelling first, as the decoder does.
+        let kube_value = table.get("kubernetes").or_else(|| {
+            table
+                .iter()
+                .find(|(k, _)| RunnerEntry::canonical_key("", k.get_ref()) == Some("kubernetes"))
+                .map(|(_, v)| v)
+        });
+        let kubernetes_origin = kube_value.map(|k| src.origin(&lines, &cursor, k.span().start));
         let mut kubernetes = Vec::new();
-        let mut kubernetes_origin = None;
-        if let Some(k) = table.get("kubernetes") {
-            kubernetes_origin = Some(src.origin(&lines, &cursor, k.span().start));
-            if let DeValue::Table(t) = k.get_ref() {
-                flatten_toml(src, &lines, &cursor, "", t, &mut kubernetes);
+        let mut settings = Vec::new();
+        for mut s in all {
+            if s.key.starts_with("kubernetes.") {
+                s.key.drain(.."kubernetes.".len());
+                kubernetes.push(s);
+            } else if s.key != "kubernetes" {
+                settings.push(s);
             }
         }
+        let text = |key: &str| {
+            settings
+                .iter()
+                .find(|s| s.key == key)
+                .and_then(|s| s.value.as_str())
+                .map(str::to_owned)
+        };
         entries.push(RunnerEntry {
             origin: src.origin(&lines, &cursor, item.span().start),
             name: text("name"),
             executor: text("executor"),
             kubernetes_origin,
             kubernetes,
+            settings,
         });
     }
     Ok(Some(RunnerConfig {
@@ -115,6 +139,11 @@ pub(crate) fn runner_config(
     }))
 }
 
+/// Every key of `table` (at dotted `prefix`, relative to the `[[runners]]` entry), parents
+/// before children. A key the runner knows in another case is stored as the runner spells
+/// it (`Privileged` as `privileged`), placed where it is written: the runner's decoder
+/// matches keys case-insensitively when no key matches exactly (`RunnerEntry::canonical_key`).
+/// Keys of an array of tables are listed under the array's path, once per table.
 fn flatten_toml(
     src: &TomlSource<'_>,
     lines: &LineIndex,
@@ -124,18 +153,28 @@ fn flatten_toml(
     out: &mut Vec<Setting>,
 ) {
     for (key, value) in table {
+        let written = key.get_ref();
+        let name = RunnerEntry::canonical_key(prefix, written).unwrap_or(written);
         let path = if prefix.is_empty() {
-            key.get_ref().to_string()
+            name.to_owned()
         } else {
-            format!("{prefix}.{}", key.get_ref())
+            format!("{prefix}.{name}")
         };
         out.push(Setting {
             value: redact(&path, toml_value(value.get_ref())),
             key: path.clone(),
             origin: src.origin(lines, cursor, key.span().start),
         });
-        if let DeValue::Table(t) = value.get_ref() {
-            flatten_toml(src, lines, cursor, &path, t, out);
+        match value.get_ref() {
+            DeValue::Table(t) => flatten_toml(src, lines, cursor, &path, t, out),
+            DeValue::Array(items) => {
+                for item in items {
+                    if let DeValue::Table(t) = item.get_ref() {
+                        flatten_toml(src, lines, cursor, &path, t, out);
+                    }
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -164,8 +203,15 @@ fn is_credential(key: &str) -> bool {
 pub(crate) const REDACTED: &str = "<redacted>";
 
 fn redact(key: &str, value: SettingValue) -> SettingValue {
+    // GitLab's token prefixes (runner authentication, registration, personal access, CI job,
+    // deploy tokens): a token under a misspelt key (`tokn`, which RG116 reports) is redacted
+    // all the same.
+    const TOKEN_PREFIXES: &[&str] = &["glrt-", "GR1348941", "glpat-", "glcbt-", "gldt-"];
     match value {
-        SettingValue::String(s) if is_credential(key) && !s.is_empty() => {
+        SettingValue::String(s)
+            if (is_credential(key) && !s.is_empty())
+                || TOKEN_PREFIXES.iter().any(|p| s.starts_with(p)) =>
+        {
             SettingValue::Other(REDACTED.to_owned())
         }
         // A null stays visible: the key is there but holds nothing.

@@ -2,8 +2,9 @@
 //! `config.template.toml`) and Helm values for the official chart.
 
 use std::fmt;
+use std::sync::LazyLock;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Origin;
 
@@ -125,8 +126,12 @@ pub struct RunnerEntry {
     pub executor: Option<String>,
     /// Where `[runners.kubernetes]` starts, when present.
     pub kubernetes_origin: Option<Origin>,
-    /// Every key under `[runners.kubernetes]`, dotted paths relative to it.
+    /// Every key under `[runners.kubernetes]`, dotted paths relative to it (members of an
+    /// array of tables under the array's path, e.g. `volumes.host_path.mount_path`).
     pub kubernetes: Vec<Setting>,
+    /// Every other key of the entry (`name`, `limit`, `cache.s3.BucketName`, ...), dotted
+    /// paths relative to the entry, parents before children. Credentials are redacted as read.
+    pub settings: Vec<Setting>,
 }
 
 impl RunnerEntry {
@@ -134,6 +139,181 @@ impl RunnerEntry {
     pub fn kube(&self, key: &str) -> Option<&Setting> {
         self.kubernetes.iter().find(|s| s.key == key)
     }
+
+    /// The setting `key` (dotted path, relative to the entry) outside `[runners.kubernetes]`,
+    /// if set.
+    pub fn setting(&self, key: &str) -> Option<&Setting> {
+        self.settings.iter().find(|s| s.key == key)
+    }
+
+    /// How the runner spells key `key` of table `parent` (a dotted path relative to the
+    /// `[[runners]]` entry: `""` for the entry itself, `kubernetes`,
+    /// `kubernetes.pod_security_context`, ...), as its TOML decoder matches it: the exact
+    /// name first, else the first name equal under Unicode case folding. `None` when the
+    /// runner does not know the key there, or when [`Self::keys_checked`] is false for
+    /// `parent`. Known keys and sections come from data/gitlab-runner/.
+    pub fn canonical_key(parent: &str, key: &str) -> Option<&'static str> {
+        let catalogue = catalogue()?;
+        if !catalogue.checked(parent) {
+            return None;
+        }
+        let mut children = catalogue.children(parent);
+        // BurntSushi/toml `unifyStruct` (decode.go, v1.6.0, the version gitlab-runner's
+        // go.mod pins): `if ff.name == key { f = ff; break }` then
+        // `if f == nil && strings.EqualFold(ff.name, key) { f = ff }`.
+        children
+            .clone()
+            .find(|k| k.name == key)
+            .or_else(|| children.find(|k| equal_fold(&k.name, key)))
+            .map(|k| k.name.as_str())
+    }
+
+    /// Whether the runner reads the keys of table `parent` (dotted, relative to the entry)
+    /// by name, so that a key it does not know there is ignored: true for the entry itself,
+    /// `kubernetes` and its nested tables; false for maps (labels, feature flags, node
+    /// selectors, ...), for the sections of other executors and features (`docker`, `cache`,
+    /// ...), whose contents are not checked, and for tables the runner does not know.
+    pub fn keys_checked(parent: &str) -> bool {
+        catalogue().is_some_and(|c| c.checked(parent))
+    }
+
+    /// The keys the runner reads in table `parent` (dotted, relative to the entry), in the
+    /// data's order, without the removed ones. Empty when [`Self::keys_checked`] is false.
+    pub fn known_keys(parent: &str) -> Vec<&'static str> {
+        catalogue()
+            .filter(|c| c.checked(parent))
+            .map(|c| {
+                c.children(parent)
+                    .filter(|k| k.removed.is_none())
+                    .map(|k| k.name.as_str())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The runner version that removed key `path` (dotted, relative to the entry, spelled
+    /// as the runner spells it), when it was removed: the runner ignores it since.
+    pub fn key_removed(path: &str) -> Option<&'static str> {
+        catalogue()?
+            .keys
+            .iter()
+            .find(|k| k.path == path)
+            .and_then(|k| k.removed.as_deref())
+    }
+}
+
+impl RunnerConfig {
+    /// Whether a top-level key of a runner `config.toml` is `runners` as the runner's TOML
+    /// decoder reads it: exactly, or equal under Unicode case folding (`[[Runners]]`).
+    pub fn is_runners_key(key: &str) -> bool {
+        equal_fold("runners", key)
+    }
+}
+
+/// Go's `strings.EqualFold` for the runner's keys: equal rune by rune under simple Unicode
+/// case folding. Go walks each rune's fold orbit; comparing the single-character lower and
+/// upper case mappings gives the same answer for the runner's keys (all ASCII), including
+/// the non-ASCII runes that fold onto ASCII letters (`K` KELVIN SIGN onto `k`, `ſ` LONG S
+/// onto `s`).
+fn equal_fold(a: &str, b: &str) -> bool {
+    fn single(mut it: impl Iterator<Item = char>) -> Option<char> {
+        let c = it.next()?;
+        it.next().is_none().then_some(c)
+    }
+    a.chars().count() == b.chars().count()
+        && a.chars().zip(b.chars()).all(|(x, y)| {
+            x == y
+                || single(x.to_lowercase()).is_some_and(|l| Some(l) == single(y.to_lowercase()))
+                || single(x.to_uppercase()).is_some_and(|u| Some(u) == single(y.to_uppercase()))
+        })
+}
+
+/// The top level of a `[[runners]]` entry (data/gitlab-runner/runner-config-keys.toml).
+const ENTRY_KEYS: &str = include_str!("../../../data/gitlab-runner/runner-config-keys.toml");
+/// `[runners.kubernetes]` (data/gitlab-runner/kubernetes-config-keys.toml).
+const KUBERNETES_KEYS: &str =
+    include_str!("../../../data/gitlab-runner/kubernetes-config-keys.toml");
+
+#[derive(Deserialize)]
+struct KeysFile {
+    key: Vec<KeyRow>,
+}
+
+#[derive(Deserialize)]
+struct KeyRow {
+    name: String,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    table: bool,
+    removed: Option<String>,
+}
+
+/// One key the runner reads, by its path relative to the `[[runners]]` entry.
+struct KnownKey {
+    path: String,
+    /// The dotted path of the table holding it (`""` for the entry).
+    parent: String,
+    /// Its last segment, as the runner spells it.
+    name: String,
+    /// Whether it is a table whose keys the runner reads by name (a struct, not a map or
+    /// an unchecked section).
+    checked: bool,
+    removed: Option<String>,
+}
+
+struct Catalogue {
+    keys: Vec<KnownKey>,
+}
+
+impl Catalogue {
+    fn parse() -> Option<Self> {
+        let entry: KeysFile = toml::from_str(ENTRY_KEYS).ok()?;
+        let kubernetes: KeysFile = toml::from_str(KUBERNETES_KEYS).ok()?;
+        let rows = entry
+            .key
+            .into_iter()
+            .map(|r| {
+                // Of the entry's sections only `kubernetes` is checked; the others are
+                // accepted whole.
+                let checked = r.name == "kubernetes";
+                (r, checked)
+            })
+            .chain(kubernetes.key.into_iter().map(|mut r| {
+                r.name = format!("kubernetes.{}", r.name);
+                let checked = r.table && !r.kind.starts_with("map[");
+                (r, checked)
+            }));
+        let keys = rows
+            .map(|(r, checked)| {
+                let (parent, name) = r.name.rsplit_once('.').unwrap_or(("", &r.name));
+                KnownKey {
+                    parent: parent.to_owned(),
+                    name: name.to_owned(),
+                    checked,
+                    removed: r.removed,
+                    path: r.name,
+                }
+            })
+            .collect();
+        Some(Self { keys })
+    }
+
+    fn checked(&self, parent: &str) -> bool {
+        parent.is_empty() || self.keys.iter().any(|k| k.path == parent && k.checked)
+    }
+
+    fn children(&self, parent: &str) -> impl Iterator<Item = &KnownKey> + Clone {
+        let parent = parent.to_owned();
+        self.keys.iter().filter(move |k| k.parent == parent)
+    }
+}
+
+/// The embedded key data, parsed once. `None` only if the embedded files do not parse,
+/// which the tests rule out; keys are then left as written and none is reported.
+fn catalogue() -> Option<&'static Catalogue> {
+    static CATALOGUE: LazyLock<Option<Catalogue>> = LazyLock::new(Catalogue::parse);
+    CATALOGUE.as_ref()
 }
 
 /// A Helm values file for the official gitlab-runner chart.
@@ -152,5 +332,67 @@ impl HelmValues {
     /// The entry at dotted `path`, if present.
     pub fn get(&self, path: &str) -> Option<&Setting> {
         self.entries.iter().find(|s| s.key == path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_key_data_parses() {
+        let c = catalogue().expect("the embedded key data parses");
+        assert!(c.keys.iter().any(|k| k.path == "kubernetes.allowed_images"));
+        assert!(c.keys.iter().any(|k| k.path == "limit"));
+    }
+
+    #[test]
+    fn keys_match_as_the_runners_decoder_matches_them() {
+        assert_eq!(RunnerEntry::canonical_key("", "limit"), Some("limit"));
+        assert_eq!(RunnerEntry::canonical_key("", "LIMIT"), Some("limit"));
+        assert_eq!(
+            RunnerEntry::canonical_key("kubernetes", "Privileged"),
+            Some("privileged")
+        );
+        // KELVIN SIGN folds onto `k`, as in Go's strings.EqualFold.
+        assert_eq!(
+            RunnerEntry::canonical_key("", "\u{212A}ubernetes"),
+            Some("kubernetes")
+        );
+        assert_eq!(
+            RunnerEntry::canonical_key("kubernetes.pod_security_context", "Run_As_User"),
+            Some("run_as_user")
+        );
+        assert_eq!(
+            RunnerEntry::canonical_key("kubernetes", "alowed_images"),
+            None
+        );
+        assert_eq!(RunnerEntry::canonical_key("", "tls_ca_file"), None);
+        assert!(RunnerConfig::is_runners_key("Runners"));
+        assert!(!RunnerConfig::is_runners_key("runner"));
+    }
+
+    #[test]
+    fn maps_and_other_sections_are_not_checked() {
+        assert!(RunnerEntry::keys_checked(""));
+        assert!(RunnerEntry::keys_checked("kubernetes"));
+        assert!(RunnerEntry::keys_checked("kubernetes.volumes.host_path"));
+        assert!(!RunnerEntry::keys_checked("kubernetes.node_selector"));
+        assert!(!RunnerEntry::keys_checked("docker"));
+        assert!(!RunnerEntry::keys_checked("feature_flags"));
+        assert!(!RunnerEntry::keys_checked("kubernetes.pod_securty_context"));
+        assert_eq!(RunnerEntry::canonical_key("docker", "image"), None);
+    }
+
+    #[test]
+    fn removed_keys_say_since_when() {
+        assert_eq!(RunnerEntry::key_removed("pre_clone_script"), Some("17.0"));
+        assert_eq!(
+            RunnerEntry::key_removed("kubernetes.terminationGracePeriodSeconds"),
+            Some("17.0")
+        );
+        assert_eq!(RunnerEntry::key_removed("limit"), None);
+        assert!(!RunnerEntry::known_keys("").contains(&"pre_clone_script"));
+        assert!(RunnerEntry::known_keys("kubernetes").contains(&"allowed_images"));
     }
 }

@@ -26,6 +26,7 @@ mod rg112_manager_network_open;
 mod rg113_chart_wildcard_rbac;
 mod rg114_job_namespace_secrets_readable;
 mod rg115_job_resources_unbounded;
+mod rg116_unknown_runner_key;
 mod support;
 
 use crate::Rule;
@@ -58,6 +59,7 @@ pub static ALL: &[&dyn Rule] = &[
     &rg113_chart_wildcard_rbac::ChartWildcardRbac,
     &rg114_job_namespace_secrets_readable::JobNamespaceSecretsReadable,
     &rg115_job_resources_unbounded::JobResourcesUnbounded,
+    &rg116_unknown_runner_key::UnknownRunnerKey,
 ];
 
 #[cfg(test)]
