@@ -21,7 +21,7 @@ pub use finding::{Finding, Location};
 pub use rule::{Rule, RuleMeta, Severity};
 pub use rules::ALL;
 pub use runnerguard_model::executor;
-pub use topology::{Evidence, JobTarget, Topology, TopologyOptions};
+pub use topology::{Evidence, JobTarget, Topology, TopologyOptions, runner_evidence};
 
 /// Why the audit could not run.
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +66,7 @@ impl Setup {
             topology: Topology::discover(policy, options),
             version,
             executor,
-            chart: ChartKeys::v0_86_0(),
+            chart: chart_keys(policy.objects().releases.first()),
         })
     }
 
@@ -79,13 +79,21 @@ impl Setup {
     ) -> Result<Vec<Self>, Error> {
         let first = Self::new(policy, options, version)?;
         let topologies = Topology::discover_all(policy, options);
+        let releases = &policy.objects().releases;
+        // One topology per rendered release (same order), else one for everything.
+        let per_release = topologies.len() == releases.len() && releases.len() > 1;
         Ok(topologies
             .into_iter()
-            .map(|topology| Self {
+            .enumerate()
+            .map(|(i, topology)| Self {
                 topology,
                 version,
                 executor: first.executor.clone(),
-                chart: ChartKeys::v0_86_0(),
+                chart: if per_release {
+                    chart_keys(releases.get(i))
+                } else {
+                    first.chart.clone()
+                },
             })
             .collect())
     }
@@ -96,6 +104,15 @@ impl Setup {
     }
 }
 
+/// The chart keys for the chart a release was rendered with (the nearest embedded one for a
+/// user's chart), the newest when values were not rendered.
+fn chart_keys(release: Option<&runnerguard_model::Release>) -> ChartKeys {
+    match release.map(|r| r.chart_version.as_str()) {
+        Some(v) if !v.is_empty() => ChartKeys::nearest(v),
+        _ => ChartKeys::newest(),
+    }
+}
+
 /// Which rules run: `select` prefixes (all when empty), minus `ignore` prefixes.
 #[derive(Clone, Debug, Default)]
 pub struct Selection {
@@ -103,6 +120,8 @@ pub struct Selection {
     pub select: Vec<String>,
     /// Ids, names or id prefixes to leave out.
     pub ignore: Vec<String>,
+    /// Only the RBAC rules (`RB`): the inputs hold no runner for the `RG` rules to check.
+    pub rbac_only: bool,
 }
 
 impl Selection {
@@ -120,6 +139,7 @@ impl Selection {
     pub fn includes(&self, meta: &RuleMeta) -> bool {
         (self.select.is_empty() || self.select.iter().any(|s| matches(meta, s)))
             && !self.ignore.iter().any(|s| matches(meta, s))
+            && (!self.rbac_only || meta.id.starts_with("RB"))
     }
 }
 

@@ -24,6 +24,40 @@ pub struct TopologyOptions {
     pub release_namespace: Option<String>,
 }
 
+impl TopologyOptions {
+    /// Whether a flag names the manager or the job namespaces.
+    pub fn has_flags(&self) -> bool {
+        self.runner_namespace.is_some()
+            || self.runner_service_account.is_some()
+            || !self.job_namespaces.is_empty()
+    }
+}
+
+/// Why the inputs are taken to hold a GitLab Runner on Kubernetes, or `None` when they hold
+/// none: no topology flag, no chart values, no runner configuration with a Kubernetes
+/// executor, no runner manager Deployment. RBAC of other applications alone is not a runner,
+/// and the runner rules have nothing to check there.
+pub fn runner_evidence(objects: &Inventory, options: &TopologyOptions) -> Option<String> {
+    if options.has_flags() {
+        return Some("topology flags".to_owned());
+    }
+    if let Some(v) = objects.helm_values.first() {
+        return Some(format!("gitlab-runner chart values at {}", v.origin));
+    }
+    if let Some(d) = manager_deployment(objects) {
+        return Some(format!("runner manager workload at {}", d.object.origin));
+    }
+    objects.runner_configs.iter().find_map(|c| {
+        c.runners
+            .iter()
+            .find(|e| {
+                e.executor.as_deref() == Some("kubernetes")
+                    || (e.executor.is_none() && e.kubernetes_origin.is_some())
+            })
+            .map(|e| format!("runner with the Kubernetes executor at {}", e.origin))
+    })
+}
+
 /// Where jobs of one runner run, and as whom.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct JobTarget {
@@ -96,11 +130,26 @@ impl Topology {
     /// [`Topology::discover`].
     pub fn discover_all(policy: &Policy, options: &TopologyOptions) -> Vec<Self> {
         let objects = policy.objects();
-        let flags = options.runner_namespace.is_some()
-            || options.runner_service_account.is_some()
-            || !options.job_namespaces.is_empty();
-        if flags || objects.helm_values.len() <= 1 {
+        let flags = options.has_flags();
+        if flags || (objects.helm_values.len() <= 1 && objects.releases.len() <= 1) {
             return vec![Self::discover(policy, options)];
+        }
+        if !objects.releases.is_empty() {
+            // Values rendered with the chart: each release's own Deployment, ConfigMap and
+            // values.
+            return objects
+                .releases
+                .iter()
+                .map(|r| {
+                    let mut release = r.objects.clone();
+                    release.helm_values = r
+                        .values
+                        .iter()
+                        .filter_map(|&i| objects.helm_values.get(i).cloned())
+                        .collect();
+                    Self::discover_in(policy, &release, options)
+                })
+                .collect();
         }
         objects
             .helm_values

@@ -20,12 +20,14 @@
 
 mod charts;
 mod helm;
+mod inventory;
 mod model;
 mod tpl;
 mod values;
 
 pub use charts::{CHARTS, Chart};
 pub use helm::Helm;
+pub use inventory::{HelmChoice, RenderOptions, render_inventory};
 pub use model::render_model;
 pub use values::coalesce;
 
@@ -57,6 +59,20 @@ pub enum Error {
     /// Writing the temporary chart or values files failed.
     #[error("temporary files: {0}")]
     Io(String),
+    /// The chart version asked for is not embedded.
+    #[error("chart version `{0}` is not embedded (this build has {supported}); give --chart PATH to a local copy of that chart (rendered with helm)", supported = Chart::supported())]
+    UnknownVersion(String),
+    /// A chart path was given but no helm is available to render it.
+    #[error("--chart `{0}` needs helm to render it: install helm, or give --helm PATH (the built-in model knows only the embedded charts)")]
+    ChartNeedsHelm(String),
+    /// What was rendered could not be read back (a chart that renders invalid objects).
+    #[error("the chart's output for {values} could not be read: {message}")]
+    Output {
+        /// The values files rendered.
+        values: String,
+        /// What the loader said.
+        message: String,
+    },
 }
 
 /// A Helm release to render: its name, namespace and values, in `-f` order.

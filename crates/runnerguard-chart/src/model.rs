@@ -281,7 +281,7 @@ fn trunc63(s: &str) -> String {
     t.strip_suffix('-').map_or_else(|| t.clone(), str::to_owned)
 }
 
-/// _helpers.tpl `gitlab-runner.fullname`.
+/// `_helpers.tpl` `gitlab-runner.fullname`.
 fn fullname(v: &Values<'_>, release: &str) -> String {
     if let Some(o) = v.get("fullnameOverride").filter(|o| truthy(o)) {
         return trunc63(&text(o));
@@ -297,7 +297,7 @@ fn fullname(v: &Values<'_>, release: &str) -> String {
     }
 }
 
-/// _helpers.tpl `gitlab-runner.serviceAccountName`.
+/// `_helpers.tpl` `gitlab-runner.serviceAccountName`.
 fn service_account_name(v: &Values<'_>, fullname: &str) -> String {
     let pick = |path: &str| {
         v.get(path)
@@ -346,7 +346,7 @@ fn role_rules(v: &Values<'_>) -> Vec<Value> {
     rules
 }
 
-/// _helpers.tpl `gitlab-runner.image`.
+/// `_helpers.tpl` `gitlab-runner.image`.
 fn image(v: &Values<'_>, chart: &Chart) -> String {
     let registry = v.str("image.registry").unwrap_or_default();
     let registry = if registry.is_empty() {
@@ -364,7 +364,7 @@ fn image(v: &Values<'_>, chart: &Chart) -> String {
     )
 }
 
-/// _env_vars.tpl `gitlab-runner.runner-env-vars`: the variables that reach the runner.
+/// `_env_vars.tpl` `gitlab-runner.runner-env-vars`: the variables that reach the runner.
 fn env(v: &Values<'_>, release_namespace: &str) -> Vec<Value> {
     let var = |name: &str, value: String| json!({"name": name, "value": value});
     let executor = v

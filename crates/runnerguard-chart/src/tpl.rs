@@ -9,6 +9,8 @@
 //! `range`, variables, `lookup`) is not guessed: the action is kept as written and named in
 //! [`Output::unknown`], so the caller can say what it could not see instead of failing.
 
+use std::fmt::Write as _;
+
 use serde_json::Value;
 
 /// What a template sees.
@@ -51,16 +53,16 @@ fn lex(src: &str) -> Vec<Token> {
     let mut rest = src;
     let mut trim_next = false;
     while let Some(start) = rest.find("{{") {
-        let mut text = rest[..start].to_owned();
+        let mut text = &rest[..start];
         if trim_next {
-            text = text.trim_start().to_owned();
+            text = text.trim_start();
         }
         let after = &rest[start + 2..];
         let trim_left = after.starts_with("- ") || after.starts_with("-\t") || after.starts_with("-\n");
         if trim_left {
-            text = text.trim_end().to_owned();
+            text = text.trim_end();
         }
-        tokens.push(Token::Text(text));
+        tokens.push(Token::Text(text.to_owned()));
         let Some(end) = find_close(after) else {
             // An unclosed action: Helm refuses the template; keep the rest as text.
             tokens.push(Token::Text(rest[start..].to_owned()));
@@ -82,11 +84,8 @@ fn lex(src: &str) -> Vec<Token> {
         trim_next = trim_right;
         rest = &after[end + 2..];
     }
-    let mut text = rest.to_owned();
-    if trim_next {
-        text = text.trim_start().to_owned();
-    }
-    tokens.push(Token::Text(text));
+    let text = if trim_next { rest.trim_start() } else { rest };
+    tokens.push(Token::Text(text.to_owned()));
     tokens
 }
 
@@ -159,7 +158,7 @@ fn parse(tokens: &[Token], pos: &mut usize, stop: &mut Vec<String>) -> Vec<Node>
                             branches.push((cond.clone(), body));
                             match found.pop() {
                                 Some(s) if s.starts_with("else if") => {
-                                    cond = s["else if".len()..].trim().to_owned();
+                                    s["else if".len()..].trim().clone_into(&mut cond);
                                 }
                                 Some(s) if s.starts_with("else") => {
                                     let mut found = Vec::new();
@@ -202,19 +201,20 @@ fn exec(nodes: &[Node], scope: &Scope<'_>, out: &mut Output) {
     for node in nodes {
         match node {
             Node::Text(t) => out.text.push_str(t),
-            Node::Expr { pipe, source } => match eval_pipeline(pipe, scope) {
-                Some(v) => out.text.push_str(&display(&v)),
-                None => {
+            Node::Expr { pipe, source } => {
+                if let Some(v) = eval_pipeline(pipe, scope) {
+                    out.text.push_str(&display(&v));
+                } else {
                     out.unknown.push(source.clone());
                     // Keep TOML valid where the action is a value by itself (`key = {{ x }}`).
                     let bare_value = out.text.trim_end().ends_with('=');
                     if bare_value {
-                        out.text.push_str(&format!("{:?}", source));
+                        let _ = write!(out.text, "{source:?}");
                     } else {
                         out.text.push_str(source);
                     }
                 }
-            },
+            }
             Node::If {
                 branches,
                 otherwise,
@@ -495,7 +495,7 @@ fn call(name: &str, mut args: Vec<Value>) -> Option<Value> {
             .strip_prefix(string(&args[0]).as_str())
             .map_or_else(|| string(&args[1]), str::to_owned)),
         ("replace", 3) => s(string(&args[2]).replace(&string(&args[0]), &string(&args[1]))),
-        ("not", 1) => Some(Value::Bool(!truthy(&args[0]))),
+        ("not" | "empty", 1) => Some(Value::Bool(!truthy(&args[0]))),
         ("and", n) if n > 0 => Some(
             args.iter()
                 .find(|a| !truthy(a))
@@ -510,7 +510,6 @@ fn call(name: &str, mut args: Vec<Value>) -> Option<Value> {
         ),
         ("eq", 2) => Some(Value::Bool(args[0] == args[1])),
         ("ne", 2) => Some(Value::Bool(args[0] != args[1])),
-        ("empty", 1) => Some(Value::Bool(!truthy(&args[0]))),
         ("coalesce", _) => Some(args.into_iter().find(truthy).unwrap_or(Value::Null)),
         ("ternary", 3) => Some(if truthy(&args[2]) {
             args[0].clone()
@@ -524,7 +523,7 @@ fn call(name: &str, mut args: Vec<Value>) -> Option<Value> {
         ("toJson", 1) => s(serde_json::to_string(&args[0]).ok()?),
         ("toYaml", 1) if !args[0].is_object() && !args[0].is_array() => s(string(&args[0])),
         ("int" | "int64", 1) => match &args[0] {
-            Value::Number(n) => Some(Value::from(n.as_f64()? as i64)),
+            Value::Number(n) => Some(Value::from(n.as_i64().unwrap_or_default())),
             Value::String(x) => Some(Value::from(x.trim().parse::<i64>().unwrap_or(0))),
             Value::Bool(b) => Some(Value::from(i64::from(*b))),
             _ => Some(Value::from(0)),
@@ -534,7 +533,7 @@ fn call(name: &str, mut args: Vec<Value>) -> Option<Value> {
             truthy(&v).then_some(v)
         }
         ("printf", n) if n >= 1 => s(printf(&string(&args[0]), &args[1..])?),
-        ("print", _) => s(args.iter().map(string).collect::<Vec<_>>().join("")),
+        ("print", _) => s(args.iter().map(string).collect::<String>()),
         _ => None,
     }
 }
@@ -552,7 +551,9 @@ fn printf(format: &str, args: &[Value]) -> Option<String> {
         match chars.next()? {
             '%' => out.push('%'),
             's' | 'v' | 'd' => out.push_str(&string(args.next()?)),
-            'q' => out.push_str(&format!("{:?}", string(args.next()?))),
+            'q' => {
+                let _ = write!(out, "{:?}", string(args.next()?));
+            }
             _ => return None,
         }
     }

@@ -55,8 +55,11 @@ pub(crate) enum Command {
             # The chart's rendered output, as CI would check it\n  \
             helm template gitlab-runner gitlab/gitlab-runner -n gitlab-runner -f values.yaml \\\n      \
               | runnerguard audit -f - -o json --fail-on high\n\n  \
-            # Values alone, for a release in another namespace\n  \
+            # Values alone, for a release in another namespace: rendered with the real chart\n  \
+            # (helm template on the embedded chart) when helm is installed, else modelled\n  \
             runnerguard audit --values values.yaml --release-namespace ci-runners\n\n  \
+            # Two values files of one release, merged as `helm -f base.yaml -f prod.yaml` merges them\n  \
+            runnerguard audit --values base.yaml --values prod.yaml --chart-version 0.84.1\n\n  \
             # Only the RBAC rules about the manager\n  \
             runnerguard audit -f rbac/ --select RG102 --select RG103\n\n\
             Exit codes: 0 = no finding at or above --fail-on, 1 = findings at or above it, 2 = error."
@@ -178,6 +181,30 @@ pub(crate) struct AuditArgs {
     /// The Helm release's namespace, when only values are read [default: gitlab-runner].
     #[arg(long, value_name = "NAMESPACE")]
     pub(crate) release_namespace: Option<String>,
+
+    /// The Helm release name values are rendered under (`helm template NAME`); the chart's
+    /// object names derive from it [default: the wrapper's, else gitlab-runner].
+    #[arg(long, value_name = "NAME")]
+    pub(crate) release_name: Option<String>,
+
+    /// The gitlab-runner chart version values are rendered with (embedded: 0.77.2-0.86.0)
+    /// [default: the newest embedded, or the chart version a wrapper names].
+    #[arg(long, value_name = "VERSION")]
+    pub(crate) chart_version: Option<String>,
+
+    /// A local chart archive (.tgz) or directory to render values with instead of the
+    /// embedded official chart (needs helm; never fetched from the network).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) chart: Option<String>,
+
+    /// The helm binary to render values with [default: `$RUNNERGUARD_HELM`, else helm on PATH;
+    /// without helm, a built-in model of the chart is used].
+    #[arg(long, value_name = "PATH", conflicts_with = "no_helm")]
+    pub(crate) helm: Option<String>,
+
+    /// Do not run helm: render values with the built-in model of the chart.
+    #[arg(long)]
+    pub(crate) no_helm: bool,
 
     /// The GitLab Runner version whose needs are checked (MAJOR.MINOR).
     #[arg(long, value_name = "VERSION")]

@@ -73,6 +73,9 @@ pub fn load_inputs(inputs: &[Input]) -> Result<Loaded> {
                         path: "-".to_owned(),
                         message: e.to_string(),
                     })?;
+                if text.trim().is_empty() {
+                    return Err(Error::EmptyStdin);
+                }
                 load_text(
                     &Arc::from("-"),
                     &text,

@@ -18,6 +18,7 @@ mod json;
 mod object;
 mod runner;
 mod workload;
+mod wrappers;
 mod yaml;
 
 pub use bootstrap::{DEFAULT_POLICY_VERSION, default_policy};

@@ -74,7 +74,7 @@ impl Sink<'_> {
         Origin::new(self.file.clone(), line, column)
     }
 
-    fn warn(&mut self, raw: Raw<'_>, message: String) {
+    pub(crate) fn warn(&mut self, raw: Raw<'_>, message: String) {
         let (line, _) = self.position(raw);
         self.warnings.push(Warning {
             file: self.file.clone(),
@@ -300,6 +300,9 @@ impl Sink<'_> {
     }
 
     fn object(&mut self, raw: Raw<'_>, api_version: &str, kind: &str) {
+        if self.wrapper(raw, api_version, kind) {
+            return;
+        }
         let origin = self.origin(raw);
         match (api_version, kind) {
             (RBAC_V1, "Role") => {
@@ -627,7 +630,7 @@ impl Sink<'_> {
     }
 
     /// A Helm values document for the gitlab-runner chart.
-    fn helm_values(&mut self, node: &Node) {
+    pub(crate) fn helm_values(&mut self, node: &Node) {
         let (values, error) = crate::runner::helm_values(self.file, self.text, node);
         if let Some(e) = error {
             self.error(

@@ -318,6 +318,7 @@ pub(crate) fn helm_values(
     let entries = values_entries(file, node);
     let mut runner_config = None;
     let mut error = None;
+    let mut templated_config = false;
     if let Some(config) = node.get("runners").and_then(|r| r.get("config"))
         && let Value::String(toml) = &config.value
     {
@@ -327,8 +328,12 @@ pub(crate) fn helm_values(
             toml,
             placement,
         };
+        templated_config = toml.contains("{{");
         match self::runner_config(&src, RunnerConfigSource::HelmValues, true) {
             Ok(c) => runner_config = c,
+            // The chart renders `runners.config` with `tpl`: Helm actions make it invalid
+            // TOML until rendered, and the rendering (with Helm or the model) reads it then.
+            Err(_) if templated_config => {}
             Err(e) => error = Some(e),
         }
     }
@@ -337,9 +342,49 @@ pub(crate) fn helm_values(
             origin: Origin::new(file.clone(), node.line, node.column),
             entries,
             runner_config,
+            templated_config,
+            document: document_json(node, "").to_string(),
+            release: runnerguard_model::ReleaseHints::default(),
         },
         error,
     )
+}
+
+/// A values document as JSON, for rendering with the chart; credentials are redacted as
+/// [`redact`] does (the chart only tests whether they are empty).
+fn document_json(node: &Node, path: &str) -> serde_json::Value {
+    use serde_json::Value as J;
+    match &node.value {
+        Value::Null => J::Null,
+        Value::Bool(b) => J::Bool(*b),
+        Value::Int(i) => J::from(*i),
+        Value::UInt(u) => J::from(*u),
+        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+        Value::String(s) if is_credential(path) && !s.is_empty() => J::String(REDACTED.to_owned()),
+        Value::String(s) => J::String(s.clone()),
+        Value::Seq(items) => J::Array(items.iter().map(|i| document_json(i, path)).collect()),
+        Value::Map(entries) => {
+            let mut map = serde_json::Map::new();
+            for (key, value) in entries {
+                let name = match &key.value {
+                    Value::String(s) => s.clone(),
+                    Value::Bool(b) => b.to_string(),
+                    Value::Int(i) => i.to_string(),
+                    Value::UInt(u) => u.to_string(),
+                    Value::Float(f) => f.to_string(),
+                    Value::Null => "null".to_owned(),
+                    Value::Seq(_) | Value::Map(_) => format!("{:?}", key.value),
+                };
+                let child = if path.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{path}.{name}")
+                };
+                map.insert(name, document_json(value, &child));
+            }
+            J::Object(map)
+        }
+    }
 }
 
 /// Where the content of a YAML string value starts. serde-saphyr places a block scalar

@@ -41,6 +41,29 @@ pub struct Inventory {
     pub admission_bindings: Vec<AdmissionBinding>,
     /// Objects of other kinds, kept for later stages.
     pub others: Vec<OtherObject>,
+    /// Chart releases rendered from [`Inventory::helm_values`] (their objects are in this
+    /// inventory too).
+    #[serde(skip)]
+    pub releases: Vec<Release>,
+}
+
+/// A Helm release of the gitlab-runner chart, rendered from values.
+#[derive(Clone, Debug, Default)]
+pub struct Release {
+    /// The release name.
+    pub name: String,
+    /// The release namespace.
+    pub namespace: String,
+    /// The chart version it was rendered with (empty for a user's chart path).
+    pub chart_version: String,
+    /// How it was rendered: "rendered by helm v4.1.4 with chart gitlab-runner 0.86.0", or
+    /// "modelled without helm ...".
+    pub how: String,
+    /// Indexes into [`Inventory::helm_values`] of its values files, in `-f` order.
+    pub values: Vec<usize>,
+    /// The rendered objects (also part of the inventory): the runner's Deployment,
+    /// ConfigMap, Secret and RBAC.
+    pub objects: Inventory,
 }
 
 impl Inventory {
@@ -60,6 +83,7 @@ impl Inventory {
         self.admission_policies.extend(other.admission_policies);
         self.admission_bindings.extend(other.admission_bindings);
         self.others.extend(other.others);
+        self.releases.extend(other.releases);
     }
 
     /// The number of objects of every kind.

@@ -24,7 +24,7 @@ mod runner;
 mod selector;
 mod workload;
 
-pub use inventory::Inventory;
+pub use inventory::{Inventory, Release};
 pub use object::{Namespace, ObjectRef, Origin, OtherObject, ServiceAccount};
 pub use rbac::{
     Binding, BindingKind, PolicyRule, Role, RoleKind, RoleRef, SERVICE_ACCOUNT_USER_PREFIX,
@@ -34,6 +34,7 @@ pub use resources::{
     API_RESOURCES, ApiResource, ResolvedResource, is_namespaced, resolve_resource,
 };
 pub use runner::{
+    ReleaseHints,
     HelmValues, RunnerConfig, RunnerConfigSource, RunnerEntry, Setting, SettingValue,
 };
 pub use selector::{LabelSelector, LabelSelectorRequirement};

@@ -326,6 +326,29 @@ pub struct HelmValues {
     pub entries: Vec<Setting>,
     /// `runners.config`, parsed, when it is a string of valid TOML.
     pub runner_config: Option<RunnerConfig>,
+    /// Whether `runners.config` holds Helm template actions (`{{ ... }}`) that must be
+    /// rendered (the chart applies `tpl` to it) before it is TOML.
+    pub templated_config: bool,
+    /// The whole values document as JSON text, credentials redacted as in `entries`, for
+    /// rendering with the chart. Not part of any report.
+    #[serde(skip)]
+    pub document: String,
+    /// What the GitOps wrapper holding these values (an Argo CD `Application`, a Flux
+    /// `HelmRelease`) says about their release.
+    pub release: ReleaseHints,
+}
+
+/// What the object that carries a values document says about its Helm release.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ReleaseHints {
+    /// The wrapper, e.g. "Argo CD Application `argocd/gitlab-runner`".
+    pub wrapper: Option<String>,
+    /// The chart version it installs (`targetRevision`, `spec.chart.spec.version`).
+    pub chart_version: Option<String>,
+    /// The release name (`helm.releaseName`, `spec.releaseName`).
+    pub release_name: Option<String>,
+    /// The namespace it installs into (`destination.namespace`, `targetNamespace`).
+    pub release_namespace: Option<String>,
 }
 
 impl HelmValues {

@@ -44,6 +44,12 @@ impl Paint {
 /// Writes the report for a terminal (`color`) or a log.
 pub fn human(w: &mut dyn Write, report: &Report<'_>, color: bool) -> io::Result<()> {
     let p = Paint { on: color };
+    if !report.inputs.is_empty() {
+        writeln!(w, "{}", p.bold("Inputs"))?;
+        for note in report.inputs {
+            writeln!(w, "  {}", p.dim(note))?;
+        }
+    }
     for t in report.topologies {
         writeln!(w, "{}", p.bold("Topology"))?;
         writeln!(

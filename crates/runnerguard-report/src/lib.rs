@@ -25,6 +25,12 @@ pub struct Report<'a> {
     pub runner_version: String,
     /// The chart version whose values keys were checked.
     pub chart_version: String,
+    /// How the inputs were understood: how each values file was rendered, what could not be
+    /// seen.
+    pub inputs: &'a [String],
+    /// Whether the inputs hold a runner (else only the RBAC rules ran, and `topologies` is
+    /// empty).
+    pub runner_found: bool,
 }
 
 impl Report<'_> {
@@ -107,6 +113,8 @@ mod tests {
             fail_on,
             runner_version: "18.9".into(),
             chart_version: "0.86.0".into(),
+            inputs: &[],
+            runner_found: true,
         };
         let mut out = Vec::new();
         f(&mut out, &report).unwrap();
@@ -142,6 +150,8 @@ mod tests {
             fail_on: Severity::High,
             runner_version: "18.9".into(),
             chart_version: "0.86.0".into(),
+            inputs: &[],
+            runner_found: true,
         };
         let mut out = Vec::new();
         human(&mut out, &report, true).unwrap();

@@ -1,9 +1,12 @@
 //! `runnerguard audit`: read a runner setup, work out its topology, run the rules, report.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Result, anyhow};
 use runnerguard_audit::{RunnerVersion, Selection, Setup, Severity, TopologyOptions, executor};
+use runnerguard_chart::{HelmChoice, RenderOptions};
 use runnerguard_load::Input;
 use runnerguard_report::Report;
 
@@ -12,9 +15,10 @@ use crate::args::{AuditArgs, FailOn, Format};
 use crate::output::Out;
 
 pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
-    let selection = Selection {
+    let mut selection = Selection {
         select: args.select.clone(),
         ignore: args.ignore.clone(),
+        rbac_only: false,
     };
     selection.validate()?;
     let version: RunnerVersion = match &args.runner_version {
@@ -35,7 +39,25 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
              try: runnerguard audit -f examples/seed/"
         ));
     }
-    let policy = super::load_policy_from(&inputs, args.input.no_default_roles, out)?;
+    let mut loaded = runnerguard_load::load_inputs(&inputs)?;
+    let render = RenderOptions {
+        release_name: args.release_name.clone(),
+        release_namespace: args.release_namespace.clone(),
+        chart: args.chart.as_ref().map(PathBuf::from),
+        chart_version: args.chart_version.clone(),
+        helm: match (&args.helm, args.no_helm) {
+            (_, true) => HelmChoice::Off,
+            (Some(p), false) => HelmChoice::At(p.into()),
+            (None, false) => HelmChoice::Auto,
+        },
+        merged: args
+            .values
+            .iter()
+            .map(|v| Arc::from(Path::new(v).display().to_string()))
+            .collect(),
+    };
+    let mut inputs = runnerguard_chart::render_inventory(&mut loaded, &render)?;
+    let policy = super::policy_from_loaded(loaded, args.input.no_default_roles, out)?;
     let options = TopologyOptions {
         runner_namespace: args.runner_namespace.clone(),
         runner_service_account: args.runner_service_account.clone(),
@@ -43,15 +65,36 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
         job_service_account: args.job_service_account.clone(),
         release_namespace: args.release_namespace.clone(),
     };
+    let runner = runnerguard_audit::runner_evidence(policy.objects(), &options);
+    if runner.is_none() {
+        // Nothing to check the runner rules against: never invent a topology.
+        selection.rbac_only = true;
+        inputs.push(
+            "no GitLab Runner found in the inputs (no chart values, no config.toml with the Kubernetes executor, no runner Deployment): only the RBAC rules (RB) ran; give the runner's values or config.toml, or --runner-namespace and --job-namespace, to check the runner rules (RG)"
+                .to_owned(),
+        );
+    }
     let setups = Setup::all(&policy, &options, version)?;
     let findings = runnerguard_audit::run_all(&policy, &setups, &selection);
-    let topologies: Vec<_> = setups.iter().map(|s| s.topology.clone()).collect();
+    let topologies: Vec<_> = if runner.is_some() {
+        setups.iter().map(|s| s.topology.clone()).collect()
+    } else {
+        Vec::new()
+    };
     let report = Report {
         topologies: &topologies,
         findings: &findings,
         fail_on: severity(args.fail_on),
         runner_version: version.to_string(),
-        chart_version: runnerguard_audit::ChartKeys::v0_86_0().version.to_owned(),
+        chart_version: policy
+            .objects()
+            .releases
+            .first()
+            .map(|r| r.chart_version.clone())
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| runnerguard_audit::ChartKeys::v0_86_0().version.to_owned()),
+        inputs: &inputs,
+        runner_found: runner.is_some(),
     };
     match args.output {
         Format::Json => runnerguard_report::json(out.stdout(), &report)?,

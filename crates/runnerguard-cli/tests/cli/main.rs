@@ -39,6 +39,10 @@ fn run_with_stdin(args: &[&str], stdin: Option<&str>) -> Run {
         .args(args)
         .current_dir(root())
         .env("NO_COLOR", "1")
+        // Values are rendered with the built-in model unless a test passes --helm: the
+        // snapshots must not depend on whether helm is installed.
+        .env_remove("RUNNERGUARD_HELM")
+        .env("PATH", "")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -67,4 +71,5 @@ mod can_i;
 mod errors;
 mod generate;
 mod paths;
+mod render;
 mod who_can;

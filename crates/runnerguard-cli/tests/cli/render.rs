@@ -1,0 +1,448 @@
+//! Chart values are audited as the chart renders them: with the real chart through helm, and
+//! with the built-in model, which must agree with helm on every finding.
+//!
+//! Helm comes from `RUNNERGUARD_HELM` (`scripts/install-tools.sh` installs Helm 4.1.4 into
+//! target/tools/bin; `.ci/run` sets the variable). Without it the differential tests fail in CI
+//! (`CI` set) and are skipped elsewhere with a message saying how to get helm.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use super::{root, run, run_with_stdin};
+
+/// The helm binary for differential tests, or `None` (skipped) outside CI.
+#[allow(
+    clippy::print_stderr,
+    reason = "a skipped test says why, where cargo test shows it"
+)]
+fn helm() -> Option<String> {
+    match std::env::var("RUNNERGUARD_HELM") {
+        Ok(p) if !p.is_empty() => {
+            let path = if PathBuf::from(&p).is_absolute() {
+                PathBuf::from(&p)
+            } else {
+                std::env::current_dir().unwrap().join(&p)
+            };
+            assert!(path.is_file(), "RUNNERGUARD_HELM={p} is not a file");
+            Some(path.display().to_string())
+        }
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "RUNNERGUARD_HELM is not set: CI must run scripts/install-tools.sh and set it"
+            );
+            eprintln!(
+                "skipped: set RUNNERGUARD_HELM to a helm binary (bash scripts/install-tools.sh installs one into target/tools/bin)"
+            );
+            None
+        }
+    }
+}
+
+/// The audit's findings as comparable keys: rule, severity and the objects they name (kind,
+/// namespace, name). Files and lines differ between the two renderings by design.
+fn findings(json: &Value) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for f in json["findings"].as_array().unwrap() {
+        let mut objects: Vec<String> = f["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| format!("{}/{}/{}", o["kind"], o["namespace"], o["name"]))
+            .collect();
+        objects.sort();
+        let key = format!(
+            "{} {} [{}]",
+            f["rule"].as_str().unwrap(),
+            f["severity"].as_str().unwrap(),
+            objects.join(", ")
+        );
+        *out.entry(key).or_default() += 1;
+    }
+    out
+}
+
+fn topologies(json: &Value) -> Value {
+    let mut t = json["topologies"].clone();
+    for topology in t.as_array_mut().unwrap() {
+        // Evidence names files and lines of the rendering.
+        topology.as_object_mut().unwrap().remove("evidence");
+    }
+    t
+}
+
+fn audit_json(args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["audit", "-o", "json"];
+    all.extend_from_slice(args);
+    let r = run(&all);
+    assert!(
+        r.code == 0 || r.code == 1,
+        "{:?} exited {}: {}",
+        all,
+        r.code,
+        r.stderr
+    );
+    (r.code, serde_json::from_str(&r.stdout).unwrap())
+}
+
+/// Audits `values` (paths relative to the workspace root) rendered by helm and by the model,
+/// and requires the same findings and topology.
+fn agree(helm: &str, values: &[&str], extra: &[&str]) {
+    let mut base: Vec<&str> = Vec::new();
+    for v in values {
+        base.push("--values");
+        base.push(v);
+    }
+    base.extend_from_slice(extra);
+    agree_args(helm, &base, values);
+}
+
+fn agree_args(helm: &str, base: &[&str], values: &[&str]) {
+    let extra = base;
+    let base = base.to_vec();
+    let mut with_helm = base.clone();
+    with_helm.extend_from_slice(&["--helm", helm]);
+    let mut with_model = base.clone();
+    with_model.push("--no-helm");
+    let (code_h, h) = audit_json(&with_helm);
+    let (code_m, m) = audit_json(&with_model);
+    assert!(
+        h["inputs"].to_string().contains("rendered by helm"),
+        "{}",
+        h["inputs"]
+    );
+    assert!(m["inputs"].to_string().contains("modelled without helm"));
+    assert_eq!(
+        findings(&h),
+        findings(&m),
+        "helm and the model disagree on the findings for {values:?} {extra:?}"
+    );
+    assert_eq!(topologies(&h), topologies(&m), "topology for {values:?} {extra:?}");
+    assert_eq!(code_h, code_m);
+}
+
+const CORPUS: &[&str] = &[
+    "examples/seed/02-final-values.yaml",
+    "fixtures/chart-0.86.0/values-corrected.yaml",
+    "fixtures/chart-0.86.0/values-corrected-chart-rbac.yaml",
+    "fixtures/real-world/bigbang-values.yaml",
+    "fixtures/real-world/rbac-rules-values.yaml",
+    "fixtures/real-world/wildcard-values.yaml",
+    "fixtures/real-world/envvars-values.yaml",
+];
+
+#[test]
+fn helm_and_model_agree_on_the_corpus() {
+    let Some(helm) = helm() else { return };
+    for chart in ["0.77.2", "0.84.1", "0.86.0"] {
+        for values in CORPUS {
+            agree(&helm, &[values], &["--chart-version", chart]);
+        }
+    }
+}
+
+#[test]
+fn helm_and_model_agree_on_every_charts_own_defaults() {
+    let Some(helm) = helm() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    for chart in runnerguard_chart::CHARTS {
+        let path = dir.path().join(format!("values-{}.yaml", chart.version));
+        std::fs::write(&path, chart.file("values.yaml").unwrap()).unwrap();
+        let path = path.display().to_string();
+        agree(&helm, &[&path], &["--chart-version", chart.version]);
+    }
+}
+
+/// Generated variations of what the chart's templates branch on.
+#[test]
+fn helm_and_model_agree_on_generated_variations() {
+    let Some(helm) = helm() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut n = 0;
+    for rbac in ["", "rbac:\n  create: true\n", "rbac:\n  create: true\n  clusterWideAccess: true\n", "rbac:\n  create: true\n  rules:\n    - resources: [\"pods\", \"pods/exec\"]\n    - apiGroups: [\"apps\"]\n      verbs: [\"get\"]\n"] {
+        for sa in ["", "serviceAccount:\n  create: false\n", "serviceAccount:\n  create: true\n  name: runner-sa\n", "serviceAccount:\n  name: \"\"\nrbac:\n  serviceAccountName: legacy-sa\n"] {
+            for runners in ["", "runners:\n  jobNamespace: teams\n", "runners:\n  config: |\n    [[runners]]\n      [runners.kubernetes]\n        image = \"alpine\"\n", "namespace: other\nrunners:\n  jobNamespace: teams\n  config: |\n    [[runners]]\n      [runners.kubernetes]\n        namespace = \"{{ .Values.runners.jobNamespace }}\"\n        privileged = {{ .Values.runners.priv | default false }}\n"] {
+                for env in ["", "envVars:\n  - name: KUBERNETES_PRIVILEGED\n    value: \"true\"\nextraEnv:\n  KUBERNETES_NAMESPACE_OVERWRITE_ALLOWED: \".*\"\n"] {
+                    // `rbac:` may appear twice when both pieces set it: merge by hand.
+                    let text = format!("gitlabUrl: https://gitlab.example.com\n{sa}{runners}{env}{rbac}");
+                    let text = merge_rbac(&text);
+                    let path = dir.path().join(format!("v{n}.yaml"));
+                    std::fs::write(&path, &text).unwrap();
+                    let path = path.display().to_string();
+                    for chart in ["0.77.2", "0.86.0"] {
+                        agree(&helm, &[&path], &["--chart-version", chart, "--release-namespace", "ci-runners"]);
+                    }
+                    n += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(n, 128);
+}
+
+/// Joins two top-level `rbac:` blocks into one (YAML forbids the duplicate key).
+fn merge_rbac(text: &str) -> String {
+    let mut out = String::new();
+    let mut seen = false;
+    for line in text.lines() {
+        if line == "rbac:" {
+            if seen {
+                continue;
+            }
+            seen = true;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    // Indented `rbac` children now follow the first `rbac:` or another key: move them.
+    let mut head = String::new();
+    let mut rbac = String::new();
+    let mut in_rbac = false;
+    for line in out.lines() {
+        if line == "rbac:" {
+            in_rbac = true;
+            continue;
+        }
+        if !line.starts_with(' ') && !line.starts_with('-') {
+            in_rbac = false;
+        }
+        if in_rbac {
+            rbac.push_str(line);
+            rbac.push('\n');
+        } else {
+            head.push_str(line);
+            head.push('\n');
+        }
+    }
+    if seen {
+        head.push_str("rbac:\n");
+        head.push_str(&rbac);
+    }
+    head
+}
+
+#[test]
+fn two_values_files_are_one_release_merged_as_helm_merges() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.yaml");
+    let b = dir.path().join("b.yaml");
+    std::fs::write(&a, "gitlabUrl: https://g\nrbac:\n  create: false\nrunners:\n  jobNamespace: teams\n").unwrap();
+    std::fs::write(&b, "rbac:\n  create: true\n").unwrap();
+    let (_, json) = audit_json(&[
+        "--values",
+        &a.display().to_string(),
+        "--values",
+        &b.display().to_string(),
+    ]);
+    assert_eq!(json["topologies"].as_array().unwrap().len(), 1, "{}", json["topologies"]);
+    // b's rbac.create wins over a's, a's jobNamespace stays: the wildcard Role is in `teams`.
+    let rg113 = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "RG102")
+        .count();
+    assert_eq!(rg113, 0, "the `*` Role grants everything the executor needs: {json}");
+    assert!(
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "RG103"),
+        "{json}"
+    );
+}
+
+#[test]
+fn chart_rbac_from_values_is_modelled() {
+    // rbac.create with the chart's default (empty) rules: the manager gets `*` on the core
+    // group in its job namespace. Jobs will not fail for lack of rights (no RG102), and what
+    // the Role allows is reported.
+    let (code, json) = audit_json(&["-f", "fixtures/real-world/wildcard-values.yaml"]);
+    assert_eq!(code, 1);
+    let rules: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(!rules.contains(&"RG102"), "{rules:?}");
+    assert!(rules.contains(&"RG113"), "{rules:?}");
+    assert!(rules.contains(&"RG103"), "{rules:?}");
+    // `*` on the core group includes `serviceaccounts/token` create.
+    assert!(rules.contains(&"RB006"), "{rules:?}");
+    assert!(!json.to_string().contains("glrt-not-a-real-token"));
+    // Cluster-wide rules with resourceNames: the chart drops resourceNames.
+    let (_, json) = audit_json(&["-f", "fixtures/real-world/rbac-rules-values.yaml"]);
+    let rules: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    // The rendered ClusterRole grants pods, exec and attach: only `events` is missing.
+    for f in json["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "RG102") {
+        let m = f["message"].as_str().unwrap();
+        assert!(m.contains("events") && !m.contains("pods"), "{m}");
+    }
+    assert!(rules.contains(&"RB004"), "{rules:?}");
+    let topology = &json["topologies"][0];
+    assert_eq!(topology["jobs"][0]["namespace"], "ci");
+}
+
+#[test]
+fn templated_runner_config_renders_instead_of_aborting() {
+    let (_, json) = audit_json(&["-f", "fixtures/real-world/bigbang-values.yaml"]);
+    let topology = &json["topologies"][0];
+    assert_eq!(topology["jobs"][0]["namespace"], "ci-jobs", "{topology}");
+    assert_eq!(topology["jobs"][0]["serviceAccount"], "ci-job", "{topology}");
+    // A manifest given beside it is still audited.
+    let (_, json) = audit_json(&[
+        "-f",
+        "fixtures/real-world/bigbang-values.yaml",
+        "-f",
+        "fixtures/real-world/dashboard-rbac.yaml",
+    ]);
+    assert!(json["findings"].is_array());
+}
+
+#[test]
+fn env_vars_of_the_manager_override_the_toml() {
+    let (_, json) = audit_json(&["-f", "fixtures/real-world/envvars-values.yaml"]);
+    assert!(
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "RG111" && f["message"].as_str().unwrap().contains("KUBERNETES_PRIVILEGED")),
+        "{json}"
+    );
+}
+
+#[test]
+fn no_runner_in_the_inputs_runs_only_rbac_rules() {
+    for input in [
+        "fixtures/real-world/dashboard-rbac.yaml",
+        "fixtures/real-world/docker-only-config.toml",
+    ] {
+        let (_, json) = audit_json(&["-f", input]);
+        assert_eq!(json["runnerFound"], false, "{input}");
+        assert_eq!(json["topologies"], Value::Array(vec![]), "{input}");
+        assert!(
+            json["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|f| f["rule"].as_str().unwrap().starts_with("RB")),
+            "{input}: {json}"
+        );
+        assert!(json["inputs"].to_string().contains("no GitLab Runner found"));
+    }
+    // The same RBAC with topology flags is checked as a runner setup.
+    let (_, json) = audit_json(&[
+        "-f",
+        "fixtures/real-world/dashboard-rbac.yaml",
+        "--runner-namespace",
+        "kubernetes-dashboard",
+        "--job-namespace",
+        "kubernetes-dashboard",
+    ]);
+    assert_eq!(json["runnerFound"], true);
+    assert!(
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "RG101")
+    );
+}
+
+#[test]
+fn empty_stdin_is_an_error() {
+    let r = run_with_stdin(&["audit", "-f", "-"], Some(""));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("standard input"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    let _ = root();
+}
+
+#[test]
+fn helm_failures_and_unknown_versions_are_clear_errors() {
+    let r = run(&[
+        "audit",
+        "--values",
+        "fixtures/real-world/wildcard-values.yaml",
+        "--chart-version",
+        "0.40.0",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("0.40.0") && r.stderr.contains("0.86.0"), "{}", r.stderr);
+    let r = run(&[
+        "audit",
+        "--values",
+        "fixtures/real-world/wildcard-values.yaml",
+        "--chart",
+        "fixtures/",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("needs helm"), "{}", r.stderr);
+    if let Some(helm) = helm() {
+        // A chart path that is no chart: helm's own message, exit 2.
+        let r = run(&[
+            "audit",
+            "--values",
+            "fixtures/real-world/wildcard-values.yaml",
+            "--chart",
+            "fixtures/real-world",
+            "--helm",
+            &helm,
+        ]);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stderr.contains("helm template failed"), "{}", r.stderr);
+        assert!(!r.stderr.contains("glrt-not-a-real-token"));
+    }
+}
+
+#[test]
+fn gitops_wrappers_are_read_not_dropped() {
+    // Argo CD: inline values string, `parameters` (rbac.create=true), destination namespace,
+    // releaseName and targetRevision (0.84.1) all reach the rendering.
+    let (_, json) = audit_json(&["-f", "fixtures/real-world/argocd-application.yaml"]);
+    assert_eq!(json["chartVersion"], "0.84.1");
+    let t = &json["topologies"][0];
+    assert_eq!(t["managerNamespace"], "ci-runners", "{t}");
+    assert_eq!(t["managerServiceAccount"], "runner-gitlab-runner", "{t}");
+    let rules: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    for rule in ["RG101", "RG113", "RG111"] {
+        assert!(rules.contains(&rule), "{rule}: {rules:?}");
+    }
+    // Flux: spec.values, targetNamespace, and the ignored `runners.kubernetes` still flagged.
+    let (_, json) = audit_json(&["-f", "fixtures/real-world/flux-helmrelease.yaml"]);
+    let t = &json["topologies"][0];
+    assert_eq!(t["managerNamespace"], "gitlab-runner", "{t}");
+    assert_eq!(t["jobs"][0]["namespace"], "ci", "{t}");
+    assert!(json["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "RG107"));
+    // OpenShift Template: its objects are audited.
+    let r = run(&["audit", "-o", "json", "-f", "fixtures/real-world/openshift-template.yaml"]);
+    assert!(r.stderr.contains("not substituted"), "{}", r.stderr);
+    let json: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(json["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "RB001"));
+}
+
+#[test]
+fn helm_and_model_agree_on_wrappers() {
+    let Some(helm) = helm() else { return };
+    for file in [
+        "fixtures/real-world/argocd-application.yaml",
+        "fixtures/real-world/flux-helmrelease.yaml",
+    ] {
+        agree_args(&helm, &["-f", file], &[file]);
+    }
+}
