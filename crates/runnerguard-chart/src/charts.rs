@@ -89,12 +89,18 @@ impl Chart {
 
     /// The newest embedded chart, the default.
     pub fn newest() -> &'static Chart {
-        CHARTS.last().unwrap_or_else(|| unreachable!("at least one chart is embedded"))
+        CHARTS
+            .last()
+            .unwrap_or_else(|| unreachable!("at least one chart is embedded"))
     }
 
     /// The versions this build embeds, oldest first, comma-separated (for messages).
     pub fn supported() -> String {
-        CHARTS.iter().map(|c| c.version).collect::<Vec<_>>().join(", ")
+        CHARTS
+            .iter()
+            .map(|c| c.version)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// The text of `path` inside the chart (`values.yaml`, `templates/role.yaml`).
@@ -134,12 +140,14 @@ mod tests {
         for chart in CHARTS {
             let meta = chart.file("Chart.yaml").unwrap();
             assert!(
-                meta.lines().any(|l| l.trim() == format!("version: {}", chart.version)),
+                meta.lines()
+                    .any(|l| l.trim() == format!("version: {}", chart.version)),
                 "{}: {meta}",
                 chart.version
             );
             assert!(
-                meta.lines().any(|l| l.trim().trim_matches('"') == format!("appVersion: {}", chart.app_version)
+                meta.lines().any(|l| l.trim().trim_matches('"')
+                    == format!("appVersion: {}", chart.app_version)
                     || l.trim() == format!("appVersion: {}", chart.app_version)),
                 "{}: appVersion",
                 chart.version

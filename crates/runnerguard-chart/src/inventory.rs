@@ -46,7 +46,10 @@ pub struct RenderOptions {
 /// runner configuration of its own: the rendered ConfigMap, after `tpl`, is the one the
 /// runner reads. Returns notes for the user: how each release was rendered and what the
 /// model could not resolve.
-pub fn render_inventory(loaded: &mut Loaded, options: &RenderOptions) -> Result<Vec<String>, Error> {
+pub fn render_inventory(
+    loaded: &mut Loaded,
+    options: &RenderOptions,
+) -> Result<Vec<String>, Error> {
     if loaded.inventory.helm_values.is_empty() {
         return Ok(Vec::new());
     }
@@ -137,7 +140,9 @@ pub fn render_inventory(loaded: &mut Loaded, options: &RenderOptions) -> Result<
         let rendered = match (&helm, &chart) {
             (Some(h), _) => h.render(&release, &chart)?,
             (None, ChartSource::Embedded(c)) => render_model(&release, c)?,
-            (None, ChartSource::Path(p)) => return Err(Error::ChartNeedsHelm(p.display().to_string())),
+            (None, ChartSource::Path(p)) => {
+                return Err(Error::ChartNeedsHelm(p.display().to_string()));
+            }
         };
         let label = format!("{} ({})", names.join(" + "), rendered.how);
         notes.push(format!("values {label}"));
@@ -145,12 +150,11 @@ pub fn render_inventory(loaded: &mut Loaded, options: &RenderOptions) -> Result<
             notes.push(format!("{}: {n}", names.join(" + ")));
         }
         let name = format!("{} [rendered: {}]", names.join(" + "), chart.describe());
-        let out = runnerguard_load::load_str(&name, &rendered.manifests).map_err(|e| {
-            Error::Output {
+        let out =
+            runnerguard_load::load_str(&name, &rendered.manifests).map_err(|e| Error::Output {
                 values: names.join(", "),
                 message: e.to_string(),
-            }
-        })?;
+            })?;
         let mut objects = out.inventory;
         // What the chart renders is never values itself.
         objects.helm_values.clear();

@@ -63,7 +63,9 @@ pub enum Error {
     #[error("chart version `{0}` is not embedded (this build has {supported}); give --chart PATH to a local copy of that chart (rendered with helm)", supported = Chart::supported())]
     UnknownVersion(String),
     /// A chart path was given but no helm is available to render it.
-    #[error("--chart `{0}` needs helm to render it: install helm, or give --helm PATH (the built-in model knows only the embedded charts)")]
+    #[error(
+        "--chart `{0}` needs helm to render it: install helm, or give --helm PATH (the built-in model knows only the embedded charts)"
+    )]
     ChartNeedsHelm(String),
     /// What was rendered could not be read back (a chart that renders invalid objects).
     #[error("the chart's output for {values} could not be read: {message}")]

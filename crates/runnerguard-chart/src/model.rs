@@ -50,7 +50,10 @@ pub fn render_model(release: &Release, chart: &'static Chart) -> Result<Rendered
         "heritage": "Helm",
     });
     // `default .Release.Namespace .Values.namespace` (0.79.0+), else the release namespace.
-    let namespace = if templates.deployment.contains("default .Release.Namespace .Values.namespace") {
+    let namespace = if templates
+        .deployment
+        .contains("default .Release.Namespace .Values.namespace")
+    {
         v.str("namespace")
             .filter(|n| !n.is_empty())
             .unwrap_or(&release.namespace)
@@ -86,7 +89,10 @@ pub fn render_model(release: &Release, chart: &'static Chart) -> Result<Rendered
                 .find(|n| !n.is_empty())
                 .unwrap_or(&release.namespace)
                 .to_owned()
-        } else if templates.role.contains("default .Release.Namespace .Values.namespace") {
+        } else if templates
+            .role
+            .contains("default .Release.Namespace .Values.namespace")
+        {
             namespace.clone()
         } else {
             release.namespace.clone()
@@ -309,7 +315,9 @@ fn service_account_name(v: &Values<'_>, fullname: &str) -> String {
     } else if v.truthy("rbac.create") {
         pick("rbac.generatedServiceAccountName")
     } else {
-        v.get("rbac.serviceAccountName").map(text).unwrap_or_default()
+        v.get("rbac.serviceAccountName")
+            .map(text)
+            .unwrap_or_default()
     }
 }
 
@@ -376,12 +384,18 @@ fn env(v: &Values<'_>, release_namespace: &str) -> Vec<Value> {
         .and_then(|r| r.get("locked"))
         .is_none_or(truthy);
     let mut out = vec![
-        var("CI_SERVER_URL", v.get("gitlabUrl").map(text).unwrap_or_default()),
+        var(
+            "CI_SERVER_URL",
+            v.get("gitlabUrl").map(text).unwrap_or_default(),
+        ),
         var("RUNNER_EXECUTOR", executor.clone()),
         var("REGISTER_LOCKED", locked.to_string()),
         var(
             "RUNNER_TAG_LIST",
-            v.get("runners.tags").filter(|t| truthy(t)).map(text).unwrap_or_default(),
+            v.get("runners.tags")
+                .filter(|t| truthy(t))
+                .map(text)
+                .unwrap_or_default(),
         ),
     ];
     // `if not (regexMatch "\\s*namespace\\s*=" .Values.runners.config)`: on the raw string,
@@ -451,8 +465,14 @@ mod tests {
         let items = items(&r);
         let role = items.iter().find(|i| i["kind"] == "Role").unwrap();
         assert_eq!(role["metadata"]["namespace"], "teams");
-        assert_eq!(role["rules"], json!([{"apiGroups": [""], "resources": ["*"], "verbs": ["*"]}]));
-        let sa = items.iter().find(|i| i["kind"] == "ServiceAccount").unwrap();
+        assert_eq!(
+            role["rules"],
+            json!([{"apiGroups": [""], "resources": ["*"], "verbs": ["*"]}])
+        );
+        let sa = items
+            .iter()
+            .find(|i| i["kind"] == "ServiceAccount")
+            .unwrap();
         assert_eq!(sa["metadata"]["name"], "gitlab-runner");
         // 0.77.2 put the Role in the release namespace.
         let old = render_model(
@@ -484,7 +504,10 @@ mod tests {
                 {"apiGroups": ["apps"], "resources": ["*"], "verbs": ["get"]}
             ])
         );
-        assert_eq!(items_of(&r, "ClusterRoleBinding")["subjects"][0]["namespace"], "ci");
+        assert_eq!(
+            items_of(&r, "ClusterRoleBinding")["subjects"][0]["namespace"],
+            "ci"
+        );
     }
 
     #[test]
@@ -496,7 +519,12 @@ mod tests {
         .unwrap();
         let d = items_of(&r, "Deployment");
         let env = &d["spec"]["template"]["spec"]["containers"][0]["env"];
-        let names: Vec<&str> = env.as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = env
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["name"].as_str().unwrap())
+            .collect();
         assert!(names.contains(&"KUBERNETES_NAMESPACE"), "{names:?}");
         assert!(names.contains(&"KUBERNETES_PRIVILEGED"));
         assert!(names.contains(&"B"));
@@ -505,7 +533,12 @@ mod tests {
         let d = items_of(&r, "Deployment");
         assert!(!d.to_string().contains("KUBERNETES_NAMESPACE"));
         let cm = items_of(&r, "ConfigMap");
-        assert!(cm["data"]["config.template.toml"].as_str().unwrap().contains("namespace = \"ci\""));
+        assert!(
+            cm["data"]["config.template.toml"]
+                .as_str()
+                .unwrap()
+                .contains("namespace = \"ci\"")
+        );
         // No rbac.create: the pod runs as `rbac.serviceAccountName`, empty by default.
         assert_eq!(d["spec"]["template"]["spec"]["serviceAccountName"], "");
     }

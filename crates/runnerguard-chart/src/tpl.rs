@@ -58,7 +58,8 @@ fn lex(src: &str) -> Vec<Token> {
             text = text.trim_start();
         }
         let after = &rest[start + 2..];
-        let trim_left = after.starts_with("- ") || after.starts_with("-\t") || after.starts_with("-\n");
+        let trim_left =
+            after.starts_with("- ") || after.starts_with("-\t") || after.starts_with("-\n");
         if trim_left {
             text = text.trim_end();
         }
@@ -71,7 +72,8 @@ fn lex(src: &str) -> Vec<Token> {
             break;
         };
         let inner_raw = &after[..end];
-        let trim_right = inner_raw.ends_with(" -") || inner_raw.ends_with("\t-") || inner_raw.ends_with("\n-");
+        let trim_right =
+            inner_raw.ends_with(" -") || inner_raw.ends_with("\t-") || inner_raw.ends_with("\n-");
         let mut inner = inner_raw;
         if trim_left {
             inner = &inner[1..];
@@ -120,7 +122,10 @@ fn find_close(s: &str) -> Option<usize> {
 #[derive(Debug)]
 enum Node {
     Text(String),
-    Expr { pipe: String, source: String },
+    Expr {
+        pipe: String,
+        source: String,
+    },
     If {
         branches: Vec<(String, Vec<Node>)>,
         otherwise: Vec<Node>,
@@ -139,7 +144,11 @@ fn parse(tokens: &[Token], pos: &mut usize, stop: &mut Vec<String>) -> Vec<Node>
         match token {
             Token::Text(t) => nodes.push(Node::Text(t)),
             Token::Action(inner, source) => {
-                let keyword = inner.split_whitespace().next().unwrap_or_default().to_owned();
+                let keyword = inner
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
                 if inner.starts_with("/*") {
                     continue;
                 }
@@ -335,11 +344,15 @@ fn tokenize(s: &str) -> Option<Vec<Tok>> {
         } else if c == '.' || c == '$' {
             let start = i;
             i += 1;
-            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '.') {
+            while i < chars.len()
+                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '.')
+            {
                 i += 1;
             }
             out.push(Tok::Field(chars[start..i].iter().collect()));
-        } else if c.is_ascii_digit() || (c == '-' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) {
+        } else if c.is_ascii_digit()
+            || (c == '-' && chars.get(i + 1).is_some_and(char::is_ascii_digit))
+        {
             let start = i;
             i += 1;
             while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
@@ -609,7 +622,10 @@ mod tests {
             &v,
         );
         assert_eq!(out.unknown.len(), 3, "{:?}", out.unknown);
-        assert!(out.text.starts_with("image = \"{{ include \"x\" . }}\"\nn = \""));
+        assert!(
+            out.text
+                .starts_with("image = \"{{ include \"x\" . }}\"\nn = \"")
+        );
         assert!(out.text.ends_with('z'));
         // The bare value stays a TOML string.
         assert!(out.text.contains("n = \"{{ $x := 1 }}\""), "{}", out.text);
@@ -618,7 +634,10 @@ mod tests {
     #[test]
     fn parenthesised_field_access() {
         let v = json!({"sessionServer": {"ingress": {"enabled": true}}});
-        let out = run("{{ if ((.Values.sessionServer).ingress).enabled }}yes{{ end }}", &v);
+        let out = run(
+            "{{ if ((.Values.sessionServer).ingress).enabled }}yes{{ end }}",
+            &v,
+        );
         assert_eq!(out.text, "yes");
     }
 }

@@ -40,6 +40,9 @@ mod tests {
             &mut base,
             &json!({"rbac": {"create": true}, "a": null, "b": 2}),
         );
-        assert_eq!(base, json!({"rbac": {"create": true, "rules": [1]}, "b": 2}));
+        assert_eq!(
+            base,
+            json!({"rbac": {"create": true, "rules": [1]}, "b": 2})
+        );
     }
 }

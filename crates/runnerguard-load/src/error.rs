@@ -27,7 +27,9 @@ pub enum Error {
         path: String,
     },
     /// Standard input (`-f -`) held nothing: a command before the pipe most likely failed.
-    #[error("standard input (`-f -`) is empty: nothing to read (did the command before the pipe fail?)")]
+    #[error(
+        "standard input (`-f -`) is empty: nothing to read (did the command before the pipe fail?)"
+    )]
     EmptyStdin,
     /// One or more inputs are malformed.
     #[error("{} malformed input{}", .0.len(), if .0.len() == 1 { "" } else { "s" })]

@@ -34,7 +34,9 @@ impl Sink<'_> {
                 .and_then(|m| m.get_str("namespace"))
                 .map(|n| format!("{n}/"))
                 .unwrap_or_default(),
-            node.get("metadata").and_then(|m| m.get_str("name")).unwrap_or_default()
+            node.get("metadata")
+                .and_then(|m| m.get_str("name"))
+                .unwrap_or_default()
         );
         if is_argo {
             self.argo_application(raw, node, &name);
@@ -64,7 +66,9 @@ impl Sink<'_> {
         for source in sources {
             let chart = source.get_str("chart").unwrap_or_default();
             let path = source.get_str("path").unwrap_or_default();
-            let Some(helm) = source.get("helm") else { continue };
+            let Some(helm) = source.get("helm") else {
+                continue;
+            };
             let is_runner = chart == "gitlab-runner" || path.contains("gitlab-runner");
             let hints = runnerguard_model::ReleaseHints {
                 wrapper: Some(format!("Argo CD Application `{name}`")),
@@ -85,7 +89,12 @@ impl Sink<'_> {
             }
             let added = self.inventory.helm_values.len() > before;
             found |= added;
-            if added && let Some(Node { value: Value::Seq(params), .. }) = helm.get("parameters") {
+            if added
+                && let Some(Node {
+                    value: Value::Seq(params),
+                    ..
+                }) = helm.get("parameters")
+            {
                 let index = self.inventory.helm_values.len() - 1;
                 apply_parameters(&mut self.inventory.helm_values[index], params);
             }
@@ -98,7 +107,9 @@ impl Sink<'_> {
         if !found {
             self.warn(
                 raw,
-                format!("Argo CD Application `{name}` holds no gitlab-runner chart values; skipped"),
+                format!(
+                    "Argo CD Application `{name}` holds no gitlab-runner chart values; skipped"
+                ),
             );
         }
     }
@@ -106,7 +117,9 @@ impl Sink<'_> {
     fn flux_helm_release(&mut self, raw: Raw<'_>, node: &Node, name: &str) {
         let Some(spec) = node.get("spec") else { return };
         let chart_spec = spec.get("chart").and_then(|c| c.get("spec"));
-        let chart = chart_spec.and_then(|c| c.get_str("chart")).unwrap_or_default();
+        let chart = chart_spec
+            .and_then(|c| c.get_str("chart"))
+            .unwrap_or_default();
         let hints = runnerguard_model::ReleaseHints {
             wrapper: Some(format!("Flux HelmRelease `{name}`")),
             chart_version: chart_spec
@@ -126,7 +139,10 @@ impl Sink<'_> {
             None => {}
         }
         if self.inventory.helm_values.len() == before {
-            self.warn(raw, format!("Flux HelmRelease `{name}` holds no gitlab-runner chart values; skipped"));
+            self.warn(
+                raw,
+                format!("Flux HelmRelease `{name}` holds no gitlab-runner chart values; skipped"),
+            );
         } else if spec.get("valuesFrom").is_some() {
             self.warn(raw, format!(
                 "Flux HelmRelease `{name}`: `valuesFrom` (ConfigMaps, Secrets) is not read; the audit sees `spec.values` only"
@@ -140,7 +156,10 @@ impl Sink<'_> {
             ..
         }) = node.get("objects")
         else {
-            self.warn(raw, format!("OpenShift Template `{name}` has no `objects`; skipped"));
+            self.warn(
+                raw,
+                format!("OpenShift Template `{name}` has no `objects`; skipped"),
+            );
             return;
         };
         if node.get("parameters").is_some() {
@@ -178,7 +197,9 @@ impl Sink<'_> {
         is_runner: bool,
         hints: &runnerguard_model::ReleaseHints,
     ) {
-        let Value::String(text) = &value.value else { return };
+        let Value::String(text) = &value.value else {
+            return;
+        };
         match yaml::parse_documents(text) {
             Ok(mut docs) if !docs.is_empty() => {
                 let mut doc = docs.remove(0);
@@ -192,7 +213,10 @@ impl Sink<'_> {
             Ok(_) => {}
             Err(e) => self.warn(
                 raw,
-                format!("values string in the wrapper is not valid YAML ({}); skipped", e.message),
+                format!(
+                    "values string in the wrapper is not valid YAML ({}); skipped",
+                    e.message
+                ),
             ),
         }
     }
@@ -217,7 +241,9 @@ fn shift(node: &mut Node, line: u32, column: u32, quoted: bool) {
         node.column += column.saturating_sub(1);
     }
     match &mut node.value {
-        Value::Seq(items) => items.iter_mut().for_each(|i| shift(i, line, column, quoted)),
+        Value::Seq(items) => items
+            .iter_mut()
+            .for_each(|i| shift(i, line, column, quoted)),
         Value::Map(entries) => {
             for (k, v) in entries {
                 shift(k, line, column, quoted);
@@ -244,7 +270,10 @@ fn apply_parameters(values: &mut runnerguard_model::HelmValues, params: &[Node])
             _ => continue,
         };
         // `--set` typing (strvals): true/false and integers are typed unless `forceString`.
-        let force = matches!(p.get("forceString").map(|f| &f.value), Some(Value::Bool(true)));
+        let force = matches!(
+            p.get("forceString").map(|f| &f.value),
+            Some(Value::Bool(true))
+        );
         let typed = if force {
             serde_json::Value::String(text)
         } else if text == "true" || text == "false" {
@@ -260,7 +289,9 @@ fn apply_parameters(values: &mut runnerguard_model::HelmValues, params: &[Node])
             if !cur.is_object() {
                 *cur = serde_json::Value::Object(serde_json::Map::new());
             }
-            let map = cur.as_object_mut().unwrap_or_else(|| unreachable!("made an object above"));
+            let map = cur
+                .as_object_mut()
+                .unwrap_or_else(|| unreachable!("made an object above"));
             if i + 1 == parts.len() {
                 map.insert((*part).to_owned(), typed.clone());
                 break;

@@ -34,8 +34,7 @@ pub use resources::{
     API_RESOURCES, ApiResource, ResolvedResource, is_namespaced, resolve_resource,
 };
 pub use runner::{
-    ReleaseHints,
-    HelmValues, RunnerConfig, RunnerConfigSource, RunnerEntry, Setting, SettingValue,
+    HelmValues, ReleaseHints, RunnerConfig, RunnerConfigSource, RunnerEntry, Setting, SettingValue,
 };
 pub use selector::{LabelSelector, LabelSelectorRequirement};
 pub use workload::{

@@ -119,7 +119,11 @@ fn agree_args(helm: &str, base: &[&str], values: &[&str]) {
         findings(&m),
         "helm and the model disagree on the findings for {values:?} {extra:?}"
     );
-    assert_eq!(topologies(&h), topologies(&m), "topology for {values:?} {extra:?}");
+    assert_eq!(
+        topologies(&h),
+        topologies(&m),
+        "topology for {values:?} {extra:?}"
+    );
     assert_eq!(code_h, code_m);
 }
 
@@ -161,18 +165,46 @@ fn helm_and_model_agree_on_generated_variations() {
     let Some(helm) = helm() else { return };
     let dir = tempfile::tempdir().unwrap();
     let mut n = 0;
-    for rbac in ["", "rbac:\n  create: true\n", "rbac:\n  create: true\n  clusterWideAccess: true\n", "rbac:\n  create: true\n  rules:\n    - resources: [\"pods\", \"pods/exec\"]\n    - apiGroups: [\"apps\"]\n      verbs: [\"get\"]\n"] {
-        for sa in ["", "serviceAccount:\n  create: false\n", "serviceAccount:\n  create: true\n  name: runner-sa\n", "serviceAccount:\n  name: \"\"\nrbac:\n  serviceAccountName: legacy-sa\n"] {
-            for runners in ["", "runners:\n  jobNamespace: teams\n", "runners:\n  config: |\n    [[runners]]\n      [runners.kubernetes]\n        image = \"alpine\"\n", "namespace: other\nrunners:\n  jobNamespace: teams\n  config: |\n    [[runners]]\n      [runners.kubernetes]\n        namespace = \"{{ .Values.runners.jobNamespace }}\"\n        privileged = {{ .Values.runners.priv | default false }}\n"] {
-                for env in ["", "envVars:\n  - name: KUBERNETES_PRIVILEGED\n    value: \"true\"\nextraEnv:\n  KUBERNETES_NAMESPACE_OVERWRITE_ALLOWED: \".*\"\n"] {
+    for rbac in [
+        "",
+        "rbac:\n  create: true\n",
+        "rbac:\n  create: true\n  clusterWideAccess: true\n",
+        "rbac:\n  create: true\n  rules:\n    - resources: [\"pods\", \"pods/exec\"]\n    - apiGroups: [\"apps\"]\n      verbs: [\"get\"]\n",
+    ] {
+        for sa in [
+            "",
+            "serviceAccount:\n  create: false\n",
+            "serviceAccount:\n  create: true\n  name: runner-sa\n",
+            "serviceAccount:\n  name: \"\"\nrbac:\n  serviceAccountName: legacy-sa\n",
+        ] {
+            for runners in [
+                "",
+                "runners:\n  jobNamespace: teams\n",
+                "runners:\n  config: |\n    [[runners]]\n      [runners.kubernetes]\n        image = \"alpine\"\n",
+                "namespace: other\nrunners:\n  jobNamespace: teams\n  config: |\n    [[runners]]\n      [runners.kubernetes]\n        namespace = \"{{ .Values.runners.jobNamespace }}\"\n        privileged = {{ .Values.runners.priv | default false }}\n",
+            ] {
+                for env in [
+                    "",
+                    "envVars:\n  - name: KUBERNETES_PRIVILEGED\n    value: \"true\"\nextraEnv:\n  KUBERNETES_NAMESPACE_OVERWRITE_ALLOWED: \".*\"\n",
+                ] {
                     // `rbac:` may appear twice when both pieces set it: merge by hand.
-                    let text = format!("gitlabUrl: https://gitlab.example.com\n{sa}{runners}{env}{rbac}");
+                    let text =
+                        format!("gitlabUrl: https://gitlab.example.com\n{sa}{runners}{env}{rbac}");
                     let text = merge_rbac(&text);
                     let path = dir.path().join(format!("v{n}.yaml"));
                     std::fs::write(&path, &text).unwrap();
                     let path = path.display().to_string();
                     for chart in ["0.77.2", "0.86.0"] {
-                        agree(&helm, &[&path], &["--chart-version", chart, "--release-namespace", "ci-runners"]);
+                        agree(
+                            &helm,
+                            &[&path],
+                            &[
+                                "--chart-version",
+                                chart,
+                                "--release-namespace",
+                                "ci-runners",
+                            ],
+                        );
                     }
                     n += 1;
                 }
@@ -228,7 +260,11 @@ fn two_values_files_are_one_release_merged_as_helm_merges() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a.yaml");
     let b = dir.path().join("b.yaml");
-    std::fs::write(&a, "gitlabUrl: https://g\nrbac:\n  create: false\nrunners:\n  jobNamespace: teams\n").unwrap();
+    std::fs::write(
+        &a,
+        "gitlabUrl: https://g\nrbac:\n  create: false\nrunners:\n  jobNamespace: teams\n",
+    )
+    .unwrap();
     std::fs::write(&b, "rbac:\n  create: true\n").unwrap();
     let (_, json) = audit_json(&[
         "--values",
@@ -236,7 +272,12 @@ fn two_values_files_are_one_release_merged_as_helm_merges() {
         "--values",
         &b.display().to_string(),
     ]);
-    assert_eq!(json["topologies"].as_array().unwrap().len(), 1, "{}", json["topologies"]);
+    assert_eq!(
+        json["topologies"].as_array().unwrap().len(),
+        1,
+        "{}",
+        json["topologies"]
+    );
     // b's rbac.create wins over a's, a's jobNamespace stays: the wildcard Role is in `teams`.
     let rg113 = json["findings"]
         .as_array()
@@ -244,7 +285,10 @@ fn two_values_files_are_one_release_merged_as_helm_merges() {
         .iter()
         .filter(|f| f["rule"] == "RG102")
         .count();
-    assert_eq!(rg113, 0, "the `*` Role grants everything the executor needs: {json}");
+    assert_eq!(
+        rg113, 0,
+        "the `*` Role grants everything the executor needs: {json}"
+    );
     assert!(
         json["findings"]
             .as_array()
@@ -283,7 +327,12 @@ fn chart_rbac_from_values_is_modelled() {
         .map(|f| f["rule"].as_str().unwrap())
         .collect();
     // The rendered ClusterRole grants pods, exec and attach: only `events` is missing.
-    for f in json["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "RG102") {
+    for f in json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "RG102")
+    {
         let m = f["message"].as_str().unwrap();
         assert!(m.contains("events") && !m.contains("pods"), "{m}");
     }
@@ -297,7 +346,10 @@ fn templated_runner_config_renders_instead_of_aborting() {
     let (_, json) = audit_json(&["-f", "fixtures/real-world/bigbang-values.yaml"]);
     let topology = &json["topologies"][0];
     assert_eq!(topology["jobs"][0]["namespace"], "ci-jobs", "{topology}");
-    assert_eq!(topology["jobs"][0]["serviceAccount"], "ci-job", "{topology}");
+    assert_eq!(
+        topology["jobs"][0]["serviceAccount"], "ci-job",
+        "{topology}"
+    );
     // A manifest given beside it is still audited.
     let (_, json) = audit_json(&[
         "-f",
@@ -316,7 +368,11 @@ fn env_vars_of_the_manager_override_the_toml() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|f| f["rule"] == "RG111" && f["message"].as_str().unwrap().contains("KUBERNETES_PRIVILEGED")),
+            .any(|f| f["rule"] == "RG111"
+                && f["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("KUBERNETES_PRIVILEGED")),
         "{json}"
     );
 }
@@ -338,7 +394,11 @@ fn no_runner_in_the_inputs_runs_only_rbac_rules() {
                 .all(|f| f["rule"].as_str().unwrap().starts_with("RB")),
             "{input}: {json}"
         );
-        assert!(json["inputs"].to_string().contains("no GitLab Runner found"));
+        assert!(
+            json["inputs"]
+                .to_string()
+                .contains("no GitLab Runner found")
+        );
     }
     // The same RBAC with topology flags is checked as a runner setup.
     let (_, json) = audit_json(&[
@@ -378,7 +438,11 @@ fn helm_failures_and_unknown_versions_are_clear_errors() {
         "0.40.0",
     ]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("0.40.0") && r.stderr.contains("0.86.0"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("0.40.0") && r.stderr.contains("0.86.0"),
+        "{}",
+        r.stderr
+    );
     let r = run(&[
         "audit",
         "--values",
@@ -428,12 +492,30 @@ fn gitops_wrappers_are_read_not_dropped() {
     let t = &json["topologies"][0];
     assert_eq!(t["managerNamespace"], "gitlab-runner", "{t}");
     assert_eq!(t["jobs"][0]["namespace"], "ci", "{t}");
-    assert!(json["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "RG107"));
+    assert!(
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "RG107")
+    );
     // OpenShift Template: its objects are audited.
-    let r = run(&["audit", "-o", "json", "-f", "fixtures/real-world/openshift-template.yaml"]);
+    let r = run(&[
+        "audit",
+        "-o",
+        "json",
+        "-f",
+        "fixtures/real-world/openshift-template.yaml",
+    ]);
     assert!(r.stderr.contains("not substituted"), "{}", r.stderr);
     let json: Value = serde_json::from_str(&r.stdout).unwrap();
-    assert!(json["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "RB001"));
+    assert!(
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "RB001")
+    );
 }
 
 #[test]
