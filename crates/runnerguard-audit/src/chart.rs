@@ -1,6 +1,6 @@
 //! Which Helm values keys the official gitlab-runner chart reads, by chart version.
 //!
-//! The key lists are data: data/gitlab-runner-chart/<version>-values-paths.txt, generated
+//! The key lists are data: `data/gitlab-runner-chart/<version>-values-paths.txt`, generated
 //! from the chart archives by scripts/chart-values-paths.py (provenance in
 //! data/gitlab-runner-chart/PROVENANCE.md). Each line is a values path some template reads,
 //! with flags: `whole` (consumed whole although keys below it are listed too), `notes` (read
