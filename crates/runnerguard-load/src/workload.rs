@@ -216,21 +216,89 @@ pub(crate) fn resource_quota(object: ObjectRef, rq: core::ResourceQuota) -> Reso
     }
 }
 
-/// A Secret as read: metadata, type and the *names* of its keys. The values are skipped
-/// unparsed, so they are never decoded or held.
+/// A Secret as read: metadata, type, the *names* of its keys and whether each value is
+/// empty. The values are never decoded or held.
 #[derive(Deserialize)]
-#[expect(
-    clippy::zero_sized_map_values,
-    reason = "a map with ignored values is how serde skips the Secret's values unread"
-)]
 pub(crate) struct SecretShape {
     #[serde(default)]
     metadata: ObjectMeta,
     #[serde(rename = "type")]
     secret_type: Option<String>,
-    data: Option<BTreeMap<String, IgnoredAny>>,
+    data: Option<BTreeMap<String, Emptiness>>,
     #[serde(rename = "stringData")]
-    string_data: Option<BTreeMap<String, IgnoredAny>>,
+    string_data: Option<BTreeMap<String, Emptiness>>,
+}
+
+/// Whether a Secret value is empty: the only thing read of it. The value passes through the
+/// visitor and is dropped there, never stored (issue #8: RG108 needs to know whether
+/// `runner-registration-token` is set, and no output may ever show a token).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Emptiness(bool);
+
+impl<'de> Deserialize<'de> for Emptiness {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Emptiness;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Secret value")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Emptiness, E> {
+                Ok(Emptiness(v.is_empty()))
+            }
+
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Emptiness, E> {
+                Ok(Emptiness(v.is_empty()))
+            }
+
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Emptiness, E> {
+                Ok(Emptiness(true))
+            }
+
+            fn visit_none<E: serde::de::Error>(self) -> Result<Emptiness, E> {
+                Ok(Emptiness(true))
+            }
+
+            fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Emptiness, D::Error> {
+                Emptiness::deserialize(d)
+            }
+
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Emptiness, E> {
+                Ok(Emptiness(false))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Emptiness, E> {
+                Ok(Emptiness(false))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Emptiness, E> {
+                Ok(Emptiness(false))
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Emptiness, E> {
+                Ok(Emptiness(false))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Emptiness, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Emptiness(false))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Emptiness, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Emptiness(false))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 impl SecretShape {
@@ -242,16 +310,17 @@ impl SecretShape {
 
 /// The Secret's facts.
 pub(crate) fn secret(object: ObjectRef, s: SecretShape) -> SecretMeta {
-    let mut keys: Vec<String> = s
-        .data
+    // `stringData` is merged over `data` by the API server: its value wins.
+    let mut merged: BTreeMap<String, Emptiness> = s.data.unwrap_or_default();
+    merged.extend(s.string_data.unwrap_or_default());
+    let keys: Vec<String> = merged.keys().cloned().collect();
+    let empty_keys: Vec<String> = merged
         .into_iter()
-        .flatten()
-        .chain(s.string_data.into_iter().flatten())
+        .filter(|(_, e)| e.0)
         .map(|(k, _)| k)
         .collect();
-    keys.sort();
-    keys.dedup();
     SecretMeta {
+        empty_keys,
         object,
         secret_type: s.secret_type.unwrap_or_else(|| "Opaque".to_owned()),
         service_account: s
@@ -378,5 +447,48 @@ mod tests {
         assert_eq!(quoted("\"ci-job\"").as_deref(), Some("ci-job"));
         assert_eq!(quoted("ci-job"), None);
         assert_eq!(quoted("'a' + 'b'"), None);
+    }
+
+    /// Issue #8: of a Secret's values only emptiness is kept; `stringData` wins over `data`.
+    #[test]
+    fn secret_values_are_reduced_to_emptiness() {
+        let yaml = r#"
+apiVersion: v1
+kind: Secret
+metadata: {name: gitlab-runner, namespace: gitlab-runner}
+data:
+  runner-registration-token: R1IxMzQ4OTQxLXZhbHVlLW5ldmVyLXJlYWQ=
+  runner-token: ""
+  overridden: c2VjcmV0
+  nothing: null
+stringData:
+  overridden: ""
+  plain: GR1348941-value-never-read
+"#;
+        let loaded = crate::load_str("secret.yaml", yaml).unwrap();
+        let s = &loaded.inventory.secrets[0];
+        assert_eq!(
+            s.keys,
+            [
+                "nothing",
+                "overridden",
+                "plain",
+                "runner-registration-token",
+                "runner-token"
+            ]
+        );
+        assert_eq!(s.empty_keys, ["nothing", "overridden", "runner-token"]);
+        assert!(s.has_value("runner-registration-token"));
+        assert!(s.has_value("plain"));
+        assert!(!s.has_value("runner-token"));
+        assert!(!s.has_value("absent"));
+        let everything = format!("{:?}", loaded.inventory);
+        for value in [
+            "R1IxMzQ4OTQxLXZhbHVlLW5ldmVyLXJlYWQ",
+            "GR1348941-value-never-read",
+            "c2VjcmV0",
+        ] {
+            assert!(!everything.contains(value), "{value} kept: {everything}");
+        }
     }
 }

@@ -148,6 +148,17 @@ pub struct SecretMeta {
     pub service_account: Option<String>,
     /// The data keys (never the values).
     pub keys: Vec<String>,
+    /// The keys of [`SecretMeta::keys`] whose value is empty (`""` or `null`) in both `data`
+    /// and `stringData`. Emptiness is all that is kept of a value: a rule may tell whether a
+    /// credential is set (the chart's `runner-registration-token`) without ever holding it.
+    pub empty_keys: Vec<String>,
+}
+
+impl SecretMeta {
+    /// Whether the Secret holds `key` with a non-empty value.
+    pub fn has_value(&self, key: &str) -> bool {
+        self.keys.iter().any(|k| k == key) && !self.empty_keys.iter().any(|k| k == key)
+    }
 }
 
 /// A ValidatingAdmissionPolicy, reduced to the pod restrictions runnerguard can prove from it:

@@ -1,7 +1,11 @@
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use runnerguard_engine::{Action, Escalation, Grant, Identity, Primitive, Reached, Step};
 use runnerguard_model::Subject;
 
 use super::rb001_cluster_admin_binding::rbac::{
-    Accounts, Probe, Scope, Strongest, evidence, hits_by_scope, through,
+    Accounts, Probe, Scope, Strongest, evidence, hits_by_scope, identity, resolved_subject, through,
 };
 use super::rg103_manager_excess_permission::describe;
 use super::support::and_list;
@@ -13,19 +17,28 @@ declare_rule! {
     /// update or patch a workload controller there (Deployments, ReplicaSets, StatefulSets,
     /// DaemonSets, Jobs, CronJobs, replication controllers), or everywhere through a
     /// ClusterRoleBinding. One finding per subject and scope, listing the bindings and naming
-    /// the strongest ServiceAccount so reached: of the ServiceAccounts known there (read from
-    /// the inputs, named in a binding, the job pods', and `default`), the one holding the most
-    /// rules through input bindings, one with `*` on `*` first. When none holds anything
-    /// beyond Kubernetes' defaults the finding says so: the power is there for the next
-    /// ServiceAccount that gets rights.
+    /// the strongest ServiceAccount so reached, with why. The ServiceAccounts considered are
+    /// those read from the inputs, named in any binding (Kubernetes' default bindings
+    /// included: the controllers in `kube-system` exist in every cluster even when no
+    /// ServiceAccount object is read), the job pods', and `default`. Each is graded by what
+    /// it reaches, its default rights counted, through the same escalation analysis as
+    /// `runnerguard paths`:
     ///
-    /// The runner manager's ServiceAccount creating pods in its job namespaces is what the
-    /// Kubernetes executor does; while no ServiceAccount there holds rights it is reported as
-    /// info only. Kubernetes' own controllers (default bindings) are not reported.
+    /// - **critical** when it can become cluster-admin (e.g.
+    ///   `kube-system/clusterrole-aggregation-controller`, which may `escalate` ClusterRoles);
+    /// - **high** when it can read Secrets or escalate further (bind or write roles,
+    ///   impersonate, mint tokens, the kubelet API, admission, certificates);
+    /// - **medium** when it holds other rights, through input bindings or as a controller
+    ///   bound by the default bindings;
+    /// - **info** when none holds anything beyond what every identity gets: the power is
+    ///   there for the next ServiceAccount that gets rights.
     ///
-    /// The finding is `info` while no ServiceAccount so reached holds rights (the power exists but
-    /// reaches nothing yet), and ServiceAccounts that an admission policy in the inputs keeps
-    /// pods off (those `runnerguard generate` writes) do not count as reached.
+    /// ServiceAccounts that an admission policy in the inputs keeps pods off (those
+    /// `runnerguard generate` writes) do not count as reached. The runner manager's
+    /// ServiceAccount creating pods in its job namespaces is what the Kubernetes executor
+    /// does: it is graded the same way (info while nothing is reached), and its fix never
+    /// takes that grant away. Kubernetes' own controllers (default bindings) are not reported
+    /// as subjects.
     ///
     /// ## Why it matters
     /// RBAC checks who creates a pod, not who the pod runs as: a pod spec may name any
@@ -38,10 +51,14 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Keep powerful ServiceAccounts (operators, controllers, CI deployers with wide rights)
-    /// in namespaces of their own where nobody else creates pods or workloads. Give workload
+    /// in namespaces of their own where nobody else creates pods or workloads, and let nobody
+    /// but the cluster's administrators create pods in `kube-system`. Give workload
     /// ServiceAccounts in shared namespaces no RBAC rights, or only what the namespace's
     /// other writers may hold anyway. Admission policies can pin which ServiceAccounts pods
-    /// of a namespace may use.
+    /// of a namespace may use. For the runner manager's executor grant in a job namespace,
+    /// keep the grant (every job needs it): keep privileged ServiceAccounts out of the job
+    /// namespaces, or pin the job pods' ServiceAccount with an admission policy, as
+    /// `runnerguard generate` does.
     ///
     /// ## Example
     /// ```yaml
@@ -100,7 +117,8 @@ impl Rule for PodCreateAssumesServiceAccounts {
             &cx.topology.manager_service_account,
         );
         let job_namespaces = cx.topology.job_namespaces();
-        let escalation = runnerguard_engine::Escalation::new(cx.policy);
+        let escalation = Escalation::new(cx.policy);
+        let mut grader = Grader::new(cx, &escalation);
         for (subject, scope, group) in groups {
             accounts.rank(&scope);
             // Admission policies in the inputs (those `runnerguard generate` writes) may pin the
@@ -110,13 +128,41 @@ impl Rule for PodCreateAssumesServiceAccounts {
                 .perms
                 .iter()
                 .any(|p| p.resources.iter().any(|r| r == "pods"));
-            let strongest = accounts.strongest(&scope, &subject, |account| {
+            let admitted = |account: &Subject| {
                 escalation.admits(
                     &account.namespace,
                     &account.name,
                     direct.then_some(creator.as_str()),
                 )
+            };
+            let ranked = accounts.strongest(&scope, &subject, admitted);
+            // The ServiceAccounts holding rules through input bindings, read off the ranking.
+            let with_rights: RefCell<BTreeSet<Subject>> = RefCell::new(BTreeSet::new());
+            accounts.strongest(&scope, &subject, |a| {
+                with_rights.borrow_mut().insert(a.clone());
+                false
             });
+            let with_rights = with_rights.into_inner();
+            let candidates = grader.candidates(&accounts, &scope);
+            // The strongest admitted, and the strongest the admission policies keep pods off:
+            // (power, shortest path) first, then by name.
+            let mut best: Option<(Rank, &Subject)> = None;
+            let mut best_pinned: Option<(Rank, &Subject)> = None;
+            for candidate in candidates.iter().filter(|c| **c != subject) {
+                let Some(rank) = grader.grade(candidate, with_rights.contains(candidate)) else {
+                    continue;
+                };
+                let slot = if admitted(candidate) {
+                    &mut best
+                } else {
+                    &mut best_pinned
+                };
+                if slot.as_ref().is_none_or(|(b, _)| rank > *b) {
+                    *slot = Some((rank, candidate));
+                }
+            }
+            let best: Option<Graded> = best.and_then(|(_, s)| grader.graded(s));
+            let best_pinned: Option<Graded> = best_pinned.and_then(|(_, s)| grader.graded(s));
             let via = through(cx, &group.grants);
             let (there, everyone) = match &scope {
                 Scope::Cluster => (
@@ -128,59 +174,350 @@ impl Rule for PodCreateAssumesServiceAccounts {
                     "there as any ServiceAccount of the namespace, mounting any of its Secrets",
                 ),
             };
-            let unpinned = accounts
-                .strongest(&scope, &subject, |_| true)
-                .map(|s| s.account.to_string());
-            let reached = if let Some(s) = strongest {
-                strongest_text(s)
-            } else if let Some(account) = unpinned {
-                format!(
-                    "{account} holds rights there, but the admission policies read keep these pods off it, and the other ServiceAccounts known hold none"
-                )
-            } else {
-                let known: Vec<&Subject> = accounts
-                    .known(&scope)
-                    .into_iter()
-                    .filter(|s| **s != subject)
-                    .collect();
-                format!(
-                    "only ServiceAccounts without extra rights are known ({})",
-                    names(&known, &scope)
-                )
+            // For the medium tier the ranking of input rights words it best.
+            let ranked = ranked.filter(|_| best.as_ref().is_some_and(|b| b.power == Power::Rights));
+            let reached = match (&best, ranked) {
+                (_, Some(s)) => strongest_text(s),
+                (Some(g), None) => graded_text(g),
+                (None, None) => {
+                    if let Some(g) = &best_pinned {
+                        format!(
+                            "{} holds rights there, but the admission policies read keep these pods off it, and the other ServiceAccounts known hold none",
+                            g.account
+                        )
+                    } else {
+                        let known: Vec<&Subject> =
+                            candidates.iter().filter(|s| **s != subject).collect();
+                        format!(
+                            "only ServiceAccounts without extra rights are known ({})",
+                            names(&known, &scope)
+                        )
+                    }
+                }
             };
-            let executor = strongest.is_none()
-                && subject == manager
-                && job_namespaces.contains(&scope.namespace());
-            // The power exists, but reaches no ServiceAccount with rights today: worth knowing,
-            // not a weakness yet.
-            let harmless = strongest.is_none();
+            let executor = subject == manager && job_namespaces.contains(&scope.namespace());
             let mut message = format!(
                 "{subject} may create pods or workloads {there} through {via}: it can run pods {everyone}; {reached}"
             );
             if executor {
-                message.push_str(
-                    " (the Kubernetes executor needs this in its job namespaces; it matters once a ServiceAccount there holds rights)",
-                );
-            }
-            let mut f = Finding::new(self.meta(), message)
-                .remediation(match &scope {
-                    Scope::Cluster => format!(
-                        "bind the pod and workload rights of {subject} in the namespaces it deploys to only, not cluster-wide"
-                    ),
-                    Scope::Namespace(ns) => format!(
-                        "keep ServiceAccounts with rights out of `{ns}`, or remove {subject} from {via}"
-                    ),
+                message.push_str(if best.is_none() {
+                    " (the Kubernetes executor needs this in its job namespaces; it matters once a ServiceAccount there holds rights)"
+                } else {
+                    " (the Kubernetes executor needs this in its job namespaces, so such ServiceAccounts must not be there)"
                 });
-            if executor || harmless {
-                f = f.severity(Severity::Info);
             }
+            // The power exists, but reaches no ServiceAccount with rights today: worth knowing,
+            // not a weakness yet.
+            let severity = match best.as_ref().map(|g| g.power) {
+                None => Severity::Info,
+                Some(Power::Rights) => Severity::Medium,
+                Some(Power::Secrets) => Severity::High,
+                Some(Power::ClusterAdmin) => Severity::Critical,
+            };
+            let remediation = match &scope {
+                Scope::Cluster => format!(
+                    "bind the pod and workload rights of {subject} in the namespaces it deploys to only, not cluster-wide"
+                ),
+                // The executor cannot lose `create pods`: every job would fail (issue #8).
+                Scope::Namespace(ns) if executor => format!(
+                    "keep ServiceAccounts with rights{} out of job namespace `{ns}`, or pin the job pods' ServiceAccount with an admission policy (`runnerguard generate` writes one); the executor needs `create pods` there, so keep its binding",
+                    moved(best.as_ref())
+                ),
+                Scope::Namespace(ns) => format!(
+                    "keep ServiceAccounts with rights{} out of `{ns}`, or remove {subject} from {via}",
+                    moved(best.as_ref())
+                ),
+            };
+            let mut f = Finding::new(self.meta(), message)
+                .remediation(remediation)
+                .severity(severity);
             f = evidence(cx, f, &group.grants).step(format!("allowed: {}", describe(&group.perms)));
-            if let Some(s) = strongest {
-                f = strongest_evidence(cx, f, s);
+            match (&best, ranked) {
+                (_, Some(s)) => f = strongest_evidence(cx, f, s),
+                (Some(g), None) => f = graded_evidence(cx, f, g),
+                (None, None) => {}
             }
             out.push(f);
         }
     }
+}
+
+/// `the strongest reachable is ServiceAccount kube-system/x (...), which can become ...`.
+fn graded_text(g: &Graded) -> String {
+    let origin = if g.default_bound {
+        " (a controller that Kubernetes' default bindings give rights in every cluster)"
+    } else {
+        ""
+    };
+    if g.power == Power::Rights {
+        format!(
+            "the strongest reachable is {}{origin}, holding the rights those bindings give",
+            g.account
+        )
+    } else {
+        format!(
+            "the strongest reachable is {}{origin}, which {}",
+            g.account, g.why
+        )
+    }
+}
+
+/// `, such as ServiceAccount ns/name,` when one is reached.
+fn moved(best: Option<&Graded>) -> String {
+    best.map(|g| format!(", such as {},", g.account))
+        .unwrap_or_default()
+}
+
+/// Adds to `f` how the strongest ServiceAccount reached gets its power: each escalation step
+/// with the grant it rests on, or the grant that lets it read Secrets.
+fn graded_evidence(cx: &Context<'_>, mut f: Finding, g: &Graded) -> Finding {
+    f = f.step(format!("strongest reachable: {}", g.account));
+    for step in &g.path {
+        f = f.step(format!("  {} → {}", step.primitive.describe(), step.to));
+        if let Some(p) = step.permissions.first() {
+            f = f.step(format!(
+                "    {}: {}",
+                p.action,
+                cx.grant_path(&p.grant).join(" → ")
+            ));
+            for o in cx.grant_objects(&p.grant) {
+                f = f.object(o);
+            }
+        }
+    }
+    if let Some(grant) = &g.grant {
+        for step in cx.grant_path(grant) {
+            f = f.step(format!("  {step}"));
+        }
+        for o in cx.grant_objects(grant) {
+            f = f.object(o);
+        }
+    }
+    f
+}
+
+/// How far the rights of a ServiceAccount reach, weakest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Power {
+    /// Rights beyond what every identity gets, but neither Secrets nor escalation.
+    Rights,
+    /// Secrets read, or an escalation to another identity (a role it binds, a user it
+    /// impersonates, a token it mints, ...).
+    Secrets,
+    /// Every permission in the cluster.
+    ClusterAdmin,
+}
+
+/// A ServiceAccount a pod can run as, graded by what it reaches.
+#[derive(Clone, Debug)]
+struct Graded {
+    /// The ServiceAccount.
+    account: Subject,
+    /// What it reaches.
+    power: Power,
+    /// Whether its rights come from Kubernetes' default bindings (a kube-system controller).
+    default_bound: bool,
+    /// Why, in words (empty for [`Power::Rights`], which the ranking words).
+    why: String,
+    /// The escalation steps, from the ServiceAccount.
+    path: Vec<Step>,
+    /// The grant that shows the power when it is the ServiceAccount's own (Secrets read).
+    grant: Option<Grant>,
+}
+
+/// How graded ServiceAccounts compare: the most power, then the shortest way to it.
+type Rank = (Power, std::cmp::Reverse<usize>);
+
+impl Graded {
+    fn rank(&self) -> Rank {
+        (self.power, std::cmp::Reverse(self.path.len()))
+    }
+}
+
+/// Steps that take an identity beyond the ServiceAccounts of the namespaces it already
+/// writes pods in: Secrets, token minting, role binding and writing, impersonation, the
+/// kubelet, admission, certificates, `*`.
+const ESCALATING: [Primitive; 11] = [
+    Primitive::ReadSecrets,
+    Primitive::WriteSecrets,
+    Primitive::TokenRequest,
+    Primitive::Bind,
+    Primitive::Escalate,
+    Primitive::Impersonate,
+    Primitive::NodeProxy,
+    Primitive::AdmissionControl,
+    Primitive::CsrApproval,
+    Primitive::Everything,
+    Primitive::Superuser,
+];
+
+/// Grades ServiceAccounts once per check: many subjects reach the same ones.
+struct Grader<'c, 'p> {
+    cx: &'c Context<'p>,
+    escalation: &'c Escalation<'p>,
+    /// ServiceAccounts named as subjects by Kubernetes' default bindings (the controllers in
+    /// kube-system): they exist in every cluster and hold the rights those bindings give.
+    default_named: BTreeSet<Subject>,
+    /// The ServiceAccounts the escalation graph knows, by namespace: asked once per subject
+    /// and scope, so indexed once (inventories have 10k namespaces).
+    by_namespace: BTreeMap<String, BTreeSet<Subject>>,
+    cache: HashMap<Subject, Option<Graded>>,
+}
+
+impl<'c, 'p> Grader<'c, 'p> {
+    fn new(cx: &'c Context<'p>, escalation: &'c Escalation<'p>) -> Self {
+        let mut default_named = BTreeSet::new();
+        for b in cx
+            .policy
+            .bindings()
+            .iter()
+            .filter(|b| b.origin.is_builtin())
+        {
+            for s in &b.subjects {
+                if let Some(r) = resolved_subject(s, b)
+                    && r.kind == "ServiceAccount"
+                {
+                    default_named.insert(r);
+                }
+            }
+        }
+        let mut by_namespace: BTreeMap<String, BTreeSet<Subject>> = BTreeMap::new();
+        for (ns, name) in escalation.service_accounts() {
+            by_namespace
+                .entry(ns.to_owned())
+                .or_default()
+                .insert(Subject::service_account(ns, name));
+        }
+        Self {
+            cx,
+            escalation,
+            default_named,
+            by_namespace,
+            cache: HashMap::new(),
+        }
+    }
+
+    /// The ServiceAccounts a pod in `scope` can run as: those the escalation graph knows
+    /// (read, named by any binding, default bindings included, and `default`) and those
+    /// `accounts` knows (the job pods').
+    fn candidates(&self, accounts: &Accounts<'_>, scope: &Scope) -> BTreeSet<Subject> {
+        let mut out: BTreeSet<Subject> = accounts.known(scope).into_iter().cloned().collect();
+        match scope {
+            Scope::Cluster => out.extend(self.by_namespace.values().flatten().cloned()),
+            Scope::Namespace(ns) => {
+                out.extend(self.by_namespace.get(ns).into_iter().flatten().cloned());
+            }
+        }
+        out
+    }
+
+    /// What `account` reaches, `None` when it holds nothing beyond what every identity gets
+    /// and no input binding names it (`accounts` says which do).
+    fn grade(&mut self, account: &Subject, input_rights: bool) -> Option<Rank> {
+        if let Some(g) = self.cache.get(account) {
+            return g.as_ref().map(Graded::rank);
+        }
+        let graded = self.work_out(account, input_rights);
+        let rank = graded.as_ref().map(Graded::rank);
+        self.cache.insert(account.clone(), graded);
+        rank
+    }
+
+    /// What [`Grader::grade`] found for `account`.
+    fn graded(&self, account: &Subject) -> Option<Graded> {
+        self.cache.get(account).cloned().flatten()
+    }
+
+    fn work_out(&self, account: &Subject, input_rights: bool) -> Option<Graded> {
+        let user = identity(account)?;
+        let default_bound = self.default_named.contains(account);
+        let reached = self.escalation.reach(&user);
+        let graded = |power, why: String, path: Vec<Step>, grant| Graded {
+            account: account.clone(),
+            power,
+            default_bound,
+            why,
+            path,
+            grant,
+        };
+        if let Some(r) = reached
+            .iter()
+            .find(|r| r.identity == Identity::ClusterAdmin)
+        {
+            return Some(graded(
+                Power::ClusterAdmin,
+                format!("can become cluster-admin: {}", steps_text(&r.path)),
+                r.path.clone(),
+                None,
+            ));
+        }
+        let escalates = |r: &&Reached| {
+            !matches!(
+                r.identity,
+                Identity::ServiceAccount { .. } | Identity::AnyServiceAccount
+            ) || r.path.iter().any(|s| ESCALATING.contains(&s.primitive))
+        };
+        if let Some(r) = reached.iter().find(escalates) {
+            let reads = r
+                .path
+                .iter()
+                .find(|s| ESCALATING.contains(&s.primitive))
+                .is_some_and(|s| s.primitive == Primitive::ReadSecrets);
+            let what = if reads {
+                "can read Secrets"
+            } else {
+                "can escalate"
+            };
+            return Some(graded(
+                Power::Secrets,
+                format!("{what}: {}", steps_text(&r.path)),
+                r.path.clone(),
+                None,
+            ));
+        }
+        // Secrets read by the ServiceAccount itself or one it becomes, where its bindings
+        // apply (the escalation graph turns only token Secrets into edges).
+        for r in &reached {
+            let Some(u) = r.identity.user_info() else {
+                continue;
+            };
+            let (namespaces, cluster) = self.cx.policy.binding_scopes(&u);
+            let scopes = namespaces.into_iter().chain(cluster.then_some(""));
+            for ns in scopes {
+                let read = Action::resource("get", ns, "", "secrets", "", "");
+                let d = self.cx.policy.authorize(&u, &read);
+                if !d.allowed {
+                    continue;
+                }
+                let where_ = if ns.is_empty() {
+                    "in every namespace".to_owned()
+                } else {
+                    format!("in namespace `{ns}`")
+                };
+                let who = if r.path.is_empty() {
+                    String::new()
+                } else {
+                    format!(" as {} ({})", r.identity, steps_text(&r.path))
+                };
+                return Some(graded(
+                    Power::Secrets,
+                    format!("can read Secrets {where_}{who}"),
+                    r.path.clone(),
+                    d.grants.into_iter().next(),
+                ));
+            }
+        }
+        (input_rights || default_bound)
+            .then(|| graded(Power::Rights, String::new(), Vec::new(), None))
+    }
+}
+
+/// `step → identity; step → identity`.
+fn steps_text(path: &[Step]) -> String {
+    path.iter()
+        .map(|s| format!("{} → {}", s.primitive.describe(), s.to))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The user name a subject stands for (a ServiceAccount's, or a User's own name).
@@ -293,12 +630,132 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-
             .unwrap_or_else(|| panic!("{out:?}"));
         assert!(
             f.message.contains(
-                "the strongest known is ServiceAccount apps/operator, holding 2 rules through input bindings, `*` on `*` among them"
+                "the strongest reachable is ServiceAccount apps/operator, which can become cluster-admin"
             ),
             "{}",
             f.message
         );
-        assert_eq!(f.severity, Severity::Medium);
+        assert_eq!(f.severity, Severity::Critical);
+    }
+
+    /// Issue #8: pods in kube-system can run as the controllers the default bindings give
+    /// rights, though no ServiceAccount object is read; one of them becomes cluster-admin.
+    #[test]
+    fn kube_system_controllers_count_with_their_default_rights() {
+        let yaml = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: pod-maker, namespace: kube-system}
+rules:
+- {apiGroups: [""], resources: ["pods"], verbs: ["create"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: pod-maker, namespace: kube-system}
+subjects: [{kind: Group, name: ops}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-maker}
+"#;
+        let out = run(&PodCreateAssumesServiceAccounts, yaml, JOBS);
+        assert_eq!(out.len(), 1, "{out:?}");
+        let f = &out[0];
+        assert_eq!(f.severity, Severity::Critical, "{}", f.message);
+        assert!(
+            f.message.contains(
+                "the strongest reachable is ServiceAccount kube-system/clusterrole-aggregation-controller (a controller that Kubernetes' default bindings give rights in every cluster), which can become cluster-admin"
+            ),
+            "{}",
+            f.message
+        );
+        assert!(!f.message.contains("without extra rights"), "{}", f.message);
+        assert!(
+            f.path
+                .iter()
+                .any(|p| p
+                    .contains("ClusterRole system:controller:clusterrole-aggregation-controller")),
+            "{:?}",
+            f.path
+        );
+    }
+
+    /// A ServiceAccount that reads Secrets, but reaches nothing stronger: high.
+    #[test]
+    fn secrets_read_is_high() {
+        let yaml = format!(
+            "{DEPLOYER}{}",
+            r#"
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: reader, namespace: apps}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: reader, namespace: apps}
+rules:
+- {apiGroups: [""], resources: ["secrets"], verbs: ["get"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: reader, namespace: apps}
+subjects: [{kind: ServiceAccount, name: reader}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}
+"#
+        );
+        let out = run(&PodCreateAssumesServiceAccounts, &yaml, JOBS);
+        let f = out
+            .iter()
+            .find(|f| f.message.starts_with("Group web-team"))
+            .unwrap_or_else(|| panic!("{out:?}"));
+        assert_eq!(f.severity, Severity::High, "{}", f.message);
+        assert!(
+            f.message.contains(
+                "the strongest reachable is ServiceAccount apps/reader, which can read Secrets: may read Secrets"
+            ),
+            "{}",
+            f.message
+        );
+    }
+
+    /// Issue #8: the executor's grant is never fixed by taking it away (every job would
+    /// fail), even when a strong ServiceAccount sits in the job namespace.
+    #[test]
+    fn the_executor_fix_keeps_its_binding() {
+        let yaml = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: executor, namespace: teams}
+rules:
+- {apiGroups: [""], resources: ["pods"], verbs: ["create", "get", "delete"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: executor, namespace: teams}
+subjects: [{kind: ServiceAccount, name: gitlab-runner, namespace: gitlab-runner}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: executor}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: deployer-admin}
+subjects: [{kind: ServiceAccount, name: deployer, namespace: teams}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+"#;
+        let out = run(&PodCreateAssumesServiceAccounts, yaml, JOBS);
+        let f = out
+            .iter()
+            .find(|f| {
+                f.message
+                    .starts_with("ServiceAccount gitlab-runner/gitlab-runner")
+            })
+            .unwrap_or_else(|| panic!("{out:?}"));
+        assert_eq!(f.severity, Severity::Critical, "{}", f.message);
+        assert!(!f.remediation.contains("remove"), "{}", f.remediation);
+        assert!(
+            f.remediation.contains(
+                "keep ServiceAccounts with rights, such as ServiceAccount teams/deployer, out of job namespace `teams`, or pin the job pods' ServiceAccount with an admission policy"
+            ),
+            "{}",
+            f.remediation
+        );
     }
 
     #[test]

@@ -26,9 +26,14 @@ declare_rule! {
     ///   (`namespaces` for `namespace_per_job`, `priorityclasses` for the autoscaler); with
     ///   `namespace_per_job` the namespaced rows are allowed cluster-wide too.
     ///
-    /// Grants every identity gets from Kubernetes' default bindings (`system:basic-user`,
-    /// `system:discovery`, ...) are not counted. One finding per binding and namespace, listing
-    /// what it grants beyond the table, with the binding → role → rule path.
+    /// What every identity gets from Kubernetes' default bindings is not counted, wherever it
+    /// is granted (the default bindings, copies of them in the inputs, or a role of the
+    /// inputs granting the same again): `system:basic-user` (self access and rules reviews),
+    /// `system:discovery` (`/api`, `/apis`, `/openapi`, ...), `system:public-info-viewer`
+    /// (`/healthz`, `/livez`, `/readyz`, `/version`) and
+    /// `system:service-account-issuer-discovery`. One finding per binding and namespace,
+    /// listing what it grants beyond the table and beyond those, with the binding → role →
+    /// rule path.
     ///
     /// ## Why it matters
     /// The manager's token sits in the manager pod, which talks to GitLab and runs the runner's
@@ -77,11 +82,17 @@ impl Rule for ManagerExcessPermission {
             .permissions
             .iter()
             .partition(|p| p.need != Need::Feature || feature_in_use(cx, &p.feature));
-        let namespaced = table_rules(used.iter().copied().filter(|p| p.scope == Scope::Namespace));
+        // What every identity gets from the default bindings is nobody's excess (issue #8),
+        // whether the input repeats those bindings or grants the same again.
+        let everyone = everyone_gets();
+        let mut namespaced =
+            table_rules(used.iter().copied().filter(|p| p.scope == Scope::Namespace));
         let mut cluster = table_rules(used.iter().copied().filter(|p| p.scope == Scope::Cluster));
         if namespace_per_job(cx) {
             cluster.extend(namespaced.iter().cloned());
         }
+        namespaced.extend(everyone.iter().cloned());
+        cluster.extend(everyone.iter().cloned());
         let unused: Vec<(&Permission, PolicyRule)> = unused
             .into_iter()
             .flat_map(|p| {
@@ -107,9 +118,11 @@ impl Rule for ManagerExcessPermission {
             let allowed: Vec<PolicyRule> = if is_job {
                 namespaced.clone()
             } else if ns == cx.topology.manager_namespace && session_server(cx) {
-                vec![rule(&[""], &["services"], &["get"])]
+                let mut v = everyone.clone();
+                v.push(rule(&[""], &["services"], &["get"]));
+                v
             } else {
-                Vec::new()
+                everyone.clone()
             };
             let grants: Vec<Grant> = cx
                 .policy
@@ -313,6 +326,56 @@ fn session_server(cx: &Context<'_>) -> bool {
     })
 }
 
+/// What Kubernetes' default bindings (v1.32 bootstrap policy, data/k8s-bootstrap/) give every
+/// ServiceAccount, the manager's included: `system:basic-user`, `system:discovery` and
+/// `system:public-info-viewer` (bound to `system:authenticated`, the last also to
+/// `system:unauthenticated`) and `system:service-account-issuer-discovery` (bound to
+/// `system:serviceaccounts`). Kept here rather than read from the policy: an input that
+/// replaces those bindings (a `kubectl get -o yaml` dump) must not make them count.
+fn everyone_gets() -> Vec<PolicyRule> {
+    let urls = |urls: &[&str]| PolicyRule {
+        verbs: vec!["get".to_owned()],
+        non_resource_urls: urls.iter().map(|u| (*u).to_owned()).collect(),
+        ..PolicyRule::default()
+    };
+    vec![
+        // system:basic-user
+        rule(
+            &["authorization.k8s.io"],
+            &["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
+            &["create"],
+        ),
+        rule(
+            &["authentication.k8s.io"],
+            &["selfsubjectreviews"],
+            &["create"],
+        ),
+        // system:discovery
+        urls(&[
+            "/api",
+            "/api/*",
+            "/apis",
+            "/apis/*",
+            "/healthz",
+            "/livez",
+            "/openapi",
+            "/openapi/*",
+            "/readyz",
+            "/version",
+            "/version/",
+        ]),
+        // system:public-info-viewer
+        urls(&["/healthz", "/livez", "/readyz", "/version", "/version/"]),
+        // system:service-account-issuer-discovery
+        urls(&[
+            "/.well-known/openid-configuration",
+            "/.well-known/openid-configuration/",
+            "/openid/v1/jwks",
+            "/openid/v1/jwks/",
+        ]),
+    ]
+}
+
 /// A rule with the given groups, resources and verbs.
 fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
     let own = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
@@ -494,6 +557,84 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: session-server}
             &[("teams", "ci-job", None)],
         );
         assert!(out.is_empty(), "{out:?}");
+    }
+
+    /// The rules the default bindings give `system:authenticated`, `system:unauthenticated`
+    /// and `system:serviceaccounts`, read from the embedded bootstrap policy.
+    #[test]
+    fn everyone_gets_matches_the_bootstrap_policy() {
+        let mut loaded = runnerguard_load::load_str("empty.yaml", "").unwrap();
+        loaded.add_default_policy().unwrap();
+        let policy = runnerguard_engine::Policy::new(loaded.inventory);
+        let groups = [
+            "system:authenticated",
+            "system:unauthenticated",
+            "system:serviceaccounts",
+        ];
+        let mut from_defaults: Vec<PolicyRule> = Vec::new();
+        for (i, b) in policy.bindings().iter().enumerate() {
+            if !b
+                .subjects
+                .iter()
+                .any(|s| s.kind == "Group" && groups.contains(&s.name.as_str()))
+            {
+                continue;
+            }
+            let role = policy.binding_role(i).unwrap();
+            from_defaults.extend(policy.role(role).rules.iter().cloned());
+        }
+        let everyone = everyone_gets();
+        assert!(covers(&everyone, &from_defaults).0, "{from_defaults:?}");
+        assert!(covers(&from_defaults, &everyone).0, "{everyone:?}");
+    }
+
+    /// Issue #8: `/healthz`, discovery and self-reviews are what every identity has; an input
+    /// that repeats the default bindings, or grants the same again, is not excess.
+    #[test]
+    fn what_every_identity_gets_is_not_excess() {
+        let yaml = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: system:public-info-viewer}
+rules:
+- nonResourceURLs: ["/healthz", "/livez", "/readyz", "/version", "/version/"]
+  verbs: ["get"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: system:public-info-viewer}
+subjects:
+- {kind: Group, name: system:authenticated}
+- {kind: Group, name: system:unauthenticated}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: system:public-info-viewer}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: probes}
+rules:
+- {nonResourceURLs: ["/healthz", "/version"], verbs: ["get"]}
+- {apiGroups: ["authorization.k8s.io"], resources: ["selfsubjectaccessreviews"], verbs: ["create"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: probes}
+subjects: [{kind: ServiceAccount, name: gitlab-runner, namespace: gitlab-runner}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: probes}
+"#;
+        let jobs = [("teams", "ci-job", None)];
+        let out = run(&ManagerExcessPermission, yaml, &jobs);
+        assert!(out.is_empty(), "{out:?}");
+        // Anything beyond it still counts, and alone.
+        let more = yaml.replace(r#""/version"]"#, r#""/version", "/metrics"]"#);
+        let out = run(&ManagerExcessPermission, &more, &jobs);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(
+            out[0]
+                .message
+                .ends_with("through ClusterRoleBinding probes: /metrics (get)"),
+            "{}",
+            out[0].message
+        );
     }
 
     #[test]

@@ -1,12 +1,17 @@
 use runnerguard_model::SettingValue;
 
-use crate::{Context, Finding, Rule, RuleMeta, declare_rule};
+use crate::{Context, Finding, Rule, RuleMeta, declare_rule, qualified};
 
 declare_rule! {
     /// ## What it flags
     /// Helm values for the gitlab-runner chart that set `runnerRegistrationToken` to a
     /// non-empty value: the runner registers itself with a registration token instead of
-    /// using the authentication token (`glrt-...`) of a runner created in GitLab.
+    /// using the authentication token (`glrt-...`) of a runner created in GitLab. Also a
+    /// Secret whose `runner-registration-token` key is not empty: the chart renders one from
+    /// `runnerRegistrationToken` (`helm template` output), and a Secret named by
+    /// `runners.secret` may carry one. Only whether the key is empty is read, never its
+    /// value. The chart's Secret in the manager's namespace, read with the values it was
+    /// rendered from, adds to the values' finding.
     ///
     /// ## Why it matters
     /// Registration tokens are the deprecated registration workflow: GitLab plans to remove
@@ -59,6 +64,7 @@ impl Rule for RegistrationTokenDeprecated {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        let mut from_values: Vec<Finding> = Vec::new();
         for values in &cx.objects().helm_values {
             let Some(token) = values.get("runnerRegistrationToken") else {
                 continue;
@@ -91,10 +97,54 @@ impl Rule for RegistrationTokenDeprecated {
                     "`runners.secret` names Secret `{name}`: the manager reads its tokens from there; put the authentication token under `runner-token` and leave `runner-registration-token` empty"
                 ));
             }
+            from_values.push(f);
+        }
+        // Secrets holding a registration token: the chart renders one from
+        // `runnerRegistrationToken` (`helm template` output), or a Secret named by
+        // `runners.secret` carries it. Only whether the key is empty is known (issue #8).
+        for secret in &cx.objects().secrets {
+            if !secret.has_value(REGISTRATION_KEY) {
+                continue;
+            }
+            let name = qualified(&secret.object.namespace, &secret.object.name);
+            let step = format!(
+                "Secret {name} ({}) holds a non-empty `{REGISTRATION_KEY}` (its value is not read)",
+                secret.object.origin
+            );
+            // The chart's Secret of a release whose values are read too: one finding.
+            if secret.object.namespace == cx.topology.manager_namespace
+                && let Some(f) = from_values.first_mut()
+            {
+                *f = f.clone().object(secret.object.clone()).step(step);
+                continue;
+            }
+            let mut f = Finding::new(
+                self.meta(),
+                format!(
+                    "Secret {name} holds a registration token (`{REGISTRATION_KEY}` is not empty; the chart renders it from `runnerRegistrationToken`): the runner registers with it, a workflow GitLab deprecated and plans to remove in GitLab 20.0"
+                ),
+            )
+            .object(secret.object.clone())
+            .step(step)
+            .step(
+                "the manager pod runs `gitlab-runner register` with it each time it starts, registering a new runner",
+            )
+            .remediation(format!(
+                "create the runner in GitLab and put its authentication token (glrt-...) under `runner-token` in Secret {name}, with `{REGISTRATION_KEY}` empty; stop setting `runnerRegistrationToken`"
+            ));
+            if secret.has_value("runner-token") {
+                f = f.step(
+                    "`runner-token` is set too: keep the authentication token only, and empty `runner-registration-token`",
+                );
+            }
             out.push(f);
         }
+        out.extend(from_values);
     }
 }
+
+/// The Secret key the chart and the manager read the registration token from.
+const REGISTRATION_KEY: &str = "runner-registration-token";
 
 #[cfg(test)]
 mod tests {

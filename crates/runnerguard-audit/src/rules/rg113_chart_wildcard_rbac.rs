@@ -1,11 +1,17 @@
-use runnerguard_model::SettingValue;
+use runnerguard_engine::RoleId;
+use runnerguard_model::{HelmValues, PolicyRule, RoleKind, SettingValue};
 
-use crate::{Context, Finding, Rule, RuleMeta, declare_rule};
+use super::support::and_list;
+use crate::{Context, Finding, Rule, RuleMeta, declare_rule, qualified};
 
 declare_rule! {
     /// ## What it flags
     /// Helm values for the gitlab-runner chart with `rbac.create: true` and no `rbac.rules`
-    /// (absent, or an empty list).
+    /// (absent, or an empty list); and the chart's rendered output (`helm template`): a Role
+    /// or ClusterRole labelled `chart: gitlab-runner-<version>` with a rule granting verbs
+    /// `*` on resources `*`, as the chart renders from such values. When the values and the
+    /// role rendered from them are both read (the same kind, in the namespace the values
+    /// decide), it is one finding with both places.
     ///
     /// ## Why it matters
     /// With no rules the chart does not fall back to what the executor needs: it renders one
@@ -30,6 +36,17 @@ declare_rule! {
     /// rbac:
     ///   create: true     # flagged: no rules, so the chart renders a */* Role
     /// ```
+    /// and what `helm template` renders from it:
+    /// ```yaml
+    /// kind: Role
+    /// metadata:
+    ///   name: gitlab-runner
+    ///   labels: {app: gitlab-runner, chart: gitlab-runner-0.86.0, release: gitlab-runner}
+    /// rules:
+    /// - apiGroups: [""]
+    ///   resources: ["*"]   # flagged
+    ///   verbs: ["*"]
+    /// ```
     pub(crate) struct ChartWildcardRbac {
         id: "RG113",
         name: "chart-wildcard-rbac",
@@ -45,69 +62,229 @@ impl Rule for ChartWildcardRbac {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        let rendered = chart_wildcard_roles(cx);
+        // Which rendered roles a values finding already covers (same release): reported once.
+        let mut covered = vec![false; rendered.len()];
         for values in &cx.objects().helm_values {
-            let Some(create) = values.get("rbac.create") else {
+            let Some(mut f) = values_finding(cx, values) else {
                 continue;
             };
-            if create.value != SettingValue::Bool(true) {
-                continue;
-            }
-            let rules = values.get("rbac.rules");
-            let empty = match rules.map(|r| &r.value) {
-                None => true,
-                Some(SettingValue::List(items)) => items.is_empty(),
-                // `rules: null` or `rules: ~`: the chart's `range` sees nothing.
-                Some(SettingValue::Other(s)) => s == "null",
-                Some(_) => false,
-            };
-            if !empty {
-                continue;
-            }
-            let cluster_wide = values
-                .get("rbac.clusterWideAccess")
-                .is_some_and(|s| s.value == SettingValue::Bool(true));
-            let namespace = values
-                .get("runners.jobNamespace")
-                .and_then(|s| s.value.as_str())
-                .filter(|n| !n.is_empty())
-                .unwrap_or(&cx.topology.manager_namespace);
-            let sa = &cx.topology.manager_service_account;
-            let (what, scope) = if cluster_wide {
-                (
-                    "a ClusterRole and ClusterRoleBinding".to_owned(),
-                    "in every namespace of the cluster (`rbac.clusterWideAccess: true`)".to_owned(),
-                )
-            } else {
-                (
-                    format!("a Role and RoleBinding in `{namespace}`"),
-                    format!("in `{namespace}`"),
-                )
-            };
-            let mut f = Finding::new(
-                self.meta(),
-                format!(
-                    "`rbac.create: true` without `rbac.rules`: the chart renders {what} granting verbs `*` on resources `*` of the core API group to the manager ServiceAccount `{sa}`, {scope}: every Secret, pods/exec and ServiceAccount token there"
-                ),
-            )
-            .location("rbac.create", create.origin.clone());
-            match rules {
-                Some(r) => {
-                    f = f
-                        .location("rbac.rules", r.origin.clone())
-                        .step("`rbac.rules` is empty");
+            let (kind, namespace) = predicted(cx, values);
+            for (i, &role) in rendered.iter().enumerate() {
+                let r = cx.policy.role(role);
+                // The chart renders one such role per release, of the kind and in the
+                // namespace the values decide: whether the loader rendered it from these
+                // values or `helm template` output was read alongside them.
+                let same =
+                    r.kind == kind && (kind == RoleKind::ClusterRole || r.namespace == namespace);
+                if same {
+                    covered[i] = true;
+                    f = rendered_evidence(cx, f, role);
                 }
-                None => f = f.step("`rbac.rules` is not set: the chart's default is `[]`"),
-            }
-            f = f.step(
-                "chart 0.86.0 then renders the rule apiGroups [\"\"], resources [\"*\"], verbs [\"*\"] (each missing field of a rule defaults the same way)",
-            );
-            if let Some(cw) = values
-                .get("rbac.clusterWideAccess")
-                .filter(|_| cluster_wide)
-            {
-                f = f.location("rbac.clusterWideAccess", cw.origin.clone());
             }
             out.push(f);
         }
+        for (i, &role) in rendered.iter().enumerate() {
+            if !covered[i] {
+                out.push(rendered_finding(cx, role));
+            }
+        }
     }
+}
+
+/// The finding for values with `rbac.create: true` and no rules, if these are such.
+fn values_finding(cx: &Context<'_>, values: &HelmValues) -> Option<Finding> {
+    let create = values.get("rbac.create")?;
+    if create.value != SettingValue::Bool(true) {
+        return None;
+    }
+    let rules = values.get("rbac.rules");
+    let empty = match rules.map(|r| &r.value) {
+        None => true,
+        Some(SettingValue::List(items)) => items.is_empty(),
+        // `rules: null` or `rules: ~`: the chart's `range` sees nothing.
+        Some(SettingValue::Other(s)) => s == "null",
+        Some(_) => false,
+    };
+    if !empty {
+        return None;
+    }
+    let cluster_wide = values
+        .get("rbac.clusterWideAccess")
+        .is_some_and(|s| s.value == SettingValue::Bool(true));
+    let (_, namespace) = predicted(cx, values);
+    let sa = &cx.topology.manager_service_account;
+    let (what, scope) = if cluster_wide {
+        (
+            "a ClusterRole and ClusterRoleBinding".to_owned(),
+            "in every namespace of the cluster (`rbac.clusterWideAccess: true`)".to_owned(),
+        )
+    } else {
+        (
+            format!("a Role and RoleBinding in `{namespace}`"),
+            format!("in `{namespace}`"),
+        )
+    };
+    let mut f = Finding::new(
+            &ChartWildcardRbac::META,
+            format!(
+                "`rbac.create: true` without `rbac.rules`: the chart renders {what} granting verbs `*` on resources `*` of the core API group to the manager ServiceAccount `{sa}`, {scope}: every Secret, pods/exec and ServiceAccount token there"
+            ),
+        )
+        .location("rbac.create", create.origin.clone());
+    match rules {
+        Some(r) => {
+            f = f
+                .location("rbac.rules", r.origin.clone())
+                .step("`rbac.rules` is empty");
+        }
+        None => f = f.step("`rbac.rules` is not set: the chart's default is `[]`"),
+    }
+    f = f.step(
+            "chart 0.86.0 then renders the rule apiGroups [\"\"], resources [\"*\"], verbs [\"*\"] (each missing field of a rule defaults the same way)",
+        );
+    if let Some(cw) = values
+        .get("rbac.clusterWideAccess")
+        .filter(|_| cluster_wide)
+    {
+        f = f.location("rbac.clusterWideAccess", cw.origin.clone());
+    }
+    Some(f)
+}
+
+/// The finding for a wildcard role the chart rendered (`helm template` output read
+/// without its values).
+fn rendered_finding(cx: &Context<'_>, role: RoleId) -> Finding {
+    let r = cx.policy.role(role);
+    let chart = r.labels.get("chart").map_or("", String::as_str);
+    let release = r
+        .labels
+        .get("release")
+        .map(|n| format!(", release `{n}`"))
+        .unwrap_or_default();
+    let (what, scope) = match r.kind {
+        RoleKind::ClusterRole => (
+            format!("ClusterRole {}", r.name),
+            "in every namespace it is bound in (cluster-wide through a ClusterRoleBinding)"
+                .to_owned(),
+        ),
+        RoleKind::Role => (
+            format!("Role {}", qualified(&r.namespace, &r.name)),
+            format!("in `{}`", r.namespace),
+        ),
+    };
+    let subjects = bound_subjects(cx, role);
+    let to = if subjects.is_empty() {
+        "bound by no binding read".to_owned()
+    } else {
+        format!("bound to {}", and_list(&subjects))
+    };
+    let core = if r
+        .rules
+        .iter()
+        .filter(|rule| is_wildcard(rule))
+        .all(|rule| rule.api_groups == [""])
+    {
+        " of the core API group"
+    } else {
+        ""
+    };
+    let f = Finding::new(
+            &ChartWildcardRbac::META,
+            format!(
+                "the gitlab-runner chart ({chart}{release}) rendered {what} granting verbs `*` on resources `*`{core}, {to}, {scope}: every Secret, pods/exec and ServiceAccount token there (the chart does this when `rbac.create` is true and `rbac.rules` empty)"
+            ),
+        )
+        .remediation(
+            "render the chart with `rbac.rules` set to the executor's permissions, or with `rbac.create: false` and bind the executor Role yourself",
+        );
+    rendered_evidence(cx, f, role)
+}
+
+/// The kind and namespace of the role the chart renders from `values`: a ClusterRole with
+/// `rbac.clusterWideAccess: true`, else a Role in `runners.jobNamespace`, else the release
+/// namespace (the manager's).
+fn predicted<'v>(cx: &'v Context<'_>, values: &'v HelmValues) -> (RoleKind, &'v str) {
+    let cluster_wide = values
+        .get("rbac.clusterWideAccess")
+        .is_some_and(|s| s.value == SettingValue::Bool(true));
+    let namespace = values
+        .get("runners.jobNamespace")
+        .and_then(|s| s.value.as_str())
+        .filter(|n| !n.is_empty())
+        .unwrap_or(&cx.topology.manager_namespace);
+    if cluster_wide {
+        (RoleKind::ClusterRole, "")
+    } else {
+        (RoleKind::Role, namespace)
+    }
+}
+
+/// The input roles the gitlab-runner chart rendered (label `chart: gitlab-runner-<version>`)
+/// with a rule granting `*` verbs on `*` resources.
+fn chart_wildcard_roles(cx: &Context<'_>) -> Vec<RoleId> {
+    cx.policy
+        .roles()
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            !r.origin.is_builtin()
+                && r.labels
+                    .get("chart")
+                    .is_some_and(|c| c.starts_with("gitlab-runner-"))
+                && r.rules.iter().any(is_wildcard)
+        })
+        .map(|(id, _)| id)
+        .collect()
+}
+
+/// Whether a rule grants verbs `*` on resources `*` (what the chart renders from empty
+/// `rbac.rules`).
+fn is_wildcard(rule: &PolicyRule) -> bool {
+    rule.verbs.iter().any(|v| v == "*") && rule.resources.iter().any(|x| x == "*")
+}
+
+/// The subjects of the bindings that grant `role`, as `ServiceAccount ns/name`.
+fn bound_subjects(cx: &Context<'_>, role: RoleId) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (id, b) in cx.policy.bindings().iter().enumerate() {
+        if cx.policy.binding_role(id) != Ok(role) {
+            continue;
+        }
+        for s in &b.subjects {
+            let name = s.to_string();
+            if !out.contains(&name) {
+                out.push(name);
+            }
+        }
+    }
+    out
+}
+
+/// Adds the rendered role, its wildcard rule and the bindings granting it to `f`.
+fn rendered_evidence(cx: &Context<'_>, mut f: Finding, role: RoleId) -> Finding {
+    let r = cx.policy.role(role);
+    f = f.object(r.object_ref()).step(format!(
+        "{} {} ({}), rendered by chart `{}`",
+        r.kind,
+        qualified(&r.namespace, &r.name),
+        r.origin,
+        r.labels.get("chart").map_or("", String::as_str)
+    ));
+    for (i, rule) in r.rules.iter().enumerate() {
+        if is_wildcard(rule) {
+            f = f.step(format!("  rule {i}: {rule}"));
+        }
+    }
+    for (id, b) in cx.policy.bindings().iter().enumerate() {
+        if cx.policy.binding_role(id) == Ok(role) {
+            f = f.object(b.object_ref()).step(format!(
+                "  bound by {} {} ({})",
+                b.kind,
+                qualified(&b.namespace, &b.name),
+                b.origin
+            ));
+        }
+    }
+    f
 }
