@@ -272,11 +272,22 @@ fn truthy(v: &Value) -> bool {
     }
 }
 
-/// `%v` of a scalar, as the chart's `quote` prints it.
+/// Go's `%v` of a value, as the chart's `quote` prints it: a list `[a b]`, a map
+/// `map[k:v]`.
 fn text(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
+        Value::Array(items) => {
+            format!("[{}]", items.iter().map(text).collect::<Vec<_>>().join(" "))
+        }
+        Value::Object(map) => format!(
+            "map[{}]",
+            map.iter()
+                .map(|(k, v)| format!("{k}:{}", text(v)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
         other => other.to_string(),
     }
 }
