@@ -344,29 +344,7 @@ fn unknown_verb_and_type_warn() {
 
 /// Issue #8, point 9: in namespace `gitlab`, `delete namespaces` for alice and `get, list, watch
 /// namespaces` for bob (the manifest the requests were checked with on kube-apiserver v1.36.2).
-const NAMESPACE_RBAC: &str = "\
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: ns-deleter, namespace: gitlab}
-rules: [{apiGroups: [''], resources: [namespaces], verbs: [delete]}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: ns-deleter, namespace: gitlab}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ns-deleter}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: ns-watcher, namespace: gitlab}
-rules: [{apiGroups: [''], resources: [namespaces], verbs: [get, list, watch]}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: ns-watcher, namespace: gitlab}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ns-watcher}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: bob}]
-";
+const NAMESPACE_RBAC: &str = "fixtures/namespace-requests.yaml";
 
 /// Issue #8, point 9: `/api/v1/namespaces/gitlab` is a request in namespace `gitlab`, whatever
 /// `-n` says, so the RoleBinding there allows `delete namespaces/gitlab`. kube-apiserver v1.36.2
@@ -375,8 +353,12 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: bob}]
 #[test]
 fn a_namespace_by_name_is_asked_in_itself() {
     let ask = |args: &[&str]| {
-        let all = [&["can-i"][..], args, &["--as", "alice", "-f", "-"]].concat();
-        run_with_stdin(&all, Some(NAMESPACE_RBAC))
+        run(&[
+            &["can-i"][..],
+            args,
+            &["--as", "alice", "-f", NAMESPACE_RBAC],
+        ]
+        .concat())
     };
     for n in [&["-n", "gitlab"][..], &["-n", "teams"], &[], &["-A"]] {
         let r = ask(&[&["delete", "namespaces/gitlab"][..], n].concat());
@@ -411,10 +393,15 @@ fn a_namespace_by_name_is_asked_in_itself() {
 #[test]
 fn a_named_watch_of_a_namespace_is_cluster_wide() {
     let ask = |verb: &str| {
-        run_with_stdin(
-            &["can-i", verb, "namespaces/gitlab", "--as", "bob", "-f", "-"],
-            Some(NAMESPACE_RBAC),
-        )
+        run(&[
+            "can-i",
+            verb,
+            "namespaces/gitlab",
+            "--as",
+            "bob",
+            "-f",
+            NAMESPACE_RBAC,
+        ])
     };
     assert_eq!(ask("get").stdout, "yes\n");
     assert_eq!(ask("watch").stdout, "no\n");
@@ -424,21 +411,18 @@ fn a_named_watch_of_a_namespace_is_cluster_wide() {
 /// `--explain` says why a RoleBinding in `gitlab` does not reach Namespace `default`.
 #[test]
 fn explain_names_the_namespace_a_namespace_request_is_in() {
-    let r = run_with_stdin(
-        &[
-            "can-i",
-            "delete",
-            "namespaces/default",
-            "-n",
-            "gitlab",
-            "--as",
-            "alice",
-            "-f",
-            "-",
-            "--explain",
-        ],
-        Some(NAMESPACE_RBAC),
-    );
+    let r = run(&[
+        "can-i",
+        "delete",
+        "namespaces/default",
+        "-n",
+        "gitlab",
+        "--as",
+        "alice",
+        "-f",
+        NAMESPACE_RBAC,
+        "--explain",
+    ]);
     assert_eq!(r.code, 1);
     assert!(
         r.stdout.contains(
@@ -455,10 +439,16 @@ fn explain_names_the_namespace_a_namespace_request_is_in() {
 #[test]
 fn list_shows_namespace_rules_of_the_namespace() {
     let list = |ns: &str| {
-        run_with_stdin(
-            &["can-i", "--list", "-n", ns, "--as", "alice", "-f", "-"],
-            Some(NAMESPACE_RBAC),
-        )
+        run(&[
+            "can-i",
+            "--list",
+            "-n",
+            ns,
+            "--as",
+            "alice",
+            "-f",
+            NAMESPACE_RBAC,
+        ])
     };
     let r = list("gitlab");
     assert_eq!(r.code, 0);

@@ -233,38 +233,16 @@ fn can_i_and_who_can_effective() {
 /// request in namespace `gitlab`, and not `delete namespaces/default`.
 #[test]
 fn a_namespace_is_reached_through_its_own_role_bindings() {
-    let rbac = "\
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: deployer, namespace: gitlab}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: ns-deleter, namespace: gitlab}
-rules: [{apiGroups: [''], resources: [namespaces], verbs: [delete]}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: ns-deleter, namespace: gitlab}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ns-deleter}
-subjects: [{kind: ServiceAccount, name: deployer}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: pod-maker, namespace: gitlab}
-rules: [{apiGroups: [''], resources: [pods], verbs: [create]}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: pod-maker, namespace: gitlab}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-maker}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: carol}]
-";
     let to = |permission: &str| {
-        super::run_with_stdin(
-            &["paths", "--as", "carol", "-f", "-", "--to", permission],
-            Some(rbac),
-        )
+        run(&[
+            "paths",
+            "--as",
+            "carol",
+            "-f",
+            "fixtures/namespace-requests.yaml",
+            "--to",
+            permission,
+        ])
     };
     let r = to("delete namespaces/gitlab");
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);

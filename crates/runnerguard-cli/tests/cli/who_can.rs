@@ -90,23 +90,16 @@ fn nobody_but_masters_for_unbound_request() {
 /// subjects of RoleBindings in `gitlab` that grant it are listed.
 #[test]
 fn who_can_delete_a_namespace_lists_its_role_bindings() {
-    let rbac = "\
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: ns-deleter, namespace: gitlab}
-rules: [{apiGroups: [''], resources: [namespaces], verbs: [delete]}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: ns-deleter, namespace: gitlab}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ns-deleter}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}]
-";
+    let rbac = "fixtures/namespace-requests.yaml";
     let who = |target: &str| {
-        super::run_with_stdin(
-            &["who-can", "delete", target, "-f", "-", "--no-default-roles"],
-            Some(rbac),
-        )
+        run(&[
+            "who-can",
+            "delete",
+            target,
+            "-f",
+            rbac,
+            "--no-default-roles",
+        ])
     };
     let r = who("namespaces/gitlab");
     assert_eq!(r.code, 0);
@@ -120,20 +113,17 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}]
     assert_eq!(who("namespaces/default").stdout.lines().count(), 2);
     assert_eq!(who("namespaces").stdout.lines().count(), 2);
 
-    let r = super::run_with_stdin(
-        &[
-            "who-can",
-            "delete",
-            "namespaces/gitlab",
-            "-n",
-            "default",
-            "-f",
-            "-",
-            "-o",
-            "json",
-        ],
-        Some(rbac),
-    );
+    let r = run(&[
+        "who-can",
+        "delete",
+        "namespaces/gitlab",
+        "-n",
+        "default",
+        "-f",
+        rbac,
+        "-o",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["request"]["namespace"], "gitlab");
     assert!(
