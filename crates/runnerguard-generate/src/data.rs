@@ -2,17 +2,16 @@
 //! its provenance beside it): what the Kubernetes executor needs, by runner version
 //! (data/gitlab-runner/executor-permissions.toml, parsed once for the audit and the generator
 //! in `runnerguard_model::executor`), and which `[runners.kubernetes]` keys a
-//! runner version reads (data/gitlab-runner/kubernetes-config-keys.toml).
+//! runner version reads (data/gitlab-runner/kubernetes-config-keys.toml, parsed once for the
+//! loader, the audit and the generator in `runnerguard_model::RunnerEntry`).
 
 use std::fmt;
 use std::str::FromStr;
 
+use runnerguard_model::RunnerEntry;
 use runnerguard_model::executor::{self, Permission};
-use serde::Deserialize;
 
 use crate::GenerateError;
-
-const KEYS: &str = include_str!("../../../data/gitlab-runner/kubernetes-config-keys.toml");
 
 /// A GitLab Runner version. Permissions and keys change with `major.minor`; the patch level
 /// only names the image.
@@ -79,12 +78,6 @@ impl fmt::Display for RunnerVersion {
     }
 }
 
-/// `major.minor` as the data files write it.
-fn minor(s: &str) -> Option<(u32, u32)> {
-    let (a, b) = s.split_once('.')?;
-    Some((a.parse().ok()?, b.parse().ok()?))
-}
-
 /// The executor's permissions for `version`: its range's table (shared with the audit, in
 /// `runnerguard_model::executor`) without the rows whose `since`/`until` leave it out. `None`
 /// for versions before the oldest range.
@@ -99,39 +92,25 @@ pub(crate) fn executor_rows(
     Ok(executor::table_for(&tables, minor).map(|t| t.permissions))
 }
 
-#[derive(Deserialize)]
-struct KeysFile {
-    key: Vec<Key>,
-}
-
-/// One `[runners.kubernetes]` key.
-#[derive(Deserialize)]
-struct Key {
-    name: String,
-    since: Option<String>,
-    removed: Option<String>,
-}
-
-/// The `[runners.kubernetes]` keys of the data file.
-pub(crate) struct Keys(Vec<Key>);
+/// The `[runners.kubernetes]` keys of the data file, as the model reads them.
+pub(crate) struct Keys;
 
 impl Keys {
-    /// Reads the embedded data file.
+    /// Checks that the embedded data file parses.
     pub(crate) fn load() -> Result<Self, GenerateError> {
-        let file: KeysFile = toml::from_str(KEYS)
-            .map_err(|e| GenerateError::Data(format!("kubernetes-config-keys.toml: {e}")))?;
-        Ok(Self(file.key))
+        RunnerEntry::key_data().map_err(|e| GenerateError::Data(e.to_owned()))?;
+        Ok(Self)
     }
 
     /// Whether runner `version` reads `[runners.kubernetes]` key `name` (dotted below
     /// `[runners.kubernetes]`, e.g. `pod_security_context.run_as_user`).
+    #[expect(clippy::unused_self, reason = "a `Keys` proves the data parses")]
     pub(crate) fn reads(&self, version: RunnerVersion, name: &str) -> bool {
-        let v = version.minor_version();
-        self.0.iter().any(|k| {
-            k.name == name
-                && k.since.as_deref().and_then(minor).is_none_or(|s| v >= s)
-                && k.removed.as_deref().and_then(minor).is_none_or(|r| v < r)
-        })
+        let version = executor::RunnerVersion {
+            major: version.major,
+            minor: version.minor,
+        };
+        RunnerEntry::key_read_by(&format!("kubernetes.{name}"), version)
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 
 use crate::Origin;
+use crate::executor::RunnerVersion;
 
 /// A configuration value, as written. Tables are not kept as values: their keys are settings
 /// of their own, with dotted names.
@@ -200,6 +201,26 @@ impl RunnerEntry {
             .find(|k| k.path == path)
             .and_then(|k| k.removed.as_deref())
     }
+
+    /// Whether runner `version` reads key `path` (dotted, relative to the entry, spelled as
+    /// the runner spells it): the key is in the data, added by `version` (`since`, when
+    /// given) and not removed by it (`removed`, when given).
+    pub fn key_read_by(path: &str, version: RunnerVersion) -> bool {
+        let bound = |v: &Option<String>| v.as_deref().and_then(|v| v.parse::<RunnerVersion>().ok());
+        catalogue().is_some_and(|c| {
+            c.keys.iter().any(|k| {
+                k.path == path
+                    && bound(&k.since).is_none_or(|s| version >= s)
+                    && bound(&k.removed).is_none_or(|r| version < r)
+            })
+        })
+    }
+
+    /// Whether the embedded key data (data/gitlab-runner/) parses, as the tests make sure it
+    /// does; the parse error otherwise, when every lookup here answers as for an unknown key.
+    pub fn key_data() -> Result<(), &'static str> {
+        CATALOGUE.as_ref().map(|_| ()).map_err(String::as_str)
+    }
 }
 
 impl RunnerConfig {
@@ -246,6 +267,7 @@ struct KeyRow {
     kind: String,
     #[serde(default)]
     table: bool,
+    since: Option<String>,
     removed: Option<String>,
 }
 
@@ -259,6 +281,7 @@ struct KnownKey {
     /// Whether it is a table whose keys the runner reads by name (a struct, not a map or
     /// an unchecked section).
     checked: bool,
+    since: Option<String>,
     removed: Option<String>,
 }
 
@@ -267,9 +290,11 @@ struct Catalogue {
 }
 
 impl Catalogue {
-    fn parse() -> Option<Self> {
-        let entry: KeysFile = toml::from_str(ENTRY_KEYS).ok()?;
-        let kubernetes: KeysFile = toml::from_str(KUBERNETES_KEYS).ok()?;
+    fn parse() -> Result<Self, String> {
+        let entry: KeysFile =
+            toml::from_str(ENTRY_KEYS).map_err(|e| format!("runner-config-keys.toml: {e}"))?;
+        let kubernetes: KeysFile = toml::from_str(KUBERNETES_KEYS)
+            .map_err(|e| format!("kubernetes-config-keys.toml: {e}"))?;
         let rows = entry
             .key
             .into_iter()
@@ -291,29 +316,31 @@ impl Catalogue {
                     parent: parent.to_owned(),
                     name: name.to_owned(),
                     checked,
+                    since: r.since,
                     removed: r.removed,
                     path: r.name,
                 }
             })
             .collect();
-        Some(Self { keys })
+        Ok(Self { keys })
     }
 
     fn checked(&self, parent: &str) -> bool {
         parent.is_empty() || self.keys.iter().any(|k| k.path == parent && k.checked)
     }
 
-    fn children(&self, parent: &str) -> impl Iterator<Item = &KnownKey> + Clone {
-        let parent = parent.to_owned();
+    fn children<'a>(&'a self, parent: &str) -> impl Iterator<Item = &'a KnownKey> + Clone {
         self.keys.iter().filter(move |k| k.parent == parent)
     }
 }
 
-/// The embedded key data, parsed once. `None` only if the embedded files do not parse,
-/// which the tests rule out; keys are then left as written and none is reported.
+/// The embedded key data, parsed once for the loader, the audit and the generator.
+static CATALOGUE: LazyLock<Result<Catalogue, String>> = LazyLock::new(Catalogue::parse);
+
+/// [`CATALOGUE`], `None` only if the embedded files do not parse, which the tests rule out;
+/// keys are then left as written and none is reported.
 fn catalogue() -> Option<&'static Catalogue> {
-    static CATALOGUE: LazyLock<Option<Catalogue>> = LazyLock::new(Catalogue::parse);
-    CATALOGUE.as_ref()
+    CATALOGUE.as_ref().ok()
 }
 
 /// A Helm values file for the official gitlab-runner chart.
@@ -417,5 +444,21 @@ mod tests {
         assert_eq!(RunnerEntry::key_removed("limit"), None);
         assert!(!RunnerEntry::known_keys("").contains(&"pre_clone_script"));
         assert!(RunnerEntry::known_keys("kubernetes").contains(&"allowed_images"));
+    }
+
+    #[test]
+    fn keys_are_read_from_since_until_removed() {
+        let v = |major, minor| RunnerVersion { major, minor };
+        assert!(RunnerEntry::key_data().is_ok());
+        let seccomp = "kubernetes.pod_security_context.seccomp_profile.type";
+        assert!(!RunnerEntry::key_read_by(seccomp, v(18, 9)));
+        assert!(RunnerEntry::key_read_by(seccomp, v(18, 11)));
+        let grace = "kubernetes.terminationGracePeriodSeconds";
+        assert!(RunnerEntry::key_read_by(grace, v(16, 11)));
+        assert!(!RunnerEntry::key_read_by(grace, v(17, 0)));
+        assert!(!RunnerEntry::key_read_by(
+            "kubernetes.no_such_key",
+            v(18, 9)
+        ));
     }
 }
