@@ -7,6 +7,7 @@
 
 use std::ops::Range;
 
+use runnerguard_model::SettingValue;
 use toml::de::{DeArray, DeTable, DeValue};
 
 use crate::ConfigDiagnostic;
@@ -137,11 +138,6 @@ const QUOTA_KEYS: &[&str] = &[
     "limits_cpu",
     "limits_memory",
 ];
-
-/// Prefixes of GitLab tokens: runner authentication (`glrt-`), registration (`GR1348941`),
-/// personal/project/group access (`glpat-`), deploy (`gldt-`), CI job (`glcbt-`), trigger
-/// (`glptt-`).
-const TOKEN_PREFIXES: &[&str] = &["glrt-", "GR1348941", "glpat-", "gldt-", "glcbt-", "glptt-"];
 
 /// What to do instead of writing a token into the file.
 pub(crate) const TOKEN_HELP: &str = "never write the runner token into runnerguard.toml: create a Secret in the manager namespace with keys `runner-token` (the glrt- token) and `runner-registration-token` (empty), and name it with `token_secret = \"NAME\"` under [[tenants]]";
@@ -400,7 +396,10 @@ impl<'a> Walker<'a> {
     fn scan_value(&mut self, value: &DeValue<'_>, span: &Range<usize>) {
         match value {
             DeValue::String(s) => {
-                if let Some(prefix) = TOKEN_PREFIXES.iter().find(|p| s.trim().starts_with(*p)) {
+                if let Some(prefix) = SettingValue::TOKEN_PREFIXES
+                    .iter()
+                    .find(|p| s.trim().starts_with(*p))
+                {
                     self.error(
                         span,
                         format!(

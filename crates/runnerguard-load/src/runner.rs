@@ -203,14 +203,14 @@ fn is_credential(key: &str) -> bool {
 pub(crate) const REDACTED: &str = "<redacted>";
 
 fn redact(key: &str, value: SettingValue) -> SettingValue {
-    // GitLab's token prefixes (runner authentication, registration, personal access, CI job,
-    // deploy tokens): a token under a misspelt key (`tokn`, which RG116 reports) is redacted
-    // all the same.
-    const TOKEN_PREFIXES: &[&str] = &["glrt-", "GR1348941", "glpat-", "glcbt-", "gldt-"];
+    // A GitLab token under a misspelt key (`tokn`, which RG116 reports) is redacted all the
+    // same.
     match value {
         SettingValue::String(s)
             if (is_credential(key) && !s.is_empty())
-                || TOKEN_PREFIXES.iter().any(|p| s.starts_with(p)) =>
+                || SettingValue::TOKEN_PREFIXES
+                    .iter()
+                    .any(|p| s.starts_with(p)) =>
         {
             SettingValue::Other(REDACTED.to_owned())
         }

@@ -31,6 +31,13 @@ pub enum SettingValue {
 }
 
 impl SettingValue {
+    /// Prefixes of GitLab tokens: runner authentication (`glrt-`), registration
+    /// (`GR1348941`), personal/project/group access (`glpat-`), deploy (`gldt-`), CI job
+    /// (`glcbt-`), trigger (`glptt-`). A string starting with one is a credential whatever
+    /// key holds it.
+    pub const TOKEN_PREFIXES: &'static [&'static str] =
+        &["glrt-", "GR1348941", "glpat-", "gldt-", "glcbt-", "glptt-"];
+
     /// The string, if this is one.
     pub fn as_str(&self) -> Option<&str> {
         match self {
