@@ -32,4 +32,4 @@ pub use policy::{
     BindingId, Decision, Grant, Mismatch, NearMiss, Policy, ResolveError, RoleId, RuleEntry,
     RulesFor, SubjectGrant, applies_to,
 };
-pub use request::{Action, ResourceTarget, Target, UserInfo, request_namespace};
+pub use request::{Action, ResourceTarget, Target, UserInfo};

@@ -151,7 +151,7 @@ impl Action {
     ///   or its `status` and `finalize` subresources) is in namespace NAME,
     ///   whatever `namespace` says, so the RoleBindings of NAME apply to it: the request goes to
     ///   `/api/v1/namespaces/NAME`, and the API server's request info resolver takes the part
-    ///   after `namespaces/` as the request's namespace (see [`request_namespace`]).
+    ///   after `namespaces/` as the request's namespace (see `request_namespace` in the source).
     /// - Any other request on a built-in cluster-scoped resource (`nodes`, `clusterroles`,
     ///   `list namespaces`, ...) has no namespace: its URL has none, so only
     ///   ClusterRoleBindings apply.
@@ -220,7 +220,7 @@ const COLLECTION_VERBS: &[&str] = &["list", "watch", "create", "deletecollection
 /// watch namespaces` there may `kubectl get namespace gitlab` but not `kubectl get namespace
 /// gitlab --watch` (forbidden "at the cluster scope"). The deprecated
 /// `/api/v1/watch/namespaces/NAME` path would be in NAME; kubectl does not use it.
-pub fn request_namespace<'a>(
+fn request_namespace<'a>(
     verb: &str,
     namespace: &'a str,
     api_group: &str,
