@@ -313,12 +313,15 @@ pub(crate) fn secret(object: ObjectRef, s: SecretShape) -> SecretMeta {
     // `stringData` is merged over `data` by the API server: its value wins.
     let mut merged: BTreeMap<String, Emptiness> = s.data.unwrap_or_default();
     merged.extend(s.string_data.unwrap_or_default());
-    let keys: Vec<String> = merged.keys().cloned().collect();
-    let empty_keys: Vec<String> = merged
-        .into_iter()
-        .filter(|(_, e)| e.0)
-        .map(|(k, _)| k)
-        .collect();
+    // One pass, cloning only the (few) empty keys' names.
+    let mut keys = Vec::with_capacity(merged.len());
+    let mut empty_keys = Vec::new();
+    for (key, Emptiness(empty)) in merged {
+        if empty {
+            empty_keys.push(key.clone());
+        }
+        keys.push(key);
+    }
     SecretMeta {
         empty_keys,
         object,
