@@ -150,23 +150,27 @@ pub(crate) fn mismatch(m: Mismatch, rule: &PolicyRule, b: &Binding, action: &Act
                 target,
                 Target::Resource(r) if r.api_group.is_empty() && r.resource == "namespaces"
             );
-            match (action.namespace.is_empty(), on_namespaces) {
-                (true, false) => format!(
-                    "namespace: a RoleBinding grants only inside its namespace ({:?}); this request is cluster-wide",
+            if action.namespace.is_empty() {
+                let by_name = if on_namespaces {
+                    " (only get, update, patch and delete of one Namespace by name are made in a namespace: that one)"
+                } else {
+                    ""
+                };
+                format!(
+                    "namespace: a RoleBinding grants only inside its namespace ({:?}); this request is cluster-wide{by_name}",
                     b.namespace
-                ),
-                (true, true) => format!(
-                    "namespace: a RoleBinding grants only inside its namespace ({:?}); this request is cluster-wide (only get, update, patch and delete of one Namespace by name are made in a namespace: that one)",
-                    b.namespace
-                ),
-                (false, false) => format!(
+                )
+            } else if on_namespaces {
+                format!(
+                    "namespace: the RoleBinding is in namespace {:?}; a request on Namespace {ns:?} is made in {ns:?} itself",
+                    b.namespace,
+                    ns = action.namespace
+                )
+            } else {
+                format!(
                     "namespace: the RoleBinding is in namespace {:?}; it grants nothing in {:?}",
                     b.namespace, action.namespace
-                ),
-                (false, true) => format!(
-                    "namespace: the RoleBinding is in namespace {:?}; a request on Namespace {:?} is made in {:?} itself",
-                    b.namespace, action.namespace, action.namespace
-                ),
+                )
             }
         }
         (m, _) => format!("{m:?}"),
