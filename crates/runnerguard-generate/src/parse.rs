@@ -555,45 +555,23 @@ fn describe(value: &DeValue<'_>) -> &'static str {
     }
 }
 
-/// The known key closest to `name`, when it is close enough to be a typo.
+/// The known key closest to `name`, when it is close enough to be a typo. The distance counts
+/// a swap of two neighbouring characters as one edit (optimal string alignment), the
+/// commonest typo.
 pub(crate) fn closest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
     known
         .iter()
-        .map(|k| (distance(name, k), *k))
+        .map(|k| (strsim::osa_distance(name, k), *k))
         .filter(|(d, k)| *d <= (k.len() / 3).clamp(1, 3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)
 }
 
-/// Edit distance counting a swap of two neighbouring characters as one edit (optimal string
-/// alignment), the commonest typo.
-fn distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
-}
-
 #[cfg(test)]
 mod tests {
+    // The distance `closest` uses: a swap is one edit (`nmae` is one from `name`).
+    use strsim::osa_distance as distance;
+
     use super::*;
 
     #[test]
