@@ -162,7 +162,6 @@ impl Rule for PodCreateAssumesServiceAccounts {
                 }
             }
             let best: Option<Graded> = best.and_then(|(_, s)| grader.graded(s));
-            let best_pinned: Option<Graded> = best_pinned.and_then(|(_, s)| grader.graded(s));
             let via = through(cx, &group.grants);
             let (there, everyone) = match &scope {
                 Scope::Cluster => (
@@ -180,10 +179,9 @@ impl Rule for PodCreateAssumesServiceAccounts {
                 (_, Some(s)) => strongest_text(s),
                 (Some(g), None) => graded_text(g),
                 (None, None) => {
-                    if let Some(g) = &best_pinned {
+                    if let Some((_, pinned)) = best_pinned {
                         format!(
-                            "{} holds rights there, but the admission policies read keep these pods off it, and the other ServiceAccounts known hold none",
-                            g.account
+                            "{pinned} holds rights there, but the admission policies read keep these pods off it, and the other ServiceAccounts known hold none"
                         )
                     } else {
                         let known: Vec<&Subject> =
@@ -617,6 +615,21 @@ subjects: [{kind: ServiceAccount, name: operator, namespace: apps}]
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
 ";
 
+    /// The runner manager's executor grant in job namespace `teams`.
+    const EXECUTOR: &str = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: executor, namespace: teams}
+rules:
+- {apiGroups: [""], resources: ["pods"], verbs: ["create", "get", "delete"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: executor, namespace: teams}
+subjects: [{kind: ServiceAccount, name: gitlab-runner, namespace: gitlab-runner}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: executor}
+"#;
+
     #[test]
     fn names_the_strongest_service_account_reached() {
         let out = run(
@@ -716,30 +729,58 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}
         );
     }
 
+    /// A ServiceAccount with rights from input bindings, but neither Secrets nor an
+    /// escalation: medium, worded by the ranking of input rights.
+    #[test]
+    fn other_rights_are_medium() {
+        let yaml = format!(
+            "{DEPLOYER}{}",
+            r#"
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: lister, namespace: apps}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: lister, namespace: apps}
+rules:
+- {apiGroups: [""], resources: ["configmaps"], verbs: ["list"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: lister, namespace: apps}
+subjects: [{kind: ServiceAccount, name: lister}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: lister}
+"#
+        );
+        let out = run(&PodCreateAssumesServiceAccounts, &yaml, JOBS);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].severity, Severity::Medium, "{}", out[0].message);
+        assert!(
+            out[0].message.ends_with(
+                "the strongest known is ServiceAccount apps/lister, holding 1 rule through input bindings"
+            ),
+            "{}",
+            out[0].message
+        );
+    }
+
     /// Issue #8: the executor's grant is never fixed by taking it away (every job would
     /// fail), even when a strong ServiceAccount sits in the job namespace.
     #[test]
     fn the_executor_fix_keeps_its_binding() {
-        let yaml = r#"
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: executor, namespace: teams}
-rules:
-- {apiGroups: [""], resources: ["pods"], verbs: ["create", "get", "delete"]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: executor, namespace: teams}
-subjects: [{kind: ServiceAccount, name: gitlab-runner, namespace: gitlab-runner}]
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: executor}
----
+        let yaml = format!(
+            "{EXECUTOR}{}",
+            r"---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
 metadata: {name: deployer-admin}
 subjects: [{kind: ServiceAccount, name: deployer, namespace: teams}]
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
-"#;
-        let out = run(&PodCreateAssumesServiceAccounts, yaml, JOBS);
+"
+        );
+        let out = run(&PodCreateAssumesServiceAccounts, &yaml, JOBS);
         let f = out
             .iter()
             .find(|f| {
@@ -774,20 +815,7 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-
 
     #[test]
     fn the_executor_in_its_job_namespace_is_info_while_nothing_is_reached() {
-        let yaml = r#"
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: executor, namespace: teams}
-rules:
-- {apiGroups: [""], resources: ["pods"], verbs: ["create", "get", "delete"]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: executor, namespace: teams}
-subjects: [{kind: ServiceAccount, name: gitlab-runner, namespace: gitlab-runner}]
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: executor}
-"#;
-        let out = run(&PodCreateAssumesServiceAccounts, yaml, JOBS);
+        let out = run(&PodCreateAssumesServiceAccounts, EXECUTOR, JOBS);
         assert_eq!(out.len(), 1, "{out:?}");
         assert_eq!(out[0].severity, Severity::Info, "{}", out[0].message);
         assert!(
