@@ -1,5 +1,5 @@
 use runnerguard_engine::RoleId;
-use runnerguard_model::{HelmValues, PolicyRule, RoleKind, SettingValue};
+use runnerguard_model::{Binding, HelmValues, PolicyRule, RoleKind, SettingValue};
 
 use super::support::and_list;
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule, qualified};
@@ -109,10 +109,8 @@ fn values_finding(cx: &Context<'_>, values: &HelmValues) -> Option<Finding> {
     if !empty {
         return None;
     }
-    let cluster_wide = values
-        .get("rbac.clusterWideAccess")
-        .is_some_and(|s| s.value == SettingValue::Bool(true));
-    let (_, namespace) = predicted(cx, values);
+    let (kind, namespace) = predicted(cx, values);
+    let cluster_wide = kind == RoleKind::ClusterRole;
     let sa = &cx.topology.manager_service_account;
     let (what, scope) = if cluster_wide {
         (
@@ -247,10 +245,7 @@ fn is_wildcard(rule: &PolicyRule) -> bool {
 /// The subjects of the bindings that grant `role`, as `ServiceAccount ns/name`.
 fn bound_subjects(cx: &Context<'_>, role: RoleId) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for (id, b) in cx.policy.bindings().iter().enumerate() {
-        if cx.policy.binding_role(id) != Ok(role) {
-            continue;
-        }
+    for b in bindings_of(cx, role) {
         for s in &b.subjects {
             let name = s.to_string();
             if !out.contains(&name) {
@@ -276,15 +271,24 @@ fn rendered_evidence(cx: &Context<'_>, mut f: Finding, role: RoleId) -> Finding 
             f = f.step(format!("  rule {i}: {rule}"));
         }
     }
-    for (id, b) in cx.policy.bindings().iter().enumerate() {
-        if cx.policy.binding_role(id) == Ok(role) {
-            f = f.object(b.object_ref()).step(format!(
-                "  bound by {} {} ({})",
-                b.kind,
-                qualified(&b.namespace, &b.name),
-                b.origin
-            ));
-        }
+    for b in bindings_of(cx, role) {
+        f = f.object(b.object_ref()).step(format!(
+            "  bound by {} {} ({})",
+            b.kind,
+            qualified(&b.namespace, &b.name),
+            b.origin
+        ));
     }
     f
+}
+
+/// The bindings whose role is `role`.
+fn bindings_of<'p>(cx: &Context<'p>, role: RoleId) -> impl Iterator<Item = &'p Binding> {
+    let policy = cx.policy;
+    policy
+        .bindings()
+        .iter()
+        .enumerate()
+        .filter(move |(id, _)| policy.binding_role(*id) == Ok(role))
+        .map(|(_, b)| b)
 }
