@@ -319,7 +319,7 @@ impl ChartKeys {
 }
 
 /// Whether dotted `path` is strictly below `ancestor`.
-fn is_below(path: &str, ancestor: &str) -> bool {
+pub(crate) fn is_below(path: &str, ancestor: &str) -> bool {
     path.strip_prefix(ancestor)
         .is_some_and(|rest| rest.starts_with('.'))
 }

@@ -1,5 +1,6 @@
 //! RG107: Helm values keys that the chart does not read, judged against one chart version.
 
+use crate::chart::is_below;
 use crate::{ChartKeys, Context, Finding, KeyUse, Rule, RuleMeta, declare_rule};
 
 declare_rule! {
@@ -60,10 +61,7 @@ impl Rule for ChartValueIgnored {
             let mut reported: Vec<&str> = Vec::new();
             for entry in &values.entries {
                 // Report the topmost ignored key once, with what sits below it.
-                if reported
-                    .iter()
-                    .any(|r| entry.key.starts_with(r) && entry.key[r.len()..].starts_with('.'))
-                {
+                if reported.iter().any(|r| is_below(&entry.key, r)) {
                     continue;
                 }
                 let key_use = chart.key_use(&entry.key);

@@ -1,5 +1,7 @@
 use runnerguard_model::{RunnerEntry, Setting};
 
+use super::support::entry_name;
+use crate::chart::is_below;
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule};
 
 declare_rule! {
@@ -129,14 +131,6 @@ fn table_name(parent: &str) -> String {
     }
 }
 
-/// How a `[[runners]]` entry is named in messages.
-fn entry_name(entry: &RunnerEntry) -> String {
-    match &entry.name {
-        Some(n) => format!("runner `{n}`"),
-        None => format!("the [[runners]] entry at {}", entry.origin),
-    }
-}
-
 impl UnknownRunnerKey {
     fn check_entry(self, entry: &RunnerEntry, out: &mut Vec<Finding>) {
         // Paths relative to the entry, parents before children.
@@ -149,12 +143,7 @@ impl UnknownRunnerKey {
         // A table the runner does not know is reported once: its keys are ignored with it.
         let mut unknown: Vec<String> = Vec::new();
         for (path, s) in settings {
-            if path.contains("{{")
-                || unknown.iter().any(|u| {
-                    path.strip_prefix(u.as_str())
-                        .is_some_and(|r| r.starts_with('.'))
-                })
-            {
+            if path.contains("{{") || unknown.iter().any(|u| is_below(&path, u)) {
                 continue;
             }
             let (parent, key) = path.rsplit_once('.').unwrap_or(("", &path));

@@ -1,6 +1,6 @@
 //! What several rules share: the runner configurations that decide job pods, and wording.
 
-use runnerguard_model::{Origin, PolicyRule, Setting};
+use runnerguard_model::{Origin, PolicyRule, RunnerEntry, Setting};
 
 use super::rb001_cluster_admin_binding::rbac::Group;
 use crate::Context;
@@ -23,10 +23,7 @@ pub(super) fn sources<'a>(cx: &'a Context<'_>) -> Vec<Source<'a>> {
             continue;
         }
         out.push(Source {
-            name: match &entry.name {
-                Some(n) => format!("runner `{n}`"),
-                None => format!("the [[runners]] entry at {}", entry.origin),
-            },
+            name: entry_name(entry),
             what: "[runners.kubernetes]",
             settings: &entry.kubernetes,
             at: entry
@@ -59,6 +56,14 @@ pub(super) fn sources<'a>(cx: &'a Context<'_>) -> Vec<Source<'a>> {
         }
     }
     out
+}
+
+/// How a `[[runners]]` entry is named in messages: by its name, else by where it is.
+pub(super) fn entry_name(entry: &RunnerEntry) -> String {
+    match &entry.name {
+        Some(n) => format!("runner `{n}`"),
+        None => format!("the [[runners]] entry at {}", entry.origin),
+    }
 }
 
 /// `a`, `a and b`, `a, b and c`.
