@@ -66,11 +66,17 @@ const CHARTS: &[(&str, &str)] = &[
     ),
 ];
 
-/// [`CHARTS`]' versions, for [`ChartKeys::supported`].
-const VERSIONS: &[&str] = &[
-    "0.77.2", "0.79.0", "0.79.1", "0.80.1", "0.81.0", "0.82.0", "0.83.1", "0.83.2", "0.83.3",
-    "0.84.1", "0.85.0", "0.86.0",
-];
+/// [`CHARTS`]' versions, for [`ChartKeys::supported`]: read off [`CHARTS`], so the two
+/// cannot disagree.
+const VERSIONS: &[&str] = &{
+    let mut out = [""; CHARTS.len()];
+    let mut i = 0;
+    while i < CHARTS.len() {
+        out[i] = CHARTS[i].0;
+        i += 1;
+    }
+    out
+};
 
 /// The chart renders `runners.config` with `tpl` in every version; kept here too so that a
 /// values file's own templates are read even if a data file lost its flag.
