@@ -105,29 +105,43 @@ impl Chart {
 
     /// The text of `path` inside the chart (`values.yaml`, `templates/role.yaml`).
     pub fn file(&self, path: &str) -> Result<String, Error> {
+        let [text] = self.files([path])?;
+        Ok(text)
+    }
+
+    /// The texts of several files of the chart, read in one pass over the archive.
+    pub fn files<const N: usize>(&self, paths: [&str; N]) -> Result<[String; N], Error> {
         let error = |message: String| Error::Chart {
             version: self.version.to_owned(),
             message,
         };
-        let wanted = format!("gitlab-runner/{path}");
+        let mut found: [Option<String>; N] = std::array::from_fn(|_| None);
         let gz = flate2::read::GzDecoder::new(self.archive);
         let mut archive = tar::Archive::new(gz);
         for entry in archive.entries().map_err(|e| error(e.to_string()))? {
             let mut entry = entry.map_err(|e| error(e.to_string()))?;
-            let is_it = entry
-                .path()
-                .map_err(|e| error(e.to_string()))?
+            let path = entry.path().map_err(|e| error(e.to_string()))?;
+            let Some(i) = path
                 .to_str()
-                .is_some_and(|p| p == wanted);
-            if is_it {
-                let mut text = String::new();
-                entry
-                    .read_to_string(&mut text)
-                    .map_err(|e| error(e.to_string()))?;
-                return Ok(text);
+                .and_then(|p| p.strip_prefix("gitlab-runner/"))
+                .and_then(|p| paths.iter().position(|w| *w == p))
+            else {
+                continue;
+            };
+            let mut text = String::new();
+            entry
+                .read_to_string(&mut text)
+                .map_err(|e| error(e.to_string()))?;
+            found[i] = Some(text);
+            if found.iter().all(Option::is_some) {
+                break;
             }
         }
-        Err(error(format!("no `{path}` in the archive")))
+        let mut out: [String; N] = std::array::from_fn(|_| String::new());
+        for (i, text) in found.into_iter().enumerate() {
+            out[i] = text.ok_or_else(|| error(format!("no `{}` in the archive", paths[i])))?;
+        }
+        Ok(out)
     }
 }
 

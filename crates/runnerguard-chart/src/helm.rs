@@ -19,22 +19,14 @@ pub struct Helm {
 }
 
 impl Helm {
-    /// The helm to use: `explicit` (`--helm PATH`), else `$RUNNERGUARD_HELM`, else `helm` on
-    /// `PATH`. `Ok(None)` when none is configured and none is on `PATH`; an error when the one
-    /// named does not run.
-    pub fn locate(explicit: Option<&Path>) -> Result<Option<Self>, Error> {
-        let named = explicit.map(Path::to_path_buf).or_else(|| {
-            std::env::var_os("RUNNERGUARD_HELM")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        });
-        if let Some(path) = named {
-            return Self::at(&path).map(Some);
-        }
-        let Some(path) = find_on_path("helm") else {
-            return Ok(None);
-        };
-        Self::at(&path).map(Some)
+    /// The helm to use: `$RUNNERGUARD_HELM`, else `helm` on `PATH`. `Ok(None)` when neither
+    /// is there; an error when the one named does not run.
+    pub fn locate() -> Result<Option<Self>, Error> {
+        let path = std::env::var_os("RUNNERGUARD_HELM")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| find_on_path("helm"));
+        path.map(|p| Self::at(&p)).transpose()
     }
 
     /// The helm binary at `path`, checked by running `helm version --short`.

@@ -68,7 +68,7 @@ pub fn render_inventory(
     }
 
     let helm = match &options.helm {
-        HelmChoice::Auto => Helm::locate(None)?,
+        HelmChoice::Auto => Helm::locate()?,
         HelmChoice::At(p) => Some(Helm::at(p)?),
         HelmChoice::Off => None,
     };
@@ -82,10 +82,11 @@ pub fn render_inventory(
     let mut releases = Vec::new();
     for group in groups {
         let values = &loaded.inventory.helm_values;
-        let names: Vec<String> = group
+        let names = group
             .iter()
-            .map(|&i| values[i].origin.file.to_string())
-            .collect();
+            .map(|&i| values[i].origin.file.as_ref())
+            .collect::<Vec<_>>()
+            .join(" + ");
         let hints = &values[group[0]].release;
         let chart = match (&options.chart, &options.chart_version) {
             (Some(path), _) => ChartSource::Path(path.clone()),
@@ -99,7 +100,7 @@ pub fn render_inventory(
                     } else {
                         notes.push(format!(
                             "{}: {} names chart version `{v}`, which this build does not embed ({}); rendered with {} (give --chart-version or --chart)",
-                            names.join(" + "),
+                            names,
                             hints.wrapper.as_deref().unwrap_or("the wrapper"),
                             Chart::supported(),
                             Chart::newest().version
@@ -110,13 +111,8 @@ pub fn render_inventory(
                 None => ChartSource::Embedded(Chart::newest()),
             },
         };
-        if helm.is_none()
-            && let ChartSource::Path(p) = &chart
-        {
-            return Err(Error::ChartNeedsHelm(p.display().to_string()));
-        }
         if let Some(w) = &hints.wrapper {
-            notes.push(format!("{}: values read from {w}", names.join(" + ")));
+            notes.push(format!("{names}: values read from {w}"));
         }
         let release = Release {
             name: options
@@ -144,15 +140,14 @@ pub fn render_inventory(
                 return Err(Error::ChartNeedsHelm(p.display().to_string()));
             }
         };
-        let label = format!("{} ({})", names.join(" + "), rendered.how);
-        notes.push(format!("values {label}"));
+        notes.push(format!("values {names} ({})", rendered.how));
         for n in &rendered.notes {
-            notes.push(format!("{}: {n}", names.join(" + ")));
+            notes.push(format!("{names}: {n}"));
         }
-        let name = format!("{} [rendered: {}]", names.join(" + "), chart.describe());
+        let name = format!("{names} [rendered: {}]", chart.describe());
         let out =
             runnerguard_load::load_str(&name, &rendered.manifests).map_err(|e| Error::Output {
-                values: names.join(", "),
+                values: names.clone(),
                 message: e.to_string(),
             })?;
         let mut objects = out.inventory;
@@ -161,32 +156,20 @@ pub fn render_inventory(
         // An object the user's own manifests define (a pre-created ServiceAccount, the
         // chart's output given beside its values) is theirs: it stays as given.
         let user = &loaded.inventory;
-        objects.service_accounts.retain(|a| {
-            !user
-                .service_accounts
-                .iter()
-                .any(|b| a.namespace == b.namespace && a.name == b.name)
+        retain_new(&mut objects.service_accounts, &user.service_accounts, |a| {
+            ("ServiceAccount", &a.namespace, &a.name)
         });
-        objects.roles.retain(|a| {
-            !user
-                .roles
-                .iter()
-                .any(|b| a.kind == b.kind && a.namespace == b.namespace && a.name == b.name)
+        retain_new(&mut objects.roles, &user.roles, |a| {
+            (a.kind.as_str(), &a.namespace, &a.name)
         });
-        objects.bindings.retain(|a| {
-            !user
-                .bindings
-                .iter()
-                .any(|b| a.kind == b.kind && a.namespace == b.namespace && a.name == b.name)
+        retain_new(&mut objects.bindings, &user.bindings, |a| {
+            (a.kind.as_str(), &a.namespace, &a.name)
         });
         releases.push(RenderedRelease {
-            name: release.name.clone(),
-            namespace: release.namespace.clone(),
             chart_version: match &chart {
                 ChartSource::Embedded(c) => c.version.to_owned(),
                 ChartSource::Path(_) => String::new(),
             },
-            how: rendered.how,
             values: group,
             objects,
         });
@@ -200,4 +183,13 @@ pub fn render_inventory(
     }
     inventory.releases = releases;
     Ok(notes)
+}
+
+/// Keeps the `items` whose identity (`key`) no object of `existing` has.
+fn retain_new<T>(
+    items: &mut Vec<T>,
+    existing: &[T],
+    key: impl for<'a> Fn(&'a T) -> (&'a str, &'a str, &'a str),
+) {
+    items.retain(|a| !existing.iter().any(|b| key(a) == key(b)));
 }

@@ -9,7 +9,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::tpl::{self, Scope};
+use crate::tpl::{self, Scope, display, lookup, truthy};
 use crate::{Chart, Error, Release, Rendered, values::coalesce};
 
 /// Renders `release` with the model of `chart`: a JSON `List` of the objects `helm template`
@@ -19,7 +19,12 @@ pub fn render_model(release: &Release, chart: &'static Chart) -> Result<Rendered
         version: chart.version.to_owned(),
         message,
     };
-    let defaults_text = chart.file("values.yaml")?;
+    let [defaults_text, role, role_binding, deployment] = chart.files([
+        "values.yaml",
+        "templates/role.yaml",
+        "templates/role-binding.yaml",
+        "templates/deployment.yaml",
+    ])?;
     let mut values: Value = serde_saphyr::from_str(&defaults_text)
         .map_err(|e| chart_error(format!("values.yaml: {e}")))?;
     for doc in &release.values {
@@ -38,7 +43,11 @@ pub fn render_model(release: &Release, chart: &'static Chart) -> Result<Rendered
             }
         }
     }
-    let templates = Templates::read(chart)?;
+    let templates = Templates {
+        role,
+        role_binding,
+        deployment,
+    };
     let v = Values(&values);
     let mut notes = Vec::new();
 
@@ -229,26 +238,12 @@ struct Templates {
     deployment: String,
 }
 
-impl Templates {
-    fn read(chart: &Chart) -> Result<Self, Error> {
-        Ok(Self {
-            role: chart.file("templates/role.yaml")?,
-            role_binding: chart.file("templates/role-binding.yaml")?,
-            deployment: chart.file("templates/deployment.yaml")?,
-        })
-    }
-}
-
 /// Values with dotted-path access.
 struct Values<'a>(&'a Value);
 
 impl Values<'_> {
     fn get(&self, path: &str) -> Option<&Value> {
-        let mut cur = self.0;
-        for part in path.split('.') {
-            cur = cur.get(part)?;
-        }
-        Some(cur)
+        lookup(self.0, path)
     }
 
     fn str(&self, path: &str) -> Option<&str> {
@@ -257,38 +252,6 @@ impl Values<'_> {
 
     fn truthy(&self, path: &str) -> bool {
         self.get(path).is_some_and(truthy)
-    }
-}
-
-/// Go template truth (false, 0, nil and empty values are false).
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
-
-/// Go's `%v` of a value, as the chart's `quote` prints it: a list `[a b]`, a map
-/// `map[k:v]`.
-fn text(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        Value::Array(items) => {
-            format!("[{}]", items.iter().map(text).collect::<Vec<_>>().join(" "))
-        }
-        Value::Object(map) => format!(
-            "map[{}]",
-            map.iter()
-                .map(|(k, v)| format!("{k}:{}", text(v)))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
-        other => other.to_string(),
     }
 }
 
@@ -301,12 +264,12 @@ fn trunc63(s: &str) -> String {
 /// `_helpers.tpl` `gitlab-runner.fullname`.
 fn fullname(v: &Values<'_>, release: &str) -> String {
     if let Some(o) = v.get("fullnameOverride").filter(|o| truthy(o)) {
-        return trunc63(&text(o));
+        return trunc63(&display(o));
     }
     let name = v
         .get("nameOverride")
         .filter(|n| truthy(n))
-        .map_or_else(|| "gitlab-runner".to_owned(), text);
+        .map_or_else(|| "gitlab-runner".to_owned(), display);
     if release.starts_with(&name) {
         trunc63(release)
     } else {
@@ -319,7 +282,7 @@ fn service_account_name(v: &Values<'_>, fullname: &str) -> String {
     let pick = |path: &str| {
         v.get(path)
             .filter(|n| truthy(n))
-            .map_or_else(|| fullname.to_owned(), text)
+            .map_or_else(|| fullname.to_owned(), display)
     };
     if v.truthy("serviceAccount.create") || v.truthy("serviceAccount.name") {
         pick("serviceAccount.name")
@@ -327,7 +290,7 @@ fn service_account_name(v: &Values<'_>, fullname: &str) -> String {
         pick("rbac.generatedServiceAccountName")
     } else {
         v.get("rbac.serviceAccountName")
-            .map(text)
+            .map(display)
             .unwrap_or_default()
     }
 }
@@ -376,7 +339,7 @@ fn image(v: &Values<'_>, chart: &Chart) -> String {
     let tag = v
         .get("image.tag")
         .filter(|t| truthy(t))
-        .map_or_else(|| format!("alpine-v{}", chart.app_version), text);
+        .map_or_else(|| format!("alpine-v{}", chart.app_version), display);
     format!(
         "{registry}{}:{tag}",
         v.str("image.image").unwrap_or("gitlab-org/gitlab-runner")
@@ -389,7 +352,7 @@ fn env(v: &Values<'_>, release_namespace: &str) -> Vec<Value> {
     let executor = v
         .get("runners.executor")
         .filter(|e| truthy(e))
-        .map_or_else(|| "kubernetes".to_owned(), text);
+        .map_or_else(|| "kubernetes".to_owned(), display);
     let locked = v
         .get("runners")
         .and_then(|r| r.get("locked"))
@@ -397,7 +360,7 @@ fn env(v: &Values<'_>, release_namespace: &str) -> Vec<Value> {
     let mut out = vec![
         var(
             "CI_SERVER_URL",
-            v.get("gitlabUrl").map(text).unwrap_or_default(),
+            v.get("gitlabUrl").map(display).unwrap_or_default(),
         ),
         var("RUNNER_EXECUTOR", executor.clone()),
         var("REGISTER_LOCKED", locked.to_string()),
@@ -405,21 +368,21 @@ fn env(v: &Values<'_>, release_namespace: &str) -> Vec<Value> {
             "RUNNER_TAG_LIST",
             v.get("runners.tags")
                 .filter(|t| truthy(t))
-                .map(text)
+                .map(display)
                 .unwrap_or_default(),
         ),
     ];
     // `if not (regexMatch "\\s*namespace\\s*=" .Values.runners.config)`: on the raw string,
     // before `tpl`.
-    let config = v.get("runners.config").map(text).unwrap_or_default();
+    let config = v.get("runners.config").map(display).unwrap_or_default();
     if executor == "kubernetes" && !has_namespace_line(&config) {
         out.push(var("KUBERNETES_NAMESPACE", release_namespace.to_owned()));
     }
     if let Some(Value::Array(vars)) = v.get("envVars") {
         for item in vars {
             out.push(json!({
-                "name": item.get("name").map(text).unwrap_or_default(),
-                "value": item.get("value").map(text).unwrap_or_default(),
+                "name": item.get("name").map(display).unwrap_or_default(),
+                "value": item.get("value").map(display).unwrap_or_default(),
             }));
         }
     }
@@ -428,7 +391,7 @@ fn env(v: &Values<'_>, release_namespace: &str) -> Vec<Value> {
         let mut keys: Vec<&String> = extra.keys().collect();
         keys.sort();
         for k in keys {
-            out.push(var(k, text(&extra[k])));
+            out.push(var(k, display(&extra[k])));
         }
     }
     out

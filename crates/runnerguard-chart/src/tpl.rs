@@ -256,7 +256,7 @@ fn exec(nodes: &[Node], scope: &Scope<'_>, out: &mut Output) {
 }
 
 /// Go's template truth: false, 0, nil, and empty strings, lists and maps are false.
-fn truthy(v: &Value) -> bool {
+pub(crate) fn truthy(v: &Value) -> bool {
     match v {
         Value::Null => false,
         Value::Bool(b) => *b,
@@ -267,8 +267,9 @@ fn truthy(v: &Value) -> bool {
     }
 }
 
-/// A value as `{{ }}` prints it (Go's `%v`; Helm prints a missing value as nothing).
-fn display(v: &Value) -> String {
+/// A value as `{{ }}` and `quote` print it (Go's `%v`: a list `[a b]`, a map `map[k:v]`;
+/// Helm prints a missing value as nothing).
+pub(crate) fn display(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
@@ -461,19 +462,16 @@ fn field(path: &str, scope: &Scope<'_>) -> Option<Value> {
     }
 }
 
-fn walk(v: &Value, path: &str) -> Value {
-    let mut cur = v;
-    for part in path.split('.').filter(|p| !p.is_empty()) {
-        match cur.get(part) {
-            Some(next) => cur = next,
-            None => return Value::Null,
-        }
-    }
-    cur.clone()
+/// The value at dotted `path` below `v` (`""` is `v` itself), if there is one.
+pub(crate) fn lookup<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
+    path.split('.')
+        .filter(|p| !p.is_empty())
+        .try_fold(v, |cur, part| cur.get(part))
 }
 
-fn string(v: &Value) -> String {
-    display(v)
+/// [`lookup`], with a missing value as `nil`, as templates see it.
+fn walk(v: &Value, path: &str) -> Value {
+    lookup(v, path).cloned().unwrap_or(Value::Null)
 }
 
 /// The Sprig and template functions `runners.config` templates use. `None`: not modelled.
@@ -488,26 +486,26 @@ fn call(name: &str, mut args: Vec<Value>) -> Option<Value> {
         ("quote", _) => s(args
             .iter()
             .filter(|a| !a.is_null())
-            .map(|a| format!("{:?}", string(a)))
+            .map(|a| format!("{:?}", display(a)))
             .collect::<Vec<_>>()
             .join(" ")),
         ("squote", _) => s(args
             .iter()
             .filter(|a| !a.is_null())
-            .map(|a| format!("'{}'", string(a)))
+            .map(|a| format!("'{}'", display(a)))
             .collect::<Vec<_>>()
             .join(" ")),
-        ("toString", 1) => s(string(&args[0])),
-        ("lower", 1) => s(string(&args[0]).to_lowercase()),
-        ("upper", 1) => s(string(&args[0]).to_uppercase()),
-        ("trim", 1) => s(string(&args[0]).trim().to_owned()),
-        ("trimSuffix", 2) => s(string(&args[1])
-            .strip_suffix(string(&args[0]).as_str())
-            .map_or_else(|| string(&args[1]), str::to_owned)),
-        ("trimPrefix", 2) => s(string(&args[1])
-            .strip_prefix(string(&args[0]).as_str())
-            .map_or_else(|| string(&args[1]), str::to_owned)),
-        ("replace", 3) => s(string(&args[2]).replace(&string(&args[0]), &string(&args[1]))),
+        ("toString", 1) => s(display(&args[0])),
+        ("lower", 1) => s(display(&args[0]).to_lowercase()),
+        ("upper", 1) => s(display(&args[0]).to_uppercase()),
+        ("trim", 1) => s(display(&args[0]).trim().to_owned()),
+        ("trimSuffix", 2) => s(display(&args[1])
+            .strip_suffix(display(&args[0]).as_str())
+            .map_or_else(|| display(&args[1]), str::to_owned)),
+        ("trimPrefix", 2) => s(display(&args[1])
+            .strip_prefix(display(&args[0]).as_str())
+            .map_or_else(|| display(&args[1]), str::to_owned)),
+        ("replace", 3) => s(display(&args[2]).replace(&display(&args[0]), &display(&args[1]))),
         ("not" | "empty", 1) => Some(Value::Bool(!truthy(&args[0]))),
         ("and", n) if n > 0 => Some(
             args.iter()
@@ -532,9 +530,9 @@ fn call(name: &str, mut args: Vec<Value>) -> Option<Value> {
         ("hasKey", 2) => Some(Value::Bool(
             args[0].as_object()?.contains_key(args[1].as_str()?),
         )),
-        ("contains", 2) => Some(Value::Bool(string(&args[1]).contains(&string(&args[0])))),
+        ("contains", 2) => Some(Value::Bool(display(&args[1]).contains(&display(&args[0])))),
         ("toJson", 1) => s(serde_json::to_string(&args[0]).ok()?),
-        ("toYaml", 1) if !args[0].is_object() && !args[0].is_array() => s(string(&args[0])),
+        ("toYaml", 1) if !args[0].is_object() && !args[0].is_array() => s(display(&args[0])),
         ("int" | "int64", 1) => match &args[0] {
             Value::Number(n) => Some(Value::from(n.as_i64().unwrap_or_default())),
             Value::String(x) => Some(Value::from(x.trim().parse::<i64>().unwrap_or(0))),
@@ -545,8 +543,8 @@ fn call(name: &str, mut args: Vec<Value>) -> Option<Value> {
             let v = args.pop()?;
             truthy(&v).then_some(v)
         }
-        ("printf", n) if n >= 1 => s(printf(&string(&args[0]), &args[1..])?),
-        ("print", _) => s(args.iter().map(string).collect::<String>()),
+        ("printf", n) if n >= 1 => s(printf(&display(&args[0]), &args[1..])?),
+        ("print", _) => s(args.iter().map(display).collect::<String>()),
         _ => None,
     }
 }
@@ -563,9 +561,9 @@ fn printf(format: &str, args: &[Value]) -> Option<String> {
         }
         match chars.next()? {
             '%' => out.push('%'),
-            's' | 'v' | 'd' => out.push_str(&string(args.next()?)),
+            's' | 'v' | 'd' => out.push_str(&display(args.next()?)),
             'q' => {
-                let _ = write!(out, "{:?}", string(args.next()?));
+                let _ = write!(out, "{:?}", display(args.next()?));
             }
             _ => return None,
         }

@@ -50,15 +50,8 @@ pub struct Inventory {
 /// A Helm release of the gitlab-runner chart, rendered from values.
 #[derive(Clone, Debug, Default)]
 pub struct Release {
-    /// The release name.
-    pub name: String,
-    /// The release namespace.
-    pub namespace: String,
     /// The chart version it was rendered with (empty for a user's chart path).
     pub chart_version: String,
-    /// How it was rendered: "rendered by helm v4.1.4 with chart gitlab-runner 0.86.0", or
-    /// "modelled without helm ...".
-    pub how: String,
     /// Indexes into [`Inventory::helm_values`] of its values files, in `-f` order.
     pub values: Vec<usize>,
     /// The rendered objects (also part of the inventory): the runner's Deployment,
