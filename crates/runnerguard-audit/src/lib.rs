@@ -21,7 +21,7 @@ pub use finding::{Finding, Location};
 pub use rule::{Rule, RuleMeta, Severity};
 pub use rules::ALL;
 pub use runnerguard_model::executor;
-pub use topology::{Evidence, JobTarget, Topology, TopologyOptions, runner_evidence};
+pub use topology::{Evidence, JobTarget, Topology, TopologyOptions, has_runner};
 
 /// Why the audit could not run.
 #[derive(Debug, thiserror::Error)]

@@ -33,29 +33,20 @@ impl TopologyOptions {
     }
 }
 
-/// Why the inputs are taken to hold a GitLab Runner on Kubernetes, or `None` when they hold
-/// none: no topology flag, no chart values, no runner configuration with a Kubernetes
-/// executor, no runner manager Deployment. RBAC of other applications alone is not a runner,
-/// and the runner rules have nothing to check there.
-pub fn runner_evidence(objects: &Inventory, options: &TopologyOptions) -> Option<String> {
-    if options.has_flags() {
-        return Some("topology flags".to_owned());
-    }
-    if let Some(v) = objects.helm_values.first() {
-        return Some(format!("gitlab-runner chart values at {}", v.origin));
-    }
-    if let Some(d) = manager_deployment(objects) {
-        return Some(format!("runner manager workload at {}", d.object.origin));
-    }
-    objects.runner_configs.iter().find_map(|c| {
-        c.runners
-            .iter()
-            .find(|e| {
+/// Whether the inputs hold a GitLab Runner on Kubernetes to check: a topology flag, chart
+/// values, a runner manager Deployment, or a runner configuration with the Kubernetes
+/// executor. RBAC of other applications alone is not a runner, and the runner rules have
+/// nothing to check there.
+pub fn has_runner(objects: &Inventory, options: &TopologyOptions) -> bool {
+    options.has_flags()
+        || !objects.helm_values.is_empty()
+        || manager_deployment(objects).is_some()
+        || objects.runner_configs.iter().any(|c| {
+            c.runners.iter().any(|e| {
                 e.executor.as_deref() == Some("kubernetes")
                     || (e.executor.is_none() && e.kubernetes_origin.is_some())
             })
-            .map(|e| format!("runner with the Kubernetes executor at {}", e.origin))
-    })
+        })
 }
 
 /// Where jobs of one runner run, and as whom.

@@ -49,7 +49,7 @@ pub fn json(w: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
         "chartVersion": report.chart_version,
         "topology": report.topologies.first().map(topology_json),
         "topologies": report.topologies.iter().map(topology_json).collect::<Vec<_>>(),
-        "runnerFound": report.runner_found,
+        "runnerFound": report.runner_found(),
         "inputs": report.inputs,
         "findings": findings,
         "summary": {

@@ -28,15 +28,18 @@ pub struct Report<'a> {
     /// How the inputs were understood: how each values file was rendered, what could not be
     /// seen.
     pub inputs: &'a [String],
-    /// Whether the inputs hold a runner (else only the RBAC rules ran, and `topologies` is
-    /// empty).
-    pub runner_found: bool,
 }
 
 impl Report<'_> {
     /// Whether some finding is at or above `fail_on`.
     pub fn failed(&self) -> bool {
         self.findings.iter().any(|f| f.severity >= self.fail_on)
+    }
+
+    /// Whether the inputs held a runner: without one only the RBAC rules ran, and no
+    /// topology was checked.
+    pub fn runner_found(&self) -> bool {
+        !self.topologies.is_empty()
     }
 
     /// How many findings of each severity, most severe first.
@@ -114,7 +117,6 @@ mod tests {
             runner_version: "18.9".into(),
             chart_version: "0.86.0".into(),
             inputs: &[],
-            runner_found: true,
         };
         let mut out = Vec::new();
         f(&mut out, &report).unwrap();
@@ -151,7 +153,6 @@ mod tests {
             runner_version: "18.9".into(),
             chart_version: "0.86.0".into(),
             inputs: &[],
-            runner_found: true,
         };
         let mut out = Vec::new();
         human(&mut out, &report, true).unwrap();

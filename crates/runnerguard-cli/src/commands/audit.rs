@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Result, anyhow};
-use runnerguard_audit::{RunnerVersion, Selection, Setup, Severity, TopologyOptions, executor};
+use runnerguard_audit::{
+    ChartKeys, RunnerVersion, Selection, Setup, Severity, TopologyOptions, executor,
+};
 use runnerguard_chart::{HelmChoice, RenderOptions};
 use runnerguard_load::Input;
 use runnerguard_report::Report;
@@ -65,8 +67,8 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
         job_service_account: args.job_service_account.clone(),
         release_namespace: args.release_namespace.clone(),
     };
-    let runner = runnerguard_audit::runner_evidence(policy.objects(), &options);
-    if runner.is_none() {
+    let runner = runnerguard_audit::has_runner(policy.objects(), &options);
+    if !runner {
         // Nothing to check the runner rules against: never invent a topology.
         selection.rbac_only = true;
         inputs.push(
@@ -76,7 +78,7 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
     }
     let setups = Setup::all(&policy, &options, version)?;
     let findings = runnerguard_audit::run_all(&policy, &setups, &selection);
-    let topologies: Vec<_> = if runner.is_some() {
+    let topologies: Vec<_> = if runner {
         setups.iter().map(|s| s.topology.clone()).collect()
     } else {
         Vec::new()
@@ -86,15 +88,11 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
         findings: &findings,
         fail_on: severity(args.fail_on),
         runner_version: version.to_string(),
-        chart_version: policy
-            .objects()
-            .releases
+        chart_version: setups
             .first()
-            .map(|r| r.chart_version.clone())
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| runnerguard_audit::ChartKeys::v0_86_0().version.to_owned()),
+            .map_or_else(|| ChartKeys::newest().version, |s| s.chart.version)
+            .to_owned(),
         inputs: &inputs,
-        runner_found: runner.is_some(),
     };
     match args.output {
         Format::Json => runnerguard_report::json(out.stdout(), &report)?,
