@@ -8,9 +8,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use super::{root, run, run_with_stdin};
+use super::{run, run_with_stdin};
 
 /// The helm binary for differential tests, or `None` (skipped) outside CI.
 #[allow(
@@ -90,21 +90,16 @@ fn audit_json(args: &[&str]) -> (i32, Value) {
 /// Audits `values` (paths relative to the workspace root) rendered by helm and by the model,
 /// and requires the same findings and topology.
 fn agree(helm: &str, values: &[&str], extra: &[&str]) {
-    let mut base: Vec<&str> = Vec::new();
-    for v in values {
-        base.push("--values");
-        base.push(v);
-    }
-    base.extend_from_slice(extra);
-    agree_args(helm, &base, values);
+    let mut args: Vec<&str> = values.iter().flat_map(|v| ["--values", v]).collect();
+    args.extend_from_slice(extra);
+    agree_args(helm, &args);
 }
 
-fn agree_args(helm: &str, base: &[&str], values: &[&str]) {
-    let extra = base;
-    let base = base.to_vec();
-    let mut with_helm = base.clone();
+/// [`agree`] for any `audit` arguments.
+fn agree_args(helm: &str, args: &[&str]) {
+    let mut with_helm = args.to_vec();
     with_helm.extend_from_slice(&["--helm", helm]);
-    let mut with_model = base.clone();
+    let mut with_model = args.to_vec();
     with_model.push("--no-helm");
     let (code_h, h) = audit_json(&with_helm);
     let (code_m, m) = audit_json(&with_model);
@@ -117,14 +112,20 @@ fn agree_args(helm: &str, base: &[&str], values: &[&str]) {
     assert_eq!(
         findings(&h),
         findings(&m),
-        "helm and the model disagree on the findings for {values:?} {extra:?}"
+        "helm and the model disagree on the findings for {args:?}"
     );
-    assert_eq!(
-        topologies(&h),
-        topologies(&m),
-        "topology for {values:?} {extra:?}"
-    );
+    assert_eq!(topologies(&h), topologies(&m), "topology for {args:?}");
     assert_eq!(code_h, code_m);
+}
+
+/// The rule ids of the findings, in report order.
+fn rules(json: &Value) -> Vec<&str> {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect()
 }
 
 const CORPUS: &[&str] = &[
@@ -164,35 +165,45 @@ fn helm_and_model_agree_on_every_charts_own_defaults() {
 fn helm_and_model_agree_on_generated_variations() {
     let Some(helm) = helm() else { return };
     let dir = tempfile::tempdir().unwrap();
+    let runner_config = "[[runners]]\n  [runners.kubernetes]\n    image = \"alpine\"\n";
+    let templated_config = "[[runners]]\n  [runners.kubernetes]\n    namespace = \"{{ .Values.runners.jobNamespace }}\"\n    privileged = {{ .Values.runners.priv | default false }}\n";
     let mut n = 0;
     for rbac in [
-        "",
-        "rbac:\n  create: true\n",
-        "rbac:\n  create: true\n  clusterWideAccess: true\n",
-        "rbac:\n  create: true\n  rules:\n    - resources: [\"pods\", \"pods/exec\"]\n    - apiGroups: [\"apps\"]\n      verbs: [\"get\"]\n",
+        json!({}),
+        json!({"rbac": {"create": true}}),
+        json!({"rbac": {"create": true, "clusterWideAccess": true}}),
+        json!({"rbac": {"create": true, "rules": [
+            {"resources": ["pods", "pods/exec"]},
+            {"apiGroups": ["apps"], "verbs": ["get"]},
+        ]}}),
     ] {
         for sa in [
-            "",
-            "serviceAccount:\n  create: false\n",
-            "serviceAccount:\n  create: true\n  name: runner-sa\n",
-            "serviceAccount:\n  name: \"\"\nrbac:\n  serviceAccountName: legacy-sa\n",
+            json!({}),
+            json!({"serviceAccount": {"create": false}}),
+            json!({"serviceAccount": {"create": true, "name": "runner-sa"}}),
+            json!({"serviceAccount": {"name": ""}, "rbac": {"serviceAccountName": "legacy-sa"}}),
         ] {
             for runners in [
-                "",
-                "runners:\n  jobNamespace: teams\n",
-                "runners:\n  config: |\n    [[runners]]\n      [runners.kubernetes]\n        image = \"alpine\"\n",
-                "namespace: other\nrunners:\n  jobNamespace: teams\n  config: |\n    [[runners]]\n      [runners.kubernetes]\n        namespace = \"{{ .Values.runners.jobNamespace }}\"\n        privileged = {{ .Values.runners.priv | default false }}\n",
+                json!({}),
+                json!({"runners": {"jobNamespace": "teams"}}),
+                json!({"runners": {"config": runner_config}}),
+                json!({"namespace": "other", "runners": {"jobNamespace": "teams", "config": templated_config}}),
             ] {
                 for env in [
-                    "",
-                    "envVars:\n  - name: KUBERNETES_PRIVILEGED\n    value: \"true\"\nextraEnv:\n  KUBERNETES_NAMESPACE_OVERWRITE_ALLOWED: \".*\"\n",
+                    json!({}),
+                    json!({
+                        "envVars": [{"name": "KUBERNETES_PRIVILEGED", "value": "true"}],
+                        "extraEnv": {"KUBERNETES_NAMESPACE_OVERWRITE_ALLOWED": ".*"},
+                    }),
                 ] {
-                    // `rbac:` may appear twice when both pieces set it: merge by hand.
-                    let text =
-                        format!("gitlabUrl: https://gitlab.example.com\n{sa}{runners}{env}{rbac}");
-                    let text = merge_rbac(&text);
-                    let path = dir.path().join(format!("v{n}.yaml"));
-                    std::fs::write(&path, &text).unwrap();
+                    // Merged as Helm merges values files: `rbac` may come from two pieces.
+                    let mut values = json!({"gitlabUrl": "https://gitlab.example.com"});
+                    for piece in [&sa, &runners, &env, &rbac] {
+                        runnerguard_chart::coalesce(&mut values, piece);
+                    }
+                    // JSON is YAML: the values file as Helm and runnerguard read it.
+                    let path = dir.path().join(format!("v{n}.json"));
+                    std::fs::write(&path, values.to_string()).unwrap();
                     let path = path.display().to_string();
                     for chart in ["0.77.2", "0.86.0"] {
                         agree(
@@ -212,47 +223,6 @@ fn helm_and_model_agree_on_generated_variations() {
         }
     }
     assert_eq!(n, 128);
-}
-
-/// Joins two top-level `rbac:` blocks into one (YAML forbids the duplicate key).
-fn merge_rbac(text: &str) -> String {
-    let mut out = String::new();
-    let mut seen = false;
-    for line in text.lines() {
-        if line == "rbac:" {
-            if seen {
-                continue;
-            }
-            seen = true;
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    // Indented `rbac` children now follow the first `rbac:` or another key: move them.
-    let mut head = String::new();
-    let mut rbac = String::new();
-    let mut in_rbac = false;
-    for line in out.lines() {
-        if line == "rbac:" {
-            in_rbac = true;
-            continue;
-        }
-        if !line.starts_with(' ') && !line.starts_with('-') {
-            in_rbac = false;
-        }
-        if in_rbac {
-            rbac.push_str(line);
-            rbac.push('\n');
-        } else {
-            head.push_str(line);
-            head.push('\n');
-        }
-    }
-    if seen {
-        head.push_str("rbac:\n");
-        head.push_str(&rbac);
-    }
-    head
 }
 
 #[test]
@@ -279,24 +249,12 @@ fn two_values_files_are_one_release_merged_as_helm_merges() {
         json["topologies"]
     );
     // b's rbac.create wins over a's, a's jobNamespace stays: the wildcard Role is in `teams`.
-    let rg113 = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == "RG102")
-        .count();
+    let rg102 = rules(&json).iter().filter(|r| **r == "RG102").count();
     assert_eq!(
-        rg113, 0,
+        rg102, 0,
         "the `*` Role grants everything the executor needs: {json}"
     );
-    assert!(
-        json["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f["rule"] == "RG103"),
-        "{json}"
-    );
+    assert!(rules(&json).contains(&"RG103"), "{json}");
 }
 
 #[test]
@@ -306,26 +264,16 @@ fn chart_rbac_from_values_is_modelled() {
     // the Role allows is reported.
     let (code, json) = audit_json(&["-f", "fixtures/real-world/wildcard-values.yaml"]);
     assert_eq!(code, 1);
-    let rules: Vec<&str> = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
-    assert!(!rules.contains(&"RG102"), "{rules:?}");
-    assert!(rules.contains(&"RG113"), "{rules:?}");
-    assert!(rules.contains(&"RG103"), "{rules:?}");
+    let ids = rules(&json);
+    assert!(!ids.contains(&"RG102"), "{ids:?}");
+    assert!(ids.contains(&"RG113"), "{ids:?}");
+    assert!(ids.contains(&"RG103"), "{ids:?}");
     // `*` on the core group includes `serviceaccounts/token` create.
-    assert!(rules.contains(&"RB006"), "{rules:?}");
+    assert!(ids.contains(&"RB006"), "{ids:?}");
     assert!(!json.to_string().contains("glrt-not-a-real-token"));
     // Cluster-wide rules with resourceNames: the chart drops resourceNames.
     let (_, json) = audit_json(&["-f", "fixtures/real-world/rbac-rules-values.yaml"]);
-    let rules: Vec<&str> = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
+    let ids = rules(&json);
     // The rendered ClusterRole grants pods, exec and attach: only `events` is missing.
     for f in json["findings"]
         .as_array()
@@ -336,7 +284,7 @@ fn chart_rbac_from_values_is_modelled() {
         let m = f["message"].as_str().unwrap();
         assert!(m.contains("events") && !m.contains("pods"), "{m}");
     }
-    assert!(rules.contains(&"RB004"), "{rules:?}");
+    assert!(ids.contains(&"RB004"), "{ids:?}");
     let topology = &json["topologies"][0];
     assert_eq!(topology["jobs"][0]["namespace"], "ci");
 }
@@ -387,11 +335,7 @@ fn no_runner_in_the_inputs_runs_only_rbac_rules() {
         assert_eq!(json["runnerFound"], false, "{input}");
         assert_eq!(json["topologies"], Value::Array(vec![]), "{input}");
         assert!(
-            json["findings"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|f| f["rule"].as_str().unwrap().starts_with("RB")),
+            rules(&json).iter().all(|r| r.starts_with("RB")),
             "{input}: {json}"
         );
         assert!(
@@ -410,13 +354,7 @@ fn no_runner_in_the_inputs_runs_only_rbac_rules() {
         "kubernetes-dashboard",
     ]);
     assert_eq!(json["runnerFound"], true);
-    assert!(
-        json["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f["rule"] == "RG101")
-    );
+    assert!(rules(&json).contains(&"RG101"));
 }
 
 #[test]
@@ -425,7 +363,6 @@ fn empty_stdin_is_an_error() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("standard input"), "{}", r.stderr);
     assert!(r.stdout.is_empty());
-    let _ = root();
 }
 
 #[test]
@@ -478,27 +415,16 @@ fn gitops_wrappers_are_read_not_dropped() {
     let t = &json["topologies"][0];
     assert_eq!(t["managerNamespace"], "ci-runners", "{t}");
     assert_eq!(t["managerServiceAccount"], "runner-gitlab-runner", "{t}");
-    let rules: Vec<&str> = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
+    let ids = rules(&json);
     for rule in ["RG101", "RG113", "RG111"] {
-        assert!(rules.contains(&rule), "{rule}: {rules:?}");
+        assert!(ids.contains(&rule), "{rule}: {ids:?}");
     }
     // Flux: spec.values, targetNamespace, and the ignored `runners.kubernetes` still flagged.
     let (_, json) = audit_json(&["-f", "fixtures/real-world/flux-helmrelease.yaml"]);
     let t = &json["topologies"][0];
     assert_eq!(t["managerNamespace"], "gitlab-runner", "{t}");
     assert_eq!(t["jobs"][0]["namespace"], "ci", "{t}");
-    assert!(
-        json["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f["rule"] == "RG107")
-    );
+    assert!(rules(&json).contains(&"RG107"));
     // OpenShift Template: its objects are audited.
     let r = run(&[
         "audit",
@@ -509,13 +435,7 @@ fn gitops_wrappers_are_read_not_dropped() {
     ]);
     assert!(r.stderr.contains("not substituted"), "{}", r.stderr);
     let json: Value = serde_json::from_str(&r.stdout).unwrap();
-    assert!(
-        json["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f["rule"] == "RB001")
-    );
+    assert!(rules(&json).contains(&"RB001"));
 }
 
 #[test]
@@ -525,6 +445,6 @@ fn helm_and_model_agree_on_wrappers() {
         "fixtures/real-world/argocd-application.yaml",
         "fixtures/real-world/flux-helmrelease.yaml",
     ] {
-        agree_args(&helm, &["-f", file], &[file]);
+        agree_args(&helm, &["-f", file]);
     }
 }
