@@ -202,18 +202,18 @@ fn is_credential(key: &str) -> bool {
 /// What a credential's value is replaced by.
 pub(crate) const REDACTED: &str = "<redacted>";
 
+/// Whether the string `value` of `key` is hidden: a non-empty credential, or a GitLab token
+/// under any key (a misspelt `tokn`, which RG116 reports, is redacted all the same).
+fn hides(key: &str, value: &str) -> bool {
+    (is_credential(key) && !value.is_empty())
+        || SettingValue::TOKEN_PREFIXES
+            .iter()
+            .any(|p| value.starts_with(p))
+}
+
 fn redact(key: &str, value: SettingValue) -> SettingValue {
-    // A GitLab token under a misspelt key (`tokn`, which RG116 reports) is redacted all the
-    // same.
     match value {
-        SettingValue::String(s)
-            if (is_credential(key) && !s.is_empty())
-                || SettingValue::TOKEN_PREFIXES
-                    .iter()
-                    .any(|p| s.starts_with(p)) =>
-        {
-            SettingValue::Other(REDACTED.to_owned())
-        }
+        SettingValue::String(s) if hides(key, &s) => SettingValue::Other(REDACTED.to_owned()),
         // A null stays visible: the key is there but holds nothing.
         SettingValue::Other(o) if o == "null" => SettingValue::Other(o),
         SettingValue::List(_)
@@ -350,8 +350,8 @@ pub(crate) fn helm_values(
     )
 }
 
-/// A values document as JSON, for rendering with the chart; credentials are redacted as
-/// [`redact`] does (the chart only tests whether they are empty).
+/// A values document as JSON, for rendering with the chart; strings are hidden as [`redact`]
+/// hides them (the chart only tests whether credentials are empty).
 fn document_json(node: &Node, path: &str) -> serde_json::Value {
     use serde_json::Value as J;
     match &node.value {
@@ -360,7 +360,7 @@ fn document_json(node: &Node, path: &str) -> serde_json::Value {
         Value::Int(i) => J::from(*i),
         Value::UInt(u) => J::from(*u),
         Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-        Value::String(s) if is_credential(path) && !s.is_empty() => J::String(REDACTED.to_owned()),
+        Value::String(s) if hides(path, s) => J::String(REDACTED.to_owned()),
         Value::String(s) => J::String(s.clone()),
         Value::Seq(items) => J::Array(items.iter().map(|i| document_json(i, path)).collect()),
         Value::Map(entries) => {
