@@ -38,6 +38,8 @@ pub struct Context<'a> {
     pub chart: &'a ChartKeys,
     /// [`Context::job_identities`], worked out once for all rules.
     job_identities: OnceCell<Vec<JobIdentity>>,
+    /// [`Context::escalation`], built once for all rules (its caches are shared too).
+    escalation: OnceCell<Escalation<'a>>,
 }
 
 impl<'a> Context<'a> {
@@ -54,7 +56,14 @@ impl<'a> Context<'a> {
             executor,
             chart,
             job_identities: OnceCell::new(),
+            escalation: OnceCell::new(),
         }
+    }
+
+    /// The escalation analysis of the policy (`runnerguard paths`), built on first use and
+    /// shared by every rule, with what it has already found.
+    pub fn escalation(&self) -> &Escalation<'a> {
+        self.escalation.get_or_init(|| Escalation::new(self.policy))
     }
 }
 
@@ -88,7 +97,7 @@ impl Context<'_> {
     }
 
     fn find_job_identities(&self) -> Vec<JobIdentity> {
-        let escalation = Escalation::new(self.policy);
+        let escalation = self.escalation();
         let mut starts: Vec<(UserInfo, String, &str)> = Vec::new();
         for job in &self.topology.jobs {
             let user =

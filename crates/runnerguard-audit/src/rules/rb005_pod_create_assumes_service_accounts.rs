@@ -117,8 +117,8 @@ impl Rule for PodCreateAssumesServiceAccounts {
             &cx.topology.manager_service_account,
         );
         let job_namespaces = cx.topology.job_namespaces();
-        let escalation = Escalation::new(cx.policy);
-        let mut grader = Grader::new(cx, &escalation);
+        let escalation = cx.escalation();
+        let mut grader = Grader::new(cx, escalation);
         for (subject, scope, group) in groups {
             accounts.rank(&scope);
             // Admission policies in the inputs (those `runnerguard generate` writes) may pin the
