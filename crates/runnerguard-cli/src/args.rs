@@ -45,10 +45,15 @@ pub(crate) enum Command {
                       whether CI jobs can reach the runner manager, whether the manager can run jobs \
                       at all and holds nothing more, and whether job pods are contained.\n\n\
                       Reads Kubernetes manifests (YAML, JSON, Lists, `helm template` output), Helm \
-                      values for the official gitlab-runner chart (recognised by their keys, or \
-                      given with --values), and runner config.toml files. Works out the topology \
-                      (manager namespace and ServiceAccount, job namespaces and ServiceAccount) from \
-                      them, prints it, and checks every rule (`runnerguard rules`).",
+                      values for the official gitlab-runner chart (recognised by their keys, given \
+                      with --values, or inside an Argo CD Application or Flux HelmRelease), and \
+                      runner config.toml files. Values are audited as the chart renders them: with \
+                      `helm template` on an embedded copy of the official chart when helm is found \
+                      (--helm, $RUNNERGUARD_HELM, PATH), else with a built-in model of the chart; \
+                      the report's \"Inputs\" says which. Works out the topology (manager namespace \
+                      and ServiceAccount, job namespaces and ServiceAccount) from them, prints it, \
+                      and checks every rule (`runnerguard rules`). When the inputs hold no runner, \
+                      only the RBAC rules (RB) run.",
         after_help = "Examples:\n  \
             # The widely shared setup, and everything wrong with it\n  \
             runnerguard audit -f examples/seed/\n\n  \
@@ -157,7 +162,7 @@ pub(crate) struct AuditArgs {
     pub(crate) input: InputArgs,
 
     /// A Helm values file for the gitlab-runner chart (read as values whatever its keys).
-    /// Repeatable.
+    /// Repeatable: several are one release, merged as `helm -f a.yaml -f b.yaml` merges them.
     #[arg(long = "values", value_name = "FILE")]
     pub(crate) values: Vec<String>,
 
