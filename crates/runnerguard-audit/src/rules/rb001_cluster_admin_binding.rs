@@ -826,6 +826,19 @@ pub(super) mod rbac {
             self.ranked.insert(scope.clone(), list);
         }
 
+        /// The ServiceAccounts of `scope` that hold rules through input bindings (ranked by
+        /// [`Accounts::rank`] first).
+        pub(in crate::rules) fn with_rights(
+            &self,
+            scope: &Scope,
+        ) -> impl Iterator<Item = &Subject> {
+            self.ranked
+                .get(scope)
+                .into_iter()
+                .flatten()
+                .map(|s| &s.account)
+        }
+
         /// The strongest ServiceAccount of `scope` (ranked by [`Accounts::rank`] first) other
         /// than `subject` that `accept`s; `None` when none holds rules through input bindings.
         pub(in crate::rules) fn strongest(

@@ -1,4 +1,3 @@
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use runnerguard_engine::{Action, Escalation, Grant, Identity, Primitive, Reached, Step};
@@ -119,6 +118,10 @@ impl Rule for PodCreateAssumesServiceAccounts {
         let job_namespaces = cx.topology.job_namespaces();
         let escalation = cx.escalation();
         let mut grader = Grader::new(cx, escalation);
+        // Per scope, not per subject: the ServiceAccounts a pod there can run as, and those
+        // holding rules through input bindings.
+        let mut per_scope: BTreeMap<Scope, (BTreeSet<Subject>, BTreeSet<Subject>)> =
+            BTreeMap::new();
         for (subject, scope, group) in groups {
             accounts.rank(&scope);
             // Admission policies in the inputs (those `runnerguard generate` writes) may pin the
@@ -136,14 +139,12 @@ impl Rule for PodCreateAssumesServiceAccounts {
                 )
             };
             let ranked = accounts.strongest(&scope, &subject, admitted);
-            // The ServiceAccounts holding rules through input bindings, read off the ranking.
-            let with_rights: RefCell<BTreeSet<Subject>> = RefCell::new(BTreeSet::new());
-            accounts.strongest(&scope, &subject, |a| {
-                with_rights.borrow_mut().insert(a.clone());
-                false
+            let (candidates, with_rights) = &*per_scope.entry(scope.clone()).or_insert_with(|| {
+                (
+                    grader.candidates(&accounts, &scope),
+                    accounts.with_rights(&scope).cloned().collect(),
+                )
             });
-            let with_rights = with_rights.into_inner();
-            let candidates = grader.candidates(&accounts, &scope);
             // The strongest admitted, and the strongest the admission policies keep pods off:
             // (power, shortest path) first, then by name.
             let mut best: Option<(Rank, &Subject)> = None;
