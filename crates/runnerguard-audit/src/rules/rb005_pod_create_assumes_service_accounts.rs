@@ -691,29 +691,39 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-maker}
         );
     }
 
+    /// A ServiceAccount `apps/NAME` bound to a Role `NAME` with the one `rule`.
+    fn account_with_role(name: &str, rule: &str) -> String {
+        format!(
+            "
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {{name: {name}, namespace: apps}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {{name: {name}, namespace: apps}}
+rules:
+- {rule}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {{name: {name}, namespace: apps}}
+subjects: [{{kind: ServiceAccount, name: {name}}}]
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: {name}}}
+"
+        )
+    }
+
     /// A ServiceAccount that reads Secrets, but reaches nothing stronger: high.
     #[test]
     fn secrets_read_is_high() {
         let yaml = format!(
             "{DEPLOYER}{}",
-            r#"
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: reader, namespace: apps}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: reader, namespace: apps}
-rules:
-- {apiGroups: [""], resources: ["secrets"], verbs: ["get"]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: reader, namespace: apps}
-subjects: [{kind: ServiceAccount, name: reader}]
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}
-"#
+            account_with_role(
+                "reader",
+                r#"{apiGroups: [""], resources: ["secrets"], verbs: ["get"]}"#
+            )
         );
         let out = run(&PodCreateAssumesServiceAccounts, &yaml, JOBS);
         let f = out
@@ -736,24 +746,10 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}
     fn other_rights_are_medium() {
         let yaml = format!(
             "{DEPLOYER}{}",
-            r#"
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: lister, namespace: apps}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: lister, namespace: apps}
-rules:
-- {apiGroups: [""], resources: ["configmaps"], verbs: ["list"]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: lister, namespace: apps}
-subjects: [{kind: ServiceAccount, name: lister}]
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: lister}
-"#
+            account_with_role(
+                "lister",
+                r#"{apiGroups: [""], resources: ["configmaps"], verbs: ["list"]}"#
+            )
         );
         let out = run(&PodCreateAssumesServiceAccounts, &yaml, JOBS);
         assert_eq!(out.len(), 1, "{out:?}");
