@@ -68,8 +68,14 @@ fn run(args: &[&str]) -> Run {
 
 mod audit;
 mod can_i;
+mod decode;
 mod errors;
 mod generate;
+mod hostile;
+mod hostile_write;
+mod leaks;
+mod namespaces;
 mod paths;
 mod render;
+mod terminal;
 mod who_can;
