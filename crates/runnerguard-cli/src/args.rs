@@ -166,6 +166,11 @@ pub(crate) struct AuditArgs {
     #[arg(long = "values", value_name = "FILE")]
     pub(crate) values: Vec<String>,
 
+    /// Read the chart's values from under this top-level key of each values document: an
+    /// umbrella chart's alias for the gitlab-runner subchart (Big Bang: `upstream`).
+    #[arg(long, value_name = "KEY")]
+    pub(crate) values_key: Option<String>,
+
     /// The runner manager's namespace (default: from the inputs, else the release namespace).
     #[arg(long, value_name = "NAMESPACE")]
     pub(crate) runner_namespace: Option<String>,

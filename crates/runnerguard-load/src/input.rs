@@ -46,6 +46,38 @@ impl Input {
     }
 }
 
+/// How to read the inputs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LoadOptions {
+    /// Values nested under this top-level key are the chart's values (an umbrella chart's
+    /// subchart alias, such as Big Bang's `upstream:`): `--values-key`.
+    pub values_key: Option<String>,
+    /// Keep going past inputs that cannot be read: their problems go to
+    /// [`Loaded::unreadable`] instead of failing the load, unless nothing at all was read.
+    pub keep_going: bool,
+}
+
+impl LoadOptions {
+    /// Values under `key` (see [`LoadOptions::values_key`]).
+    #[must_use]
+    pub fn values_key(mut self, key: Option<String>) -> Self {
+        self.values_key = key;
+        self
+    }
+
+    /// Keep going past unreadable inputs (see [`LoadOptions::keep_going`]).
+    #[must_use]
+    pub fn keep_going(mut self, yes: bool) -> Self {
+        self.keep_going = yes;
+        self
+    }
+}
+
+/// At most this many problems are kept; the rest are counted ([`Loaded::more_problems`]).
+/// 10,000 malformed documents must not make 10,000 reports (or hold 10,000 snippets).
+pub const MAX_DIAGNOSTICS: usize = 100;
+
 /// What loading produced.
 #[derive(Debug, Default)]
 pub struct Loaded {
@@ -56,11 +88,34 @@ pub struct Loaded {
     pub warnings: Vec<Warning>,
     /// How many files (and stdin) were read.
     pub files: usize,
+    /// With [`LoadOptions::keep_going`]: the problems of inputs that could not be read, in
+    /// input order, at most [`MAX_DIAGNOSTICS`]. What the audit saw is then incomplete.
+    pub unreadable: Vec<Diagnostic>,
+    /// Problems found beyond the [`MAX_DIAGNOSTICS`] kept.
+    pub more_problems: usize,
+}
+
+impl Loaded {
+    /// Whether nothing at all was read: no object, no values, no runner configuration.
+    pub fn is_empty(&self) -> bool {
+        self.inventory.is_empty()
+    }
 }
 
 /// Reads every input. All malformed documents are reported together in
 /// [`Error::Invalid`]; nothing is returned when any is malformed.
 pub fn load_inputs(inputs: &[Input]) -> Result<Loaded> {
+    load_inputs_with(inputs, &LoadOptions::default())
+}
+
+/// Reads every input as `options` say.
+///
+/// Without [`LoadOptions::keep_going`], any malformed document fails the load with all
+/// problems in [`Error::Invalid`]. With it, the problems are kept in [`Loaded::unreadable`]
+/// and the rest is returned; the load still fails when nothing at all could be read.
+/// A path that does not exist, a directory without manifests and empty stdin always fail:
+/// those are mistakes in the command, not in a file.
+pub fn load_inputs_with(inputs: &[Input], options: &LoadOptions) -> Result<Loaded> {
     let mut loaded = Loaded::default();
     let mut diagnostics = Vec::new();
     for input in inputs {
@@ -80,6 +135,7 @@ pub fn load_inputs(inputs: &[Input]) -> Result<Loaded> {
                     &Arc::from("-"),
                     &text,
                     Mode::Manifests,
+                    options,
                     &mut loaded,
                     &mut diagnostics,
                 );
@@ -97,35 +153,54 @@ pub fn load_inputs(inputs: &[Input]) -> Result<Loaded> {
                     let bytes = std::fs::read(&file).map_err(|e| io_error(&file, &e))?;
                     let name: Arc<str> = Arc::from(file.display().to_string());
                     match String::from_utf8(bytes) {
-                        Ok(text) => load_text(&name, &text, mode, &mut loaded, &mut diagnostics),
+                        Ok(text) => {
+                            load_text(&name, &text, mode, options, &mut loaded, &mut diagnostics);
+                        }
                         Err(e) => {
-                            let valid = e.utf8_error().valid_up_to();
-                            let before = &e.as_bytes()[..valid];
-                            let line = before.split(|&b| b == b'\n').count();
-                            let column = valid
-                                - before
-                                    .iter()
-                                    .rposition(|&b| b == b'\n')
-                                    .map_or(0, |i| i + 1)
-                                + 1;
-                            diagnostics.push(Diagnostic::new(
-                                &name,
-                                "",
-                                (json::to_u32(line), json::to_u32(column)),
-                                "not UTF-8 text: manifests must be UTF-8 YAML or JSON".to_owned(),
-                            ));
+                            diagnostics.push(not_utf8(&name, &e));
                             loaded.files += 1;
                         }
                     }
                 }
             }
         }
+        cap(&mut diagnostics, &mut loaded.more_problems);
     }
     if !diagnostics.is_empty() {
-        return Err(Error::Invalid(diagnostics));
+        if !options.keep_going || loaded.is_empty() {
+            return Err(Error::Invalid(diagnostics));
+        }
+        loaded.unreadable = diagnostics;
     }
     dedup(&mut loaded);
     Ok(loaded)
+}
+
+/// Keeps the first [`MAX_DIAGNOSTICS`] problems and counts the others.
+fn cap(diagnostics: &mut Vec<Diagnostic>, more: &mut usize) {
+    if diagnostics.len() > MAX_DIAGNOSTICS {
+        *more += diagnostics.len() - MAX_DIAGNOSTICS;
+        diagnostics.truncate(MAX_DIAGNOSTICS);
+    }
+}
+
+/// Where a file stops being UTF-8.
+fn not_utf8(name: &Arc<str>, e: &std::string::FromUtf8Error) -> Diagnostic {
+    let valid = e.utf8_error().valid_up_to();
+    let before = &e.as_bytes()[..valid];
+    let line = before.split(|&b| b == b'\n').count();
+    let column = valid
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1)
+        + 1;
+    Diagnostic::new(
+        name,
+        "",
+        (json::to_u32(line), json::to_u32(column)),
+        "not UTF-8 text: manifests must be UTF-8 YAML or JSON".to_owned(),
+    )
 }
 
 /// Reads manifests from a string, as if from a file named `name`.
@@ -140,7 +215,14 @@ pub fn load_str(name: &str, text: &str) -> Result<Loaded> {
     } else {
         Mode::Manifests
     };
-    load_text(&Arc::from(name), text, mode, &mut loaded, &mut diagnostics);
+    load_text(
+        &Arc::from(name),
+        text,
+        mode,
+        &LoadOptions::default(),
+        &mut loaded,
+        &mut diagnostics,
+    );
     if !diagnostics.is_empty() {
         return Err(Error::Invalid(diagnostics));
     }
@@ -152,6 +234,7 @@ fn load_text(
     name: &Arc<str>,
     text: &str,
     mode: Mode,
+    options: &LoadOptions,
     loaded: &mut Loaded,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
@@ -208,7 +291,20 @@ fn load_text(
                 values: mode == Mode::Values,
             };
             for doc in &docs {
-                sink.document(Raw::Yaml(doc), None);
+                match nested_values(doc, options.values_key.as_deref()) {
+                    Nested::Under(values) => {
+                        let was = std::mem::replace(&mut sink.values, true);
+                        sink.document(Raw::Yaml(values), None);
+                        sink.values = was;
+                    }
+                    Nested::Hint(key) => sink.warn(
+                        Raw::Yaml(doc),
+                        format!(
+                            "`{key}:` holds what looks like gitlab-runner chart values (an umbrella chart's subchart alias?); skipped: give --values-key {key} to read them"
+                        ),
+                    ),
+                    Nested::No => sink.document(Raw::Yaml(doc), None),
+                }
             }
         }
         Err(e) => diagnostics.push(Diagnostic::new(
@@ -218,6 +314,42 @@ fn load_text(
             format!("invalid YAML: {}", e.message),
         )),
     }
+}
+
+/// Whether a document holds the chart's values under a key.
+enum Nested<'a> {
+    /// Under `--values-key`.
+    Under(&'a yaml::Node),
+    /// Not asked for, but a key's mapping looks like runner values: name the key.
+    Hint(String),
+    No,
+}
+
+fn nested_values<'a>(doc: &'a yaml::Node, values_key: Option<&str>) -> Nested<'a> {
+    if doc.get("kind").is_some() {
+        return Nested::No;
+    }
+    if let Some(key) = values_key {
+        return match doc.get(key) {
+            Some(values) if values.is_map() => Nested::Under(values),
+            _ => Nested::No,
+        };
+    }
+    if crate::runner::looks_like_values(doc) {
+        return Nested::No;
+    }
+    let yaml::Value::Map(entries) = &doc.value else {
+        return Nested::No;
+    };
+    entries
+        .iter()
+        .find_map(|(k, v)| match &k.value {
+            yaml::Value::String(key) if crate::runner::surely_values(v) => {
+                Some(Nested::Hint(key.clone()))
+            }
+            _ => None,
+        })
+        .unwrap_or(Nested::No)
 }
 
 /// A runner `config.toml`; other TOML files are skipped with a warning.

@@ -23,4 +23,6 @@ mod yaml;
 
 pub use bootstrap::{DEFAULT_POLICY_VERSION, default_policy};
 pub use error::{Diagnostic, Error, Result, Warning};
-pub use input::{Input, Loaded, load_inputs, load_str};
+pub use input::{
+    Input, LoadOptions, Loaded, MAX_DIAGNOSTICS, load_inputs, load_inputs_with, load_str,
+};

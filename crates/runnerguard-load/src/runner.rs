@@ -263,6 +263,18 @@ pub(crate) fn looks_like_values(node: &Node) -> bool {
     VALUES_KEYS.iter().any(|k| node.get(k).is_some())
 }
 
+/// Whether a mapping is gitlab-runner chart values beyond doubt: it names the GitLab URL, or
+/// has a `runners` mapping with keys only the chart's `runners` has. (`rbac:` alone is in
+/// most charts' values.)
+pub(crate) fn surely_values(node: &Node) -> bool {
+    node.get("gitlabUrl").is_some()
+        || node.get("runners").is_some_and(|r| {
+            ["config", "executor", "secret", "cache", "jobNamespace"]
+                .iter()
+                .any(|k| r.get(k).is_some())
+        })
+}
+
 /// Every key path of a values document, parents before children, with its value and place.
 pub(crate) fn values_entries(file: &Arc<str>, node: &Node) -> Vec<Setting> {
     let mut out = Vec::new();

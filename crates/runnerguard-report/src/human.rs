@@ -50,6 +50,12 @@ pub fn human(w: &mut dyn Write, report: &Report<'_>, color: bool) -> io::Result<
             writeln!(w, "  {}", p.dim(note))?;
         }
     }
+    if !report.complete() {
+        writeln!(w, "{}", p.wrap("1;31", "Not read: the audit is incomplete"))?;
+        for problem in report.unreadable {
+            writeln!(w, "  {problem}")?;
+        }
+    }
     for t in report.topologies {
         writeln!(w, "{}", p.bold("Topology"))?;
         writeln!(
@@ -130,7 +136,16 @@ pub fn human(w: &mut dyn Write, report: &Report<'_>, color: bool) -> io::Result<
         .filter(|(_, n)| *n > 0)
         .map(|(s, n)| format!("{n} {s}"))
         .collect();
-    if report.findings.is_empty() {
+    if !report.complete() {
+        let n = report.unreadable.len();
+        writeln!(
+            w,
+            "{} finding{}; fails: {n} input problem{} kept part of the inputs from being read (see \"Not read\")",
+            report.findings.len(),
+            if report.findings.len() == 1 { "" } else { "s" },
+            if n == 1 { "" } else { "s" },
+        )?;
+    } else if report.findings.is_empty() {
         writeln!(w, "no findings")?;
     } else {
         let verdict = if report.failed() {

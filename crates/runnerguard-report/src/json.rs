@@ -51,6 +51,8 @@ pub fn json(w: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
         "topologies": report.topologies.iter().map(topology_json).collect::<Vec<_>>(),
         "runnerFound": report.runner_found(),
         "inputs": report.inputs,
+        "complete": report.complete(),
+        "unreadable": report.unreadable,
         "findings": findings,
         "summary": {
             "total": report.findings.len(),

@@ -28,12 +28,20 @@ pub struct Report<'a> {
     /// How the inputs were understood: how each values file was rendered, what could not be
     /// seen.
     pub inputs: &'a [String],
+    /// Inputs that could not be read (`file:line:column: problem`): the audit is incomplete.
+    pub unreadable: &'a [String],
 }
 
 impl Report<'_> {
-    /// Whether some finding is at or above `fail_on`.
+    /// Whether some finding is at or above `fail_on`, or the audit is incomplete: an input
+    /// it could not read may hold what it looks for.
     pub fn failed(&self) -> bool {
-        self.findings.iter().any(|f| f.severity >= self.fail_on)
+        !self.complete() || self.findings.iter().any(|f| f.severity >= self.fail_on)
+    }
+
+    /// Whether every input was read.
+    pub fn complete(&self) -> bool {
+        self.unreadable.is_empty()
     }
 
     /// Whether the inputs held a runner: without one only the RBAC rules ran, and no

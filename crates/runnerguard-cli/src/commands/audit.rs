@@ -9,7 +9,7 @@ use runnerguard_audit::{
     ChartKeys, RunnerVersion, Selection, Setup, Severity, TopologyOptions, executor,
 };
 use runnerguard_chart::{HelmChoice, RenderOptions};
-use runnerguard_load::Input;
+use runnerguard_load::{Input, LoadOptions, Loaded};
 use runnerguard_report::Report;
 
 use super::leak_at_exit;
@@ -41,7 +41,13 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
              try: runnerguard audit -f examples/seed/"
         ));
     }
-    let mut loaded = runnerguard_load::load_inputs(&inputs)?;
+    // A file that cannot be read does not stop the others from being audited; the report
+    // names it and the run fails as incomplete. Nothing readable at all is still exit 2.
+    let load = LoadOptions::default()
+        .values_key(args.values_key.clone())
+        .keep_going(true);
+    let mut loaded = runnerguard_load::load_inputs_with(&inputs, &load)?;
+    let unreadable = unreadable(&mut loaded, out);
     let render = RenderOptions {
         release_name: args.release_name.clone(),
         release_namespace: args.release_namespace.clone(),
@@ -93,6 +99,7 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
             .map_or_else(|| ChartKeys::newest().version, |s| s.chart.version)
             .to_owned(),
         inputs: &inputs,
+        unreadable: &unreadable,
     };
     match args.output {
         Format::Json => runnerguard_report::json(out.stdout(), &report)?,
@@ -108,6 +115,31 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Prints the problems of the inputs that could not be read, with their snippets, and returns
+/// them as the report's one-line entries.
+fn unreadable(loaded: &mut Loaded, out: &mut Out) -> Vec<String> {
+    let problems = std::mem::take(&mut loaded.unreadable);
+    let mut lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    if loaded.more_problems > 0 {
+        lines.push(format!(
+            "... and {} more problem{} not shown",
+            loaded.more_problems,
+            if loaded.more_problems == 1 { "" } else { "s" }
+        ));
+    }
+    let n = problems.len() + loaded.more_problems;
+    for d in problems {
+        out.report(&miette::Report::new(d));
+    }
+    if n > 0 {
+        out.warn(&format!(
+            "{n} input problem{}: the rest was audited; the report is incomplete",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    lines
 }
 
 fn severity(f: FailOn) -> Severity {
