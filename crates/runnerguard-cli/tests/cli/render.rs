@@ -448,3 +448,111 @@ fn helm_and_model_agree_on_wrappers() {
         agree_args(&helm, &["-f", file]);
     }
 }
+
+#[test]
+fn values_under_an_umbrella_alias_need_values_key_and_get_a_hint() {
+    let file = "fixtures/real-world/umbrella-upstream-values.yaml";
+    // Without --values-key: no runner is invented, and the warning names the key to give.
+    let r = run(&["audit", "-o", "json", "-f", file]);
+    assert!(
+        r.stderr.contains("`upstream:`") && r.stderr.contains("--values-key upstream"),
+        "{}",
+        r.stderr
+    );
+    let json: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(json["runnerFound"], false, "{json}");
+    // With it: the values under `upstream:` are the release's values.
+    let (_, json) = audit_json(&["-f", file, "--values-key", "upstream"]);
+    let t = &json["topologies"][0];
+    assert_eq!(t["jobs"][0]["namespace"], "ci-jobs", "{t}");
+    assert_eq!(t["jobs"][0]["serviceAccount"], "ci-job", "{t}");
+    // The same release as the plain values file gives.
+    let (_, plain) = audit_json(&["-f", "fixtures/real-world/bigbang-values.yaml"]);
+    assert_eq!(findings(&json), findings(&plain));
+    assert_eq!(topologies(&json), topologies(&plain));
+    // Helm renders the nested values the same way.
+    if let Some(helm) = helm() {
+        agree_args(&helm, &["-f", file, "--values-key", "upstream"]);
+    }
+}
+
+/// The default setup written by `generate` into a temporary directory.
+fn generated_setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("setup");
+    let r = run(&["generate", "--out", out.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    dir
+}
+
+#[test]
+fn an_unreadable_file_leaves_the_audit_incomplete_not_stopped() {
+    let dir = generated_setup();
+    let setup = dir.path().join("setup");
+    let setup = setup.to_str().unwrap();
+    let (code, json) = audit_json(&["-f", setup]);
+    assert_eq!((code, &json["complete"]), (0, &json!(true)), "{json}");
+
+    // A malformed file beside it: the rest is audited, the file named, the run fails.
+    std::fs::write(
+        dir.path().join("setup/zz-bad.yaml"),
+        "kind: ClusterRoleBinding\n  bad: [\n",
+    )
+    .unwrap();
+    let r = run(&["audit", "-o", "json", "-f", setup]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let json: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(json["complete"], false);
+    assert_eq!(json["summary"]["failed"], true);
+    assert_eq!(json["runnerFound"], true);
+    let unreadable = json["unreadable"][0].as_str().unwrap();
+    assert!(
+        unreadable.ends_with(
+            "zz-bad.yaml:2:6: invalid YAML: mapping values are not allowed in this context"
+        ),
+        "{unreadable}"
+    );
+    assert!(
+        r.stderr.contains("the report is incomplete"),
+        "{}",
+        r.stderr
+    );
+    let human = run(&["audit", "-f", setup]);
+    assert_eq!(human.code, 1);
+    assert!(
+        human.stdout.contains("Not read: the audit is incomplete")
+            && human.stdout.contains("fails: 1 input problem"),
+        "{}",
+        human.stdout
+    );
+
+    // Nothing readable at all: the audit could not do its job.
+    let bad = dir.path().join("setup/zz-bad.yaml");
+    let r = run(&["audit", "-f", bad.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    // can-i answers from all of the inputs or not at all.
+    let r = run(&["can-i", "get", "pods", "--as", "x", "-f", setup]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
+
+#[test]
+fn load_problems_are_capped_and_counted() {
+    let dir = generated_setup();
+    let bad: String = (0..250)
+        .map(|i| format!("apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: [{i}]}}\n---\n"))
+        .collect();
+    std::fs::write(dir.path().join("setup/zz-many.yaml"), bad).unwrap();
+    let r = run(&[
+        "audit",
+        "-o",
+        "json",
+        "-f",
+        dir.path().join("setup").to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let json: Value = serde_json::from_str(&r.stdout).unwrap();
+    let unreadable = json["unreadable"].as_array().unwrap();
+    assert_eq!(unreadable.len(), 101, "{unreadable:?}");
+    assert_eq!(unreadable[100], "... and 150 more problems not shown");
+    assert!(r.stderr.contains("250 input problems"), "{}", r.stderr);
+}
