@@ -1,11 +1,88 @@
 //! Text for people: the topology used, then findings grouped by severity, each with its
 //! evidence (`file:line` of every object and setting, the RBAC path) and a one-line fix.
+//!
+//! Every string that comes from the inputs (names, file names, messages quoting them) is
+//! written through [`Escaped`], so that a name cannot move the cursor, erase the line that
+//! reports it or break it in two (issue #9, T1).
 
+use std::borrow::Cow;
+use std::fmt;
 use std::io::{self, Write};
 
 use runnerguard_audit::Severity;
 
 use crate::Report;
+
+/// Whether `c` must not reach a terminal as it is: every control character (Unicode category
+/// `Cc`: C0, DEL and C1, which holds the 8-bit CSI `U+009B`), the bidirectional formatting
+/// characters that reorder what follows them on screen (`U+061C`, `U+200E`, `U+200F`,
+/// `U+202A`..`U+202E`, `U+2066`..`U+2069`: the set rustc's `text_direction_codepoint` lints
+/// name, with the three marks), and the line and paragraph separators `U+2028`, `U+2029`.
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{2028}'
+                | '\u{2029}'
+        )
+}
+
+/// `text` made safe for a terminal: see [`Escaped`]. Borrowed when nothing needed escaping,
+/// which is the case for ordinary text.
+pub fn escape(text: &str) -> Cow<'_, str> {
+    if text.chars().any(is_unsafe) {
+        Cow::Owned(Escaped(text).to_string())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Displays a value with the characters a terminal would act on escaped, so that text from
+/// the inputs cannot rewrite what is shown around it.
+///
+/// Convention: `\n`, `\r` and `\t` for newline, carriage return and tab, `\u{HEX}` (lowercase
+/// hex, as Rust writes it) for every other control character (C0, DEL, C1), bidirectional
+/// formatting character and line or paragraph separator: ESC is `\u{1b}`, U+202E is
+/// `\u{202e}`. Everything else, non-ASCII letters included, is written as it is. A backslash
+/// is not doubled, so that ordinary text stays unchanged and escaping twice changes nothing;
+/// the escaped form is for reading, and JSON output carries the exact text.
+///
+/// Width and alignment flags of the formatter are not applied.
+#[derive(Debug, Clone, Copy)]
+pub struct Escaped<T>(pub T);
+
+impl<T: fmt::Display> fmt::Display for Escaped<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::write(&mut Escaper(f), format_args!("{}", self.0))
+    }
+}
+
+/// Writes through to a formatter, escaping as [`Escaped`] says.
+struct Escaper<'a, 'b>(&'a mut fmt::Formatter<'b>);
+
+impl fmt::Write for Escaper<'_, '_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let mut start = 0;
+        for (i, matched) in s.match_indices(is_unsafe) {
+            self.0.write_str(&s[start..i])?;
+            for c in matched.chars() {
+                match c {
+                    '\n' => self.0.write_str("\\n")?,
+                    '\r' => self.0.write_str("\\r")?,
+                    '\t' => self.0.write_str("\\t")?,
+                    c => write!(self.0, "\\u{{{:x}}}", u32::from(c))?,
+                }
+            }
+            start = i + matched.len();
+        }
+        self.0.write_str(&s[start..])
+    }
+}
 
 /// ANSI colours, or none.
 struct Paint {
@@ -47,13 +124,13 @@ pub fn human(w: &mut dyn Write, report: &Report<'_>, color: bool) -> io::Result<
     if !report.inputs.is_empty() {
         writeln!(w, "{}", p.bold("Inputs"))?;
         for note in report.inputs {
-            writeln!(w, "  {}", p.dim(note))?;
+            writeln!(w, "  {}", p.dim(&escape(note)))?;
         }
     }
     if !report.complete() {
         writeln!(w, "{}", p.wrap("1;31", "Not read: the audit is incomplete"))?;
         for problem in report.unreadable {
-            writeln!(w, "  {problem}")?;
+            writeln!(w, "  {}", Escaped(problem))?;
         }
     }
     for t in report.topologies {
@@ -61,7 +138,8 @@ pub fn human(w: &mut dyn Write, report: &Report<'_>, color: bool) -> io::Result<
         writeln!(
             w,
             "  manager: ServiceAccount {}/{}",
-            t.manager_namespace, t.manager_service_account
+            Escaped(&t.manager_namespace),
+            Escaped(&t.manager_service_account)
         )?;
         for j in &t.jobs {
             let automount = match j.automount_token {
@@ -72,11 +150,13 @@ pub fn human(w: &mut dyn Write, report: &Report<'_>, color: bool) -> io::Result<
             writeln!(
                 w,
                 "  jobs:    namespace {}, ServiceAccount {}{automount}",
-                j.namespace, j.service_account
+                Escaped(&j.namespace),
+                Escaped(&j.service_account)
             )?;
         }
         for e in &t.evidence {
-            writeln!(w, "  {}", p.dim(&format!("{}: {}", e.fact, e.source)))?;
+            let line = format!("{}: {}", Escaped(&e.fact), Escaped(&e.source));
+            writeln!(w, "  {}", p.dim(&line))?;
         }
     }
     writeln!(
@@ -84,7 +164,8 @@ pub fn human(w: &mut dyn Write, report: &Report<'_>, color: bool) -> io::Result<
         "  {}",
         p.dim(&format!(
             "checked against GitLab Runner {} and chart {}",
-            report.runner_version, report.chart_version
+            Escaped(&report.runner_version),
+            Escaped(&report.chart_version)
         ))
     )?;
 
@@ -100,32 +181,41 @@ pub fn human(w: &mut dyn Write, report: &Report<'_>, color: bool) -> io::Result<
         writeln!(w)?;
         writeln!(w, "{} ({})", p.severity(*severity), group.len())?;
         for f in group {
-            writeln!(w, "  {} {}  {}", p.bold(f.rule), p.dim(f.name), f.message)?;
+            writeln!(
+                w,
+                "  {} {}  {}",
+                p.bold(f.rule),
+                p.dim(f.name),
+                Escaped(&f.message)
+            )?;
             for l in &f.locations {
                 writeln!(
                     w,
                     "      at {}:{}:{}  {}",
-                    l.origin.file, l.origin.line, l.origin.column, l.what
+                    Escaped(&l.origin.file),
+                    l.origin.line,
+                    l.origin.column,
+                    Escaped(&l.what)
                 )?;
             }
             for o in &f.objects {
                 let name = if o.namespace.is_empty() {
-                    o.name.clone()
+                    Escaped(&o.name).to_string()
                 } else {
-                    format!("{}/{}", o.namespace, o.name)
+                    format!("{}/{}", Escaped(&o.namespace), Escaped(&o.name))
                 };
                 writeln!(
                     w,
                     "      {} {}  {}",
-                    o.kind,
+                    Escaped(&o.kind),
                     name,
-                    p.dim(&o.origin.to_string())
+                    p.dim(&Escaped(&o.origin).to_string())
                 )?;
             }
             for step in &f.path {
-                writeln!(w, "      {} {step}", p.dim("·"))?;
+                writeln!(w, "      {} {}", p.dim("·"), Escaped(step))?;
             }
-            writeln!(w, "      fix: {}", f.remediation)?;
+            writeln!(w, "      fix: {}", Escaped(&f.remediation))?;
         }
     }
 

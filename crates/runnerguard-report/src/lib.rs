@@ -3,13 +3,17 @@
 //!
 //! Formats: [`human()`] (grouped by severity, evidence and a one-line fix per finding, colour
 //! when asked) and [`json()`] (schema version 1, docs/json-output.md).
+//!
+//! Text for people shows input strings through [`Escaped`] (or [`escape()`]): control
+//! characters and bidirectional overrides appear as `\u{1b}`, `\r`, `\n`, ..., never raw, so
+//! a name cannot rewrite the terminal. JSON carries the exact strings, escaped as JSON is.
 
 mod human;
 mod json;
 
 use runnerguard_audit::{Finding, Severity, Topology};
 
-pub use human::human;
+pub use human::{Escaped, escape, human};
 pub use json::json;
 
 /// Everything a report shows.
@@ -64,6 +68,8 @@ impl Report<'_> {
 mod tests {
     use runnerguard_audit::{Evidence, Finding, JobTarget, RuleMeta, Severity, Topology};
     use runnerguard_model::{ObjectRef, Origin};
+
+    use std::borrow::Cow;
 
     use super::*;
 
@@ -125,6 +131,7 @@ mod tests {
             runner_version: "18.9".into(),
             chart_version: "0.86.0".into(),
             inputs: &[],
+            unreadable: &[],
         };
         let mut out = Vec::new();
         f(&mut out, &report).unwrap();
@@ -161,6 +168,7 @@ mod tests {
             runner_version: "18.9".into(),
             chart_version: "0.86.0".into(),
             inputs: &[],
+            unreadable: &[],
         };
         let mut out = Vec::new();
         human(&mut out, &report, true).unwrap();
@@ -169,6 +177,132 @@ mod tests {
                 .unwrap()
                 .contains("\x1b[31mHIGH\x1b[0m")
         );
+    }
+
+    /// A finding whose names hold ESC, CR, LF, an OSC 8 hyperlink, BEL, U+202E and a C1 CSI.
+    fn hostile() -> (Vec<Topology>, Vec<Finding>) {
+        let evil =
+            "mallory\x1b[2K\rRB001 fixed\nfake\x1b]8;;https://x.example/\x07y\u{202e}z\u{9b}";
+        let mut topology = topology();
+        topology.manager_namespace = "ns\x1b[1A".into();
+        topology.jobs[0].service_account = "ci\r".into();
+        topology.evidence[0].source = "values\n.yaml:3".into();
+        let finding = Finding::new(&META, format!("User {evil} holds `*` on `*`"))
+            .object(ObjectRef {
+                api_version: "rbac.authorization.k8s.io/v1".into(),
+                kind: "ClusterRoleBinding".into(),
+                namespace: String::new(),
+                name: "crb\x1b[31m".into(),
+                origin: Origin::new("dir\n/rbac.yaml".into(), 1, 1),
+            })
+            .location("runners\u{2066}", Origin::new("v\r.yaml".into(), 7, 3))
+            .step("ClusterRoleBinding crb\x1b[31m (dir\n/rbac.yaml:1)")
+            .remediation(format!("remove User {evil}"));
+        (vec![topology], vec![finding])
+    }
+
+    #[test]
+    fn escape_shows_controls_and_keeps_text() {
+        assert_eq!(
+            escape("a\x1b[2K\rb\nc\td\u{7f}e\u{9b}f\u{202e}g\u{2069}h\u{2028}i\0"),
+            r"a\u{1b}[2K\rb\nc\td\u{7f}e\u{9b}f\u{202e}g\u{2069}h\u{2028}i\u{0}"
+        );
+        for ordinary in [
+            "gitlab-runner",
+            "zoë 日本 ü",
+            "C:\\path\\x",
+            "",
+            "`a` → b · c",
+        ] {
+            assert!(matches!(escape(ordinary), Cow::Borrowed(_)), "{ordinary}");
+        }
+        // Escaping twice changes nothing: the escaped form holds no character to escape.
+        let once = escape("\x1b]8;;\x07\n").into_owned();
+        assert_eq!(escape(&once), once);
+        assert_eq!(
+            Escaped(format_args!("{}-{}", "a\n", 1)).to_string(),
+            r"a\n-1"
+        );
+    }
+
+    #[test]
+    fn human_escapes_input_text() {
+        let (topology, findings) = hostile();
+        for color in [false, true] {
+            let report = Report {
+                topologies: &topology,
+                findings: &findings,
+                fail_on: Severity::High,
+                runner_version: "18.9".into(),
+                chart_version: "0.86.0\x1b[2K".into(),
+                inputs: &["rendered values\r\x1b[2Kfake".to_owned()],
+                unreadable: &["in\x1b[2K.yaml:1:1: bad `\x1b]8;;x\x07`".to_owned()],
+            };
+            let mut out = Vec::new();
+            human(&mut out, &report, color).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            // With colour, the only ESC left is the report's own SGR codes (`ESC [ digits m`).
+            let stripped = text
+                .split('\x1b')
+                .enumerate()
+                .map(|(i, part)| {
+                    if i == 0 {
+                        return part;
+                    }
+                    let end = part.find('m').unwrap();
+                    assert!(
+                        part.starts_with('[')
+                            && part[1..end].chars().all(|c| c.is_ascii_digit() || c == ';'),
+                        "raw ESC from input: {part:?}"
+                    );
+                    &part[end + 1..]
+                })
+                .collect::<String>();
+            assert!(
+                !stripped
+                    .chars()
+                    .any(|c| c != '\n' && escape(&c.to_string()) != c.to_string()),
+                "{}",
+                text.escape_debug()
+            );
+            assert_eq!(stripped.lines().count(), 18, "{stripped}");
+            for expected in [
+                r"User mallory\u{1b}[2K\rRB001 fixed\nfake\u{1b}]8;;https://x.example/\u{7}y\u{202e}z\u{9b} holds",
+                r"fix: remove User mallory\u{1b}[2K\rRB001",
+                r"ClusterRoleBinding crb\u{1b}[31m  ",
+                r"dir\n/rbac.yaml:1",
+                r"at v\r.yaml:7:3  runners\u{2066}",
+                r"manager: ServiceAccount ns\u{1b}[1A/gitlab-runner",
+                r"ServiceAccount ci\r, token not mounted",
+                r"values\n.yaml:3",
+                r"rendered values\r\u{1b}[2Kfake",
+                r"chart 0.86.0\u{1b}[2K",
+                r"in\u{1b}[2K.yaml:1:1: bad `\u{1b}]8;;x\u{7}`",
+            ] {
+                assert!(stripped.contains(expected), "{expected} not in\n{stripped}");
+            }
+        }
+    }
+
+    #[test]
+    fn json_keeps_input_text_exact() {
+        let (topology, findings) = hostile();
+        let report = Report {
+            topologies: &topology,
+            findings: &findings,
+            fail_on: Severity::High,
+            runner_version: "18.9".into(),
+            chart_version: "0.86.0".into(),
+            inputs: &[],
+            unreadable: &[],
+        };
+        let mut out = Vec::new();
+        json(&mut out, &report).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.contains('\x1b') && !text.contains('\r'), "{text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["findings"][0]["message"], findings[0].message);
+        assert_eq!(v["findings"][0]["objects"][0]["name"], "crb\x1b[31m");
     }
 
     #[test]
