@@ -1,5 +1,6 @@
 //! `runnerguard init` and `runnerguard generate`.
 
+use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -20,11 +21,24 @@ pub(crate) fn init(args: &InitArgs, out: &mut Out) -> Result<ExitCode> {
     if path.exists() && !args.force {
         bail!("`{}` exists; use --force to overwrite it", args.out);
     }
-    // Write a temporary file beside it and rename, so a failure leaves nothing partial.
-    let tmp = path.with_extension("toml.tmp");
-    std::fs::write(&tmp, INIT_TEMPLATE)
-        .with_context(|| format!("cannot write `{}`", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write `{}`", args.out))?;
+    // Write a temporary file beside it and rename, so a failure leaves nothing partial. The
+    // temporary file is created new (O_EXCL): an existing file or symbolic link of that name,
+    // perhaps committed to the repository, is never written through (issue #9 W1).
+    let name = path
+        .file_name()
+        .map_or_else(|| "runnerguard.toml".into(), |n| n.to_string_lossy());
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .with_context(|| format!("cannot create `{}`", tmp.display()))?
+        .write_all(INIT_TEMPLATE.as_bytes())
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("cannot write `{}`", args.out));
+    }
     out.note(&format!(
         "wrote {}; edit it, then `runnerguard generate --config {} --out setup/`",
         args.out, args.out

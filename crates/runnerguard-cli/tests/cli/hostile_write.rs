@@ -269,3 +269,23 @@ fn a_regenerate_updates_and_removes_only_its_own_files() {
     assert_eq!(fs::read_to_string(&values).unwrap(), generated);
     no_temp_files(tmp.path());
 }
+
+/// `init` wrote its temporary file `NAME.tmp` with `fs::write`, which follows a link of that
+/// name: a committed `runnerguard.toml.tmp -> elsewhere` had the template written there.
+#[test]
+fn init_never_writes_through_a_link() {
+    let tmp = tempfile::tempdir().unwrap();
+    let outside = tmp.path().join("outside");
+    fs::write(&outside, "precious\n").unwrap();
+    let repo = tmp.path().join("repo");
+    fs::create_dir(&repo).unwrap();
+    symlink("../outside", repo.join("runnerguard.toml.tmp")).unwrap();
+    let config = repo.join("runnerguard.toml");
+    let r = run(&["init", "--out", config.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(fs::read_to_string(&outside).unwrap(), "precious\n");
+    assert!(fs::read_to_string(&config).unwrap().starts_with('#'));
+    let names: Vec<String> = tree(&repo).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["runnerguard.toml", "runnerguard.toml.tmp"]);
+    assert!(repo.join("runnerguard.toml.tmp").is_symlink());
+}
