@@ -17,6 +17,7 @@ mod input;
 mod json;
 mod object;
 mod runner;
+mod snippet;
 mod workload;
 mod wrappers;
 mod yaml;
