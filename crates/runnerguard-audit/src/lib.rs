@@ -13,6 +13,7 @@ mod finding;
 mod rule;
 mod rules;
 mod topology;
+mod versions;
 
 pub use chart::{ChartKeys, KeyUse};
 pub use context::{Context, JobIdentity, qualified};
@@ -22,6 +23,7 @@ pub use rule::{Rule, RuleMeta, Severity};
 pub use rules::ALL;
 pub use runnerguard_model::executor;
 pub use topology::{Evidence, JobTarget, Topology, TopologyOptions, has_runner};
+pub use versions::settle_versions;
 
 /// Why the audit could not run.
 #[derive(Debug, thiserror::Error)]

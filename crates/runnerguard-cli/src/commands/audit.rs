@@ -23,9 +23,9 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
         rbac_only: false,
     };
     selection.validate()?;
-    let version: RunnerVersion = match &args.runner_version {
-        Some(v) => v.parse().map_err(|e: String| anyhow!(e))?,
-        None => executor::NEWEST,
+    let given: Option<RunnerVersion> = match &args.runner_version {
+        Some(v) => Some(v.parse().map_err(|e: String| anyhow!(e))?),
+        None => None,
     };
 
     let mut inputs: Vec<Input> = args
@@ -82,7 +82,11 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
                 .to_owned(),
         );
     }
-    let setups = Setup::all(&policy, &options, version)?;
+    let mut setups = Setup::all(&policy, &options, given.unwrap_or(executor::NEWEST))?;
+    // Each setup is judged by the runner and chart versions its inputs name.
+    runnerguard_audit::settle_versions(&mut setups, policy.objects(), given, &|chart| {
+        runnerguard_chart::Chart::find(chart).map(|c| c.app_version.to_owned())
+    })?;
     let findings = runnerguard_audit::run_all(&policy, &setups, &selection);
     let topologies: Vec<_> = if runner {
         setups.iter().map(|s| s.topology.clone()).collect()
@@ -93,7 +97,7 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
         topologies: &topologies,
         findings: &findings,
         fail_on: severity(args.fail_on),
-        runner_version: version.to_string(),
+        runner_version: runner_versions(&setups, given),
         chart_version: setups
             .first()
             .map_or_else(|| ChartKeys::newest().version, |s| s.chart.version)
@@ -140,6 +144,23 @@ fn unreadable(loaded: &mut Loaded, out: &mut Out) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// The runner versions checked, each once, in setup order (`--runner-version`, or the newest,
+/// when there is no setup).
+fn runner_versions(setups: &[Setup], given: Option<RunnerVersion>) -> String {
+    let mut versions: Vec<String> = Vec::new();
+    for s in setups {
+        let v = s.version.to_string();
+        if !versions.contains(&v) {
+            versions.push(v);
+        }
+    }
+    if versions.is_empty() {
+        given.unwrap_or(executor::NEWEST).to_string()
+    } else {
+        versions.join(", ")
+    }
 }
 
 fn severity(f: FailOn) -> Severity {

@@ -556,3 +556,136 @@ fn load_problems_are_capped_and_counted() {
     assert_eq!(unreadable[100], "... and 150 more problems not shown");
     assert!(r.stderr.contains("250 input problems"), "{}", r.stderr);
 }
+
+/// The evidence line that says where the runner version came from.
+fn version_evidence(json: &Value) -> String {
+    json["topologies"][0]["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["fact"].as_str().unwrap().starts_with("GitLab Runner "))
+        .map(|e| {
+            format!(
+                "{}: {}",
+                e["fact"].as_str().unwrap(),
+                e["source"].as_str().unwrap()
+            )
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn runner_version_comes_from_the_image_tag_then_the_charts_app_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let values = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    let base = "gitlabUrl: https://gitlab.example.com\nrunners:\n  config: |\n    [[runners]]\n      [runners.kubernetes]\n        namespace = \"ci\"\n";
+    // The chart's default image: the chart's appVersion (0.77.2 installs runner 18.0.2).
+    let plain = values("plain.yaml", base);
+    let (_, json) = audit_json(&["-f", &plain, "--chart-version", "0.77.2"]);
+    assert_eq!(json["runnerVersion"], "18.0", "{}", version_evidence(&json));
+    assert!(version_evidence(&json).contains("image tag `alpine-v18.0.2`"));
+    let (_, json) = audit_json(&["-f", &plain]);
+    assert_eq!(json["runnerVersion"], "18.9", "{}", version_evidence(&json));
+    // An image tag in the values wins over the chart's appVersion.
+    let tagged = values(
+        "tagged.yaml",
+        &format!("{base}image:\n  tag: alpine3.19-v18.4.1\n"),
+    );
+    let (_, json) = audit_json(&["-f", &tagged]);
+    assert_eq!(json["runnerVersion"], "18.4");
+    // --runner-version wins over everything.
+    let (_, json) = audit_json(&["-f", &tagged, "--runner-version", "18.11"]);
+    assert_eq!(json["runnerVersion"], "18.11");
+    assert!(version_evidence(&json).contains("--runner-version"));
+    // A tag without a version falls back to the chart's appVersion.
+    let latest = values("latest.yaml", &format!("{base}image:\n  tag: latest\n"));
+    let (_, json) = audit_json(&["-f", &latest, "--chart-version", "0.84.1"]);
+    assert_eq!(json["runnerVersion"], "18.7", "{}", version_evidence(&json));
+    assert!(version_evidence(&json).contains("appVersion of chart 0.84.1"));
+    // Older than any table this build has: checked against the oldest, and said so.
+    let old = values(
+        "old.yaml",
+        &format!("{base}image:\n  tag: alpine-v16.11.0\n"),
+    );
+    let (_, json) = audit_json(&["-f", &old]);
+    assert_eq!(json["runnerVersion"], "17.0");
+    assert!(
+        version_evidence(&json).contains("says 16.11, older than any this build knows"),
+        "{}",
+        version_evidence(&json)
+    );
+}
+
+/// `helm template` output carries no release for runnerguard to read: the manager's
+/// `chart: gitlab-runner-X` label names the chart, its image the runner.
+#[test]
+fn rendered_output_names_its_chart_and_runner_in_labels_and_image() {
+    let deployment = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: gitlab-runner
+  namespace: gitlab-runner
+  labels: {app: gitlab-runner, chart: gitlab-runner-0.79.0}
+spec:
+  selector: {matchLabels: {app: gitlab-runner}}
+  template:
+    metadata:
+      labels: {app: gitlab-runner, chart: gitlab-runner-0.79.0}
+    spec:
+      serviceAccountName: gitlab-runner
+      containers:
+        - name: gitlab-runner
+          image: registry.gitlab.com/gitlab-org/gitlab-runner:IMAGE_TAG
+"#;
+    let r = run_with_stdin(
+        &["audit", "-o", "json", "-f", "-"],
+        Some(&deployment.replace("IMAGE_TAG", "alpine-v18.2.0")),
+    );
+    let json: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(json["chartVersion"], "0.79.0", "{}", r.stdout);
+    assert_eq!(json["runnerVersion"], "18.2");
+    let r = run_with_stdin(
+        &["audit", "-o", "json", "-f", "-"],
+        Some(&deployment.replace("IMAGE_TAG", "bleeding")),
+    );
+    let json: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(json["runnerVersion"], "18.2", "{}", version_evidence(&json));
+    assert!(version_evidence(&json).contains("appVersion of chart 0.79.0"));
+    // The real chart through helm: the rendered stream alone names both.
+    if let Some(helm) = helm() {
+        let chart = root_path("data/charts/gitlab-runner/gitlab-runner-0.81.0.tgz");
+        let rendered = std::process::Command::new(&helm)
+            .args(["template", "gitlab-runner", &chart, "--namespace", "ci"])
+            .env(
+                "HELM_CACHE_HOME",
+                std::env::temp_dir().join("rg-helm-cache"),
+            )
+            .env(
+                "HELM_CONFIG_HOME",
+                std::env::temp_dir().join("rg-helm-config"),
+            )
+            .env("HELM_DATA_HOME", std::env::temp_dir().join("rg-helm-data"))
+            .output()
+            .unwrap();
+        assert!(
+            rendered.status.success(),
+            "{}",
+            String::from_utf8_lossy(&rendered.stderr)
+        );
+        let r = run_with_stdin(
+            &["audit", "-o", "json", "-f", "-"],
+            Some(&String::from_utf8(rendered.stdout).unwrap()),
+        );
+        let json: Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(json["chartVersion"], "0.81.0");
+        assert_eq!(json["runnerVersion"], "18.4");
+    }
+}
+
+fn root_path(rel: &str) -> String {
+    super::root().join(rel).display().to_string()
+}
