@@ -15,6 +15,7 @@ mod bootstrap;
 mod error;
 mod input;
 mod json;
+mod limits;
 mod object;
 mod runner;
 mod snippet;
