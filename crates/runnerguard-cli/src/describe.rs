@@ -1,6 +1,13 @@
 //! How bindings, roles, rules and misses are named in human output and in JSON.
+//!
+//! The human forms (`binding`, `role`, `qualified`, `subject`, `grant_path`, `mismatch`,
+//! `step_lines`) show names and file names escaped ([`Escaped`]): they are input, and a name
+//! holding ESC or a newline must not rewrite the terminal (issue #9, T1). The JSON forms
+//! carry them exactly.
 
 use std::fmt::Write as _;
+
+use runnerguard_report::{Escaped, escape};
 
 use runnerguard_engine::{Action, Grant, Mismatch, Policy, Target};
 use runnerguard_model::{Binding, Origin, PolicyRule, Role, Subject};
@@ -12,7 +19,7 @@ pub(crate) fn binding(b: &Binding) -> String {
         "{} {} ({})",
         b.kind,
         qualified(&b.namespace, &b.name),
-        b.origin
+        Escaped(&b.origin)
     )
 }
 
@@ -22,16 +29,16 @@ pub(crate) fn role(r: &Role) -> String {
         "{} {} ({})",
         r.kind,
         qualified(&r.namespace, &r.name),
-        r.origin
+        Escaped(&r.origin)
     )
 }
 
-/// `ns/name`, or `name` without a namespace.
+/// `ns/name`, or `name` without a namespace, escaped.
 pub(crate) fn qualified(namespace: &str, name: &str) -> String {
     if namespace.is_empty() {
-        name.to_owned()
+        escape(name).into_owned()
     } else {
-        format!("{namespace}/{name}")
+        format!("{}/{}", Escaped(namespace), Escaped(name))
     }
 }
 
@@ -47,14 +54,17 @@ pub(crate) fn grant_path(policy: &Policy, grant: &Grant) -> String {
         let _ = write!(
             s,
             " (aggregated from {} {}, rule {}, {})",
-            from.kind, from.name, src.index, from.origin
+            from.kind,
+            Escaped(&from.name),
+            src.index,
+            Escaped(&from.origin)
         );
     }
     s
 }
 
-/// A subject as a person reads it; a ServiceAccount's empty namespace is resolved against
-/// the binding's, as the authorizer does.
+/// A subject as a person reads it, escaped; a ServiceAccount's empty namespace is resolved
+/// against the binding's, as the authorizer does.
 pub(crate) fn subject(s: &Subject, binding_namespace: &str) -> String {
     if s.kind == "ServiceAccount" {
         let ns = if s.namespace.is_empty() {
@@ -63,15 +73,23 @@ pub(crate) fn subject(s: &Subject, binding_namespace: &str) -> String {
             &s.namespace
         };
         if ns.is_empty() {
-            return format!("ServiceAccount {} (no namespace: matches nobody)", s.name);
+            return format!(
+                "ServiceAccount {} (no namespace: matches nobody)",
+                Escaped(&s.name)
+            );
         }
-        return format!("ServiceAccount {ns}/{}", s.name);
+        return format!("ServiceAccount {}/{}", Escaped(ns), Escaped(&s.name));
     }
-    format!("{} {}", s.kind, s.name)
+    format!("{} {}", Escaped(&s.kind), Escaped(&s.name))
 }
 
-/// Why one rule does not allow the action, one sentence per difference.
+/// Why one rule does not allow the action, one sentence per difference, escaped (it quotes
+/// the rule and the request).
 pub(crate) fn mismatch(m: Mismatch, rule: &PolicyRule, b: &Binding, action: &Action) -> String {
+    escape(&mismatch_text(m, rule, b, action)).into_owned()
+}
+
+fn mismatch_text(m: Mismatch, rule: &PolicyRule, b: &Binding, action: &Action) -> String {
     let list = |v: &[String]| {
         let items: Vec<String> = v.iter().map(|s| format!("{s:?}")).collect();
         format!("[{}]", items.join(", "))
@@ -229,12 +247,20 @@ pub(crate) fn action_json(action: &Action) -> Value {
 
 /// One escalation step, as lines: what the subject may do, and the grant of each permission.
 pub(crate) fn step_lines(policy: &Policy, step: &runnerguard_engine::Step) -> Vec<String> {
-    let mut lines = vec![format!("{} → {}", step.primitive.describe(), step.to)];
+    let mut lines = vec![format!(
+        "{} → {}",
+        step.primitive.describe(),
+        Escaped(&step.to)
+    )];
     for p in step.permissions.iter() {
-        lines.push(format!("  {}: {}", p.action, grant_path(policy, &p.grant)));
+        lines.push(format!(
+            "  {}: {}",
+            Escaped(&p.action),
+            grant_path(policy, &p.grant)
+        ));
     }
     if let Some(note) = &step.note {
-        lines.push(format!("  ({note})"));
+        lines.push(format!("  ({})", Escaped(note)));
     }
     lines
 }

@@ -71,11 +71,55 @@ fn report(e: anyhow::Error, out: &mut Out) -> ExitCode {
         Ok(other) => anyhow::Error::new(other),
         Err(e) => e,
     };
-    let mut message = e.to_string();
+    out.error(&error_message(&e));
+    ExitCode::from(2)
+}
+
+/// The error and its causes on one line, `: `-joined, with the input they quote (file names,
+/// arguments, names) escaped so that a newline or an ESC in it is shown, not acted on (issue
+/// #9, T1). A message written as a literal in the program (`bail!("...")`, `.context("...")`:
+/// anyhow keeps it as a `&'static str`) holds no input and keeps its own line breaks, such as
+/// the hint kubectl prints under a usage error.
+fn error_message(e: &anyhow::Error) -> String {
+    let mut message = match e.downcast_ref::<&'static str>() {
+        Some(text) => (*text).to_owned(),
+        None => runnerguard_report::escape(&e.to_string()).into_owned(),
+    };
     for cause in e.chain().skip(1) {
         message.push_str(": ");
-        message.push_str(&cause.to_string());
+        message.push_str(&runnerguard_report::escape(&cause.to_string()));
     }
-    out.error(&message);
-    ExitCode::from(2)
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use anyhow::{Context as _, anyhow};
+
+    use super::error_message;
+
+    #[test]
+    fn error_messages_escape_input_but_not_program_text() {
+        // A literal keeps its line break: kubectl's usage error and its hint.
+        let e = anyhow!("you must specify two arguments\nSee 'runnerguard can-i -h'");
+        assert_eq!(
+            error_message(&e),
+            "you must specify two arguments\nSee 'runnerguard can-i -h'"
+        );
+        // A formatted message quotes input: escaped.
+        let e = anyhow!("unknown rule `{}`", "RB001\x1b[2K\nerror: fake");
+        assert_eq!(
+            error_message(&e),
+            r"unknown rule `RB001\u{1b}[2K\nerror: fake`"
+        );
+        // A literal context over a cause that quotes input: the cause is escaped.
+        let cause: Result<(), _> = Err(anyhow!("cannot read `{}`", "a\rb"));
+        let e = cause.context("loading").unwrap_err();
+        assert_eq!(error_message(&e), r"loading: cannot read `a\rb`");
+        let cause: Result<(), _> = Err(std::io::Error::other("x\u{202e}y"));
+        let e = cause
+            .with_context(|| format!("cannot read `{}`", "f\n"))
+            .unwrap_err();
+        assert_eq!(error_message(&e), r"cannot read `f\n`: x\u{202e}y");
+    }
 }

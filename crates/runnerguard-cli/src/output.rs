@@ -1,7 +1,16 @@
 //! The only place that writes to the terminal: stdout for answers, stderr for warnings and
 //! notes, colour only on a terminal and never with `NO_COLOR`.
+//!
+//! Text from the inputs (names, file names, arguments) never reaches the terminal raw: it is
+//! shown through [`runnerguard_report::Escaped`] (ESC as `\u{1b}`, CR as `\r`, LF as `\n`,
+//! ...), so that a crafted name cannot erase or forge the lines around it (issue #9, T1).
+//! Warnings and notes are one line and escaped whole here; error messages keep their own line
+//! breaks, so their callers escape the input they quote (see `main.rs`); table cells are
+//! escaped by [`write_table`].
 
 use std::io::{self, IsTerminal, Write};
+
+use runnerguard_report::escape;
 
 /// Stdout for answers and stderr for everything else.
 pub(crate) struct Out {
@@ -43,19 +52,25 @@ impl Out {
         };
     }
 
-    /// `Warning: ...` on stderr, as kubectl prints its warnings.
+    /// `Warning: ...` on stderr, as kubectl prints its warnings: one line, every control
+    /// character in it escaped.
     pub(crate) fn warn(&mut self, message: &str) {
-        self.stderr_line("Warning:", "33", message);
+        self.stderr_line("Warning:", "33", &escape(message));
     }
 
-    /// `note: ...` on stderr: context that is not a problem.
+    /// `note: ...` on stderr: context that is not a problem. One line, escaped as
+    /// [`Out::warn`] is.
     pub(crate) fn note(&mut self, message: &str) {
-        self.stderr_line("note:", "36", message);
+        self.stderr_line("note:", "36", &escape(message));
     }
 
-    /// `error: ...` on stderr.
+    /// `error: ...` on stderr. The message may span lines (kubectl's usage errors end with a
+    /// hint on a second line): each line is escaped, the line breaks are kept, so a caller
+    /// quoting input escapes it first ([`escape`]) for a newline in it to be shown, not
+    /// followed.
     pub(crate) fn error(&mut self, message: &str) {
-        self.stderr_line("error:", "31", message);
+        let lines: Vec<_> = message.split('\n').map(escape).collect();
+        self.stderr_line("error:", "31", &lines.join("\n"));
     }
 
     /// Prints a report (a load diagnostic with its source snippet) on stderr.
@@ -70,16 +85,21 @@ impl Out {
 }
 
 /// Writes rows aligned like Go's `tabwriter` as kubectl configures it (minimum width 6,
-/// padding 3); the last column is not padded.
+/// padding 3); the last column is not padded. Cells are escaped (they hold names from the
+/// inputs) and aligned on the escaped text, the one shown.
 pub(crate) fn write_table(w: &mut dyn Write, rows: &[Vec<String>]) -> io::Result<()> {
+    let rows: Vec<Vec<_>> = rows
+        .iter()
+        .map(|row| row.iter().map(|cell| escape(cell)).collect())
+        .collect();
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let mut widths = vec![0usize; columns];
-    for row in rows {
+    for row in &rows {
         for (i, cell) in row.iter().enumerate() {
             widths[i] = widths[i].max(cell.chars().count() + 3).max(6);
         }
     }
-    for row in rows {
+    for row in &rows {
         let mut line = String::new();
         for (i, cell) in row.iter().enumerate() {
             if i + 1 == row.len() {

@@ -8,6 +8,8 @@ use runnerguard_engine::{Decision, Policy, UserInfo, breakdown_rule};
 use runnerguard_model::PolicyRule;
 use serde_json::json;
 
+use runnerguard_report::Escaped;
+
 use super::{build_action, leak_at_exit, load_policy, request_namespace};
 use crate::args::{CanIArgs, Format};
 use crate::describe;
@@ -62,8 +64,8 @@ pub(crate) fn run(args: &CanIArgs, out: &mut Out) -> Result<ExitCode> {
                 if args.explain {
                     let w = out.stdout();
                     writeln!(w)?;
-                    writeln!(w, "identity: {user}")?;
-                    writeln!(w, "request:  {action}")?;
+                    writeln!(w, "identity: {}", Escaped(&user))?;
+                    writeln!(w, "request:  {}", Escaped(&action))?;
                     match &d.via {
                         None => writeln!(
                             w,
@@ -71,7 +73,7 @@ pub(crate) fn run(args: &CanIArgs, out: &mut Out) -> Result<ExitCode> {
                         )?,
                         Some(via) => {
                             if !via.path.is_empty() {
-                                writeln!(w, "as {}:", via.identity)?;
+                                writeln!(w, "as {}:", Escaped(&via.identity))?;
                                 describe::write_path(w, &policy, via)?;
                             }
                             match &d.grant {
@@ -81,7 +83,7 @@ pub(crate) fn run(args: &CanIArgs, out: &mut Out) -> Result<ExitCode> {
                                 None => writeln!(
                                     w,
                                     "({} holds every permission in scope)",
-                                    via.identity
+                                    Escaped(&via.identity)
                                 )?,
                             }
                         }
@@ -204,8 +206,8 @@ fn explain(
 ) -> Result<()> {
     let w = out.stdout();
     writeln!(w)?;
-    writeln!(w, "identity: {user}")?;
-    writeln!(w, "request:  {action}")?;
+    writeln!(w, "identity: {}", Escaped(user))?;
+    writeln!(w, "request:  {}", Escaped(action))?;
     if decision.allowed {
         writeln!(w, "allowed by:")?;
         for g in &decision.grants {
@@ -215,7 +217,7 @@ fn explain(
                 w,
                 "      subject {} matches; rule {}",
                 describe::subject(&b.subjects[g.subject_index], &b.namespace),
-                policy.rule(g)
+                Escaped(policy.rule(g))
             )?;
         }
     } else if misses.is_empty() {
@@ -225,7 +227,7 @@ fn explain(
             if user.groups.is_empty() {
                 String::new()
             } else {
-                format!(" ({})", user.groups.join(", "))
+                format!(" ({})", Escaped(user.groups.join(", ")))
             }
         )?;
     } else {
@@ -239,7 +241,7 @@ fn explain(
             let b = policy.binding(m.grant.binding);
             let rule = policy.rule(&m.grant);
             writeln!(w, "  {}", describe::grant_path(policy, &m.grant))?;
-            writeln!(w, "      rule {rule}")?;
+            writeln!(w, "      rule {}", Escaped(rule))?;
             for &mm in &m.mismatches {
                 writeln!(w, "      - {}", describe::mismatch(mm, rule, b, action))?;
             }
@@ -251,7 +253,7 @@ fn explain(
             w,
             "note: {} grants nothing: {}",
             describe::binding(b),
-            e.message
+            Escaped(&e.message)
         )?;
     }
     Ok(())

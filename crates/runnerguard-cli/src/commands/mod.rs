@@ -89,6 +89,7 @@ pub(crate) fn policy_from_loaded(
             .context("loading the default cluster policy")?;
     }
     for w in &loaded.warnings {
+        // File names and quoted names are input: `warn` escapes them (issue #9, T1).
         out.warn(&w.to_string());
     }
     Ok(Policy::new(loaded.inventory))

@@ -6,6 +6,8 @@ use anyhow::{Result, bail};
 use runnerguard_engine::{Escalation, Identity, UserInfo};
 use serde_json::json;
 
+use runnerguard_report::Escaped;
+
 use super::{build_action, leak_at_exit, load_policy, request_namespace};
 use crate::args::{Format, PathsArgs};
 use crate::describe;
@@ -45,18 +47,23 @@ pub(crate) fn run(args: &PathsArgs, out: &mut Out) -> Result<ExitCode> {
             }
             Format::Human => {
                 let w = out.stdout();
+                let name = Escaped(&user.name);
+                let action = Escaped(&action);
                 match &d.via {
                     None => writeln!(
                         w,
-                        "no: {} cannot reach `{action}`, directly or through any identity it can become",
-                        user.name
+                        "no: {name} cannot reach `{action}`, directly or through any identity it can become"
                     )?,
                     Some(via) => {
                         writeln!(w, "yes")?;
                         if via.path.is_empty() {
-                            writeln!(w, "{} may `{action}` itself", user.name)?;
+                            writeln!(w, "{name} may `{action}` itself")?;
                         } else {
-                            writeln!(w, "{} reaches `{action}` as {}:", user.name, via.identity)?;
+                            writeln!(
+                                w,
+                                "{name} reaches `{action}` as {}:",
+                                Escaped(&via.identity)
+                            )?;
                             describe::write_path(w, &policy, via)?;
                         }
                         match &d.grant {
@@ -67,7 +74,7 @@ pub(crate) fn run(args: &PathsArgs, out: &mut Out) -> Result<ExitCode> {
                                 writeln!(
                                     w,
                                     "  ({} holds every permission in scope)",
-                                    via.identity
+                                    Escaped(&via.identity)
                                 )?;
                             }
                         }
@@ -109,21 +116,21 @@ pub(crate) fn run(args: &PathsArgs, out: &mut Out) -> Result<ExitCode> {
             let scope = args
                 .namespace
                 .as_deref()
-                .map(|ns| format!(" in namespace `{ns}` (or cluster-wide)"))
+                .map(|ns| format!(" in namespace `{}` (or cluster-wide)", Escaped(ns)))
                 .unwrap_or_default();
+            let name = Escaped(&user.name);
             if shown.is_empty() {
-                writeln!(w, "{} can become no other identity{scope}", user.name)?;
+                writeln!(w, "{name} can become no other identity{scope}")?;
             } else {
                 writeln!(
                     w,
-                    "{} can become {} identit{}{scope}:",
-                    user.name,
+                    "{name} can become {} identit{}{scope}:",
                     shown.len(),
                     if shown.len() == 1 { "y" } else { "ies" }
                 )?;
                 for r in &shown {
                     writeln!(w)?;
-                    writeln!(w, "{}", r.identity)?;
+                    writeln!(w, "{}", Escaped(&r.identity))?;
                     describe::write_path(w, &policy, r)?;
                 }
             }
@@ -177,14 +184,24 @@ fn all_service_accounts(
         results.len()
     )?;
     for (ns, name, reached) in results.iter().filter(|(_, _, r)| !r.is_empty()) {
-        let shown: Vec<String> = reached.iter().take(3).map(ToString::to_string).collect();
+        let shown: Vec<String> = reached
+            .iter()
+            .take(3)
+            .map(|r| Escaped(r).to_string())
+            .collect();
         let more = reached.len().saturating_sub(3);
         let more = if more > 0 {
             format!(" and {more} more")
         } else {
             String::new()
         };
-        writeln!(w, "ServiceAccount {ns}/{name} → {}{more}", shown.join("; "))?;
+        writeln!(
+            w,
+            "ServiceAccount {}/{} → {}{more}",
+            Escaped(ns),
+            Escaped(name),
+            shown.join("; ")
+        )?;
     }
     Ok(())
 }

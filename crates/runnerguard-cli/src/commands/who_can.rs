@@ -6,6 +6,8 @@ use anyhow::Result;
 use runnerguard_engine::SubjectGrant;
 use serde_json::json;
 
+use runnerguard_report::Escaped;
+
 use super::{build_action, leak_at_exit, load_policy, request_namespace};
 use crate::args::{Format, WhoCanArgs};
 use crate::describe;
@@ -161,7 +163,7 @@ fn effective(
                 .iter()
                 .map(|p| format!("{:?}", p.primitive))
                 .collect();
-            format!("as {} ({})", via.identity, steps.join(" → "))
+            format!("as {} ({})", Escaped(&via.identity), steps.join(" → "))
         };
         let by = grant.as_ref().map_or_else(
             || "holds everything in scope".to_owned(),
