@@ -10,6 +10,7 @@
 mod chart;
 mod context;
 mod finding;
+mod placeholders;
 mod rule;
 mod rules;
 mod topology;
@@ -19,6 +20,7 @@ pub use chart::{ChartKeys, KeyUse};
 pub use context::{Context, JobIdentity, qualified};
 pub use executor::{Need, Permission, PermissionTable, RunnerVersion};
 pub use finding::{Finding, Location};
+pub use placeholders::{placeholder_kind, placeholder_notes};
 pub use rule::{Rule, RuleMeta, Severity};
 pub use rules::ALL;
 pub use runnerguard_model::executor;

@@ -93,6 +93,7 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
     } else {
         Vec::new()
     };
+    inputs.extend(runnerguard_audit::placeholder_notes(&policy, &topologies));
     let report = Report {
         topologies: &topologies,
         findings: &findings,

@@ -689,3 +689,36 @@ spec:
 fn root_path(rel: &str) -> String {
     super::root().join(rel).display().to_string()
 }
+
+#[test]
+fn placeholder_names_are_reported_as_placeholders() {
+    let (_, json) = audit_json(&["-f", "fixtures/real-world/placeholders.yaml"]);
+    let inputs: Vec<&str> = json["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    for (name, kind) in [
+        ("`{{ .Release.Namespace }}`", "Helm/Go template expression"),
+        ("`###ZARF_VAR_RUNNER_NS###`", "Zarf variable"),
+        (
+            "`${JOB_NAMESPACE}`",
+            "envsubst or Flux post-build substitution",
+        ),
+    ] {
+        assert!(
+            inputs
+                .iter()
+                .any(|n| n.starts_with(name) && n.contains(kind) && n.contains("not a name")),
+            "{name}: {inputs:?}"
+        );
+    }
+    // Ordinary names are not placeholders.
+    let (_, json) = audit_json(&["-f", "examples/seed/"]);
+    assert!(
+        !json["inputs"].to_string().contains("not a name"),
+        "{}",
+        json["inputs"]
+    );
+}
