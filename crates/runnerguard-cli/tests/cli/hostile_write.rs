@@ -36,7 +36,7 @@ fn no_temp_files(dir: &Path) {
     let stray: Vec<String> = tree(dir)
         .into_iter()
         .map(|(name, _)| name)
-        .filter(|n| n.ends_with(".tmp"))
+        .filter(|n| Path::new(n).extension().is_some_and(|e| e == "tmp"))
         .collect();
     assert!(stray.is_empty(), "{stray:?}");
 }
