@@ -191,6 +191,21 @@ fn marker_entries_leaving_the_directory_are_refused() {
         );
         assert_eq!(tree(tmp.path()), before, "{entry}");
     }
+    // Quoted with its control characters escaped (issue #9 T1): no terminal escape reaches CI
+    // logs.
+    fs::write(
+        out.join(".runnerguard-generated"),
+        format!("{marker}/\u{1b}]0;pwned\u{7}\n"),
+    )
+    .unwrap();
+    let r = generate(&out, &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("`/\\u{1b}]0;pwned\\u{7}`"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains('\u{1b}'), "{}", r.stderr);
 }
 
 /// The marker itself is read only if it is a regular file: a committed link to another file
