@@ -7,10 +7,9 @@
 
 use std::fmt::Write as _;
 
-use runnerguard_report::{Escaped, escape};
-
 use runnerguard_engine::{Action, Grant, Mismatch, Policy, Target};
 use runnerguard_model::{Binding, Origin, PolicyRule, Role, Subject};
+use runnerguard_report::{Escaped, escape};
 use serde_json::{Value, json};
 
 /// `RoleBinding teams/deployer (file:line)`.

@@ -73,7 +73,10 @@ impl Out {
         self.stderr_line("error:", "31", &lines.join("\n"));
     }
 
-    /// Prints a report (a load diagnostic with its source snippet) on stderr.
+    /// Prints a report (a load diagnostic with its source snippet) on stderr. Not escaped
+    /// here: it is drawn over several lines, in colour on a terminal; the diagnostic escapes
+    /// its file name, message and snippet itself (runnerguard-load's `snippet`), with the
+    /// convention of [`runnerguard_report::Escaped`].
     pub(crate) fn report(&mut self, report: &miette::Report) {
         self.stderr_line("", "", &format!("{report:?}"));
     }

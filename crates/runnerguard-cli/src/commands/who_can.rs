@@ -4,9 +4,8 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use runnerguard_engine::SubjectGrant;
-use serde_json::json;
-
 use runnerguard_report::Escaped;
+use serde_json::json;
 
 use super::{build_action, leak_at_exit, load_policy, request_namespace};
 use crate::args::{Format, WhoCanArgs};

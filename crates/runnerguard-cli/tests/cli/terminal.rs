@@ -465,6 +465,26 @@ fn warnings_and_errors_escape_input() {
         r.stderr
     );
 
+    // A malformed file: the diagnostic names the file and shows the line, raw ESC and CR
+    // included (escaped in runnerguard-load's snippet), then the CLI's error line.
+    let bad = f.dir().join("bad\x1b[2K\nINJECTED.yaml");
+    std::fs::write(
+        &bad,
+        "kind: Role\nmetadata: {name: \"a\x1b[2K\rINJECTED\"\n",
+    )
+    .unwrap();
+    let r = run_safe(
+        "malformed file",
+        &["who-can", "get", "pods", "-f", bad.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains(r"bad\u{1b}[2K\nINJECTED.yaml:")
+            && r.stderr.contains("error: 1 malformed input"),
+        "{}",
+        r.stderr
+    );
+
     // Arguments are shown escaped too: a warning quoting the verb, an error quoting `--to`.
     let r = run_safe(
         "unknown verb",
