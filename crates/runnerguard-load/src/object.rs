@@ -37,13 +37,50 @@ pub(crate) enum Raw<'a> {
     Json(&'a str),
 }
 
-/// `apiVersion` and `kind` of a document, and its `items` when it has them.
+/// `apiVersion` and `kind` of a document (strings, not empty), and its `items`.
 #[derive(Default)]
 struct Header<'a> {
     api_version: Option<String>,
     kind: Option<String>,
-    items: Option<Vec<Raw<'a>>>,
+    items: ItemsOf<'a>,
     is_object: bool,
+}
+
+/// An object's `items` (see [`crate::json::Items`] for what each makes of the object).
+#[derive(Default)]
+enum ItemsOf<'a> {
+    #[default]
+    Absent,
+    Null,
+    List(Vec<Raw<'a>>),
+    /// Anything else; for YAML, the node, to place a diagnostic.
+    Other(Option<&'a Node>),
+}
+
+impl<'a> From<crate::json::Items<'a>> for ItemsOf<'a> {
+    fn from(items: crate::json::Items<'a>) -> Self {
+        use crate::json::Items;
+        match items {
+            Items::Absent => Self::Absent,
+            Items::Null => Self::Null,
+            Items::List(v) => Self::List(v.into_iter().map(Raw::Json).collect()),
+            Items::Other => Self::Other(None),
+        }
+    }
+}
+
+/// Where a document stands: the top of a stream, or an item of a List.
+///
+/// The two differ in Kubernetes clients: apimachinery's `unstructuredJSONScheme.decode`
+/// reads a top-level object with `items` as a List (an `UnstructuredList`), whose items take
+/// the List's `apiVersion` and kind (`decodeToList`); cli-runtime's `FlattenListVisitor`
+/// then asks `meta.IsListType` of each item, true when its `items` is an array
+/// (`Unstructured.IsList`), and `meta.ExtractList` fails on such an item (an `Unstructured`
+/// has no `Items` field): a List inside a List is an error for the whole List.
+#[derive(Clone, Copy, PartialEq)]
+enum Level {
+    Top,
+    Item,
 }
 
 /// What the objects of one file become.
@@ -91,44 +128,61 @@ impl Sink<'_> {
         self.diagnostics.push(d);
     }
 
-    fn header(raw: Raw<'_>) -> Header<'_> {
+    /// The header of `raw`, or `None` after recording why it cannot be read (a repeated key
+    /// in a List item).
+    fn header<'a>(&mut self, raw: Raw<'a>) -> Option<Header<'a>> {
+        let non_empty = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_owned);
         match raw {
-            Raw::Yaml(node) => Header {
-                api_version: node.get_str("apiVersion").map(str::to_owned),
-                kind: node.get_str("kind").map(str::to_owned),
-                items: node.get("items").and_then(|items| match &items.value {
-                    crate::yaml::Value::Seq(v) => Some(v.iter().map(Raw::Yaml).collect()),
-                    _ => None,
-                }),
+            Raw::Yaml(node) => Some(Header {
+                api_version: non_empty(node.get_str("apiVersion")),
+                kind: non_empty(node.get_str("kind")),
+                items: match node.get("items") {
+                    None => ItemsOf::Absent,
+                    Some(items) => match &items.value {
+                        crate::yaml::Value::Null => ItemsOf::Null,
+                        crate::yaml::Value::Seq(v) => {
+                            ItemsOf::List(v.iter().map(Raw::Yaml).collect())
+                        }
+                        _ => ItemsOf::Other(Some(items)),
+                    },
+                },
                 is_object: node.is_map(),
-            },
-            Raw::Json(value) => {
-                let Some((api_version, kind)) = crate::json::quick_header(value) else {
-                    // Not an object, or `apiVersion`/`kind` not strings: no header.
-                    return Header {
-                        is_object: value.trim_start().starts_with('{'),
-                        ..Header::default()
-                    };
-                };
-                // Only a List needs its items split out, in a full pass. Top-level documents
-                // arrive with theirs already (`document_with_header`); this is a nested List.
-                let items = if kind.as_deref().is_some_and(|k| k.ends_with("List")) {
-                    crate::json::parse_documents(value)
-                        .ok()
-                        .and_then(|mut docs| docs.pop())
-                        .and_then(|d| d.header)
-                        .and_then(|h| h.items)
-                        .map(|v| v.into_iter().map(Raw::Json).collect())
-                } else {
-                    None
-                };
-                Header {
-                    api_version,
-                    kind,
-                    items,
+            }),
+            // A top-level JSON document's header comes with it (`json_document`); this is a
+            // List item, read whole here: the same members the typed decode reads.
+            Raw::Json(value) => match crate::json::read_object(value) {
+                Ok(Some(h)) => Some(Header {
+                    api_version: non_empty(h.api_version.as_deref()),
+                    kind: non_empty(h.kind.as_deref()),
+                    items: h.items.into(),
                     is_object: true,
+                }),
+                Ok(None) => Some(Header::default()),
+                Err(e) => {
+                    let at = self.json_error_at(raw, &e);
+                    self.error(
+                        at,
+                        format!(
+                            "invalid JSON: {}",
+                            strip_json_position(&crate::json::message(&e))
+                        ),
+                        None,
+                    );
+                    None
                 }
-            }
+            },
+        }
+    }
+
+    /// The place in the file of an error serde_json reports relative to the object `raw`.
+    fn json_error_at(&self, raw: Raw<'_>, e: &serde_json::Error) -> (u32, u32) {
+        let (base_line, base_col) = self.position(raw);
+        let line = u32::try_from(e.line()).unwrap_or(1).max(1);
+        let column = u32::try_from(e.column()).unwrap_or(1).max(1);
+        if line == 1 {
+            (base_line, base_col + column - 1)
+        } else {
+            (base_line + line - 1, column)
         }
     }
 
@@ -152,17 +206,10 @@ impl Sink<'_> {
             Raw::Json(value) => serde_json::from_str::<T>(value).or_else(|_| {
                 let mut de = serde_json::Deserializer::from_str(value);
                 serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
-                    let (base_line, base_col) = self.position(raw);
                     let path = e.path().to_string();
                     let inner = e.into_inner();
-                    let line = u32::try_from(inner.line()).unwrap_or(1).max(1);
-                    let column = u32::try_from(inner.column()).unwrap_or(1).max(1);
-                    let at = if line == 1 {
-                        (base_line, base_col + column - 1)
-                    } else {
-                        (base_line + line - 1, column)
-                    };
-                    (at, path, strip_json_position(&inner.to_string()))
+                    let at = self.json_error_at(raw, &inner);
+                    (at, path, strip_json_position(&crate::json::message(&inner)))
                 })
             }),
         };
@@ -185,11 +232,20 @@ impl Sink<'_> {
         }
     }
 
-    /// Reads one document (or List item) into the inventory. `inherited` is the
-    /// `apiVersion`/`kind` a typed List gives items that do not say their own.
+    /// Reads one top-level document into the inventory. `inherited` is an `apiVersion` and
+    /// `kind` to assume when the document has neither (`None` at the top of a stream).
     pub(crate) fn document(&mut self, raw: Raw<'_>, inherited: Option<(&str, &str)>) {
-        let header = Self::header(raw);
-        self.dispatch(raw, header, inherited);
+        if let Some(header) = self.header(raw) {
+            self.dispatch(raw, header, inherited, Level::Top);
+        }
+    }
+
+    /// Reads one List item (or an object a wrapper holds) into the inventory. `inherited` is
+    /// the `apiVersion` and kind the List gives items that say neither.
+    pub(crate) fn item(&mut self, raw: Raw<'_>, inherited: Option<(&str, &str)>) {
+        if let Some(header) = self.header(raw) {
+            self.dispatch(raw, header, inherited, Level::Item);
+        }
     }
 
     /// Reads a large List's items on every core, in chunks whose results are appended in
@@ -216,7 +272,7 @@ impl Sink<'_> {
                     values: self.values,
                 };
                 for &item in part {
-                    sink.document(item, inherit);
+                    sink.item(item, inherit);
                 }
                 (inventory, warnings, diagnostics)
             })
@@ -230,23 +286,30 @@ impl Sink<'_> {
 
     /// Reads a top-level JSON document whose header the splitting pass already read.
     pub(crate) fn json_document(&mut self, doc: crate::json::TopDoc<'_>) {
+        if let Some(node) = &doc.yaml {
+            self.document(Raw::Yaml(node), None);
+            return;
+        }
         let raw = Raw::Json(doc.text);
         let header = match doc.header {
             Some(h) => Header {
-                api_version: h.api_version,
-                kind: h.kind,
-                items: h.items.map(|v| v.into_iter().map(Raw::Json).collect()),
+                api_version: h.api_version.filter(|s| !s.is_empty()),
+                kind: h.kind.filter(|s| !s.is_empty()),
+                items: h.items.into(),
                 is_object: true,
             },
-            None => Header {
-                is_object: doc.text.starts_with('{'),
-                ..Header::default()
-            },
+            None => Header::default(),
         };
-        self.dispatch(raw, header, None);
+        self.dispatch(raw, header, None, Level::Top);
     }
 
-    fn dispatch<'a>(&mut self, raw: Raw<'a>, header: Header<'a>, inherited: Option<(&str, &str)>) {
+    fn dispatch<'a>(
+        &mut self,
+        raw: Raw<'a>,
+        header: Header<'a>,
+        inherited: Option<(&str, &str)>,
+        level: Level,
+    ) {
         if !header.is_object {
             self.warn(
                 raw,
@@ -254,23 +317,33 @@ impl Sink<'_> {
             );
             return;
         }
-        let (api_version, kind) = match (header.api_version.as_deref(), header.kind.as_deref()) {
-            (Some(a), Some(k)) => (a.to_owned(), k.to_owned()),
-            (a, None) => {
-                let Some((ia, ik)) = inherited else {
-                    match raw {
-                        Raw::Yaml(node) if self.values || crate::runner::looks_like_values(node) => {
-                            self.helm_values(node);
-                        }
-                        _ => self.warn(
-                            raw,
-                            "neither a Kubernetes object (no `kind`) nor gitlab-runner chart values (no `gitlabUrl`, `runners`, `rbac`, `runnerToken`); skipped (use --values FILE for values)"
-                                .to_owned(),
-                        ),
+        let (api_version, kind) = match (header.api_version, header.kind) {
+            (Some(a), Some(k)) => (a, k),
+            // apimachinery's `decodeToList` gives the List's apiVersion and kind to an item
+            // only when it has neither.
+            (None, None) if inherited.is_some() => {
+                let (a, k) = inherited.unwrap_or_default();
+                (a.to_owned(), k.to_owned())
+            }
+            (Some(_), None) if inherited.is_some() => {
+                self.warn(
+                    raw,
+                    "List item with `apiVersion` but no `kind`: Kubernetes gives an item the List's kind only when it has neither, so kubectl refuses it; skipped".to_owned(),
+                );
+                return;
+            }
+            (_, None) => {
+                match raw {
+                    Raw::Yaml(node) if self.values || crate::runner::looks_like_values(node) => {
+                        self.helm_values(node);
                     }
-                    return;
-                };
-                (a.unwrap_or(ia).to_owned(), ik.to_owned())
+                    _ => self.warn(
+                        raw,
+                        "neither a Kubernetes object (no `kind`) nor gitlab-runner chart values (no `gitlabUrl`, `runners`, `rbac`, `runnerToken`); skipped (use --values FILE for values)"
+                            .to_owned(),
+                    ),
+                }
+                return;
             }
             (None, Some(k)) => {
                 let at = self.position(raw);
@@ -282,19 +355,47 @@ impl Sink<'_> {
                 return;
             }
         };
-        if kind.ends_with("List")
-            && let Some(items) = header.items
-        {
-            let item_kind = kind.strip_suffix("List").unwrap_or_default();
-            let inherit = (!item_kind.is_empty()).then_some((api_version.as_str(), item_kind));
-            if items.len() < PARALLEL_ITEMS {
-                for item in items {
-                    self.document(item, inherit);
+        match (header.items, level) {
+            (ItemsOf::Absent, _) | (ItemsOf::Null | ItemsOf::Other(_), Level::Item) => {}
+            // Any object with `items` is a List to kubectl, whatever its kind: its items are
+            // applied, the object itself is not (issue #9 E5).
+            (ItemsOf::List(items), Level::Top) => {
+                let item_kind = kind.strip_suffix("List").unwrap_or(&kind);
+                let inherit = (!item_kind.is_empty()).then_some((api_version.as_str(), item_kind));
+                if items.len() < PARALLEL_ITEMS {
+                    for item in items {
+                        self.item(item, inherit);
+                    }
+                } else {
+                    self.items_in_parallel(&items, inherit);
                 }
-            } else {
-                self.items_in_parallel(&items, inherit);
+                return;
             }
-            return;
+            (ItemsOf::List(_), Level::Item) => {
+                let at = self.position(raw);
+                self.error(
+                    at,
+                    format!("{kind} inside a List has `items`, so Kubernetes clients read it as a List in a List, which kubectl and Helm refuse whole (apimachinery's meta.ExtractList cannot read it)"),
+                    Some("put the inner items in the outer List, or in a document of their own"),
+                );
+                return;
+            }
+            (ItemsOf::Null, Level::Top) => {
+                self.warn(
+                    raw,
+                    format!("{kind} has `items: null`: kubectl reads any object with `items` as a List, here an empty one, and applies nothing of it; skipped"),
+                );
+                return;
+            }
+            (ItemsOf::Other(node), Level::Top) => {
+                let at = node.map_or_else(|| self.position(raw), |n| (n.line, n.column));
+                self.error(
+                    at,
+                    format!("{kind} has `items` that is not a list: kubectl reads any object with `items` as a List and cannot decode this one"),
+                    Some("`items` is a list of objects"),
+                );
+                return;
+            }
         }
         self.object(raw, &api_version, &kind);
     }
@@ -346,6 +447,7 @@ impl Sink<'_> {
             (RBAC_V1, "RoleBinding") => {
                 if let Some(b) = self.typed::<rbac::RoleBinding>(raw, "RoleBinding")
                     && self.check_role_ref(raw, &b.role_ref, "RoleBinding")
+                    && self.check_subjects(raw, b.subjects.as_deref(), "RoleBinding")
                 {
                     let namespace = self.namespace(raw, &b.metadata, "RoleBinding");
                     if let Some(meta) = self.meta(raw, b.metadata, "RoleBinding") {
@@ -363,6 +465,7 @@ impl Sink<'_> {
             (RBAC_V1, "ClusterRoleBinding") => {
                 if let Some(b) = self.typed::<rbac::ClusterRoleBinding>(raw, "ClusterRoleBinding")
                     && self.check_role_ref(raw, &b.role_ref, "ClusterRoleBinding")
+                    && self.check_subjects(raw, b.subjects.as_deref(), "ClusterRoleBinding")
                 {
                     let name = b.metadata.name.clone().unwrap_or_default();
                     if b.role_ref.kind != "ClusterRole" {
@@ -663,6 +766,39 @@ impl Sink<'_> {
             return false;
         }
         true
+    }
+
+    /// Every subject has a name: the API server refuses a binding with a nameless one
+    /// (pkg/apis/rbac/validation/validation.go `ValidateRoleBindingSubject`: "name:
+    /// Required value"), while k8s-openapi reads a missing name as empty.
+    fn check_subjects(
+        &mut self,
+        raw: Raw<'_>,
+        subjects: Option<&[rbac::Subject]>,
+        kind: &str,
+    ) -> bool {
+        let Some(i) = subjects
+            .unwrap_or_default()
+            .iter()
+            .position(|s| s.name.is_empty())
+        else {
+            return true;
+        };
+        let at = match raw {
+            Raw::Yaml(node) => match node.get("subjects").map(|n| &n.value) {
+                Some(crate::yaml::Value::Seq(items)) => items
+                    .get(i)
+                    .map_or((node.line, node.column), |n| (n.line, n.column)),
+                _ => (node.line, node.column),
+            },
+            Raw::Json(_) => self.position(raw),
+        };
+        self.error(
+            at,
+            format!("invalid {kind}: `subjects[{i}]` has no `name`"),
+            Some("the API server refuses a subject without a name: give the ServiceAccount, User or Group name"),
+        );
+        false
     }
 
     /// The namespace of a namespaced object; without one, `default`, as `kubectl apply`

@@ -168,7 +168,7 @@ impl Sink<'_> {
             ));
         }
         for object in objects {
-            self.document(Raw::Yaml(object), None);
+            self.item(Raw::Yaml(object), None);
         }
     }
 
