@@ -10,7 +10,7 @@ use runnerguard_model::Inventory;
 
 use crate::json::{self, LineIndex};
 use crate::object::{Raw, Sink};
-use crate::{Diagnostic, Error, Result, Warning, yaml};
+use crate::{Diagnostic, Error, Result, Warning, limits, yaml};
 
 /// One `-f` argument.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -121,24 +121,25 @@ pub fn load_inputs_with(inputs: &[Input], options: &LoadOptions) -> Result<Loade
     for input in inputs {
         match input {
             Input::Stdin => {
-                let mut text = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut text)
-                    .map_err(|e| Error::Io {
-                        path: "-".to_owned(),
-                        message: e.to_string(),
-                    })?;
-                if text.trim().is_empty() {
+                let bytes = read_capped(std::io::stdin().lock(), Path::new("-"))?;
+                if bytes.iter().all(u8::is_ascii_whitespace) {
                     return Err(Error::EmptyStdin);
                 }
-                load_text(
-                    &Arc::from("-"),
-                    &text,
-                    Mode::Manifests,
-                    options,
-                    &mut loaded,
-                    &mut diagnostics,
-                );
+                let name: Arc<str> = Arc::from("-");
+                match String::from_utf8(bytes) {
+                    Ok(text) => load_text(
+                        &name,
+                        &text,
+                        Mode::Manifests,
+                        options,
+                        &mut loaded,
+                        &mut diagnostics,
+                    ),
+                    Err(e) => {
+                        diagnostics.push(not_utf8(&name, &e));
+                        loaded.files += 1;
+                    }
+                }
             }
             Input::Path(path) | Input::Values(path) => {
                 let files = manifest_files(path)?;
@@ -150,7 +151,7 @@ pub fn load_inputs_with(inputs: &[Input], options: &LoadOptions) -> Result<Loade
                     } else {
                         Mode::Manifests
                     };
-                    let bytes = std::fs::read(&file).map_err(|e| io_error(&file, &e))?;
+                    let bytes = read_file(&file)?;
                     let name: Arc<str> = Arc::from(file.display().to_string());
                     match String::from_utf8(bytes) {
                         Ok(text) => {
@@ -373,6 +374,67 @@ fn load_toml(name: &Arc<str>, text: &str, loaded: &mut Loaded, diagnostics: &mut
             format!("invalid TOML: {}", e.message),
         )),
     }
+}
+
+/// Reads a regular file, at most [`limits::MAX_FILE_BYTES`].
+///
+/// Anything else is refused before it is opened: opening a FIFO blocks until a writer comes,
+/// and a device (`/dev/zero`, perhaps behind a committed link) never ends. Streams are read
+/// with `-f -`.
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
+    if !meta.is_file() {
+        let what = special_kind(&meta);
+        return Err(Error::Io {
+            path: path.display().to_string(),
+            message: format!(
+                "not a regular file but {what}; runnerguard reads files and directories (pipe a stream in with `-f -`)"
+            ),
+        });
+    }
+    let file = std::fs::File::open(path).map_err(|e| io_error(path, &e))?;
+    read_capped(file, path)
+}
+
+/// What a non-regular file is, in words.
+fn special_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    let _ = meta;
+    "a special file"
+}
+
+/// Reads everything from `reader`, refusing more than [`limits::MAX_FILE_BYTES`].
+fn read_capped(reader: impl Read, path: &Path) -> Result<Vec<u8>> {
+    let limit = limits::MAX_FILE_BYTES.get();
+    let mut bytes = Vec::new();
+    reader
+        .take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_error(path, &e))?;
+    if bytes.len() > limit {
+        return Err(Error::Io {
+            path: path.display().to_string(),
+            message: format!(
+                "larger than {} bytes, the most runnerguard reads from one input (raise it with {}=BYTES)",
+                limit,
+                limits::MAX_FILE_BYTES.env
+            ),
+        });
+    }
+    Ok(bytes)
 }
 
 fn io_error(path: &Path, e: &std::io::Error) -> Error {

@@ -28,6 +28,14 @@ pub(crate) const MAX_SCALAR_BYTES: Limit = Limit {
     ceiling: usize::MAX,
 };
 
+/// Bytes of one input file (or of standard input). Reading stops one byte past it, so a
+/// file that never ends (`/dev/zero` behind a link) costs at most this much memory.
+pub(crate) const MAX_FILE_BYTES: Limit = Limit {
+    env: "RUNNERGUARD_MAX_FILE_BYTES",
+    default: 256 * 1024 * 1024,
+    ceiling: usize::MAX,
+};
+
 impl Limit {
     /// The value in force: the variable's when set to a positive integer, else the default.
     pub(crate) fn get(&self) -> usize {
