@@ -17,16 +17,21 @@ use crate::args::{Cli, Command};
 use crate::output::Out;
 
 fn main() -> ExitCode {
+    let mut out = Out::new();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // A usage error quotes the argument refused, which may be a file name from the
+            // merge request: printed plain, escaped line by line (issue #9, T1).
+            out.usage_error(&e.render().to_string());
+            return ExitCode::from(2);
+        }
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            // clap prints help, version and usage errors itself.
+            // Help and version: clap prints them itself.
             let _ = e.print();
-            return ExitCode::from(code);
+            return ExitCode::SUCCESS;
         }
     };
-    let mut out = Out::new();
     let result = match &cli.command {
         Command::Audit(args) => commands::audit::run(args, &mut out),
         Command::Init(args) => commands::generate::init(args, &mut out),

@@ -73,6 +73,13 @@ impl Out {
         self.stderr_line("error:", "31", &lines.join("\n"));
     }
 
+    /// Prints clap's usage error, rendered without styles, each line escaped: the lines are
+    /// clap's (the message, the possible values, the hint), the arguments it quotes are not.
+    pub(crate) fn usage_error(&mut self, text: &str) {
+        let lines: Vec<_> = text.trim_end().split('\n').map(escape).collect();
+        self.stderr_line("", "", &lines.join("\n"));
+    }
+
     /// Prints a report (a load diagnostic with its source snippet) on stderr. Not escaped
     /// here: it is drawn over several lines, in colour on a terminal; the diagnostic escapes
     /// its file name, message and snippet itself (runnerguard-load's `snippet`), with the

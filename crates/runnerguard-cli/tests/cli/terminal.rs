@@ -534,6 +534,20 @@ fn warnings_and_errors_escape_input() {
         r.stderr
     );
 
+    // A usage error from the argument parser quotes the refused value.
+    let r = run_safe(
+        "usage error",
+        &["audit", "--fail-on", "x\x1b[2K\rINJECTED\u{202e}"],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("error: invalid value 'x")
+            && r.stderr.contains(r"\rINJECTED\u{202e}' for '--fail-on")
+            && r.stderr.contains("\n  [possible values: info, low"),
+        "{}",
+        r.stderr
+    );
+
     // Messages the program writes over several lines keep their lines: only input is
     // escaped.
     let r = run(&["can-i", "get"]);
