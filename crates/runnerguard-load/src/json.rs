@@ -135,7 +135,7 @@ impl fmt::Display for StreamError {
     }
 }
 
-/// serde_json's message, with its fixed nesting limit said in words.
+/// `serde_json`'s message, with its fixed nesting limit said in words.
 pub(crate) fn message(e: &serde_json::Error) -> String {
     let text = e.to_string();
     if text.starts_with("recursion limit exceeded") {
@@ -148,7 +148,7 @@ pub(crate) fn message(e: &serde_json::Error) -> String {
     text
 }
 
-/// serde_json's nesting limit (not configurable without its `unbounded_depth` feature).
+/// `serde_json`'s nesting limit (not configurable without its `unbounded_depth` feature).
 pub(crate) const MAX_JSON_DEPTH: usize = 128;
 
 /// Splits `text` into its top-level JSON values, reading each object's header and refusing
@@ -293,23 +293,24 @@ struct Keys<'de> {
 
 impl<'de> Keys<'de> {
     fn insert<E: serde::de::Error>(&mut self, key: Cow<'de, str>) -> Result<(), E> {
-        let repeated = if self.large.is_empty() && self.small.len() < 16 {
-            if self.small.contains(&key) {
-                true
-            } else {
-                self.small.push(key.clone());
-                false
-            }
+        let small = self.large.is_empty() && self.small.len() < 16;
+        if !small && !self.small.is_empty() {
+            self.large.extend(self.small.drain(..));
+        }
+        let repeated = if small {
+            self.small.contains(&key)
         } else {
-            if !self.small.is_empty() {
-                self.large.extend(self.small.drain(..));
-            }
-            !self.large.insert(key.clone())
+            self.large.contains(&key)
         };
         if repeated {
             return Err(E::custom(format_args!(
                 "duplicate key `{key}`: kubectl and Helm would silently keep the last one; runnerguard refuses the ambiguity, remove one"
             )));
+        }
+        if small {
+            self.small.push(key);
+        } else {
+            self.large.insert(key);
         }
         Ok(())
     }

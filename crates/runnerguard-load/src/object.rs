@@ -174,7 +174,7 @@ impl Sink<'_> {
         }
     }
 
-    /// The place in the file of an error serde_json reports relative to the object `raw`.
+    /// The place in the file of an error `serde_json` reports relative to the object `raw`.
     fn json_error_at(&self, raw: Raw<'_>, e: &serde_json::Error) -> (u32, u32) {
         let (base_line, base_col) = self.position(raw);
         let line = u32::try_from(e.line()).unwrap_or(1).max(1);
@@ -811,9 +811,11 @@ impl Sink<'_> {
                 self.warn(
                     raw,
                     format!(
-                        "{kind} `{name}` has no `metadata.namespace`; assuming `default`, as `kubectl apply` without `-n` would"
+                        "{kind} `{name}` has no `metadata.namespace`; read into `default`, as `kubectl apply` without `-n` would (the audit also checks it where else it could land)"
                     ),
                 );
+                let origin = self.origin(raw);
+                self.inventory.unnamespaced.push(origin);
                 "default".to_owned()
             }
         }

@@ -236,7 +236,7 @@ fn budget_message(e: &serde_saphyr::Error, budget: &Budget) -> Option<String> {
     let serde_saphyr::Error::Budget { breach, .. } = e else {
         return None;
     };
-    let expansion = "the document expands, through aliases (`*name`), far beyond its size; runnerguard allows 250,000 nodes plus 4 per byte of input (an alias bomb?)";
+    let expansion = "the document expands, through aliases (`*name`), far beyond its size; over runnerguard's budget of 250,000 nodes plus 4 per byte of input (an alias bomb?)";
     Some(match breach {
         BudgetBreach::ScalarBytes { total_scalar_bytes } => format!(
             "more than {} bytes of keys and values in this file ({total_scalar_bytes} read so far); set {}=BYTES to raise the limit (default {})",
@@ -582,7 +582,10 @@ mod tests {
             assert!(e.message.contains("(first at line "), "{}", e.message);
         }
         // Keys that differ stay apart, in a large mapping too.
-        let many: String = (0..40).map(|i| format!("k{i}: {i}\n")).collect();
+        let mut many = String::new();
+        for i in 0..40 {
+            writeln!(many, "k{i}: {i}").unwrap();
+        }
         assert_eq!(
             parse_documents(&many).unwrap()[0]
                 .to_json()
