@@ -145,11 +145,13 @@ pub fn render_inventory(
             notes.push(format!("{names}: {n}"));
         }
         let name = format!("{names} [rendered: {}]", chart.describe());
-        let out =
+        let mut out =
             runnerguard_load::load_str(&name, &rendered.manifests).map_err(|e| Error::Output {
                 values: names.clone(),
                 message: e.to_string(),
             })?;
+        // Helm installs what names no namespace into the release's.
+        out.place_unnamespaced(&release.namespace);
         let mut objects = out.inventory;
         // What the chart renders is never values itself.
         objects.helm_values.clear();

@@ -166,6 +166,12 @@ pub(crate) struct AuditArgs {
     #[arg(long = "values", value_name = "FILE")]
     pub(crate) values: Vec<String>,
 
+    /// The namespace manifests without `metadata.namespace` are applied to, as with
+    /// `kubectl apply -n` [default: they are checked in `default` and in every runner
+    /// namespace they could land in].
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub(crate) namespace: Option<String>,
+
     /// Read the chart's values from under this top-level key of each values document: an
     /// umbrella chart's alias for the gitlab-runner subchart (Big Bang: `upstream`).
     #[arg(long, value_name = "KEY")]

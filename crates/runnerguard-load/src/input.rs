@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use runnerguard_model::Inventory;
+use runnerguard_model::{Binding, BindingKind, Inventory, Origin, Role};
 
 use crate::json::{self, LineIndex};
 use crate::object::{Raw, Sink};
@@ -100,7 +100,116 @@ impl Loaded {
     pub fn is_empty(&self) -> bool {
         self.inventory.is_empty()
     }
+
+    /// Puts the namespaced objects read without a namespace into `namespace`, as
+    /// `kubectl apply -n NAMESPACE` (or Helm's release namespace) would.
+    pub fn place_unnamespaced(&mut self, namespace: &str) {
+        let origins = std::mem::take(&mut self.inventory.unnamespaced);
+        if origins.is_empty() {
+            return;
+        }
+        let set: std::collections::HashSet<&Origin> = origins.iter().collect();
+        let inv = &mut self.inventory;
+        let place = |ns: &mut String, origin: &Origin| {
+            if ns == DEFAULT_NAMESPACE && set.contains(origin) {
+                namespace.clone_into(ns);
+            }
+        };
+        for r in &mut inv.roles {
+            place(&mut r.namespace, &r.origin);
+        }
+        for b in &mut inv.bindings {
+            place(&mut b.namespace, &b.origin);
+        }
+        for s in &mut inv.service_accounts {
+            place(&mut s.namespace, &s.origin);
+        }
+        let objects = inv
+            .workloads
+            .iter_mut()
+            .map(|w| &mut w.object)
+            .chain(inv.network_policies.iter_mut().map(|n| &mut n.object))
+            .chain(inv.limit_ranges.iter_mut().map(|l| &mut l.object))
+            .chain(inv.resource_quotas.iter_mut().map(|q| &mut q.object))
+            .chain(inv.secrets.iter_mut().map(|s| &mut s.object))
+            .chain(inv.others.iter_mut().map(|o| &mut o.object));
+        for o in objects {
+            place(&mut o.namespace, &o.origin);
+        }
+    }
+
+    /// Copies the Roles and RoleBindings read without a namespace into each of `namespaces`
+    /// as well, where one of the same name is not already given, and returns the names of
+    /// the objects copied (`Role x (file:line)`).
+    ///
+    /// Only grants are copied: a copy can only add rights, so an object that could land in a
+    /// runner's namespace is judged there, and nothing is hidden by guessing wrong. Objects
+    /// that restrict (NetworkPolicies, admission policies) stay where they were read.
+    pub fn spread_unnamespaced(&mut self, namespaces: &[String]) -> Vec<String> {
+        let origins = &self.inventory.unnamespaced;
+        if origins.is_empty() {
+            return Vec::new();
+        }
+        let set: std::collections::HashSet<&Origin> = origins.iter().collect();
+        let inv = &self.inventory;
+        let unplaced = |ns: &str, origin: &Origin| ns == DEFAULT_NAMESPACE && set.contains(origin);
+        let roles: Vec<Role> = inv
+            .roles
+            .iter()
+            .filter(|r| unplaced(&r.namespace, &r.origin))
+            .cloned()
+            .collect();
+        let bindings: Vec<Binding> = inv
+            .bindings
+            .iter()
+            .filter(|b| unplaced(&b.namespace, &b.origin))
+            .cloned()
+            .collect();
+        let mut named: Vec<String> = roles
+            .iter()
+            .map(|r| format!("{} `{}` ({})", r.kind.as_str(), r.name, r.origin))
+            .chain(
+                bindings
+                    .iter()
+                    .map(|b| format!("{} `{}` ({})", b.kind.as_str(), b.name, b.origin)),
+            )
+            .collect();
+        named.dedup();
+        let taken_role = |ns: &str, name: &str, kind| {
+            inv.roles
+                .iter()
+                .any(|r| r.namespace == ns && r.name == name && r.kind == kind)
+        };
+        let taken_binding = |ns: &str, name: &str| {
+            inv.bindings
+                .iter()
+                .any(|b| b.namespace == ns && b.name == name && b.kind == BindingKind::RoleBinding)
+        };
+        let mut new_roles = Vec::new();
+        let mut new_bindings = Vec::new();
+        for ns in namespaces
+            .iter()
+            .filter(|ns| ns.as_str() != DEFAULT_NAMESPACE)
+        {
+            for r in roles.iter().filter(|r| !taken_role(ns, &r.name, r.kind)) {
+                let mut copy = r.clone();
+                copy.namespace.clone_from(ns);
+                new_roles.push(copy);
+            }
+            for b in bindings.iter().filter(|b| !taken_binding(ns, &b.name)) {
+                let mut copy = b.clone();
+                copy.namespace.clone_from(ns);
+                new_bindings.push(copy);
+            }
+        }
+        self.inventory.roles.extend(new_roles);
+        self.inventory.bindings.extend(new_bindings);
+        named
+    }
 }
+
+/// Where `kubectl apply` without `-n` puts a namespaced object that names no namespace.
+const DEFAULT_NAMESPACE: &str = "default";
 
 /// Reads every input. All malformed documents are reported together in
 /// [`Error::Invalid`]; nothing is returned when any is malformed.

@@ -41,6 +41,11 @@ pub struct Inventory {
     pub admission_bindings: Vec<AdmissionBinding>,
     /// Objects of other kinds, kept for later stages.
     pub others: Vec<OtherObject>,
+    /// Where namespaced objects without `metadata.namespace` start. They were read into
+    /// `default`, where `kubectl apply` without `-n` puts them; `kubectl apply -n NS`, Helm
+    /// and Argo CD put them elsewhere, so the audit checks them where they could land.
+    #[serde(skip)]
+    pub unnamespaced: Vec<crate::Origin>,
     /// Chart releases rendered from [`Inventory::helm_values`] (their objects are in this
     /// inventory too).
     #[serde(skip)]
@@ -76,6 +81,7 @@ impl Inventory {
         self.admission_policies.extend(other.admission_policies);
         self.admission_bindings.extend(other.admission_bindings);
         self.others.extend(other.others);
+        self.unnamespaced.extend(other.unnamespaced);
         self.releases.extend(other.releases);
     }
 

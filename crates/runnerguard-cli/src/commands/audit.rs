@@ -1,5 +1,6 @@
 //! `runnerguard audit`: read a runner setup, work out its topology, run the rules, report.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -48,6 +49,9 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
         .keep_going(true);
     let mut loaded = runnerguard_load::load_inputs_with(&inputs, &load)?;
     let unreadable = unreadable(&mut loaded, out);
+    if let Some(ns) = &args.namespace {
+        loaded.place_unnamespaced(ns);
+    }
     let render = RenderOptions {
         release_name: args.release_name.clone(),
         release_namespace: args.release_namespace.clone(),
@@ -65,7 +69,6 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
             .collect(),
     };
     let mut inputs = runnerguard_chart::render_inventory(&mut loaded, &render)?;
-    let policy = super::policy_from_loaded(loaded, args.input.no_default_roles, out)?;
     let options = TopologyOptions {
         runner_namespace: args.runner_namespace.clone(),
         runner_service_account: args.runner_service_account.clone(),
@@ -73,6 +76,10 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
         job_service_account: args.job_service_account.clone(),
         release_namespace: args.release_namespace.clone(),
     };
+    if let Some(note) = spread_unnamespaced(&mut loaded, &options)? {
+        inputs.push(note);
+    }
+    let policy = super::policy_from_loaded(loaded, args.input.no_default_roles, out)?;
     let runner = runnerguard_audit::has_runner(policy.objects(), &options);
     if !runner {
         // Nothing to check the runner rules against: never invent a topology.
@@ -120,6 +127,56 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Roles and RoleBindings without a namespace land wherever they are applied (`kubectl apply
+/// -n`, Helm's release namespace, Argo CD's destination): besides `default`, they are checked
+/// in every namespace of the runner topologies, and the report says so.
+fn spread_unnamespaced(loaded: &mut Loaded, options: &TopologyOptions) -> Result<Option<String>> {
+    if loaded.inventory.unnamespaced.is_empty() {
+        return Ok(None);
+    }
+    // The topologies come from the runner's objects, which these do not change.
+    let probe = runnerguard_engine::Policy::new(loaded.inventory.clone());
+    let mut namespaces: Vec<String> = Vec::new();
+    if runnerguard_audit::has_runner(probe.objects(), options) {
+        for setup in Setup::all(&probe, options, executor::NEWEST)? {
+            let t = setup.topology;
+            for ns in
+                std::iter::once(t.manager_namespace).chain(t.jobs.into_iter().map(|j| j.namespace))
+            {
+                if !namespaces.contains(&ns) {
+                    namespaces.push(ns);
+                }
+            }
+        }
+    }
+    let copied = loaded.spread_unnamespaced(&namespaces);
+    if copied.is_empty() {
+        return Ok(None);
+    }
+    let mut what = copied[..copied.len().min(3)].join(", ");
+    if copied.len() > 3 {
+        let _ = write!(what, " and {} more", copied.len() - 3);
+    }
+    let places: Vec<String> = std::iter::once("`default`".to_owned())
+        .chain(
+            namespaces
+                .iter()
+                .filter(|n| *n != "default")
+                .map(|n| format!("`{n}`")),
+        )
+        .collect();
+    Ok(Some(if namespaces.iter().all(|n| n == "default") {
+        format!(
+            "{what} name no namespace: checked in `default` only, where `kubectl apply` without -n puts them; give -n NAMESPACE if they are applied elsewhere"
+        )
+    } else {
+        format!(
+            "{what} name no namespace: checked in {} (where `kubectl apply -n`, Helm or Argo CD could put them); give -n NAMESPACE to say where they go",
+            places.join(", ")
+        )
+    }))
 }
 
 /// Prints the problems of the inputs that could not be read, with their snippets, and returns
