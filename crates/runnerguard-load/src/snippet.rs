@@ -145,7 +145,7 @@ impl Snippet {
             pos = end + 1;
             if n < first {
                 let cut = floor_char_boundary(content, LOOKBACK_WIDTH);
-                tracker.feed(&content[..cut], false, cut < content.len());
+                tracker.look(&content[..cut], cut < content.len());
                 continue;
             }
             let (vis_start, vis_end, caret) = if n == line {
@@ -244,9 +244,30 @@ fn line_start(bytes: &[u8], n: usize) -> Option<usize> {
     memchr::memchr_iter(b'\n', bytes).nth(n - 2).map(|i| i + 1)
 }
 
-/// Byte offset of character `n` of `s`, or its length.
+/// Byte offset of character `n` of `s`, or its length. Counts a long prefix a block at a
+/// time (a one-line file of megabytes has its errors far into the line).
 fn char_offset(s: &str, n: usize) -> usize {
-    s.char_indices().nth(n).map_or(s.len(), |(i, _)| i)
+    const BLOCK: usize = 1 << 16;
+    let mut base = 0;
+    let mut left = n;
+    while s.len() - base > BLOCK && left > BLOCK {
+        let end = floor_char_boundary(s, base + BLOCK);
+        let block = &s[base..end];
+        let chars = if block.is_ascii() {
+            block.len()
+        } else {
+            block.chars().count()
+        };
+        if chars > left {
+            break;
+        }
+        left -= chars;
+        base = end;
+    }
+    base + s[base..]
+        .char_indices()
+        .nth(left)
+        .map_or(s.len() - base, |(i, _)| i)
 }
 
 /// The largest char boundary of `s` at most `n`.
@@ -264,24 +285,12 @@ fn error_cut(content: &str, col0: usize) -> (usize, usize, Option<usize>) {
     } else {
         col0 - BEFORE_ERROR
     };
-    let mut start = None;
-    let mut caret = None;
-    let mut end = content.len();
-    for (n, (i, _)) in content.char_indices().enumerate() {
-        if n == start_char {
-            start = Some(i);
-        }
-        if n == col0 {
-            caret = Some(i);
-        }
-        if n == start_char + WIDTH {
-            end = i;
-            break;
-        }
-    }
-    let start = start.unwrap_or(content.len());
+    let start = char_offset(content, start_char);
+    let rest = &content[start..];
+    let caret = start + char_offset(rest, col0 - start_char);
+    let end = start + char_offset(rest, WIDTH);
     // A column past the end of the line points at its end.
-    let caret = caret.unwrap_or(end).clamp(start, end);
+    let caret = caret.clamp(start, end);
     (start, end, Some(caret))
 }
 
@@ -435,12 +444,23 @@ fn looks_secret(s: &str) -> bool {
 
 /// Whether a key's value is hidden.
 fn sensitive_key(key: &str) -> bool {
-    let key = key.trim().to_ascii_lowercase();
-    let key = key.trim_matches(['"', '\'']).trim_start_matches('-');
-    if HARMLESS_SUFFIXES.iter().any(|h| key.ends_with(h)) {
+    let key = key
+        .trim()
+        .trim_matches(['"', '\''])
+        .trim_start_matches('-')
+        .as_bytes();
+    if HARMLESS_SUFFIXES.iter().any(|h| {
+        key.len() >= h.len() && key[key.len() - h.len()..].eq_ignore_ascii_case(h.as_bytes())
+    }) {
         return false;
     }
-    SENSITIVE_KEYS.contains(&key) || SENSITIVE_PARTS.iter().any(|p| key.contains(p))
+    SENSITIVE_KEYS
+        .iter()
+        .any(|k| key.eq_ignore_ascii_case(k.as_bytes()))
+        || SENSITIVE_PARTS.iter().any(|p| {
+            key.windows(p.len())
+                .any(|w| w.eq_ignore_ascii_case(p.as_bytes()))
+        })
 }
 
 fn token_prefixes() -> impl Iterator<Item = &'static str> {
@@ -459,11 +479,26 @@ fn is_token_byte(b: u8) -> bool {
 fn always_hidden(s: &str) -> Vec<Range<usize>> {
     let bytes = s.as_bytes();
     let mut ranges = Vec::new();
-    for prefix in token_prefixes() {
-        for (i, _) in s.match_indices(prefix) {
-            if i > 0 && bytes[i - 1].is_ascii_alphanumeric() {
-                continue;
+    // One pass over the bytes, trying the prefixes only where one could start.
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b':' && bytes[i..].starts_with(b"://") {
+            let from = i + 3;
+            let userinfo = bytes[from..]
+                .iter()
+                .take_while(|&&b| {
+                    !(b.is_ascii_whitespace()
+                        || matches!(b, b'/' | b'?' | b'#' | b'"' | b'\'' | b'`' | b'@' | b'\\'))
+                })
+                .count();
+            if userinfo > 0 && bytes.get(from + userinfo) == Some(&b'@') {
+                ranges.push(from..from + userinfo);
             }
+            continue;
+        }
+        if !b.is_ascii_alphabetic() || (i > 0 && bytes[i - 1].is_ascii_alphanumeric()) {
+            continue;
+        }
+        if let Some(prefix) = token_prefixes().find(|p| bytes[i..].starts_with(p.as_bytes())) {
             let end = i
                 + prefix.len()
                 + bytes[i + prefix.len()..]
@@ -471,19 +506,6 @@ fn always_hidden(s: &str) -> Vec<Range<usize>> {
                     .take_while(|&&b| is_token_byte(b))
                     .count();
             ranges.push(i..end);
-        }
-    }
-    for (i, _) in s.match_indices("://") {
-        let from = i + 3;
-        let userinfo = bytes[from..]
-            .iter()
-            .take_while(|&&b| {
-                !(b.is_ascii_whitespace()
-                    || matches!(b, b'/' | b'?' | b'#' | b'"' | b'\'' | b'`' | b'@' | b'\\'))
-            })
-            .count();
-        if userinfo > 0 && bytes.get(from + userinfo) == Some(&b'@') {
-            ranges.push(from..from + userinfo);
         }
     }
     ranges
@@ -556,10 +578,25 @@ impl Tracker {
         }
     }
 
-    /// Reads one line (or the part of it that is looked at); returns the ranges to hide.
-    /// `unknown_inline`: the line's start was not read, so its values are hidden. `cut`: the
-    /// line goes on past `line`.
+    /// Reads a line above the window, for its structure only.
+    fn look(&mut self, line: &str, cut: bool) {
+        self.read(line, false, cut, false);
+    }
+
+    /// Reads one line of the window (or the part of it that is looked at); returns the
+    /// ranges to hide. `unknown_inline`: the line's start was not read, so its values are
+    /// hidden. `cut`: the line goes on past `line`.
     fn feed(&mut self, line: &str, unknown_inline: bool, cut: bool) -> Vec<Range<usize>> {
+        self.read(line, unknown_inline, cut, true)
+    }
+
+    fn read(
+        &mut self,
+        line: &str,
+        unknown_inline: bool,
+        cut: bool,
+        shown: bool,
+    ) -> Vec<Range<usize>> {
         if let Some(delim) = self.until {
             return match line.find(delim) {
                 Some(i) => {
@@ -622,7 +659,9 @@ impl Tracker {
         };
         scan.run();
         let mut ranges = scan.ranges;
-        ranges.extend(always_hidden(line));
+        if shown {
+            ranges.extend(always_hidden(line));
+        }
         if scan.named_secret {
             self.sibling = 2;
         } else {
@@ -995,6 +1034,18 @@ mod tests {
         assert_eq!(message("a\u{1b}[2Kb\r"), "a\\u{1b}[2Kb\\r");
         let long = message(&"x ".repeat(100_000));
         assert!(long.chars().count() <= MAX_MESSAGE + 8, "{}", long.len());
+    }
+
+    #[test]
+    fn char_offsets_count_characters() {
+        let s = format!("{}é{}", "a".repeat(70_000), "b".repeat(70_000));
+        assert_eq!(char_offset(&s, 10), 10);
+        assert_eq!(char_offset(&s, 70_000), 70_000);
+        assert_eq!(char_offset(&s, 70_001), 70_002);
+        assert_eq!(char_offset(&s, 1 << 30), s.len());
+        let t = "é".repeat(200_000);
+        assert_eq!(char_offset(&t, 199_999), 399_998);
+        assert_eq!(char_offset(&t, 200_000), t.len());
     }
 
     #[test]
