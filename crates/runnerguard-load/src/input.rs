@@ -501,8 +501,23 @@ fn read_file(path: &Path) -> Result<Vec<u8>> {
             ),
         });
     }
+    // Refused before a byte is read: no buffer for a file that is too large.
+    let limit = limits::MAX_FILE_BYTES.get();
+    if usize::try_from(meta.len()).map_or(true, |len| len > limit) {
+        return Err(too_large(path, limit));
+    }
     let file = std::fs::File::open(path).map_err(|e| io_error(path, &e))?;
     read_capped(file, path)
+}
+
+fn too_large(path: &Path, limit: usize) -> Error {
+    Error::Io {
+        path: path.display().to_string(),
+        message: format!(
+            "larger than {limit} bytes, the most runnerguard reads from one input (raise it with {}=BYTES)",
+            limits::MAX_FILE_BYTES.env
+        ),
+    }
 }
 
 /// What a non-regular file is, in words.
@@ -526,24 +541,32 @@ fn special_kind(meta: &std::fs::Metadata) -> &'static str {
 }
 
 /// Reads everything from `reader`, refusing more than [`limits::MAX_FILE_BYTES`].
-fn read_capped(reader: impl Read, path: &Path) -> Result<Vec<u8>> {
+///
+/// The buffer grows by doubling but never past the limit, so a stream that does not end
+/// costs at most the limit, not twice it.
+fn read_capped(mut reader: impl Read, path: &Path) -> Result<Vec<u8>> {
     let limit = limits::MAX_FILE_BYTES.get();
-    let mut bytes = Vec::new();
-    reader
-        .take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| io_error(path, &e))?;
-    if bytes.len() > limit {
-        return Err(Error::Io {
-            path: path.display().to_string(),
-            message: format!(
-                "larger than {} bytes, the most runnerguard reads from one input (raise it with {}=BYTES)",
-                limit,
-                limits::MAX_FILE_BYTES.env
-            ),
-        });
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => return Ok(bytes),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io_error(path, &e)),
+        };
+        let len = bytes.len() + n;
+        if len > limit {
+            return Err(too_large(path, limit));
+        }
+        if len > bytes.capacity() {
+            let target = (bytes.capacity() * 2).max(len).min(limit);
+            bytes
+                .try_reserve_exact(target - bytes.len())
+                .map_err(|e| io_error(path, &std::io::Error::other(e)))?;
+        }
+        bytes.extend_from_slice(&chunk[..n]);
     }
-    Ok(bytes)
 }
 
 fn io_error(path: &Path, e: &std::io::Error) -> Error {

@@ -259,3 +259,43 @@ fn small_hostile_inputs_stay_bounded() {
         );
     }
 }
+
+/// A 300 MB file (sparse: no disk is used) is refused from its size, before it is read,
+/// within the address-space limit; a 1 GB stream on stdin stops at the limit.
+#[test]
+fn large_inputs_are_refused_before_they_cost() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rbac.yaml");
+    std::fs::File::create(&file)
+        .unwrap()
+        .set_len(300 * 1024 * 1024)
+        .unwrap();
+    let r = limited(&["audit", "-f", path(&file)], None, &[]);
+    refused(&r, "300 MB file");
+    assert!(
+        r.stderr.contains("RUNNERGUARD_MAX_FILE_BYTES"),
+        "{}",
+        r.stderr
+    );
+
+    let mut child = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v {ADDRESS_SPACE_KB} && head -c 1073741824 /dev/zero | \"$0\" audit -f -"
+        ))
+        .arg(env!("CARGO_BIN_EXE_runnerguard"))
+        .env("MALLOC_ARENA_MAX", "2")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < DEADLINE, "1 GB on stdin: a hang");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("RUNNERGUARD_MAX_FILE_BYTES"), "{stderr}");
+}
