@@ -135,9 +135,13 @@ mod tests {
 
     /// The report as miette renders it, two lines of context each side.
     fn render(d: &Diagnostic) -> String {
+        render_with(d, 2)
+    }
+
+    fn render_with(d: &Diagnostic, context: usize) -> String {
         let mut out = String::new();
         NarratableReportHandler::new()
-            .with_context_lines(2)
+            .with_context_lines(context)
             .render_report(&mut out, d)
             .unwrap();
         out
@@ -167,7 +171,8 @@ mod tests {
         assert!(!report.contains(CANARY), "{report}");
     }
 
-    /// Line numbers, the error line and its neighbours survive the window.
+    /// The window holds the error line and two lines each side, with the file's line
+    /// numbers, whatever context a handler asks for.
     #[test]
     fn the_window_keeps_lines_and_place() {
         let mut text = String::new();
@@ -175,7 +180,8 @@ mod tests {
             writeln!(text, "k{i}: v{i}").unwrap();
         }
         text.push_str("name: [oops\nafter: 1\n");
-        let report = at(&text, 1001, 7);
+        let d = Diagnostic::new(&Arc::from("f"), &text, (1001, 7), "bad".to_owned());
+        let report = render_with(&d, 10);
         for want in [
             "snippet line 999: k999: v999",
             "snippet line 1000: k1000: v1000",

@@ -49,8 +49,11 @@ const LOOKBACK_WIDTH: usize = 160;
 const EXACT_PREFIX: usize = 4096;
 /// Characters kept of a message or hint.
 pub(crate) const MAX_MESSAGE: usize = 400;
-/// Characters kept of a quoted name in a message.
-const MAX_QUOTED: usize = 64;
+/// Characters kept of a quoted name in a message (Kubernetes names have at most 253).
+const MAX_QUOTED: usize = 253;
+/// A quoted input value in a message longer than this is hidden (serde's
+/// `unknown variant `...``: the variants it expects are short words).
+const MAX_QUOTED_VALUE: usize = 40;
 
 /// Token prefixes beyond the project's [`SettingValue::TOKEN_PREFIXES`]: other GitLab token
 /// kinds (<https://docs.gitlab.com/security/tokens/#token-prefixes>) and GitHub's.
@@ -376,9 +379,9 @@ pub(crate) fn escape(s: &str) -> Cow<'_, str> {
 }
 
 /// A message or hint fit to print: serde's quoted string values dropped
-/// (`invalid type: string "...", expected` becomes `invalid type: string, expected`), quoted
-/// names cut to [`MAX_QUOTED`] characters and hidden when they look like a credential, tokens
-/// and URL credentials hidden, control characters escaped, at most [`MAX_MESSAGE`] characters.
+/// (`invalid type: string "...", expected` becomes `invalid type: string, expected`), other
+/// quoted parts cut or hidden ([`push_quoted`]), tokens and URL credentials hidden, control
+/// characters escaped, at most [`MAX_MESSAGE`] characters.
 pub(crate) fn message(s: &str) -> String {
     // Work on a bounded prefix: a message may quote a 200 MB scalar.
     let s = &s[..floor_char_boundary(s, MAX_MESSAGE * 8)];
@@ -393,12 +396,15 @@ pub(crate) fn message(s: &str) -> String {
                 // serde's `Unexpected::Str`: the value itself, never needed to explain.
                 out.pop();
             } else {
-                push_quoted(&mut out, &s[i..end], '"');
+                push_quoted(&mut out, &s[i..end], '"', true);
             }
             i = end;
         } else if b == b'`' {
             let end = s[i + 1..].find('`').map_or(s.len(), |j| i + 1 + j + 1);
-            push_quoted(&mut out, &s[i..end], '`');
+            // serde's `unknown variant `...``: an input value; other quoted words are names,
+            // keys and paths.
+            let value = out.ends_with("variant ");
+            push_quoted(&mut out, &s[i..end], '`', value);
             i = end;
         } else {
             let next = s[i..].find(['"', '`']).map_or(s.len(), |j| i + j.max(1));
@@ -417,29 +423,25 @@ pub(crate) fn message(s: &str) -> String {
     clean
 }
 
-/// A quoted part of a message (with its quotes): cut when long, hidden when it looks like a
-/// credential.
-fn push_quoted(out: &mut String, part: &str, quote: char) {
+/// A quoted part of a message (with its quotes): hidden when it holds a token or URL
+/// credentials, or when it is an input value (`value`) longer than [`MAX_QUOTED_VALUE`]; cut
+/// at [`MAX_QUOTED`] characters.
+fn push_quoted(out: &mut String, part: &str, quote: char, value: bool) {
     let inner = part
         .strip_prefix(quote)
         .map(|p| p.strip_suffix(quote).unwrap_or(p))
         .unwrap_or(part);
     out.push(quote);
-    if looks_secret(inner) {
+    let chars = inner.chars().count();
+    if !always_hidden(inner).is_empty() || (value && chars > MAX_QUOTED_VALUE) {
         out.push_str(REDACTED);
-    } else if inner.chars().count() > MAX_QUOTED {
+    } else if chars > MAX_QUOTED {
         out.push_str(&inner[..char_offset(inner, MAX_QUOTED)]);
         out.push('…');
     } else {
         out.push_str(inner);
     }
     out.push(quote);
-}
-
-/// Whether a quoted word looks like a credential: it holds a token or URL credentials, or is
-/// long and has no space (a key, a password, base64).
-fn looks_secret(s: &str) -> bool {
-    !always_hidden(s).is_empty() || (s.len() > 40 && !s.contains(' '))
 }
 
 /// Whether a key's value is hidden.
@@ -930,9 +932,11 @@ impl Scanner<'_> {
                 );
                 if !harmless {
                     self.hide(j..end);
-                }
-                if end >= n && self.cut {
-                    self.opens = Some(Open::Scalar);
+                    // A plain scalar in block context goes on over more-indented lines; a
+                    // cut line may go on anyhow.
+                    if self.depth == 0 || (end >= n && self.cut) {
+                        self.opens = Some(Open::Scalar);
+                    }
                 }
                 self.i = end.max(j + 1);
             }
@@ -1028,6 +1032,19 @@ mod tests {
             "unknown variant `<redacted>`, expected `A`"
         );
         assert_eq!(
+            message(&format!(
+                "unknown variant `{}`, expected `A`",
+                "x".repeat(41)
+            )),
+            "unknown variant `<redacted>`, expected `A`"
+        );
+        // Long names stay: they say which object.
+        let sa = "system:serviceaccount:gitlab-runner:gitlab-runner-with-a-long-name";
+        assert_eq!(
+            message(&format!("ClusterRoleBinding `{sa}` refers to a Role")),
+            format!("ClusterRoleBinding `{sa}` refers to a Role")
+        );
+        assert_eq!(
             message("cannot fetch https://user:pw@example.com/x"),
             "cannot fetch https://<redacted>@example.com/x"
         );
@@ -1106,6 +1123,8 @@ mod tests {
 
     #[test]
     fn block_scalars_and_env_values() {
+        let w = hidden("spec:\n  password: first\n    s3cret\nx: [\n", 4, 4);
+        assert!(!w.contains("s3cret"), "{w}");
         let text = "metadata:\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: |\n      {\"token\":\"s3cret\"}\n  name: [\nspec:\n  env:\n  - name: RUNNER_TOKEN\n    value: s3cret\n  - x: [\n";
         assert!(!hidden(text, 5, 9).contains("s3cret"));
         assert!(!hidden(text, 10, 8).contains("s3cret"));
