@@ -69,6 +69,10 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic at `line`:`column` of `file`, whose text is `text`. Only a window of
     /// `text` is kept (and read: the lines up to the window are skipped, not copied).
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "callers build the message for it; it is cleaned into a new string"
+    )]
     pub(crate) fn new(
         file: &Arc<str>,
         text: &str,

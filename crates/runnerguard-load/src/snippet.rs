@@ -51,8 +51,8 @@ const EXACT_PREFIX: usize = 4096;
 pub(crate) const MAX_MESSAGE: usize = 400;
 /// Characters kept of a quoted name in a message (Kubernetes names have at most 253).
 const MAX_QUOTED: usize = 253;
-/// A quoted input value in a message longer than this is hidden (serde's
-/// `unknown variant `...``: the variants it expects are short words).
+/// A quoted input value in a message longer than this is hidden (serde's "unknown variant":
+/// the variants it expects are short words).
 const MAX_QUOTED_VALUE: usize = 40;
 
 /// Token prefixes beyond the project's [`SettingValue::TOKEN_PREFIXES`]: other GitLab token
@@ -429,8 +429,7 @@ pub(crate) fn message(s: &str) -> String {
 fn push_quoted(out: &mut String, part: &str, quote: char, value: bool) {
     let inner = part
         .strip_prefix(quote)
-        .map(|p| p.strip_suffix(quote).unwrap_or(p))
-        .unwrap_or(part);
+        .map_or(part, |p| p.strip_suffix(quote).unwrap_or(p));
     out.push(quote);
     let chars = inner.chars().count();
     if !always_hidden(inner).is_empty() || (value && chars > MAX_QUOTED_VALUE) {
@@ -511,6 +510,11 @@ fn always_hidden(s: &str) -> Vec<Range<usize>> {
         }
     }
     ranges
+}
+
+/// A list of one range.
+fn one(r: Range<usize>) -> Vec<Range<usize>> {
+    std::iter::once(r).collect()
 }
 
 /// Sorted, non-overlapping.
@@ -603,9 +607,9 @@ impl Tracker {
             return match line.find(delim) {
                 Some(i) => {
                     self.until = None;
-                    vec![0..i]
+                    one(0..i)
                 }
-                None => vec![0..line.len()],
+                None => one(0..line.len()),
             };
         }
         let trimmed = line.trim_start_matches([' ', '\t']);
@@ -646,7 +650,7 @@ impl Tracker {
                     opens: false,
                 });
             }
-            return vec![indent..line.len()];
+            return one(indent..line.len());
         }
         let mut scan = Scanner {
             s: line.as_bytes(),
@@ -699,6 +703,10 @@ impl Hide {
 }
 
 /// One line, token by token: keys, quoted and plain scalars, flow collections, comments.
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent facts about one line, each read in one place"
+)]
 struct Scanner<'a> {
     s: &'a [u8],
     i: usize,
@@ -1007,6 +1015,8 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
 
     fn hidden(text: &str, line: u32, column: u32) -> String {
@@ -1135,7 +1145,7 @@ mod tests {
         // The window's parents are beyond the lookback: it could be inside `data:`.
         let mut text = String::from("kind: Secret\ndata:\n");
         for i in 0..LOOKBACK_LINES + 10 {
-            text.push_str(&format!("  k{i}: czNjcmV0\n"));
+            writeln!(text, "  k{i}: czNjcmV0").unwrap();
         }
         text.push_str("  bad: [\n");
         let line = u32::try_from(LOOKBACK_LINES + 13).unwrap_or(u32::MAX);

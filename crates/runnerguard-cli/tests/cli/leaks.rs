@@ -4,7 +4,7 @@
 //! `token = "glrt-..."`, a URL with a `glpat-` password, a `last-applied-configuration`
 //! annotation, a one-line JSON file) next to malformed lines; every error path and every
 //! output format is run over them, and no canary may appear on stdout or stderr, while errors
-//! still name file:line:column.
+//! still name `file:line:column`.
 
 use std::path::Path;
 
