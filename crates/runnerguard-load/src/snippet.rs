@@ -629,6 +629,22 @@ impl Tracker {
                 None => one(0..line.len()),
             };
         }
+        if unknown_inline {
+            // The line's start, and so its indentation, was not read: it changes nothing
+            // below, and shows keys at most.
+            let hide = self
+                .stack
+                .last()
+                .map_or(Hide::Values, |top| top.hides.max_with(Hide::Values));
+            if hide == Hide::All {
+                return one(0..line.len());
+            }
+            let mut scan = Scanner::new(line, true, cut, false);
+            scan.run();
+            let mut ranges = scan.ranges;
+            ranges.extend(always_hidden(line));
+            return ranges;
+        }
         let trimmed = line.trim_start_matches([' ', '\t']);
         let indent = line.len() - trimmed.len();
         let blank = trimmed.is_empty() || trimmed.starts_with('#');
@@ -654,11 +670,7 @@ impl Tracker {
                 }
             }
         };
-        let hide = if unknown_inline && inherited == Hide::Nothing {
-            Hide::Values
-        } else {
-            inherited
-        };
+        let hide = inherited;
         if hide == Hide::All {
             if !blank {
                 self.stack.push(Entry {
@@ -669,17 +681,8 @@ impl Tracker {
             }
             return one(indent..line.len());
         }
-        let mut scan = Scanner {
-            s: line.as_bytes(),
-            i: indent,
-            ranges: Vec::new(),
-            opens: None,
-            hide_values: hide == Hide::Values,
-            cut,
-            depth: 0,
-            sibling: self.sibling > 0,
-            named_secret: false,
-        };
+        let mut scan = Scanner::new(line, hide == Hide::Values, cut, self.sibling > 0);
+        scan.i = indent;
         scan.run();
         let mut ranges = scan.ranges;
         if shown {
@@ -741,7 +744,21 @@ struct Scanner<'a> {
     named_secret: bool,
 }
 
-impl Scanner<'_> {
+impl<'a> Scanner<'a> {
+    fn new(line: &'a str, hide_values: bool, cut: bool, sibling: bool) -> Self {
+        Self {
+            s: line.as_bytes(),
+            i: 0,
+            ranges: Vec::new(),
+            opens: None,
+            hide_values,
+            cut,
+            depth: 0,
+            sibling,
+            named_secret: false,
+        }
+    }
+
     fn skip_ws(&self, mut i: usize) -> usize {
         while i < self.s.len() && matches!(self.s[i], b' ' | b'\t') {
             i += 1;
@@ -814,8 +831,11 @@ impl Scanner<'_> {
                 b'#' if start == 0 || matches!(self.s[start - 1], b' ' | b'\t') => {
                     if self.hide_values {
                         self.hide(start..n);
+                        self.i = n;
+                    } else {
+                        // A commented-out line is read as one: `# token: ...` hides its value.
+                        self.i = start + 1;
                     }
-                    self.i = n;
                 }
                 b'{' | b'[' => {
                     self.depth += 1;
@@ -1167,11 +1187,30 @@ mod tests {
 
     #[test]
     fn block_scalars_and_env_values() {
-        let w = hidden("spec:\n  password: first\n    s3cret\nx: [\n", 4, 4);
+        let w = hidden(
+            "spec:\n  password: first\n    s3cret\n# password: s3cret\nx: [\n",
+            5,
+            4,
+        );
         assert!(!w.contains("s3cret"), "{w}");
         let text = "metadata:\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: |\n      {\"token\":\"s3cret\"}\n  name: [\nspec:\n  env:\n  - name: RUNNER_TOKEN\n    value: s3cret\n  - x: [\n";
         assert!(!hidden(text, 5, 9).contains("s3cret"));
         assert!(!hidden(text, 10, 8).contains("s3cret"));
+    }
+
+    /// An error far into a long line: the line is cut around it, its start not read, and
+    /// what follows is still known to be inside `data:`.
+    #[test]
+    fn long_lines_are_cut_around_the_error() {
+        let text = format!(
+            "data:\n  a: {}s3cret{}\n  b: s3cret\nx: [\n",
+            "A".repeat(10_000),
+            "B".repeat(1_000)
+        );
+        let w = hidden(&text, 2, 10_050);
+        assert!(!w.contains("s3cret") && !w.contains("AAA"), "{w}");
+        assert!(w.lines().all(|l| l.chars().count() <= WIDTH + 2), "{w}");
+        assert!(w.contains("\nx: [\n"), "{w}");
     }
 
     #[test]
