@@ -1,0 +1,4 @@
+//! `cargo fuzz run load_values`: see fuzz/README.md.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| runnerguard_fuzz::targets::load_values(data));
