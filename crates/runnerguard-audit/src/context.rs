@@ -1,11 +1,12 @@
 //! What every rule sees: the indexed policy, the topology, the executor's needs for the
 //! target runner version, and the chart's keys; with the helpers rules share.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use runnerguard_engine::{Escalation, Grant, Identity, Policy, Step, UserInfo};
-use runnerguard_model::{Inventory, Namespace, ObjectRef, RunnerConfig, RunnerEntry};
+use runnerguard_model::{Inventory, Namespace, ObjectRef, RunnerConfig, RunnerEntry, Subject};
 
 use crate::{ChartKeys, PermissionTable, Topology};
 
@@ -26,6 +27,30 @@ pub struct JobIdentity {
     pub path: Vec<Step>,
 }
 
+/// What the contexts of one policy's setups share in [`crate::run_all`]: analyses that
+/// depend on the policy alone, built once instead of once per setup (issue #9 C3: with a
+/// setup per tenant, per-setup work over the whole policy was quadratic), and what rules
+/// remember from one setup to the next.
+#[derive(Default)]
+pub(crate) struct Shared<'a> {
+    /// [`Context::escalation`].
+    escalation: OnceCell<Escalation<'a>>,
+    /// The ServiceAccounts known from the policy alone (`Accounts` without the job pods').
+    pub(crate) policy_accounts: OnceCell<HashSet<Subject>>,
+    /// RB005's findings per subject and scope, worked out under the first setup that adds
+    /// no ServiceAccount.
+    pub(crate) rb005: OnceCell<crate::rules::Rb005Memo>,
+    /// Rules whose findings that depend on no setup were reported already.
+    reported: RefCell<HashSet<&'static str>>,
+}
+
+impl Shared<'_> {
+    /// Whether rule `id` reports its setup-independent findings now: true the first time.
+    pub(crate) fn first_report(&self, id: &'static str) -> bool {
+        self.reported.borrow_mut().insert(id)
+    }
+}
+
 /// The inputs of every rule.
 pub struct Context<'a> {
     /// RBAC, indexed, with every other object read.
@@ -40,6 +65,15 @@ pub struct Context<'a> {
     job_identities: OnceCell<Vec<JobIdentity>>,
     /// [`Context::escalation`], built once for all rules (its caches are shared too).
     escalation: OnceCell<Escalation<'a>>,
+    /// What the contexts of the other setups of [`crate::run_all`] share with this one: the
+    /// escalation analysis (used instead of `escalation`) and what rules remember.
+    shared: Option<&'a Shared<'a>>,
+    /// [`Context::job_namespaces`], worked out once.
+    job_namespaces: OnceCell<Vec<&'a str>>,
+    /// The same as a set, for [`Context::is_job_namespace`].
+    job_namespace_set: OnceCell<HashSet<&'a str>>,
+    /// The Namespace objects by name (the first of each name), for [`Context::namespace`].
+    namespaces: OnceCell<HashMap<&'a str, &'a Namespace>>,
 }
 
 impl<'a> Context<'a> {
@@ -57,13 +91,69 @@ impl<'a> Context<'a> {
             chart,
             job_identities: OnceCell::new(),
             escalation: OnceCell::new(),
+            shared: None,
+            job_namespaces: OnceCell::new(),
+            job_namespace_set: OnceCell::new(),
+            namespaces: OnceCell::new(),
         }
+    }
+
+    /// [`Context::new`] for one setup of several: what depends on the policy alone (the
+    /// escalation analysis, with what it has already found) and what rules remember from one
+    /// setup to the next are kept in `shared`, which the other setups' contexts share.
+    pub(crate) fn sharing(
+        policy: &'a Policy,
+        topology: &'a Topology,
+        executor: &'a PermissionTable,
+        chart: &'a ChartKeys,
+        shared: &'a Shared<'a>,
+    ) -> Self {
+        Self {
+            shared: Some(shared),
+            ..Self::new(policy, topology, executor, chart)
+        }
+    }
+
+    /// What this context shares with the other setups' contexts, in [`crate::run_all`].
+    pub(crate) fn shared(&self) -> Option<&'a Shared<'a>> {
+        self.shared
     }
 
     /// The escalation analysis of the policy (`runnerguard paths`), built on first use and
     /// shared by every rule, with what it has already found.
     pub fn escalation(&self) -> &Escalation<'a> {
-        self.escalation.get_or_init(|| Escalation::new(self.policy))
+        self.shared
+            .map_or(&self.escalation, |s| &s.escalation)
+            .get_or_init(|| Escalation::new(self.policy))
+    }
+
+    /// The job namespaces, each once, in order ([`Topology::job_namespaces`], worked out
+    /// once: rules ask for them per runner entry).
+    pub fn job_namespaces(&self) -> &[&'a str] {
+        self.job_namespaces
+            .get_or_init(|| self.topology.job_namespaces())
+    }
+
+    /// Whether jobs run in namespace `ns`.
+    pub fn is_job_namespace(&self, ns: &str) -> bool {
+        self.job_namespace_set
+            .get_or_init(|| self.job_namespaces().iter().copied().collect())
+            .contains(ns)
+    }
+
+    /// The Namespace object named `name`, when read.
+    pub fn namespace(&self, name: &str) -> Option<&'a Namespace> {
+        let policy: &'a Policy = self.policy;
+        self.namespaces
+            .get_or_init(|| {
+                let mut index = HashMap::new();
+                for n in &policy.objects().namespaces {
+                    index.entry(n.name.as_str()).or_insert(n);
+                }
+                index
+            })
+            .get(name)
+            .copied()
     }
 }
 
@@ -168,11 +258,6 @@ impl Context<'_> {
             .runner_configs
             .iter()
             .flat_map(|c| c.runners.iter().map(move |e| (c, e)))
-    }
-
-    /// The Namespace object named `name`, when read.
-    pub fn namespace(&self, name: &str) -> Option<&Namespace> {
-        self.objects().namespaces.iter().find(|n| n.name == name)
     }
 
     /// The evidence path of a grant: binding → role → rule.

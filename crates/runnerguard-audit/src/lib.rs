@@ -16,6 +16,9 @@ mod rules;
 mod topology;
 mod versions;
 
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
 pub use chart::{ChartKeys, KeyUse};
 pub use context::{Context, JobIdentity, qualified};
 pub use executor::{Need, Permission, PermissionTable, RunnerVersion};
@@ -106,6 +109,15 @@ impl Setup {
     pub fn context<'a>(&'a self, policy: &'a runnerguard_engine::Policy) -> Context<'a> {
         Context::new(policy, &self.topology, &self.executor, &self.chart)
     }
+
+    /// [`Setup::context`] sharing what depends on the policy alone with other setups'.
+    fn context_sharing<'a>(
+        &'a self,
+        policy: &'a runnerguard_engine::Policy,
+        shared: &'a context::Shared<'a>,
+    ) -> Context<'a> {
+        Context::sharing(policy, &self.topology, &self.executor, &self.chart, shared)
+    }
 }
 
 /// The chart keys for the chart a release was rendered with (the nearest embedded one for a
@@ -179,33 +191,102 @@ pub fn find_rule(key: &str) -> Option<&'static dyn Rule> {
 
 /// Runs the selected rules under every setup (one per runner release), findings merged:
 /// a finding that does not depend on the topology is reported once.
+///
+/// Near-linear in the number of setups and findings: a rule whose findings depend on the
+/// policy alone runs once, one that reads only the chart's keys once per chart, the others
+/// once per setup, all on one shared escalation analysis; findings are merged through a hash
+/// of their identity, never compared pairwise. The result is what running every rule under
+/// every setup and merging in setup order gives (see [`Merged`]).
 pub fn run_all(
     policy: &runnerguard_engine::Policy,
     setups: &[Setup],
     selection: &Selection,
 ) -> Vec<Finding> {
-    let mut findings: Vec<Finding> = Vec::new();
-    for finding in setups
-        .iter()
-        .flat_map(|s| run(&s.context(policy), selection))
-    {
-        // The same evidence found under two releases is one finding: keep the more specific
-        // (longer) message, which says what one release's topology adds.
-        let same = findings.iter_mut().find(|f| {
-            f.rule == finding.rule
-                && f.severity == finding.severity
-                && f.objects == finding.objects
-                && f.locations == finding.locations
-                && f.path == finding.path
-        });
-        match same {
-            Some(f) if f.message.len() < finding.message.len() => *f = finding,
-            Some(_) => {}
-            None => findings.push(finding),
+    let shared = context::Shared::default();
+    let mut merged = Merged::default();
+    let mut charts_seen: Vec<(&str, Option<&str>)> = Vec::new();
+    for (i, setup) in setups.iter().enumerate() {
+        let cx = setup.context_sharing(policy, &shared);
+        let chart = (setup.chart.version, setup.chart.note());
+        let new_chart = !charts_seen.contains(&chart);
+        if new_chart {
+            charts_seen.push(chart);
+        }
+        let runs = |rule: &dyn Rule| match rules::reads(rule.meta().id) {
+            rules::Reads::Policy => i == 0,
+            rules::Reads::Chart => new_chart,
+            rules::Reads::Setup => true,
+        };
+        for finding in run_rules(&cx, selection, runs) {
+            merged.add(finding);
         }
     }
+    let mut findings = merged.findings;
     sort(&mut findings);
     findings
+}
+
+/// Findings merged by identity: the same rule, severity, objects, locations and evidence
+/// path found under two releases is one finding, which keeps the more specific (longer)
+/// message, the one that says what one release's topology adds; ties keep the first. In
+/// first-seen order. Each finding is hashed once and compared in full only with those of
+/// the same hash: linear in the findings (a pairwise search was quadratic, issue #9 C3).
+#[derive(Default)]
+struct Merged {
+    findings: Vec<Finding>,
+    /// Indexes into `findings`, by [`identity_hash`].
+    by_identity: HashMap<u64, Vec<usize>>,
+    /// Full identity comparisons made, for the test that pins the cost.
+    #[cfg(test)]
+    comparisons: usize,
+}
+
+impl Merged {
+    fn add(&mut self, finding: Finding) {
+        let slots = self.by_identity.entry(identity_hash(&finding)).or_default();
+        for &i in slots.iter() {
+            #[cfg(test)]
+            {
+                self.comparisons += 1;
+            }
+            let Some(f) = self.findings.get_mut(i) else {
+                continue;
+            };
+            if same_identity(f, &finding) {
+                if f.message.len() < finding.message.len() {
+                    *f = finding;
+                }
+                return;
+            }
+        }
+        slots.push(self.findings.len());
+        self.findings.push(finding);
+    }
+}
+
+/// Whether two findings are the same evidence: everything but the message (and what follows
+/// from rule and severity).
+fn same_identity(a: &Finding, b: &Finding) -> bool {
+    a.rule == b.rule
+        && a.severity == b.severity
+        && a.objects == b.objects
+        && a.locations == b.locations
+        && a.path == b.path
+}
+
+/// A hash of what [`same_identity`] compares.
+fn identity_hash(f: &Finding) -> u64 {
+    let mut h = DefaultHasher::new();
+    f.rule.hash(&mut h);
+    f.severity.hash(&mut h);
+    f.objects.hash(&mut h);
+    f.locations.len().hash(&mut h);
+    for l in &f.locations {
+        l.what.hash(&mut h);
+        l.origin.hash(&mut h);
+    }
+    f.path.hash(&mut h);
+    h.finish()
 }
 
 fn sort(findings: &mut [Finding]) {
@@ -220,8 +301,20 @@ fn sort(findings: &mut [Finding]) {
 /// Runs the selected rules. Findings come sorted: most severe first, then by rule id, then
 /// by message, so output is deterministic.
 pub fn run(cx: &Context<'_>, selection: &Selection) -> Vec<Finding> {
+    run_rules(cx, selection, |_| true)
+}
+
+/// [`run`] for the selected rules that `also` keeps.
+fn run_rules(
+    cx: &Context<'_>,
+    selection: &Selection,
+    also: impl Fn(&dyn Rule) -> bool,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for rule in ALL.iter().filter(|r| selection.includes(r.meta())) {
+    for rule in ALL
+        .iter()
+        .filter(|r| selection.includes(r.meta()) && also(**r))
+    {
         rule.check(cx, &mut findings);
     }
     sort(&mut findings);

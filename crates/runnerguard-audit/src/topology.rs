@@ -4,6 +4,8 @@
 //! values, and last the RBAC itself), with a note of the evidence for each fact, so the report
 //! can say what it assumed.
 
+use std::collections::HashSet;
+
 use runnerguard_engine::{Action, Policy, UserInfo};
 use runnerguard_model::{BindingKind, Inventory, RunnerConfigSource, SettingValue, Workload};
 use serde::Serialize;
@@ -90,13 +92,12 @@ const DEFAULT_MANAGER_SA: &str = "gitlab-runner";
 impl Topology {
     /// The job namespaces, each once, in order.
     pub fn job_namespaces(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::new();
-        for j in &self.jobs {
-            if !out.contains(&j.namespace.as_str()) {
-                out.push(&j.namespace);
-            }
-        }
-        out
+        let mut seen: HashSet<&str> = HashSet::new();
+        self.jobs
+            .iter()
+            .map(|j| j.namespace.as_str())
+            .filter(|ns| seen.insert(ns))
+            .collect()
     }
 
     /// The manager's identity, as the API server sees its token.
@@ -407,8 +408,10 @@ fn jobs_from_config(
 /// The namespaces where `user` may create pods through a RoleBinding, in binding order.
 fn pod_namespaces(policy: &Policy, user: &UserInfo) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    // Each namespace asked once (the answer does not change from binding to binding).
+    let mut asked: HashSet<&str> = HashSet::new();
     for b in policy.bindings() {
-        if b.kind != BindingKind::RoleBinding || out.contains(&b.namespace) {
+        if b.kind != BindingKind::RoleBinding || !asked.insert(b.namespace.as_str()) {
             continue;
         }
         let action = Action::resource("create", &b.namespace, "", "pods", "", "");

@@ -29,6 +29,8 @@ mod rg115_job_resources_unbounded;
 mod rg116_unknown_runner_key;
 mod support;
 
+pub(crate) use rb005_pod_create_assumes_service_accounts::Rb005Memo;
+
 use crate::Rule;
 
 /// Every rule, sorted by id.
@@ -61,6 +63,43 @@ pub static ALL: &[&dyn Rule] = &[
     &rg115_job_resources_unbounded::JobResourcesUnbounded,
     &rg116_unknown_runner_key::UnknownRunnerKey,
 ];
+
+/// What a rule's findings depend on, besides the policy: [`crate::run_all`] runs a rule once
+/// per distinct value of it, not once per setup (with thousands of tenants, each a setup,
+/// every rule run per setup made the audit quadratic, issue #9 C3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reads {
+    /// The policy and the objects read, nothing of the setup: the same findings under
+    /// every setup.
+    Policy,
+    /// Those and the setup's chart keys (`cx.chart`), not its topology or executor table.
+    Chart,
+    /// The topology, the manager, the job identities or the executor table.
+    Setup,
+}
+
+/// Rules that read no part of the setup: neither `cx.topology` (nor what is derived from it:
+/// `cx.manager()`, `cx.job_identities()`, `Accounts::new`, which adds the job pods'
+/// ServiceAccounts), nor `cx.executor`, nor `cx.chart`. A rule added here must stay so; the
+/// test `policy_only_rules_find_the_same_under_every_setup` checks it on a multi-tenant setup.
+const POLICY_ONLY: &[&str] = &[
+    "RB001", "RB002", "RB003", "RB004", "RB007", "RB008", "RB009", "RB010", "RB011", "RG109",
+    "RG116",
+];
+
+/// Rules that read the setup's chart keys but nothing else of the setup.
+const CHART_ONLY: &[&str] = &["RG107"];
+
+/// What the findings of rule `id` depend on ([`Reads::Setup`] unless listed above).
+pub(crate) fn reads(id: &str) -> Reads {
+    if POLICY_ONLY.contains(&id) {
+        Reads::Policy
+    } else if CHART_ONLY.contains(&id) {
+        Reads::Chart
+    } else {
+        Reads::Setup
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -685,7 +685,21 @@ pub(super) mod rbac {
         /// topology), the ServiceAccount subjects of every binding, and the `default` of every
         /// namespace seen (every namespace has one); and the input RoleBindings by subject.
         pub(in crate::rules) fn new(cx: &Context<'p>) -> Self {
-            let policy: &'p Policy = cx.policy;
+            let mut accounts = Self::of_policy(cx.policy);
+            for job in &cx.topology.jobs {
+                let sa = Subject::service_account(&job.namespace, &job.service_account);
+                accounts
+                    .known
+                    .entry(sa.namespace.clone())
+                    .or_default()
+                    .insert(sa);
+            }
+            accounts
+        }
+
+        /// [`Accounts::new`] without the job pods' ServiceAccounts: what the policy alone
+        /// makes known.
+        fn of_policy(policy: &'p Policy) -> Self {
             let mut bound_in: BTreeMap<(SubjectKind, String), BTreeSet<&'p str>> = BTreeMap::new();
             let mut known: BTreeMap<String, BTreeSet<Subject>> = BTreeMap::new();
             let mut add = |sa: Subject| {
@@ -693,12 +707,6 @@ pub(super) mod rbac {
             };
             for sa in policy.service_accounts() {
                 add(Subject::service_account(&sa.namespace, &sa.name));
-            }
-            for job in &cx.topology.jobs {
-                add(Subject::service_account(
-                    &job.namespace,
-                    &job.service_account,
-                ));
             }
             for ns in policy.namespaces() {
                 add(Subject::service_account(&ns.name, "default"));
@@ -743,6 +751,32 @@ pub(super) mod rbac {
                 ranked: BTreeMap::new(),
                 full: HashMap::new(),
             }
+        }
+
+        /// In [`crate::run_all`], the state shared across setups when this setup's job pods
+        /// run as ServiceAccounts the policy makes known anyway: then [`Accounts::new`] is the
+        /// same under this setup as under any other such setup, and so are the findings of
+        /// rules that depend on the setup only through it. `None` outside `run_all`, or when
+        /// the setup adds a ServiceAccount.
+        pub(in crate::rules) fn same_for_every_setup<'c>(
+            cx: &Context<'c>,
+        ) -> Option<&'c crate::context::Shared<'c>> {
+            let shared = cx.shared()?;
+            let policy: &'c Policy = cx.policy;
+            let known = shared.policy_accounts.get_or_init(|| {
+                Accounts::of_policy(policy)
+                    .known
+                    .into_values()
+                    .flatten()
+                    .collect()
+            });
+            cx.topology
+                .jobs
+                .iter()
+                .all(|j| {
+                    known.contains(&Subject::service_account(&j.namespace, &j.service_account))
+                })
+                .then_some(shared)
         }
 
         /// The ServiceAccounts known in `scope` (every namespace for [`Scope::Cluster`]),

@@ -109,13 +109,72 @@ impl Rule for PodCreateAssumesServiceAccounts {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
-        let groups = hits_by_scope(cx, &PROBES);
-        let mut accounts = Accounts::new(cx);
         let manager = Subject::service_account(
             &cx.topology.manager_namespace,
             &cx.topology.manager_service_account,
         );
-        let job_namespaces = cx.topology.job_namespaces();
+        let executor = |g: &Graded5| g.subject == manager && cx.is_job_namespace(&g.namespace);
+        // The setup counts through the ServiceAccounts known and through the manager (the
+        // executor's own namespaces). When it adds no ServiceAccount, the findings are worked
+        // out once for every such setup and reported once; each setup adds only its manager's
+        // findings in its job namespaces, which merge into those (issue #9 C3).
+        if let Some(shared) = Accounts::same_for_every_setup(cx) {
+            let memo = shared
+                .rb005
+                .get_or_init(|| Rb005Memo::new(self.findings(cx)));
+            if shared.first_report(self.meta().id) {
+                out.extend(memo.groups.iter().map(|g| g.base.clone()));
+            }
+            for &i in memo.by_subject.get(&manager).into_iter().flatten() {
+                if let Some(g) = memo.groups.get(i)
+                    && executor(g)
+                {
+                    out.push(g.executor.clone());
+                }
+            }
+            return;
+        }
+        for g in self.findings(cx) {
+            out.push(if executor(&g) { g.executor } else { g.base });
+        }
+    }
+}
+
+/// One RB005 finding (a subject and scope), worded for a subject that is not the manager
+/// of the setup and for the manager in a job namespace.
+#[derive(Debug)]
+struct Graded5 {
+    subject: Subject,
+    /// The scope's namespace, empty cluster-wide.
+    namespace: String,
+    base: Finding,
+    executor: Finding,
+}
+
+/// RB005's findings for the setups that add no ServiceAccount, by subject
+/// (see [`crate::context::Shared`]).
+#[derive(Debug)]
+pub(crate) struct Rb005Memo {
+    groups: Vec<Graded5>,
+    by_subject: HashMap<Subject, Vec<usize>>,
+}
+
+impl Rb005Memo {
+    fn new(groups: Vec<Graded5>) -> Self {
+        let mut by_subject: HashMap<Subject, Vec<usize>> = HashMap::new();
+        for (i, g) in groups.iter().enumerate() {
+            by_subject.entry(g.subject.clone()).or_default().push(i);
+        }
+        Self { groups, by_subject }
+    }
+}
+
+impl PodCreateAssumesServiceAccounts {
+    /// Every finding, both ways it can be worded.
+    fn findings(&self, cx: &Context<'_>) -> Vec<Graded5> {
+        let mut out = Vec::new();
+        let groups = hits_by_scope(cx, &PROBES);
+        let mut accounts = Accounts::new(cx);
         let escalation = cx.escalation();
         let mut grader = Grader::new(cx, escalation);
         // Per scope, not per subject: the ServiceAccounts a pod there can run as, and those
@@ -194,17 +253,17 @@ impl Rule for PodCreateAssumesServiceAccounts {
                     }
                 }
             };
-            let executor = subject == manager && job_namespaces.contains(&scope.namespace());
-            let mut message = format!(
+            let message = format!(
                 "{subject} may create pods or workloads {there} through {via}: it can run pods {everyone}; {reached}"
             );
-            if executor {
-                message.push_str(if best.is_none() {
+            let executor_message = format!(
+                "{message}{}",
+                if best.is_none() {
                     " (the Kubernetes executor needs this in its job namespaces; it matters once a ServiceAccount there holds rights)"
                 } else {
                     " (the Kubernetes executor needs this in its job namespaces, so such ServiceAccounts must not be there)"
-                });
-            }
+                }
+            );
             // The power exists, but reaches no ServiceAccount with rights today: worth knowing,
             // not a weakness yet.
             let severity = match best.as_ref().map(|g| g.power) {
@@ -213,7 +272,7 @@ impl Rule for PodCreateAssumesServiceAccounts {
                 Some(Power::Secrets) => Severity::High,
                 Some(Power::ClusterAdmin) => Severity::Critical,
             };
-            let remediation = match &scope {
+            let remediation = |executor: bool| match &scope {
                 Scope::Cluster => format!(
                     "bind the pod and workload rights of {subject} in the namespaces it deploys to only, not cluster-wide"
                 ),
@@ -228,7 +287,7 @@ impl Rule for PodCreateAssumesServiceAccounts {
                 ),
             };
             let mut f = Finding::new(self.meta(), message)
-                .remediation(remediation)
+                .remediation(remediation(false))
                 .severity(severity);
             f = evidence(cx, f, &group.grants).step(format!("allowed: {}", describe(&group.perms)));
             match (&best, ranked) {
@@ -236,8 +295,17 @@ impl Rule for PodCreateAssumesServiceAccounts {
                 (Some(g), None) => f = graded_evidence(cx, f, g),
                 (None, None) => {}
             }
-            out.push(f);
+            let mut executor = f.clone();
+            executor.message = executor_message;
+            executor.remediation = remediation(true);
+            out.push(Graded5 {
+                namespace: scope.namespace().to_owned(),
+                subject,
+                base: f,
+                executor,
+            });
         }
+        out
     }
 }
 

@@ -114,7 +114,7 @@ impl Rule for ManagerExcessPermission {
         }
 
         for ns in namespaces {
-            let is_job = job_namespaces.contains(&ns);
+            let is_job = cx.is_job_namespace(ns);
             let allowed: Vec<PolicyRule> = if is_job {
                 namespaced.clone()
             } else if ns == cx.topology.manager_namespace && session_server(cx) {

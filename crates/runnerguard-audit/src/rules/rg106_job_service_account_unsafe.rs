@@ -68,7 +68,6 @@ impl Rule for JobServiceAccountUnsafe {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
-        let job_namespaces = cx.topology.job_namespaces();
         let manager_sa = &cx.topology.manager_service_account;
         let manager_name = cx.manager_name();
         let mut seen: BTreeSet<(&str, &str)> = BTreeSet::new();
@@ -129,8 +128,7 @@ impl Rule for JobServiceAccountUnsafe {
                 .iter()
                 .filter(|g| {
                     let b = cx.policy.binding(g.binding);
-                    b.kind == BindingKind::ClusterRoleBinding
-                        || !job_namespaces.contains(&b.namespace.as_str())
+                    b.kind == BindingKind::ClusterRoleBinding || !cx.is_job_namespace(&b.namespace)
                 })
                 .filter(|g| !singles(cx, g).is_empty())
                 .cloned()

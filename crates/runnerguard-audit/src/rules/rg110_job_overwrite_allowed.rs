@@ -1,3 +1,5 @@
+use std::cell::OnceCell;
+
 use runnerguard_engine::Action;
 use runnerguard_model::{RunnerEntry, SettingValue, Workload};
 
@@ -180,7 +182,7 @@ impl JobOverwriteAllowed {
             .map(|n| n.name.as_str())
             .chain(cx.policy.bindings().iter().map(|b| b.namespace.as_str()))
             .chain(std::iter::once(cx.topology.manager_namespace.as_str()))
-            .chain(cx.topology.job_namespaces())
+            .chain(cx.job_namespaces().iter().copied())
             .filter(|n| !n.is_empty())
             .collect();
         names.sort_unstable();
@@ -201,6 +203,7 @@ impl JobOverwriteAllowed {
     fn regex_finding(
         self,
         cx: &Context<'_>,
+        pods: &OnceCell<String>,
         o: &Overwrite,
         pattern: &str,
         what: &str,
@@ -225,12 +228,19 @@ impl JobOverwriteAllowed {
             f = f.step(note);
         }
         if o.key == "namespace_overwrite_allowed" {
-            f = f.step(Self::pod_namespaces(cx));
+            // Worked out once per check: it asks about every namespace (issue #9 C3).
+            f = f.step(pods.get_or_init(|| Self::pod_namespaces(cx)).clone());
         }
         f
     }
 
-    fn check_entry(self, cx: &Context<'_>, entry: &RunnerEntry, out: &mut Vec<Finding>) {
+    fn check_entry(
+        self,
+        cx: &Context<'_>,
+        pods: &OnceCell<String>,
+        entry: &RunnerEntry,
+        out: &mut Vec<Finding>,
+    ) {
         for o in REGEX_OVERWRITES {
             let Some(s) = entry.kube(o.key) else {
                 continue;
@@ -241,6 +251,7 @@ impl JobOverwriteAllowed {
             let f = self
                 .regex_finding(
                     cx,
+                    pods,
                     o,
                     pattern,
                     &format!("`{} = {pattern:?}`", o.key),
@@ -267,7 +278,13 @@ impl JobOverwriteAllowed {
         }
     }
 
-    fn check_workload(self, cx: &Context<'_>, w: &Workload, out: &mut Vec<Finding>) {
+    fn check_workload(
+        self,
+        cx: &Context<'_>,
+        pods: &OnceCell<String>,
+        w: &Workload,
+        out: &mut Vec<Finding>,
+    ) {
         let name = format!(
             "{} `{}`",
             w.object.kind,
@@ -286,7 +303,7 @@ impl JobOverwriteAllowed {
             let f = match var.value.as_deref() {
                 Some("") => continue,
                 Some(pattern) => {
-                    self.regex_finding(cx, o, pattern, &format!("{name} sets `{}={pattern}`, which", o.env), None)
+                    self.regex_finding(cx, pods, o, pattern, &format!("{name} sets `{}={pattern}`, which", o.env), None)
                 }
                 // Not on the loader's list of plain variables, or from a reference: the value
                 // is not known, only that it is set.
@@ -342,11 +359,12 @@ impl Rule for JobOverwriteAllowed {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        let pods = OnceCell::new();
         for (_, entry) in cx.runner_entries() {
-            self.check_entry(cx, entry, out);
+            self.check_entry(cx, &pods, entry, out);
         }
         for w in &cx.objects().workloads {
-            self.check_workload(cx, w, out);
+            self.check_workload(cx, &pods, w, out);
         }
     }
 }

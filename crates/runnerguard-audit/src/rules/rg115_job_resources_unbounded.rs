@@ -1,4 +1,6 @@
-use runnerguard_model::ObjectRef;
+use std::collections::HashMap;
+
+use runnerguard_model::{LimitRange, ObjectRef};
 
 use super::support::{Source, and_list, sources};
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule};
@@ -86,6 +88,16 @@ impl Rule for JobResourcesUnbounded {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        // The LimitRanges by namespace, each with its input position (issue #9 C3: a scan of
+        // every LimitRange per runner entry was quadratic).
+        let mut by_namespace: HashMap<&str, Vec<(usize, &LimitRange)>> = HashMap::new();
+        for (i, l) in cx.objects().limit_ranges.iter().enumerate() {
+            by_namespace
+                .entry(l.object.namespace.as_str())
+                .or_default()
+                .push((i, l));
+        }
+        let in_namespace = |ns: &str| by_namespace.get(ns).map_or(&[][..], Vec::as_slice);
         for src in sources(cx) {
             let missing = src.missing();
             if missing.is_empty() {
@@ -95,16 +107,11 @@ impl Rule for JobResourcesUnbounded {
             // namespace of the topology (the fallback is one of them).
             let namespaces: Vec<&str> = match src.namespace {
                 Some(n) => vec![n],
-                None => cx.topology.job_namespaces(),
+                None => cx.job_namespaces().to_vec(),
             };
             let unbounded: Vec<&str> = namespaces
                 .into_iter()
-                .filter(|ns| {
-                    !cx.objects()
-                        .limit_ranges
-                        .iter()
-                        .any(|l| l.object.namespace == *ns && l.container_limits)
-                })
+                .filter(|ns| !in_namespace(ns).iter().any(|(_, l)| l.container_limits))
                 .collect();
             if unbounded.is_empty() {
                 continue;
@@ -125,13 +132,14 @@ impl Rule for JobResourcesUnbounded {
                 ),
             )
             .location(src.what, src.at.clone());
-            let others: Vec<&ObjectRef> = cx
-                .objects()
-                .limit_ranges
+            // In input order, as a scan of every LimitRange would list them.
+            let mut others: Vec<(usize, &ObjectRef)> = unbounded
                 .iter()
-                .filter(|l| unbounded.contains(&l.object.namespace.as_str()))
-                .map(|l| &l.object)
+                .flat_map(|ns| in_namespace(ns))
+                .map(|(i, l)| (*i, &l.object))
                 .collect();
+            others.sort_unstable_by_key(|(i, _)| *i);
+            let others = others.into_iter().map(|(_, o)| o);
             for l in others {
                 f = f.object(l.clone()).step(format!(
                     "LimitRange `{}` sets no default or maximum CPU and memory for containers",
