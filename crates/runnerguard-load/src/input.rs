@@ -366,10 +366,13 @@ fn load_text(
                     warnings: &mut loaded.warnings,
                     diagnostics,
                     values: false,
+                    dropped: 0,
                 };
                 for doc in docs {
                     sink.json_document(doc);
                 }
+                let dropped = sink.dropped;
+                loaded.more_problems += dropped;
             }
             Err(e) => {
                 let line = json::to_u32(e.line()).max(1);
@@ -399,6 +402,7 @@ fn load_text(
                 warnings: &mut loaded.warnings,
                 diagnostics,
                 values: mode == Mode::Values,
+                dropped: 0,
             };
             for doc in &docs {
                 match nested_values(doc, options.values_key.as_deref()) {
@@ -416,6 +420,8 @@ fn load_text(
                     Nested::No => sink.document(Raw::Yaml(doc), None),
                 }
             }
+            let dropped = sink.dropped;
+            loaded.more_problems += dropped;
         }
         Err(e) => diagnostics.push(Diagnostic::new(
             name,

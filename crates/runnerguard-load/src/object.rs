@@ -94,6 +94,10 @@ pub(crate) struct Sink<'s> {
     pub(crate) diagnostics: &'s mut Vec<Diagnostic>,
     /// Documents without `kind` are Helm values (`--values FILE`), whatever their keys.
     pub(crate) values: bool,
+    /// Problems found past [`crate::MAX_DIAGNOSTICS`]: counted, not built (each diagnostic
+    /// reads its file's text around the problem; 10,000 of them on one line would read it
+    /// 10,000 times).
+    pub(crate) dropped: usize,
 }
 
 impl Sink<'_> {
@@ -121,6 +125,10 @@ impl Sink<'_> {
     }
 
     fn error(&mut self, at: (u32, u32), message: String, help: Option<&str>) {
+        if self.diagnostics.len() >= crate::MAX_DIAGNOSTICS {
+            self.dropped += 1;
+            return;
+        }
         let mut d = Diagnostic::new(self.file, self.text, at, message);
         if let Some(help) = help {
             d = d.with_help(help);
@@ -255,7 +263,7 @@ impl Sink<'_> {
             .len()
             .div_ceil(rayon::current_num_threads() * 4)
             .max(1);
-        let parts: Vec<(Inventory, Vec<Warning>, Vec<Diagnostic>)> = items
+        let parts: Vec<(Inventory, Vec<Warning>, Vec<Diagnostic>, usize)> = items
             .par_chunks(chunk)
             .map(|part| {
                 let mut inventory = Inventory::default();
@@ -270,17 +278,20 @@ impl Sink<'_> {
                     warnings: &mut warnings,
                     diagnostics: &mut diagnostics,
                     values: self.values,
+                    dropped: 0,
                 };
                 for &item in part {
                     sink.item(item, inherit);
                 }
-                (inventory, warnings, diagnostics)
+                let dropped = sink.dropped;
+                (inventory, warnings, diagnostics, dropped)
             })
             .collect();
-        for (inventory, warnings, diagnostics) in parts {
+        for (inventory, warnings, diagnostics, dropped) in parts {
             self.inventory.extend(inventory);
             self.warnings.extend(warnings);
             self.diagnostics.extend(diagnostics);
+            self.dropped += dropped;
         }
     }
 

@@ -175,6 +175,10 @@ fn invalid_utf8_on_stdin_has_a_place() {
 /// Inputs of at most 1 MB built to cost: each ends with a clear result, inside the address
 /// space, before the deadline.
 #[test]
+#[allow(
+    clippy::print_stderr,
+    reason = "names the case a failure belongs to, where cargo test shows it"
+)]
 fn small_hostile_inputs_stay_bounded() {
     let sa = |i: usize| {
         format!("apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: [{i}]}}\n---\n")
@@ -244,6 +248,7 @@ fn small_hostile_inputs_stay_bounded() {
         };
         let file = dir.path().join(format!("case.{ext}"));
         std::fs::write(&file, bytes).unwrap();
+        eprintln!("case: {name}");
         let r = limited(&["audit", "-o", "json", "-f", path(&file)], None, &[]);
         assert!(
             matches!(r.code, 0..=2),
