@@ -8,6 +8,7 @@ use anyhow::{Context as _, Result, bail};
 use runnerguard_generate::{
     INIT_TEMPLATE, default_config, generate, parse_config, to_stream, write_dir,
 };
+use runnerguard_report::escape;
 
 use crate::args::{GenerateArgs, InitArgs};
 use crate::output::Out;
@@ -60,7 +61,20 @@ pub(crate) fn run(args: &GenerateArgs, out: &mut Out) -> Result<ExitCode> {
                 Err(diagnostics) => {
                     let n = diagnostics.len();
                     for d in diagnostics {
-                        out.error(&d.to_string());
+                        // Input text is escaped before the two lines are joined, so a line
+                        // break inside a key cannot start a line of its own.
+                        let mut text = format!(
+                            "{}:{}:{}: {}",
+                            escape(&d.file),
+                            d.line,
+                            d.column,
+                            escape(&d.message)
+                        );
+                        if let Some(help) = &d.help {
+                            text.push_str("\n  help: ");
+                            text.push_str(&escape(help));
+                        }
+                        out.error(&text);
                     }
                     bail!(
                         "{n} problem{} in `{file}`; nothing was generated",

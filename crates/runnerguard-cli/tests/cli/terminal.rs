@@ -562,3 +562,32 @@ fn warnings_and_errors_escape_input() {
     let r = run(&["paths", "--as", "zoë-日本", "--to", "get pods"]);
     assert!(r.stdout.contains("zoë-日本 cannot reach"), "{}", r.stdout);
 }
+
+#[test]
+fn generate_config_errors_escape_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("runnerguard.toml");
+    // A TOML key may hold any character through an escape: here a line break and ESC.
+    std::fs::write(&config, "[manager]\n\"bad\\nINJECTED\\u001b[2K\" = 1\n").unwrap();
+    let out = dir.path().join("setup");
+    let r = run(&[
+        "generate",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_terminal_safe("generate error", &r.stderr);
+    assert!(
+        r.stderr.contains("unknown key `bad\\nINJECTED\\u{1b}[2K`"),
+        "{}",
+        r.stderr
+    );
+    // The help stays a line of its own.
+    assert!(
+        r.stderr.lines().any(|l| l.starts_with("  help: ")),
+        "{}",
+        r.stderr
+    );
+}
