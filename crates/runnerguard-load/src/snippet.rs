@@ -25,6 +25,7 @@
 //! cut, tokens and credentials hidden, control characters escaped, the length capped.
 
 use std::borrow::Cow;
+use std::cmp::Ordering;
 use std::fmt::Write as _;
 use std::ops::Range;
 
@@ -142,17 +143,41 @@ impl Snippet {
             if pos > bytes.len() {
                 break;
             }
-            let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
-            let full = &text[pos..end];
-            let content = full.strip_suffix('\r').unwrap_or(full);
-            pos = end + 1;
+            // Lines up to the error are needed whole, to find the next; the error line and
+            // those after it only as far as they are shown: a line of megabytes is not
+            // searched to its end, and the window stops after it.
+            let mut shown_from = None;
+            let bound = match n.cmp(&line) {
+                Ordering::Less => bytes.len() - pos,
+                Ordering::Equal => {
+                    let rest = &text[pos..];
+                    let from = char_offset(rest, first_shown(col0));
+                    shown_from = Some(from);
+                    from + char_offset(&rest[from..], col0 - first_shown(col0) + WIDTH + 1)
+                }
+                Ordering::Greater => char_offset(&text[pos..], WIDTH + 1),
+            };
+            let (content, more) = match memchr::memchr(b'\n', &bytes[pos..pos + bound]) {
+                Some(i) => {
+                    // The line ends before the bound: where it is shown from is counted again.
+                    shown_from = None;
+                    let full = &text[pos..pos + i];
+                    pos += i + 1;
+                    (full.strip_suffix('\r').unwrap_or(full), true)
+                }
+                None => {
+                    let part = &text[pos..pos + bound];
+                    pos = bytes.len() + 1;
+                    (part, false)
+                }
+            };
             if n < first {
                 let cut = floor_char_boundary(content, LOOKBACK_WIDTH);
                 tracker.look(&content[..cut], cut < content.len());
                 continue;
             }
             let (vis_start, vis_end, caret) = if n == line {
-                error_cut(content, col0)
+                error_cut(content, col0, shown_from)
             } else {
                 (0, char_offset(content, WIDTH), None)
             };
@@ -188,7 +213,7 @@ impl Snippet {
             if n == line {
                 label = at;
             }
-            if pos > bytes.len() {
+            if !more {
                 break;
             }
             window.text.push('\n');
@@ -264,30 +289,42 @@ fn line_start(bytes: &[u8], n: usize) -> Option<usize> {
         .map(|i| base + i + 1)
 }
 
-/// Byte offset of character `n` of `s`, or its length. Counts a long prefix a block at a
-/// time (a one-line file of megabytes has its errors far into the line).
+/// Byte offset of character `n` of `s`, or its length. Counts with the library's fast
+/// primitives (`is_ascii`, `chars().count()`) on prefixes that hold at least a quarter of the
+/// characters left, not one character at a time: an error far into a one-line file of
+/// megabytes costs a few passes over the bytes before it.
 fn char_offset(s: &str, n: usize) -> usize {
-    const BLOCK: usize = 1 << 16;
     let mut base = 0;
     let mut left = n;
-    while s.len() - base > BLOCK && left > BLOCK {
-        let end = floor_char_boundary(s, base + BLOCK);
-        let block = &s[base..end];
+    while left > 0 {
+        let rest = &s[base..];
+        if rest.len() <= left {
+            // Fewer bytes than characters wanted: at most as many characters.
+            return if rest.chars().count() <= left {
+                s.len()
+            } else {
+                base + rest.char_indices().nth(left).map_or(rest.len(), |(i, _)| i)
+            };
+        }
+        // `left` bytes hold at most `left` characters, at least a quarter as many.
+        let end = floor_char_boundary(rest, left);
+        if end == 0 {
+            // One character wider than the bytes left to count: step over it.
+            let width = rest.chars().next().map_or(1, char::len_utf8);
+            base += width;
+            left -= 1;
+            continue;
+        }
+        let block = &rest[..end];
         let chars = if block.is_ascii() {
-            block.len()
+            end
         } else {
             block.chars().count()
         };
-        if chars > left {
-            break;
-        }
+        base += end;
         left -= chars;
-        base = end;
     }
-    base + s[base..]
-        .char_indices()
-        .nth(left)
-        .map_or(s.len() - base, |(i, _)| i)
+    base
 }
 
 /// The largest char boundary of `s` at most `n`.
@@ -298,14 +335,21 @@ fn floor_char_boundary(s: &str, n: usize) -> usize {
     (0..=n).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0)
 }
 
-/// What is shown of the error line: byte range and the error's byte offset.
-fn error_cut(content: &str, col0: usize) -> (usize, usize, Option<usize>) {
-    let start_char = if col0 + 40 <= WIDTH {
+/// The first character shown of the error line: the start, unless the error is too far
+/// along to show with some of what follows it.
+fn first_shown(col0: usize) -> usize {
+    if col0 + 40 <= WIDTH {
         0
     } else {
         col0 - BEFORE_ERROR
-    };
-    let start = char_offset(content, start_char);
+    }
+}
+
+/// What is shown of the error line: byte range and the error's byte offset. `start`: the byte
+/// offset of [`first_shown`], when known.
+fn error_cut(content: &str, col0: usize, start: Option<usize>) -> (usize, usize, Option<usize>) {
+    let start_char = first_shown(col0);
+    let start = start.unwrap_or_else(|| char_offset(content, start_char));
     let rest = &content[start..];
     let caret = start + char_offset(rest, col0 - start_char);
     let end = start + char_offset(rest, WIDTH);
@@ -1119,6 +1163,20 @@ mod tests {
 
     #[test]
     fn char_offsets_count_characters() {
+        for s in [
+            "",
+            "a",
+            "é",
+            "aé",
+            "éa",
+            "a\u{10000}b",
+            "\u{10000}\u{10000}é",
+        ] {
+            for n in 0..6 {
+                let naive = s.char_indices().nth(n).map_or(s.len(), |(i, _)| i);
+                assert_eq!(char_offset(s, n), naive, "{s:?} {n}");
+            }
+        }
         let s = format!("{}é{}", "a".repeat(70_000), "b".repeat(70_000));
         assert_eq!(char_offset(&s, 10), 10);
         assert_eq!(char_offset(&s, 70_000), 70_000);
@@ -1199,7 +1257,7 @@ mod tests {
     }
 
     /// An error far into a long line: the line is cut around it, its start not read, and
-    /// what follows is still known to be inside `data:`.
+    /// it ends the window (the line is not searched to its end).
     #[test]
     fn long_lines_are_cut_around_the_error() {
         let text = format!(
@@ -1210,7 +1268,8 @@ mod tests {
         let w = hidden(&text, 2, 10_050);
         assert!(!w.contains("s3cret") && !w.contains("AAA"), "{w}");
         assert!(w.lines().all(|l| l.chars().count() <= WIDTH + 2), "{w}");
-        assert!(w.contains("\nx: [\n"), "{w}");
+        assert!(w.starts_with("data:\n…"), "{w}");
+        assert!(!w.contains("x: ["), "{w}");
     }
 
     #[test]
