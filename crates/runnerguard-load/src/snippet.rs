@@ -157,19 +157,16 @@ impl Snippet {
                 }
                 Ordering::Greater => char_offset(&text[pos..], WIDTH + 1),
             };
-            let (content, more) = match memchr::memchr(b'\n', &bytes[pos..pos + bound]) {
-                Some(i) => {
-                    // The line ends before the bound: where it is shown from is counted again.
-                    shown_from = None;
-                    let full = &text[pos..pos + i];
-                    pos += i + 1;
-                    (full.strip_suffix('\r').unwrap_or(full), true)
-                }
-                None => {
-                    let part = &text[pos..pos + bound];
-                    pos = bytes.len() + 1;
-                    (part, false)
-                }
+            let (content, more) = if let Some(i) = memchr::memchr(b'\n', &bytes[pos..pos + bound]) {
+                // The line ends before the bound: where it is shown from is counted again.
+                shown_from = None;
+                let full = &text[pos..pos + i];
+                pos += i + 1;
+                (full.strip_suffix('\r').unwrap_or(full), true)
+            } else {
+                let part = &text[pos..pos + bound];
+                pos = bytes.len() + 1;
+                (part, false)
             };
             if n < first {
                 let cut = floor_char_boundary(content, LOOKBACK_WIDTH);
