@@ -5,7 +5,7 @@ Two shapes, both deterministic (no randomness: entry i is a function of i):
 
   scripts/gen-runners.py runners N --out config.toml
       One runner config.toml with N `[[runners]]` entries, Kubernetes executor, spread over
-      N/4 job namespaces (at least one) with varied settings, so that the runner rules
+      N/4 job namespaces (at least one, each entry naming its own) with varied settings, so that the runner rules
       (RG101, RG105, RG106, RG109, RG110, RG111, RG115, RG116) report findings that differ
       from entry to entry.
 
@@ -43,9 +43,10 @@ def runners(n: int) -> str:
             # An unknown key (RG116) whose text differs per entry.
             out.append('  concurent_%d = 4' % (i % 17))
         out.append("  [runners.kubernetes]")
-        if i % 9 != 8:
-            # Every ninth entry leaves the namespace to the manager's (RG101).
-            out.append('    namespace = "%s"' % ns)
+        # Every ninth entry runs its jobs in the manager's namespace (RG101). Every entry names
+        # its namespace: one without would make RG115 list every job namespace in its message,
+        # an output quadratic by design.
+        out.append('    namespace = "%s"' % ("gitlab-runner" if i % 9 == 8 else ns))
         out.append('    image = "alpine:3.%d"' % (i % 20))
         if i % 3 == 0:
             out.append('    service_account = "job-sa-%d"' % (i % 5))

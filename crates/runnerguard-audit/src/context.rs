@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use runnerguard_engine::{Escalation, Grant, Identity, Policy, Step, UserInfo};
 use runnerguard_model::{Inventory, Namespace, ObjectRef, RunnerConfig, RunnerEntry, Subject};
 
-use crate::{ChartKeys, PermissionTable, Topology};
+use crate::{ChartKeys, Evidence, PermissionTable, Topology};
 
 /// An identity a job pod has or can become, and how.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,6 +40,8 @@ pub(crate) struct Shared<'a> {
     /// RB005's findings per subject and scope, worked out under the first setup that adds
     /// no ServiceAccount.
     pub(crate) rb005: OnceCell<crate::rules::Rb005Memo>,
+    /// [`Context::namespace`]'s index.
+    namespaces: OnceCell<HashMap<&'a str, &'a Namespace>>,
     /// Rules whose findings that depend on no setup were reported already.
     reported: RefCell<HashSet<&'static str>>,
 }
@@ -72,6 +74,9 @@ pub struct Context<'a> {
     job_namespaces: OnceCell<Vec<&'a str>>,
     /// The same as a set, for [`Context::is_job_namespace`].
     job_namespace_set: OnceCell<HashSet<&'a str>>,
+    /// The topology's evidence about job namespaces, by the namespace its fact names, for
+    /// [`Context::job_evidence`].
+    job_evidence: OnceCell<HashMap<&'a str, Vec<&'a Evidence>>>,
     /// The Namespace objects by name (the first of each name), for [`Context::namespace`].
     namespaces: OnceCell<HashMap<&'a str, &'a Namespace>>,
 }
@@ -94,6 +99,7 @@ impl<'a> Context<'a> {
             shared: None,
             job_namespaces: OnceCell::new(),
             job_namespace_set: OnceCell::new(),
+            job_evidence: OnceCell::new(),
             namespaces: OnceCell::new(),
         }
     }
@@ -141,10 +147,51 @@ impl<'a> Context<'a> {
             .contains(ns)
     }
 
+    /// The topology's evidence whose fact starts with ``job namespace `ns` ``, in order.
+    pub fn job_evidence<'s>(&'s self, ns: &'s str) -> impl Iterator<Item = &'a Evidence> + 's {
+        const PREFIX: &str = "job namespace `";
+        let topology: &'a Topology = self.topology;
+        // Indexed by the name between the backticks (rules ask per job: a scan per job was
+        // quadratic, issue #9 C3); a name holding a backtick is looked for by a scan.
+        let indexed = (!ns.contains('`')).then(|| {
+            self.job_evidence
+                .get_or_init(|| {
+                    let mut index: HashMap<&'a str, Vec<&'a Evidence>> = HashMap::new();
+                    for e in &topology.evidence {
+                        if let Some(name) = e
+                            .fact
+                            .strip_prefix(PREFIX)
+                            .and_then(|rest| rest.split_once('`'))
+                            .map(|(name, _)| name)
+                        {
+                            index.entry(name).or_default().push(e);
+                        }
+                    }
+                    index
+                })
+                .get(ns)
+                .into_iter()
+                .flatten()
+                .copied()
+        });
+        let scanned = indexed.is_none().then(|| {
+            let prefix = format!("{PREFIX}{ns}`");
+            topology
+                .evidence
+                .iter()
+                .filter(move |e| e.fact.starts_with(&prefix))
+        });
+        indexed
+            .into_iter()
+            .flatten()
+            .chain(scanned.into_iter().flatten())
+    }
+
     /// The Namespace object named `name`, when read.
     pub fn namespace(&self, name: &str) -> Option<&'a Namespace> {
         let policy: &'a Policy = self.policy;
-        self.namespaces
+        self.shared
+            .map_or(&self.namespaces, |s| &s.namespaces)
             .get_or_init(|| {
                 let mut index = HashMap::new();
                 for n in &policy.objects().namespaces {

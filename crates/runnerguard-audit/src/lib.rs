@@ -321,3 +321,210 @@ fn run_rules(
     findings.dedup();
     findings
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail on any error")]
+
+    use std::path::{Path, PathBuf};
+
+    use runnerguard_engine::Policy;
+
+    use super::*;
+    use crate::rules::{Reads, reads};
+
+    /// A finding of RB001 with one object of its own.
+    fn finding(i: usize, message: &str) -> Finding {
+        let meta = ALL[0].meta();
+        Finding::new(meta, message).object(runnerguard_model::ObjectRef {
+            api_version: "v1".to_owned(),
+            kind: "Namespace".to_owned(),
+            namespace: String::new(),
+            name: format!("ns-{i}"),
+            origin: runnerguard_model::Origin::default(),
+        })
+    }
+
+    #[test]
+    fn the_merge_compares_a_finding_only_with_those_of_its_identity() {
+        // K copies of N distinct findings, as K setups that find the same: N findings, and
+        // one full comparison per repeat, where a pairwise search makes ~K·N²/2.
+        const N: usize = 300;
+        const K: usize = 4;
+        let mut merged = Merged::default();
+        for _ in 0..K {
+            for i in 0..N {
+                merged.add(finding(i, "m"));
+            }
+        }
+        assert_eq!(merged.findings.len(), N);
+        assert_eq!(merged.comparisons, (K - 1) * N);
+        // A longer message for the same evidence replaces the finding, in its place; an
+        // equal or shorter one does not.
+        merged.add(finding(7, "longer"));
+        merged.add(finding(7, "other!"));
+        merged.add(finding(7, "x"));
+        assert_eq!(merged.findings[7].message, "longer");
+        assert_eq!(merged.findings.len(), N);
+    }
+
+    fn root() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+    }
+
+    fn policy_of(dir: &Path) -> Policy {
+        let input = runnerguard_load::Input::Path(dir.to_owned());
+        let mut loaded = runnerguard_load::load_inputs(&[input]).unwrap();
+        loaded.add_default_policy().unwrap();
+        Policy::new(loaded.inventory)
+    }
+
+    fn setup(topology: Topology) -> Setup {
+        let version: RunnerVersion = "18.9".parse().unwrap();
+        let tables = executor::permission_tables().unwrap();
+        Setup {
+            topology,
+            version,
+            executor: executor::table_for(&tables, version).unwrap(),
+            chart: ChartKeys::v0_86_0(),
+        }
+    }
+
+    fn topology(manager: (&str, &str), jobs: &[(&str, &str)]) -> Topology {
+        Topology {
+            manager_namespace: manager.0.to_owned(),
+            manager_service_account: manager.1.to_owned(),
+            jobs: jobs
+                .iter()
+                .map(|(ns, sa)| JobTarget {
+                    namespace: (*ns).to_owned(),
+                    service_account: (*sa).to_owned(),
+                    automount_token: None,
+                })
+                .collect(),
+            evidence: Vec::new(),
+        }
+    }
+
+    /// Setups that differ in every way a rule can see: the discovered one; a manager and
+    /// jobs running as a ServiceAccount the policy knows (RB005 and RB006 then share their
+    /// work); jobs as a ServiceAccount nothing else names (they work it out for that setup).
+    fn setups(policy: &Policy) -> Vec<Setup> {
+        let known = policy
+            .service_accounts()
+            .iter()
+            .find(|sa| !sa.origin.is_builtin())
+            .map_or(("teams", "default"), |sa| {
+                (sa.namespace.as_str(), sa.name.as_str())
+            });
+        // A manager that an input RoleBinding names, with jobs in that binding's namespace
+        // (whose `default` ServiceAccount is known): RB005 words its findings there for the
+        // executor.
+        let bound = policy
+            .bindings()
+            .iter()
+            .filter(|b| b.kind == runnerguard_model::BindingKind::RoleBinding)
+            .filter(|b| !b.origin.is_builtin())
+            .find_map(|b| {
+                let s = b.subjects.iter().find(|s| s.kind == "ServiceAccount")?;
+                let ns = if s.namespace.is_empty() {
+                    &b.namespace
+                } else {
+                    &s.namespace
+                };
+                Some(((ns.as_str(), s.name.as_str()), b.namespace.as_str()))
+            });
+        let (manager, job_ns) = bound.unwrap_or((known, known.0));
+        vec![
+            setup(Topology::discover(policy, &TopologyOptions::default())),
+            setup(topology(manager, &[(job_ns, "default")])),
+            setup(topology(known, &[known, ("gitlab-runner", "default")])),
+            setup(topology(
+                ("elsewhere", "runner"),
+                &[("ghost-ns", "ghost-sa"), known],
+            )),
+            setup(topology(known, &[known])),
+        ]
+    }
+
+    /// `run_all` as it was: every rule under every setup, merged by a pairwise search.
+    fn reference(policy: &Policy, setups: &[Setup]) -> Vec<Finding> {
+        let mut findings: Vec<Finding> = Vec::new();
+        for finding in setups
+            .iter()
+            .flat_map(|s| run(&s.context(policy), &Selection::default()))
+        {
+            match findings.iter_mut().find(|f| same_identity(f, &finding)) {
+                Some(f) if f.message.len() < finding.message.len() => *f = finding,
+                Some(_) => {}
+                None => findings.push(finding),
+            }
+        }
+        sort(&mut findings);
+        findings
+    }
+
+    fn fixture_dirs() -> Vec<PathBuf> {
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(root())
+            .unwrap()
+            .map(|e| e.unwrap().path().join("bad"))
+            .filter(|p| p.is_dir())
+            .collect();
+        dirs.sort();
+        assert!(dirs.len() >= ALL.len(), "{dirs:?}");
+        dirs
+    }
+
+    #[test]
+    fn run_all_finds_what_every_rule_under_every_setup_finds() {
+        for dir in fixture_dirs() {
+            let policy = policy_of(&dir);
+            let setups = setups(&policy);
+            let expected = reference(&policy, &setups);
+            assert!(!expected.is_empty(), "{}", dir.display());
+            assert_eq!(
+                run_all(&policy, &setups, &Selection::default()),
+                expected,
+                "{}",
+                dir.display()
+            );
+        }
+    }
+
+    #[test]
+    fn policy_only_rules_find_the_same_under_every_setup() {
+        let mut fired = 0;
+        for dir in fixture_dirs() {
+            let policy = policy_of(&dir);
+            let setups = setups(&policy);
+            for rule in ALL.iter().filter(|r| reads(r.meta().id) != Reads::Setup) {
+                let under = |s: &Setup| {
+                    let mut out = Vec::new();
+                    rule.check(&s.context(&policy), &mut out);
+                    out
+                };
+                let first = under(&setups[0]);
+                fired += usize::from(!first.is_empty());
+                for s in &setups[1..] {
+                    assert_eq!(under(s), first, "{} on {}", rule.meta().id, dir.display());
+                }
+            }
+        }
+        // Each listed rule fires on its own fixture at least.
+        let listed = ALL
+            .iter()
+            .filter(|r| reads(r.meta().id) != Reads::Setup)
+            .count();
+        assert!(fired >= listed, "{fired} < {listed}");
+    }
+
+    #[test]
+    fn identical_setups_give_the_findings_of_one() {
+        let policy = policy_of(&root().join("RB005/bad"));
+        let one = setups(&policy).swap_remove(1);
+        let single = run_all(&policy, std::slice::from_ref(&one), &Selection::default());
+        let many: Vec<Setup> = (0..5).map(|_| setup(one.topology.clone())).collect();
+        assert!(!single.is_empty());
+        assert_eq!(run_all(&policy, &many, &Selection::default()), single);
+    }
+}

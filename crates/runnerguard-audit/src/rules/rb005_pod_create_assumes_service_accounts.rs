@@ -171,7 +171,7 @@ impl Rb005Memo {
 
 impl PodCreateAssumesServiceAccounts {
     /// Every finding, both ways it can be worded.
-    fn findings(&self, cx: &Context<'_>) -> Vec<Graded5> {
+    fn findings(self, cx: &Context<'_>) -> Vec<Graded5> {
         let mut out = Vec::new();
         let groups = hits_by_scope(cx, &PROBES);
         let mut accounts = Accounts::new(cx);

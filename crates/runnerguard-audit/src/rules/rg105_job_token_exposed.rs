@@ -216,11 +216,7 @@ fn service_account<'a>(
 
 /// What the topology says about where `job` came from.
 pub(super) fn job_evidence(cx: &Context<'_>, job: &JobTarget) -> Vec<String> {
-    let prefix = format!("job namespace `{}`", job.namespace);
-    cx.topology
-        .evidence
-        .iter()
-        .filter(|e| e.fact.starts_with(&prefix))
+    cx.job_evidence(&job.namespace)
         .map(|e| format!("{}: {}", e.fact, e.source))
         .collect()
 }

@@ -1,4 +1,4 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
 
 use runnerguard_model::{LabelSelector, NetworkPeer, NetworkPolicy, NetworkRule};
@@ -372,14 +372,37 @@ impl ManagerNetworkOpen {
     }
 
     fn check_metadata(self, cx: &Context<'_>, out: &mut Vec<Finding>) {
-        for ns in cx.topology.job_namespaces() {
+        // Runner entries and egress policies by namespace, in input order (issue #9 C3: a
+        // scan of every entry and policy per job namespace was quadratic). An entry that
+        // names no namespace counts in every one.
+        let entries: Vec<_> = cx.runner_entries().map(|(_, e)| e).collect();
+        let mut entries_in: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut everywhere: Vec<usize> = Vec::new();
+        for (i, entry) in entries.iter().enumerate() {
+            match entry.kube("namespace").and_then(|s| s.value.as_str()) {
+                Some(n) => entries_in.entry(n).or_default().push(i),
+                None => everywhere.push(i),
+            }
+        }
+        let mut policies_in: HashMap<&str, Vec<&NetworkPolicy>> = HashMap::new();
+        for p in &cx.objects().network_policies {
+            policies_in
+                .entry(p.object.namespace.as_str())
+                .or_default()
+                .push(p);
+        }
+        for &ns in cx.job_namespaces() {
             // The labels the runner configuration gives job pods in this namespace.
             let mut job_labels = BTreeMap::new();
-            for (_, entry) in cx.runner_entries() {
-                let entry_ns = entry.kube("namespace").and_then(|s| s.value.as_str());
-                if entry_ns.is_some_and(|n| n != ns) {
-                    continue;
-                }
+            let mut here: Vec<usize> = entries_in
+                .get(ns)
+                .into_iter()
+                .flatten()
+                .chain(&everywhere)
+                .copied()
+                .collect();
+            here.sort_unstable();
+            for entry in here.into_iter().filter_map(|i| entries.get(i)) {
                 for s in &entry.kubernetes {
                     if let (Some(k), Some(v)) =
                         (s.key.strip_prefix("pod_labels."), s.value.as_str())
@@ -388,15 +411,12 @@ impl ManagerNetworkOpen {
                     }
                 }
             }
-            let policies: Vec<&NetworkPolicy> = cx
-                .objects()
-                .network_policies
-                .iter()
-                .filter(|p| {
-                    p.object.namespace == ns
-                        && p.egress_type
-                        && p.pod_selector.matches(&job_labels) == Some(true)
-                })
+            let policies: Vec<&NetworkPolicy> = policies_in
+                .get(ns)
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|p| p.egress_type && p.pod_selector.matches(&job_labels) == Some(true))
                 .collect();
             if policies.is_empty() {
                 let mut f = Finding::new(
