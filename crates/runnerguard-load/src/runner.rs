@@ -404,10 +404,7 @@ fn document_json(node: &Node, path: &str) -> serde_json::Value {
 /// `value.line + N - 1`; a quoted string has escapes and folded lines, so every setting is
 /// placed at the value itself.
 pub(crate) fn placement_of(text: &str, value: &Node) -> Placement {
-    let at_value = text
-        .lines()
-        .nth(value.line.saturating_sub(1) as usize)
-        .unwrap_or("")
+    let at_value = yaml_line(text, value.line.saturating_sub(1) as usize)
         .chars()
         .nth(value.column.saturating_sub(1) as usize);
     if matches!(at_value, Some('"' | '\'')) {
@@ -421,6 +418,21 @@ pub(crate) fn placement_of(text: &str, value: &Node) -> Placement {
             indent: value.column.saturating_sub(1),
         }
     }
+}
+
+/// Line `index` (0-based) of `text` as the YAML parser counts lines: LF, CRLF and a lone CR
+/// each end one (YAML 1.2 section 5.4). `str::lines` ignores a lone CR, so a file with one
+/// put every value after it on the wrong line (a fuzz finding, issue #9).
+fn yaml_line(text: &str, index: usize) -> &str {
+    let mut rest = text;
+    for _ in 0..index {
+        let Some(i) = rest.find(['\n', '\r']) else {
+            return "";
+        };
+        let skip = if rest[i..].starts_with("\r\n") { 2 } else { 1 };
+        rest = &rest[i + skip..];
+    }
+    rest.find(['\n', '\r']).map_or(rest, |i| &rest[..i])
 }
 
 #[cfg(test)]

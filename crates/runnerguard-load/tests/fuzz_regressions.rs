@@ -44,3 +44,38 @@ fn toml_bracket_then_equals_is_an_error() {
 fn yaml_bracket_then_equals_is_an_error() {
     assert_invalid_at_line_1(load_without_panic("x.yaml", "[session= = "));
 }
+
+/// `load_manifests`, 17 minutes in: a file whose first line ends in a lone CR (an old Mac line
+/// end, a line break for YAML) and a ConfigMap whose `config.toml` is a quoted string with
+/// `\n` escapes. The YAML parser counts the CR as a line break; `placement_of` (runner.rs)
+/// looked the value's line up with `str::lines`, which does not, found no opening quote there,
+/// took the value for a block scalar and added the TOML error's line (2) to the value's: the
+/// diagnostic said line 6 of a 5-line file.
+#[test]
+fn toml_in_a_quoted_value_after_a_lone_cr_stays_on_its_line() {
+    let text = "\rapiVersion: v1\nkind: ConfigMap\ndata:\n config.toml: \"\\nn\"";
+    match load_without_panic("cm.yaml", text) {
+        Err(Error::Invalid(diagnostics)) => {
+            assert_eq!(diagnostics.len(), 1);
+            let d = &diagnostics[0];
+            assert!(d.message.contains("invalid TOML"), "{}", d.message);
+            // The quoted value is on line 5 (the CR ends line 1), at column 15.
+            assert_eq!((d.line, d.column), (5, 15), "{}", d.message);
+        }
+        Err(other) => panic!("unexpected error: {other}"),
+        Ok(_) => panic!("invalid TOML loaded"),
+    }
+}
+
+/// The same with CRLF line ends (one break each), which `str::lines` and YAML agree on.
+#[test]
+fn toml_in_a_quoted_value_with_crlf_stays_on_its_line() {
+    let text = "apiVersion: v1\r\nkind: ConfigMap\r\ndata:\r\n config.toml: \"\\nn\"\r\n";
+    match load_without_panic("cm.yaml", text) {
+        Err(Error::Invalid(diagnostics)) => {
+            assert_eq!((diagnostics[0].line, diagnostics[0].column), (4, 15));
+        }
+        Err(other) => panic!("unexpected error: {other}"),
+        Ok(_) => panic!("invalid TOML loaded"),
+    }
+}
