@@ -257,9 +257,12 @@ impl Context<'_> {
             "any pod can call the API server anonymously (when anonymous auth is on, the default)",
         ));
         let mut out: Vec<JobIdentity> = Vec::new();
+        // The identities already in `out` (a scan of `out` per identity was quadratic in
+        // the runner entries, issue #9 C3).
+        let mut seen: HashSet<Identity> = HashSet::new();
         for (start, namespace, how) in starts {
             for reached in escalation.reach(&start) {
-                if out.iter().any(|j| j.identity == reached.identity) {
+                if !seen.insert(reached.identity.clone()) {
                     continue;
                 }
                 let (user, how) = if reached.path.is_empty() {
