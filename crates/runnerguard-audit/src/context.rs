@@ -2,11 +2,13 @@
 //! target runner version, and the chart's keys; with the helpers rules share.
 
 use std::cell::{OnceCell, RefCell};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 
 use runnerguard_engine::{Escalation, Grant, Identity, Policy, Step, UserInfo};
-use runnerguard_model::{Inventory, Namespace, ObjectRef, RunnerConfig, RunnerEntry, Subject};
+use runnerguard_model::{
+    BindingKind, Inventory, Namespace, ObjectRef, RunnerConfig, RunnerEntry, Subject, SubjectKind,
+};
 
 use crate::{ChartKeys, Evidence, PermissionTable, Topology};
 
@@ -42,6 +44,8 @@ pub(crate) struct Shared<'a> {
     pub(crate) rb005: OnceCell<crate::rules::Rb005Memo>,
     /// [`Context::namespace`]'s index.
     namespaces: OnceCell<HashMap<&'a str, &'a Namespace>>,
+    /// [`Context::role_binding_namespaces`]'s index.
+    bound_in: OnceCell<BoundIn<'a>>,
     /// Rules whose findings that depend on no setup were reported already.
     reported: RefCell<HashSet<&'static str>>,
 }
@@ -65,6 +69,8 @@ pub struct Context<'a> {
     pub chart: &'a ChartKeys,
     /// [`Context::job_identities`], worked out once for all rules.
     job_identities: OnceCell<Vec<JobIdentity>>,
+    /// Indexes into `job_identities` by job namespace, for [`Context::job_identities_in`].
+    job_identities_by_namespace: OnceCell<HashMap<String, Vec<usize>>>,
     /// [`Context::escalation`], built once for all rules (its caches are shared too).
     escalation: OnceCell<Escalation<'a>>,
     /// What the contexts of the other setups of [`crate::run_all`] share with this one: the
@@ -79,7 +85,13 @@ pub struct Context<'a> {
     job_evidence: OnceCell<HashMap<&'a str, Vec<&'a Evidence>>>,
     /// The Namespace objects by name (the first of each name), for [`Context::namespace`].
     namespaces: OnceCell<HashMap<&'a str, &'a Namespace>>,
+    /// [`Context::role_binding_namespaces`]'s index, when not shared.
+    bound_in: OnceCell<BoundIn<'a>>,
 }
+
+/// The namespaces of the input RoleBindings (not Kubernetes' defaults), by the user name
+/// (`false`) or group name (`true`) a subject stands for.
+type BoundIn<'a> = HashMap<(bool, String), BTreeSet<&'a str>>;
 
 impl<'a> Context<'a> {
     /// The rules' inputs.
@@ -95,12 +107,14 @@ impl<'a> Context<'a> {
             executor,
             chart,
             job_identities: OnceCell::new(),
+            job_identities_by_namespace: OnceCell::new(),
             escalation: OnceCell::new(),
             shared: None,
             job_namespaces: OnceCell::new(),
             job_namespace_set: OnceCell::new(),
             job_evidence: OnceCell::new(),
             namespaces: OnceCell::new(),
+            bound_in: OnceCell::new(),
         }
     }
 
@@ -187,6 +201,49 @@ impl<'a> Context<'a> {
             .chain(scanned.into_iter().flatten())
     }
 
+    /// The namespaces where an input RoleBinding (not one of Kubernetes' defaults) names
+    /// `user` or one of its groups, sorted: what a scan of every binding with
+    /// `runnerguard_engine::applies_to` finds, through an index built once (rules ask per
+    /// job and per setup: the scan was quadratic, issue #9 C3).
+    pub fn role_binding_namespaces(&self, user: &UserInfo) -> BTreeSet<&'a str> {
+        let policy: &'a Policy = self.policy;
+        let index = self
+            .shared
+            .map_or(&self.bound_in, |s| &s.bound_in)
+            .get_or_init(|| {
+                let mut index: BoundIn<'a> = HashMap::new();
+                for b in policy.bindings() {
+                    if b.kind != BindingKind::RoleBinding || b.origin.is_builtin() {
+                        continue;
+                    }
+                    for s in &b.subjects {
+                        let key = match SubjectKind::parse(&s.kind) {
+                            Some(SubjectKind::User) => (false, s.name.clone()),
+                            Some(SubjectKind::Group) => (true, s.name.clone()),
+                            Some(SubjectKind::ServiceAccount) => {
+                                match s.service_account_user(&b.namespace) {
+                                    Some(u) => (false, u),
+                                    None => continue,
+                                }
+                            }
+                            None => continue,
+                        };
+                        index.entry(key).or_default().insert(b.namespace.as_str());
+                    }
+                }
+                index
+            });
+        let mut out = BTreeSet::new();
+        let keys = std::iter::once((false, user.name.clone()))
+            .chain(user.groups.iter().map(|g| (true, g.clone())));
+        for key in keys {
+            if let Some(ns) = index.get(&key) {
+                out.extend(ns.iter().copied());
+            }
+        }
+        out
+    }
+
     /// The Namespace object named `name`, when read.
     pub fn namespace(&self, name: &str) -> Option<&'a Namespace> {
         let policy: &'a Policy = self.policy;
@@ -231,6 +288,24 @@ impl Context<'_> {
     pub fn job_identities(&self) -> &[JobIdentity] {
         self.job_identities
             .get_or_init(|| self.find_job_identities())
+    }
+
+    /// The [`Context::job_identities`] of job namespace `ns`, in order (rules ask per job: a
+    /// scan of every identity per job was quadratic, issue #9 C3).
+    pub fn job_identities_in<'s>(&'s self, ns: &str) -> impl Iterator<Item = &'s JobIdentity> {
+        let all = self.job_identities();
+        self.job_identities_by_namespace
+            .get_or_init(|| {
+                let mut index: HashMap<String, Vec<usize>> = HashMap::new();
+                for (i, j) in all.iter().enumerate() {
+                    index.entry(j.namespace.clone()).or_default().push(i);
+                }
+                index
+            })
+            .get(ns)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| all.get(i))
     }
 
     fn find_job_identities(&self) -> Vec<JobIdentity> {

@@ -1,7 +1,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use runnerguard_engine::{BindingId, Grant, applies_to, covers};
+use runnerguard_engine::{BindingId, Grant, covers};
 use runnerguard_model::{API_RESOURCES, BindingKind, PolicyRule, SettingValue, is_namespaced};
 
 use crate::executor::{Need, Permission, Scope};
@@ -104,14 +104,7 @@ impl Rule for ManagerExcessPermission {
 
         // Job namespaces, then every other namespace where a RoleBinding names the manager.
         let mut namespaces: BTreeSet<&str> = job_namespaces.iter().copied().collect();
-        for b in cx.policy.bindings() {
-            if b.kind == BindingKind::RoleBinding
-                && !b.origin.is_builtin()
-                && applies_to(&manager, &b.subjects, &b.namespace).is_some()
-            {
-                namespaces.insert(&b.namespace);
-            }
-        }
+        namespaces.extend(cx.role_binding_namespaces(&manager));
 
         for ns in namespaces {
             let is_job = cx.is_job_namespace(ns);

@@ -1,6 +1,6 @@
 use std::collections::BTreeSet;
 
-use runnerguard_engine::{Grant, UserInfo, applies_to, covers};
+use runnerguard_engine::{Grant, UserInfo, covers};
 use runnerguard_model::{BindingKind, PolicyRule};
 
 use super::rg103_manager_excess_permission::{MAX_TARGETS, describe, describe_at_most, exists};
@@ -91,11 +91,8 @@ impl Rule for JobTokenExposed {
                 // Effective rights: what the mounted token lets a job become.
                 let start = runnerguard_engine::Identity::of(&user);
                 let reached: Vec<&crate::JobIdentity> = cx
-                    .job_identities()
-                    .iter()
-                    .filter(|j| {
-                        j.namespace == job.namespace && !j.path.is_empty() && j.identity != start
-                    })
+                    .job_identities_in(&job.namespace)
+                    .filter(|j| !j.path.is_empty() && j.identity != start)
                     .filter(|j| {
                         j.identity
                             .user_info()
@@ -244,17 +241,7 @@ fn deploy_rules() -> Vec<PolicyRule> {
 /// ClusterRoleBindings, and the RoleBindings of every namespace where one applies to it.
 /// Non-resource rules of RoleBindings are left out: they grant nothing there.
 pub(super) fn grants_of(cx: &Context<'_>, user: &UserInfo) -> Vec<Grant> {
-    let namespaces: BTreeSet<&str> = cx
-        .policy
-        .bindings()
-        .iter()
-        .filter(|b| {
-            b.kind == BindingKind::RoleBinding
-                && !b.origin.is_builtin()
-                && applies_to(user, &b.subjects, &b.namespace).is_some()
-        })
-        .map(|b| b.namespace.as_str())
-        .collect();
+    let namespaces = cx.role_binding_namespaces(user);
     let mut out: Vec<Grant> = cx
         .policy
         .rules_for(user, "")

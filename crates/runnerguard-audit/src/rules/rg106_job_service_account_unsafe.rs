@@ -152,9 +152,8 @@ impl Rule for JobServiceAccountUnsafe {
             // Effective rights: what the job ServiceAccount can become (`runnerguard paths`).
             let start = runnerguard_engine::Identity::of(&user);
             for reached in cx
-                .job_identities()
-                .iter()
-                .filter(|j| j.namespace == *ns && !j.path.is_empty() && j.identity != start)
+                .job_identities_in(ns)
+                .filter(|j| !j.path.is_empty() && j.identity != start)
             {
                 let rights = match reached.identity.user_info() {
                     Some(u) => {
