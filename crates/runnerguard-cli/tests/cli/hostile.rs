@@ -304,3 +304,31 @@ fn large_inputs_are_refused_before_they_cost() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("RUNNERGUARD_MAX_FILE_BYTES"), "{stderr}");
 }
+
+/// A 200 MB scalar: refused at the scalar budget with its variable named, and the message is
+/// a few lines, not the scalar (it was 209 MB of stderr).
+#[test]
+fn a_200_mb_scalar_is_refused_in_a_few_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.yaml");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
+        f.write_all(
+            b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: b}\ndata:\n  a: ",
+        )
+        .unwrap();
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..200 {
+            f.write_all(&chunk).unwrap();
+        }
+        f.write_all(b"\n").unwrap();
+    }
+    let r = limited(&["audit", "-f", path(&file)], None, &[]);
+    refused(&r, "200 MB scalar");
+    assert!(
+        r.stderr.contains("big.yaml:5:6") && r.stderr.contains("RUNNERGUARD_MAX_SCALAR_BYTES"),
+        "{}",
+        &r.stderr[..r.stderr.len().min(4000)]
+    );
+    assert!(r.stderr.len() < 4096, "{} bytes of stderr", r.stderr.len());
+}
