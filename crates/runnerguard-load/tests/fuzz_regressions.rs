@@ -28,7 +28,7 @@ fn assert_invalid_at_line_1(result: runnerguard_load::Result<runnerguard_load::L
     }
 }
 
-/// `load_toml`, 4.5 minutes in: a 12-byte `config.toml` made the diagnostic's redacted snippet
+/// `load_toml`, 94 seconds in: a 12-byte `config.toml` made the diagnostic's redacted snippet
 /// (snippet.rs `Scanner::value`) slice `s[10..9]`: after `[`, the scanner is in flow context
 /// and `plain_end` of the value after `= ` returns an end before its start. The CLI panicked
 /// (`runnerguard audit -f config.toml`, exit 101) instead of exit 2 with the TOML error.
@@ -45,7 +45,7 @@ fn yaml_bracket_then_equals_is_an_error() {
     assert_invalid_at_line_1(load_without_panic("x.yaml", "[session= = "));
 }
 
-/// `load_manifests`, 17 minutes in: a file whose first line ends in a lone CR (an old Mac line
+/// `load_manifests`, 15 minutes in: a file whose first line ends in a lone CR (an old Mac line
 /// end, a line break for YAML) and a ConfigMap whose `config.toml` is a quoted string with
 /// `\n` escapes. The YAML parser counts the CR as a line break; `placement_of` (runner.rs)
 /// looked the value's line up with `str::lines`, which does not, found no opening quote there,
