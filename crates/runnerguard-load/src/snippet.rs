@@ -817,9 +817,10 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// End of a plain (unquoted) word starting at `i`.
-    fn plain_end(&self, mut i: usize) -> usize {
+    /// End of a plain (unquoted) word starting at `start`: never before `start`.
+    fn plain_end(&self, start: usize) -> usize {
         let s = self.s;
+        let mut i = start;
         while i < s.len() {
             let b = s[i];
             if self.depth > 0 && matches!(b, b',' | b'{' | b'}' | b'[' | b']') {
@@ -837,7 +838,7 @@ impl<'a> Scanner<'a> {
             i += 1;
         }
         // Trailing spaces belong to no one.
-        while i > 0 && matches!(s[i - 1], b' ' | b'\t') {
+        while i > start && matches!(s[i - 1], b' ' | b'\t') {
             i -= 1;
         }
         i
@@ -1003,7 +1004,9 @@ impl<'a> Scanner<'a> {
                     // A plain scalar in block context runs to the end of the line (or a
                     // comment); a TOML bare value too.
                     let mut e = j;
-                    while e < n && !(self.s[e] == b'#' && matches!(self.s[e - 1], b' ' | b'\t')) {
+                    while e < n
+                        && !(self.s[e] == b'#' && e > 0 && matches!(self.s[e - 1], b' ' | b'\t'))
+                    {
                         e += 1;
                     }
                     while e > j && matches!(self.s[e - 1], b' ' | b'\t') {
@@ -1139,6 +1142,39 @@ mod tests {
         assert_eq!(message("a\u{1b}[2Kb\r"), "a\\u{1b}[2Kb\\r");
         let long = message(&"x ".repeat(100_000));
         assert!(long.chars().count() <= MAX_MESSAGE + 8, "{}", long.len());
+    }
+
+    /// The fuzzer's first find (`[session= = `: a plain value's end computed before its
+    /// start), and a sweep of short inputs made of the characters the scanner reacts to:
+    /// building a window or cleaning a message never panics.
+    #[test]
+    fn the_scanner_never_panics() {
+        for text in ["[session= = ", "{a= =", "- token: =", "x: [= =", "\"k\"= ="] {
+            for column in 1..=14 {
+                let _ = Snippet::new("f", text, 1, column);
+            }
+        }
+        let alphabet: Vec<char> = "[]{}\"'=:#|>-&!,\\ \t\n\rtoken:dataé\u{1b}glrt-//@x"
+            .chars()
+            .collect();
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..40_000 {
+            let len = usize::try_from(next() % 24).unwrap_or(0);
+            let text: String = (0..len)
+                .map(|_| alphabet[usize::try_from(next()).unwrap_or(0) % alphabet.len()])
+                .collect();
+            let line = u32::try_from(next() % 5).unwrap_or(0);
+            let column = u32::try_from(next() % 30).unwrap_or(0);
+            let w = Snippet::new("f", &text, line, column);
+            assert!(w.label() <= w.text().len());
+            let _ = message(&text);
+        }
     }
 
     #[test]
