@@ -305,9 +305,11 @@ fn not_utf8(name: &Arc<str>, e: &std::string::FromUtf8Error) -> Diagnostic {
             .rposition(|&b| b == b'\n')
             .map_or(0, |i| i + 1)
         + 1;
+    // The valid part is shown (redacted as any window), up to where the bytes stop being text.
+    let text = std::str::from_utf8(before).unwrap_or_default();
     Diagnostic::new(
         name,
-        "",
+        text,
         (json::to_u32(line), json::to_u32(column)),
         "not UTF-8 text: manifests must be UTF-8 YAML or JSON".to_owned(),
     )

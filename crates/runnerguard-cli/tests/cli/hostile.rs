@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{Run, root, run};
+use super::{Run, root};
 
 /// Address space the binary may map: 200 MB of heap for a ≤ 1 MB input is the target, plus
 /// what any process maps before reading a byte (code, thread stacks, allocator arenas).
