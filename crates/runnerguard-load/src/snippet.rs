@@ -56,17 +56,9 @@ const MAX_QUOTED: usize = 253;
 /// the variants it expects are short words).
 const MAX_QUOTED_VALUE: usize = 40;
 
-/// Token prefixes beyond the project's [`SettingValue::TOKEN_PREFIXES`]: other GitLab token
-/// kinds (<https://docs.gitlab.com/security/tokens/#token-prefixes>) and GitHub's.
+/// Token prefixes beyond the project's GitLab ones ([`SettingValue::TOKEN_PREFIXES`]):
+/// GitLab's service-account style and GitHub's.
 const MORE_TOKEN_PREFIXES: &[&str] = &[
-    "glsoat-",
-    "glrtr-",
-    "glft-",
-    "glimt-",
-    "glagent-",
-    "glwt-",
-    "gloas-",
-    "glffct-",
     "glsa_",
     "ghp_",
     "gho_",

@@ -31,12 +31,28 @@ pub enum SettingValue {
 }
 
 impl SettingValue {
-    /// Prefixes of GitLab tokens: runner authentication (`glrt-`), registration
-    /// (`GR1348941`), personal/project/group access (`glpat-`), deploy (`gldt-`), CI job
-    /// (`glcbt-`), trigger (`glptt-`). A string starting with one is a credential whatever
-    /// key holds it.
-    pub const TOKEN_PREFIXES: &'static [&'static str] =
-        &["glrt-", "GR1348941", "glpat-", "gldt-", "glcbt-", "glptt-"];
+    /// Prefixes of GitLab tokens (<https://docs.gitlab.com/security/tokens/#token-prefixes>):
+    /// runner authentication (`glrt-`, `glrtr-`), registration (`GR1348941`),
+    /// personal/project/group access (`glpat-`), deploy (`gldt-`), CI job (`glcbt-`), trigger
+    /// (`glptt-`), SCIM/OAuth (`glsoat-`, `gloas-`), feed (`glft-`), incoming mail (`glimt-`),
+    /// agent (`glagent-`), workspace (`glwt-`), feature flags client (`glffct-`). A string
+    /// starting with one is a credential whatever key holds it.
+    pub const TOKEN_PREFIXES: &'static [&'static str] = &[
+        "glrt-",
+        "GR1348941",
+        "glpat-",
+        "gldt-",
+        "glcbt-",
+        "glptt-",
+        "glsoat-",
+        "glrtr-",
+        "glft-",
+        "glimt-",
+        "glagent-",
+        "glwt-",
+        "gloas-",
+        "glffct-",
+    ];
 
     /// The string, if this is one.
     pub fn as_str(&self) -> Option<&str> {
