@@ -46,6 +46,8 @@ pub(crate) struct Shared<'a> {
     namespaces: OnceCell<HashMap<&'a str, &'a Namespace>>,
     /// [`Context::role_binding_namespaces`]'s index.
     bound_in: OnceCell<BoundIn<'a>>,
+    /// [`Context::policy_fact`]'s answers.
+    facts: RefCell<HashMap<&'static str, bool>>,
     /// Rules whose findings that depend on no setup were reported already.
     reported: RefCell<HashSet<&'static str>>,
 }
@@ -199,6 +201,21 @@ impl<'a> Context<'a> {
             .into_iter()
             .flatten()
             .chain(scanned.into_iter().flatten())
+    }
+
+    /// A yes/no fact about the objects read alone (no part of the setup), named `key`:
+    /// worked out by `compute` once for every setup in [`crate::run_all`] (rules ask per
+    /// setup; a scan of every runner entry per setup was quadratic, issue #9 C3).
+    pub(crate) fn policy_fact(&self, key: &'static str, compute: impl FnOnce() -> bool) -> bool {
+        let Some(shared) = self.shared else {
+            return compute();
+        };
+        if let Some(&known) = shared.facts.borrow().get(key) {
+            return known;
+        }
+        let value = compute();
+        shared.facts.borrow_mut().insert(key, value);
+        value
     }
 
     /// The namespaces where an input RoleBinding (not one of Kubernetes' defaults) names

@@ -264,15 +264,21 @@ fn evidence(cx: &Context<'_>, mut f: Finding, excess: &Excess) -> Finding {
 /// others (feature flags a job can set in its variables, ports a job declares, the
 /// ServiceAccount check) are always possible.
 fn feature_in_use(cx: &Context<'_>, feature: &str) -> bool {
-    let key = match feature {
-        "namespace_per_job" | "pod_disruption_budget" => feature,
-        "kubernetes.autoscaler" => "autoscaler",
+    let (fact, key) = match feature {
+        "namespace_per_job" => ("RG103 feature namespace_per_job", "namespace_per_job"),
+        "pod_disruption_budget" => (
+            "RG103 feature pod_disruption_budget",
+            "pod_disruption_budget",
+        ),
+        "kubernetes.autoscaler" => ("RG103 feature autoscaler", "autoscaler"),
         _ => return true,
     };
-    let below = format!("{key}.");
-    cx.runner_entries().any(|(_, e)| {
-        e.kubernetes.iter().any(|s| {
-            (s.key == key || s.key.starts_with(&below)) && s.value != SettingValue::Bool(false)
+    cx.policy_fact(fact, || {
+        let below = format!("{key}.");
+        cx.runner_entries().any(|(_, e)| {
+            e.kubernetes.iter().any(|s| {
+                (s.key == key || s.key.starts_with(&below)) && s.value != SettingValue::Bool(false)
+            })
         })
     })
 }
@@ -304,18 +310,22 @@ fn unused_features(
 
 /// Whether `namespace_per_job = true` is set in any runner configuration read.
 fn namespace_per_job(cx: &Context<'_>) -> bool {
-    cx.runner_entries().any(|(_, e)| {
-        e.kube("namespace_per_job")
-            .is_some_and(|s| s.value == SettingValue::Bool(true))
+    cx.policy_fact("RG103 namespace_per_job", || {
+        cx.runner_entries().any(|(_, e)| {
+            e.kube("namespace_per_job")
+                .is_some_and(|s| s.value == SettingValue::Bool(true))
+        })
     })
 }
 
 /// Whether Helm values read switch the chart's session server on (the chart then binds
 /// `get services` in the release namespace).
 fn session_server(cx: &Context<'_>) -> bool {
-    cx.objects().helm_values.iter().any(|v| {
-        v.get("sessionServer.enabled")
-            .is_some_and(|s| s.value == SettingValue::Bool(true))
+    cx.policy_fact("RG103 session_server", || {
+        cx.objects().helm_values.iter().any(|v| {
+            v.get("sessionServer.enabled")
+                .is_some_and(|s| s.value == SettingValue::Bool(true))
+        })
     })
 }
 
