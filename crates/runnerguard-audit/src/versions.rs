@@ -11,6 +11,8 @@
 //!
 //! Each decision is added to the topology's evidence, so the report says where it came from.
 
+use std::collections::HashMap;
+
 use runnerguard_model::executor::{self, RunnerVersion};
 use runnerguard_model::{Inventory, Workload};
 
@@ -36,15 +38,21 @@ pub fn settle_versions(
         .filter(|w| runner_image(w).is_some())
         .collect();
     let single = setups.len() == 1 && runners.len() == 1;
+    // The first runner workload of each manager identity: one lookup per setup.
+    let mut by_manager: HashMap<(&str, &str), &Workload> = HashMap::new();
+    for w in &runners {
+        by_manager
+            .entry((w.object.namespace.as_str(), w.service_account.as_str()))
+            .or_insert(w);
+    }
     for setup in setups.iter_mut() {
         let t = &setup.topology;
-        let manager = runners
-            .iter()
+        let manager = by_manager
+            .get(&(
+                t.manager_namespace.as_str(),
+                t.manager_service_account.as_str(),
+            ))
             .copied()
-            .find(|w| {
-                w.object.namespace == t.manager_namespace
-                    && w.service_account == t.manager_service_account
-            })
             .or_else(|| runners.first().copied().filter(|_| single));
         let mut evidence = Vec::new();
 
