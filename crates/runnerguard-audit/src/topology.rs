@@ -268,7 +268,16 @@ impl Topology {
                 automount_token: None,
             });
         }
-        jobs.dedup();
+        // One entry per distinct target, in first-seen order (runner entries that share a
+        // namespace need not be neighbours).
+        let mut seen = std::collections::HashSet::new();
+        jobs.retain(|j| {
+            seen.insert((
+                j.namespace.clone(),
+                j.service_account.clone(),
+                j.automount_token,
+            ))
+        });
         Self {
             manager_namespace,
             manager_service_account,

@@ -722,3 +722,25 @@ fn placeholder_names_are_reported_as_placeholders() {
         json["inputs"]
     );
 }
+
+/// Runner entries that share a job namespace give one job target, wherever they stand.
+#[test]
+fn job_targets_are_listed_once_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    let entry = |name: &str, ns: &str| {
+        format!(
+            "[[runners]]\n  name = \"{name}\"\n  executor = \"kubernetes\"\n  [runners.kubernetes]\n    namespace = \"{ns}\"\n"
+        )
+    };
+    let text = [entry("a", "ci-a"), entry("b", "ci-b"), entry("c", "ci-a")].concat();
+    std::fs::write(&config, text).unwrap();
+    let (_, json) = audit_json(&["-f", config.to_str().unwrap()]);
+    let jobs: Vec<&str> = json["topologies"][0]["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["namespace"].as_str().unwrap())
+        .collect();
+    assert_eq!(jobs, ["ci-a", "ci-b"]);
+}
