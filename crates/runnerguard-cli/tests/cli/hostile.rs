@@ -5,7 +5,7 @@
 //! met in benchmarks (BENCHMARKS.md), not here.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::{Read, Write as _};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -43,16 +43,26 @@ fn limited(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Run {
     let mut child = cmd.spawn().unwrap();
     let input = stdin.map(<[u8]>::to_vec);
     let mut pipe = child.stdin.take().unwrap();
-    // Written from a thread: a child that refuses its input early must not block the test.
+    // Written and read from threads: a child that refuses its input early must not block
+    // the test, nor one whose output fills the pipe while the test waits for it to exit.
     let writer = std::thread::spawn(move || {
         if let Some(bytes) = input {
             let _ = pipe.write_all(&bytes);
         }
     });
+    let drain = |mut stream: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = stream.read_to_end(&mut bytes);
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
     let start = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
         }
         if start.elapsed() > DEADLINE {
             let _ = child.kill();
@@ -60,13 +70,12 @@ fn limited(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Run {
             panic!("{args:?} did not finish within {DEADLINE:?}: a hang");
         }
         std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
+    };
     let _ = writer.join();
     Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: status.code().unwrap_or(-1),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
     }
 }
 
