@@ -219,7 +219,7 @@ fn scalar_budget_names_its_limit() {
     assert_eq!(r.code, 0, "{}", r.snapshot());
 }
 
-/// The API server refuses a subject without a name (ValidateRoleBindingSubject).
+/// The API server refuses a subject without a name (`ValidateRoleBindingSubject`).
 #[test]
 fn subject_without_a_name_is_refused() {
     let file = format!(

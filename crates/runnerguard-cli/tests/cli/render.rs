@@ -6,6 +6,7 @@
 //! (`CI` set) and are skipped elsewhere with a message saying how to get helm.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
@@ -538,9 +539,13 @@ fn an_unreadable_file_leaves_the_audit_incomplete_not_stopped() {
 #[test]
 fn load_problems_are_capped_and_counted() {
     let dir = generated_setup();
-    let bad: String = (0..250)
-        .map(|i| format!("apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: [{i}]}}\n---\n"))
-        .collect();
+    let bad = (0..250).fold(String::new(), |mut s, i| {
+        let _ = write!(
+            s,
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: [{i}]}}\n---\n"
+        );
+        s
+    });
     std::fs::write(dir.path().join("setup/zz-many.yaml"), bad).unwrap();
     let r = run(&[
         "audit",
@@ -624,7 +629,7 @@ fn runner_version_comes_from_the_image_tag_then_the_charts_app_version() {
 /// `chart: gitlab-runner-X` label names the chart, its image the runner.
 #[test]
 fn rendered_output_names_its_chart_and_runner_in_labels_and_image() {
-    let deployment = r#"apiVersion: apps/v1
+    let deployment = r"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: gitlab-runner
@@ -640,7 +645,7 @@ spec:
       containers:
         - name: gitlab-runner
           image: registry.gitlab.com/gitlab-org/gitlab-runner:IMAGE_TAG
-"#;
+";
     let r = run_with_stdin(
         &["audit", "-o", "json", "-f", "-"],
         Some(&deployment.replace("IMAGE_TAG", "alpine-v18.2.0")),
