@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 
 use runnerguard_engine::{Escalation, Grant, Identity, Policy, Step, UserInfo};
 use runnerguard_model::{
-    BindingKind, Inventory, Namespace, ObjectRef, RunnerConfig, RunnerEntry, Subject, SubjectKind,
+    BindingKind, Inventory, LimitRange, Namespace, NetworkPolicy, ObjectRef, RunnerConfig,
+    RunnerEntry, Setting, Subject, SubjectKind,
 };
 
 use crate::{ChartKeys, Evidence, PermissionTable, Topology};
@@ -50,6 +51,29 @@ pub(crate) struct Shared<'a> {
     facts: RefCell<HashMap<&'static str, bool>>,
     /// Rules whose findings that depend on no setup were reported already.
     reported: RefCell<HashSet<&'static str>>,
+    /// [`Context::once_or_again`]'s lists of items to look at again under later setups.
+    again: RefCell<HashMap<&'static str, Vec<usize>>>,
+    /// [`Context::sources`].
+    sources: OnceCell<Vec<crate::rules::Source<'a>>>,
+    /// [`Context::entries_in`].
+    entries_in: OnceCell<EntriesIn<'a>>,
+    /// [`Context::network_policies_in`].
+    network_policies_in: OnceCell<HashMap<&'a str, Vec<&'a NetworkPolicy>>>,
+    /// [`Context::limit_ranges_in`].
+    limit_ranges_in: OnceCell<HashMap<&'a str, Vec<(usize, &'a LimitRange)>>>,
+    /// [`Context::service_account_values`].
+    service_account_values: OnceCell<Vec<&'a Setting>>,
+}
+
+/// Every `[[runners]]` entry read, in [`Context::runner_entries`]'s order, with indexes into
+/// them by the namespace their `[runners.kubernetes]` names.
+pub(crate) struct EntriesIn<'a> {
+    /// The entries, in order.
+    pub(crate) entries: Vec<&'a RunnerEntry>,
+    /// Indexes into `entries` by `namespace` (the string value, as set, even empty).
+    pub(crate) by_namespace: HashMap<&'a str, Vec<usize>>,
+    /// Indexes of the entries whose `namespace` is not a string (or not set).
+    pub(crate) everywhere: Vec<usize>,
 }
 
 impl Shared<'_> {
@@ -89,6 +113,8 @@ pub struct Context<'a> {
     namespaces: OnceCell<HashMap<&'a str, &'a Namespace>>,
     /// [`Context::role_binding_namespaces`]'s index, when not shared.
     bound_in: OnceCell<BoundIn<'a>>,
+    /// The caches of [`Shared`] this context keeps itself when it shares none.
+    own: Shared<'a>,
 }
 
 /// The namespaces of the input RoleBindings (not Kubernetes' defaults), by the user name
@@ -117,6 +143,7 @@ impl<'a> Context<'a> {
             job_evidence: OnceCell::new(),
             namespaces: OnceCell::new(),
             bound_in: OnceCell::new(),
+            own: Shared::default(),
         }
     }
 
@@ -139,6 +166,136 @@ impl<'a> Context<'a> {
     /// What this context shares with the other setups' contexts, in [`crate::run_all`].
     pub(crate) fn shared(&self) -> Option<&'a Shared<'a>> {
         self.shared
+    }
+
+    /// Where what depends on the policy alone is kept: with the other setups' contexts when
+    /// shared, else in this context.
+    fn store(&self) -> &Shared<'a> {
+        self.shared.unwrap_or(&self.own)
+    }
+
+    /// Whether rule `id` reports now the findings it finds the same under every setup: true
+    /// under the first setup of [`crate::run_all`] that asks (the rules that ask run under
+    /// every setup, so that is the first, where those findings were first seen anyway: the
+    /// merged findings and their order are unchanged), and always for a context of its own.
+    pub(crate) fn first_report(&self, id: &'static str) -> bool {
+        self.shared.is_none_or(|s| s.first_report(id))
+    }
+
+    /// The indexes of the `n` items a rule checks under this setup, as `key` names them: all
+    /// of them the first time (see [`Context::first_report`]), later only those for which
+    /// `depends_on_setup` holds, worked out once (the others' findings are the same under
+    /// every setup, so merged away: a scan of every item per setup was quadratic in
+    /// tenants, issue #9 C3). `depends_on_setup` may hold for more items than needed.
+    pub(crate) fn once_or_again(
+        &self,
+        key: &'static str,
+        n: usize,
+        depends_on_setup: impl Fn(usize) -> bool,
+    ) -> Vec<usize> {
+        let Some(shared) = self.shared else {
+            return (0..n).collect();
+        };
+        if let Some(again) = shared.again.borrow().get(key) {
+            return again.clone();
+        }
+        let again: Vec<usize> = (0..n).filter(|&i| depends_on_setup(i)).collect();
+        shared.again.borrow_mut().insert(key, again);
+        (0..n).collect()
+    }
+
+    /// Where job-pod settings come from ([`crate::rules::Source`]), in order, worked out
+    /// once.
+    pub(crate) fn sources(&self) -> &[crate::rules::Source<'a>] {
+        self.store()
+            .sources
+            .get_or_init(|| crate::rules::sources(self))
+    }
+
+    /// Every `[[runners]]` entry, indexed by the namespace it names, worked out once.
+    pub(crate) fn entries_in(&self) -> &EntriesIn<'a> {
+        let objects: &'a Inventory = self.policy.objects();
+        self.store().entries_in.get_or_init(|| {
+            let entries: Vec<&'a RunnerEntry> = objects
+                .runner_configs
+                .iter()
+                .flat_map(|c| c.runners.iter())
+                .collect();
+            let mut by_namespace: HashMap<&'a str, Vec<usize>> = HashMap::new();
+            let mut everywhere = Vec::new();
+            for (i, entry) in entries.iter().enumerate() {
+                match entry.kube("namespace").and_then(|s| s.value.as_str()) {
+                    Some(n) => by_namespace.entry(n).or_default().push(i),
+                    None => everywhere.push(i),
+                }
+            }
+            EntriesIn {
+                entries,
+                by_namespace,
+                everywhere,
+            }
+        })
+    }
+
+    /// The NetworkPolicies of namespace `ns`, in input order.
+    pub(crate) fn network_policies_in(&self, ns: &str) -> &[&'a NetworkPolicy] {
+        let objects: &'a Inventory = self.policy.objects();
+        self.store()
+            .network_policies_in
+            .get_or_init(|| {
+                let mut index: HashMap<&'a str, Vec<&'a NetworkPolicy>> = HashMap::new();
+                for p in &objects.network_policies {
+                    index
+                        .entry(p.object.namespace.as_str())
+                        .or_default()
+                        .push(p);
+                }
+                index
+            })
+            .get(ns)
+            .map_or(&[][..], Vec::as_slice)
+    }
+
+    /// The LimitRanges of namespace `ns`, each with its input position, in input order.
+    pub(crate) fn limit_ranges_in(&self, ns: &str) -> &[(usize, &'a LimitRange)] {
+        let objects: &'a Inventory = self.policy.objects();
+        self.store()
+            .limit_ranges_in
+            .get_or_init(|| {
+                let mut index: HashMap<&'a str, Vec<(usize, &'a LimitRange)>> = HashMap::new();
+                for (i, l) in objects.limit_ranges.iter().enumerate() {
+                    index
+                        .entry(l.object.namespace.as_str())
+                        .or_default()
+                        .push((i, l));
+                }
+                index
+            })
+            .get(ns)
+            .map_or(&[][..], Vec::as_slice)
+    }
+
+    /// The Helm values entries under `runners.` whose last key, lowercased without `_`, is
+    /// `serviceaccountname` or `serviceaccount`, in input order, worked out once.
+    pub(crate) fn service_account_values(&self) -> &[&'a Setting] {
+        let objects: &'a Inventory = self.policy.objects();
+        self.store().service_account_values.get_or_init(|| {
+            objects
+                .helm_values
+                .iter()
+                .flat_map(|v| &v.entries)
+                .filter(|entry| {
+                    let last = entry.key.rsplit('.').next().unwrap_or_default();
+                    let normal: String = last
+                        .chars()
+                        .filter(|c| *c != '_')
+                        .flat_map(char::to_lowercase)
+                        .collect();
+                    entry.key.starts_with("runners.")
+                        && matches!(normal.as_str(), "serviceaccountname" | "serviceaccount")
+                })
+                .collect()
+        })
     }
 
     /// The escalation analysis of the policy (`runnerguard paths`), built on first use and

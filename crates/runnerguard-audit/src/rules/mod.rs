@@ -30,6 +30,7 @@ mod rg116_unknown_runner_key;
 mod support;
 
 pub(crate) use rb005_pod_create_assumes_service_accounts::Rb005Memo;
+pub(crate) use support::{Source, sources};
 
 use crate::Rule;
 

@@ -234,38 +234,29 @@ fn ignored_service_account_keys(
     manager_name: &str,
 ) -> Finding {
     let manager_sa = cx.topology.manager_service_account.as_str();
-    for values in &cx.objects().helm_values {
-        for entry in &values.entries {
-            let last = entry.key.rsplit('.').next().unwrap_or_default();
-            let normal: String = last
-                .chars()
-                .filter(|c| *c != '_')
-                .flat_map(char::to_lowercase)
-                .collect();
-            if !entry.key.starts_with("runners.")
-                || !matches!(normal.as_str(), "serviceaccountname" | "serviceaccount")
-                || cx.chart.key_use(&entry.key) != KeyUse::Ignored
-            {
-                continue;
-            }
-            f = f
-                .location(entry.key.clone(), entry.origin.clone())
-                .step(format!(
-                    "`{}: {}` is not read by the gitlab-runner chart {} (RG107): it does not set the job ServiceAccount",
-                    entry.key, entry.value, cx.chart.version
-                ));
-            if entry.value == SettingValue::String(manager_sa.to_owned()) {
-                f = f.step(if job_namespace == cx.topology.manager_namespace {
-                    format!(
-                        "had it been read, jobs would run as the manager's ServiceAccount {manager_name}, with all its rights: jobs need a ServiceAccount of their own without rights"
-                    )
-                } else {
-                    format!(
-                        "had it been read, jobs would run as {}, named like the manager's ServiceAccount {manager_name}: jobs need a ServiceAccount of their own without rights",
-                        qualified(job_namespace, manager_sa)
-                    )
-                });
-            }
+    // The candidates are found once for every setup (a scan of every values entry per job
+    // namespace and setup was quadratic in tenants, issue #9 C3).
+    for &entry in cx.service_account_values() {
+        if cx.chart.key_use(&entry.key) != KeyUse::Ignored {
+            continue;
+        }
+        f = f
+            .location(entry.key.clone(), entry.origin.clone())
+            .step(format!(
+                "`{}: {}` is not read by the gitlab-runner chart {} (RG107): it does not set the job ServiceAccount",
+                entry.key, entry.value, cx.chart.version
+            ));
+        if entry.value == SettingValue::String(manager_sa.to_owned()) {
+            f = f.step(if job_namespace == cx.topology.manager_namespace {
+                format!(
+                    "had it been read, jobs would run as the manager's ServiceAccount {manager_name}, with all its rights: jobs need a ServiceAccount of their own without rights"
+                )
+            } else {
+                format!(
+                    "had it been read, jobs would run as {}, named like the manager's ServiceAccount {manager_name}: jobs need a ServiceAccount of their own without rights",
+                    qualified(job_namespace, manager_sa)
+                )
+            });
         }
     }
     f

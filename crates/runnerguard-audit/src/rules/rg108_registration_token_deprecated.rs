@@ -64,8 +64,19 @@ impl Rule for RegistrationTokenDeprecated {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        // Only the first values finding and the Secrets in the manager's namespace depend on
+        // the setup: the values and Secrets that hold no registration token are looked at
+        // under the first setup only (a scan of all of them per setup was quadratic in
+        // tenants, issue #9 C3).
+        let all_values = &cx.objects().helm_values;
+        let todo = cx.once_or_again("RG108 values", all_values.len(), |i| {
+            all_values.get(i).is_some_and(|v| {
+                v.get("runnerRegistrationToken")
+                    .is_some_and(|t| is_set(&t.value))
+            })
+        });
         let mut from_values: Vec<Finding> = Vec::new();
-        for values in &cx.objects().helm_values {
+        for values in todo.into_iter().filter_map(|i| all_values.get(i)) {
             let Some(token) = values.get("runnerRegistrationToken") else {
                 continue;
             };
@@ -102,7 +113,13 @@ impl Rule for RegistrationTokenDeprecated {
         // Secrets holding a registration token: the chart renders one from
         // `runnerRegistrationToken` (`helm template` output), or a Secret named by
         // `runners.secret` carries it. Only whether the key is empty is known (issue #8).
-        for secret in &cx.objects().secrets {
+        let secrets = &cx.objects().secrets;
+        let todo = cx.once_or_again("RG108 secrets", secrets.len(), |i| {
+            secrets
+                .get(i)
+                .is_some_and(|s| s.has_value(REGISTRATION_KEY))
+        });
+        for secret in todo.into_iter().filter_map(|i| secrets.get(i)) {
             if !secret.has_value(REGISTRATION_KEY) {
                 continue;
             }

@@ -360,10 +360,39 @@ impl Rule for JobOverwriteAllowed {
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
         let pods = OnceCell::new();
-        for (_, entry) in cx.runner_entries() {
+        // Only a namespace overwrite's findings depend on the setup (the namespaces where its
+        // manager may create pods): the entries and workloads that set no pattern are looked at
+        // under the first setup only (a scan of all of them per setup was quadratic in
+        // tenants, issue #9 C3).
+        let Some(namespace) = REGEX_OVERWRITES
+            .iter()
+            .find(|o| o.key == "namespace_overwrite_allowed")
+        else {
+            return;
+        };
+        let entries = &cx.entries_in().entries;
+        let todo = cx.once_or_again("RG110 entries", entries.len(), |i| {
+            entries.get(i).is_some_and(|e| {
+                e.kube(namespace.key)
+                    .and_then(|s| s.value.as_str())
+                    .is_some_and(|p| !p.is_empty())
+            })
+        });
+        for entry in todo.into_iter().filter_map(|i| entries.get(i)) {
             self.check_entry(cx, &pods, entry, out);
         }
-        for w in &cx.objects().workloads {
+        let workloads = &cx.objects().workloads;
+        let todo = cx.once_or_again("RG110 workloads", workloads.len(), |i| {
+            workloads.get(i).is_some_and(|w| {
+                w.containers
+                    .iter()
+                    .flat_map(|c| &c.env)
+                    .find(|e| e.name == namespace.env)
+                    .and_then(|e| e.value.as_deref())
+                    .is_some_and(|p| !p.is_empty())
+            })
+        });
+        for w in todo.into_iter().filter_map(|i| workloads.get(i)) {
             self.check_workload(cx, &pods, w, out);
         }
     }

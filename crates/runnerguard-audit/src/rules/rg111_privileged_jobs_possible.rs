@@ -1,6 +1,6 @@
 use runnerguard_model::Setting;
 
-use super::support::{Source, and_list, sources};
+use super::support::{Source, and_list};
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule};
 
 declare_rule! {
@@ -270,9 +270,21 @@ impl Rule for PrivilegedJobsPossible {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
-        for src in sources(cx) {
-            self.check_privileged(cx, &src, out);
-            self.check_escalation(cx, &src, out);
+        // The runner configurations' and the workloads' findings depend on no setup: they are
+        // reported under the first only (issue #9 C3: every setup scanned them all).
+        if cx.first_report(self.meta().id) {
+            self.check_configurations(cx, out);
+        }
+        self.check_namespaces(cx, out);
+    }
+}
+
+impl PrivilegedJobsPossible {
+    /// What the runner configurations and the manager's environment allow.
+    fn check_configurations(self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        for src in cx.sources() {
+            self.check_privileged(cx, src, out);
+            self.check_escalation(cx, src, out);
         }
         for w in &cx.objects().workloads {
             let Some(value) = w.env("KUBERNETES_PRIVILEGED") else {
@@ -295,7 +307,6 @@ impl Rule for PrivilegedJobsPossible {
                 .remediation("remove `KUBERNETES_PRIVILEGED` from the manager's environment and set `privileged = false` in `runners.config`"),
             );
         }
-        self.check_namespaces(cx, out);
     }
 }
 

@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use runnerguard_model::{LabelSelector, NetworkPeer, NetworkPolicy, NetworkRule};
@@ -285,11 +285,13 @@ impl ManagerNetworkOpen {
             .into_iter()
             .map(|j| NamespaceLabels::of(cx, j))
             .collect();
+        // Indexed by namespace once for every setup (a scan of every policy per setup was
+        // quadratic in tenants, issue #9 C3).
         let policies: Vec<&NetworkPolicy> = cx
-            .objects()
-            .network_policies
+            .network_policies_in(ns)
             .iter()
-            .filter(|p| p.object.namespace == ns && p.ingress_type)
+            .copied()
+            .filter(|p| p.ingress_type)
             .collect();
         let mut admitting = Vec::new();
         for p in &policies {
@@ -372,25 +374,14 @@ impl ManagerNetworkOpen {
     }
 
     fn check_metadata(self, cx: &Context<'_>, out: &mut Vec<Finding>) {
-        // Runner entries and egress policies by namespace, in input order (issue #9 C3: a
-        // scan of every entry and policy per job namespace was quadratic). An entry that
-        // names no namespace counts in every one.
-        let entries: Vec<_> = cx.runner_entries().map(|(_, e)| e).collect();
-        let mut entries_in: HashMap<&str, Vec<usize>> = HashMap::new();
-        let mut everywhere: Vec<usize> = Vec::new();
-        for (i, entry) in entries.iter().enumerate() {
-            match entry.kube("namespace").and_then(|s| s.value.as_str()) {
-                Some(n) => entries_in.entry(n).or_default().push(i),
-                None => everywhere.push(i),
-            }
-        }
-        let mut policies_in: HashMap<&str, Vec<&NetworkPolicy>> = HashMap::new();
-        for p in &cx.objects().network_policies {
-            policies_in
-                .entry(p.object.namespace.as_str())
-                .or_default()
-                .push(p);
-        }
+        // Runner entries and egress policies by namespace, in input order, indexed once for
+        // every setup (issue #9 C3: a scan of every entry and policy per job namespace, then
+        // per setup, was quadratic). An entry that names no namespace counts in every one.
+        let crate::context::EntriesIn {
+            entries,
+            by_namespace: entries_in,
+            everywhere,
+        } = cx.entries_in();
         for &ns in cx.job_namespaces() {
             // The labels the runner configuration gives job pods in this namespace.
             let mut job_labels = BTreeMap::new();
@@ -398,7 +389,7 @@ impl ManagerNetworkOpen {
                 .get(ns)
                 .into_iter()
                 .flatten()
-                .chain(&everywhere)
+                .chain(everywhere)
                 .copied()
                 .collect();
             here.sort_unstable();
@@ -411,10 +402,9 @@ impl ManagerNetworkOpen {
                     }
                 }
             }
-            let policies: Vec<&NetworkPolicy> = policies_in
-                .get(ns)
-                .into_iter()
-                .flatten()
+            let policies: Vec<&NetworkPolicy> = cx
+                .network_policies_in(ns)
+                .iter()
                 .copied()
                 .filter(|p| p.egress_type && p.pod_selector.matches(&job_labels) == Some(true))
                 .collect();

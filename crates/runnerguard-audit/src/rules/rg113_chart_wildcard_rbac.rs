@@ -65,7 +65,14 @@ impl Rule for ChartWildcardRbac {
         let rendered = chart_wildcard_roles(cx);
         // Which rendered roles a values finding already covers (same release): reported once.
         let mut covered = vec![false; rendered.len()];
-        for values in &cx.objects().helm_values {
+        // Values that cannot give a finding (no `rbac.create: true` with empty rules) are
+        // looked at under the first setup only (issue #9 C3: a scan of all of them per
+        // setup was quadratic in tenants).
+        let all_values = &cx.objects().helm_values;
+        let todo = cx.once_or_again("RG113 values", all_values.len(), |i| {
+            all_values.get(i).is_some_and(creates_empty_rules)
+        });
+        for values in todo.into_iter().filter_map(|i| all_values.get(i)) {
             let Some(mut f) = values_finding(cx, values) else {
                 continue;
             };
@@ -92,23 +99,31 @@ impl Rule for ChartWildcardRbac {
     }
 }
 
-/// The finding for values with `rbac.create: true` and no rules, if these are such.
-fn values_finding(cx: &Context<'_>, values: &HelmValues) -> Option<Finding> {
-    let create = values.get("rbac.create")?;
+/// Whether `values` set `rbac.create: true` and no rules.
+fn creates_empty_rules(values: &HelmValues) -> bool {
+    let Some(create) = values.get("rbac.create") else {
+        return false;
+    };
     if create.value != SettingValue::Bool(true) {
-        return None;
+        return false;
     }
     let rules = values.get("rbac.rules");
-    let empty = match rules.map(|r| &r.value) {
+    match rules.map(|r| &r.value) {
         None => true,
         Some(SettingValue::List(items)) => items.is_empty(),
         // `rules: null` or `rules: ~`: the chart's `range` sees nothing.
         Some(SettingValue::Other(s)) => s == "null",
         Some(_) => false,
-    };
-    if !empty {
+    }
+}
+
+/// The finding for values with `rbac.create: true` and no rules, if these are such.
+fn values_finding(cx: &Context<'_>, values: &HelmValues) -> Option<Finding> {
+    if !creates_empty_rules(values) {
         return None;
     }
+    let create = values.get("rbac.create")?;
+    let rules = values.get("rbac.rules");
     let (kind, namespace) = predicted(cx, values);
     let cluster_wide = kind == RoleKind::ClusterRole;
     let sa = &cx.topology.manager_service_account;
@@ -220,19 +235,21 @@ fn predicted<'v>(cx: &'v Context<'_>, values: &'v HelmValues) -> (RoleKind, &'v 
 
 /// The input roles the gitlab-runner chart rendered (label `chart: gitlab-runner-<version>`)
 /// with a rule granting `*` verbs on `*` resources.
+/// Found through a scan of every role under the first setup only (issue #9 C3).
 fn chart_wildcard_roles(cx: &Context<'_>) -> Vec<RoleId> {
-    cx.policy
-        .roles()
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| {
+    let roles = cx.policy.roles();
+    let rendered = |id: usize| {
+        roles.get(id).is_some_and(|r| {
             !r.origin.is_builtin()
                 && r.labels
                     .get("chart")
                     .is_some_and(|c| c.starts_with("gitlab-runner-"))
                 && r.rules.iter().any(is_wildcard)
         })
-        .map(|(id, _)| id)
+    };
+    cx.once_or_again("RG113 roles", roles.len(), rendered)
+        .into_iter()
+        .filter(|&id| rendered(id))
         .collect()
 }
 

@@ -1,8 +1,6 @@
-use std::collections::HashMap;
+use runnerguard_model::ObjectRef;
 
-use runnerguard_model::{LimitRange, ObjectRef};
-
-use super::support::{Source, and_list, sources};
+use super::support::{Source, and_list};
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule};
 
 declare_rule! {
@@ -88,17 +86,16 @@ impl Rule for JobResourcesUnbounded {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
-        // The LimitRanges by namespace, each with its input position (issue #9 C3: a scan of
-        // every LimitRange per runner entry was quadratic).
-        let mut by_namespace: HashMap<&str, Vec<(usize, &LimitRange)>> = HashMap::new();
-        for (i, l) in cx.objects().limit_ranges.iter().enumerate() {
-            by_namespace
-                .entry(l.object.namespace.as_str())
-                .or_default()
-                .push((i, l));
-        }
-        let in_namespace = |ns: &str| by_namespace.get(ns).map_or(&[][..], Vec::as_slice);
-        for src in sources(cx) {
+        // The LimitRanges by namespace, each with its input position, indexed once (issue #9
+        // C3: a scan of every LimitRange per runner entry was quadratic).
+        let in_namespace = |ns: &str| cx.limit_ranges_in(ns);
+        // A configuration that names its namespace is found the same under every setup:
+        // looked at under the first only (a scan of every one per setup was quadratic).
+        let sources = cx.sources();
+        let todo = cx.once_or_again(self.meta().id, sources.len(), |i| {
+            sources.get(i).is_some_and(|s| s.namespace.is_none())
+        });
+        for src in todo.into_iter().filter_map(|i| sources.get(i)) {
             let missing = src.missing();
             if missing.is_empty() {
                 continue;

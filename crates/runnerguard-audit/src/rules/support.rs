@@ -7,7 +7,7 @@ use crate::Context;
 
 /// Where job-pod settings come from: a `[[runners]]` entry, or the chart's default
 /// `runners.config` when values set none.
-pub(super) struct Source<'a> {
+pub(crate) struct Source<'a> {
     pub(super) name: String,
     /// What `at` points at.
     pub(super) what: &'static str,
@@ -16,9 +16,12 @@ pub(super) struct Source<'a> {
     pub(super) namespace: Option<&'a str>,
 }
 
-pub(super) fn sources<'a>(cx: &'a Context<'_>) -> Vec<Source<'a>> {
+/// Every [`Source`], in order: rules ask through [`Context::sources`], which works this out
+/// once for every setup.
+pub(crate) fn sources<'a>(cx: &Context<'a>) -> Vec<Source<'a>> {
+    let objects: &'a runnerguard_model::Inventory = cx.policy.objects();
     let mut out = Vec::new();
-    for (_, entry) in cx.runner_entries() {
+    for entry in objects.runner_configs.iter().flat_map(|c| &c.runners) {
         if entry.executor.as_deref().is_some_and(|e| e != "kubernetes") {
             continue;
         }
@@ -38,8 +41,8 @@ pub(super) fn sources<'a>(cx: &'a Context<'_>) -> Vec<Source<'a>> {
     }
     // No runner configuration read at all: values without `runners.config` get the chart's
     // default one, which sets `namespace` and `image` only: no limits, no security flags.
-    if cx.objects().runner_configs.is_empty() {
-        for values in &cx.objects().helm_values {
+    if objects.runner_configs.is_empty() {
+        for values in &objects.helm_values {
             if values.get("runners.config").is_some() {
                 continue;
             }
