@@ -519,6 +519,53 @@ mod tests {
     }
 
     #[test]
+    fn later_setups_look_again_only_at_what_depends_on_them() {
+        // Issue #9 C3: with a setup per tenant, a rule that looked at every item under every
+        // setup was quadratic. Shared by the setups of `run_all`, the first setup looks at
+        // every item and reports what is the same under all; later ones only at those that
+        // depend on the setup.
+        let policy = policy_of(&root().join("RG111/bad"));
+        let setups = setups(&policy);
+        let shared = context::Shared::default();
+        let depends = |i: usize| i % 3 == 0;
+        let mut looked = Vec::new();
+        let mut first = Vec::new();
+        for s in &setups {
+            let cx = s.context_sharing(&policy, &shared);
+            looked.push(cx.once_or_again("test", 10, depends));
+            first.push(cx.first_report("test"));
+        }
+        assert_eq!(looked[0], (0..10).collect::<Vec<_>>());
+        for l in &looked[1..] {
+            assert_eq!(l, &[0, 3, 6, 9]);
+        }
+        assert_eq!(first, [true, false, false, false, false]);
+        // A context of its own looks at every item, every time.
+        let cx = setups[1].context(&policy);
+        for _ in 0..2 {
+            assert_eq!(cx.once_or_again("test", 4, depends), [0, 1, 2, 3]);
+            assert!(cx.first_report("test"));
+        }
+        // The items of a rule found the same under every setup are looked at once: RG111's
+        // runner configurations and workloads under the first setup only.
+        let rule = ALL
+            .iter()
+            .find(|r| r.meta().id == "RG111")
+            .copied()
+            .unwrap();
+        let shared = context::Shared::default();
+        let mut counts = Vec::new();
+        for s in &setups {
+            let cx = s.context_sharing(&policy, &shared);
+            let mut out = Vec::new();
+            rule.check(&cx, &mut out);
+            counts.push(out.len() - cx.job_namespaces().len().min(out.len()));
+        }
+        assert!(counts[0] > 0, "{counts:?}");
+        assert!(counts[1..].iter().all(|&c| c == 0), "{counts:?}");
+    }
+
+    #[test]
     fn identical_setups_give_the_findings_of_one() {
         let policy = policy_of(&root().join("RB005/bad"));
         let one = setups(&policy).swap_remove(1);
