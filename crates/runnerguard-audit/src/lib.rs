@@ -527,7 +527,7 @@ mod tests {
         let policy = policy_of(&root().join("RG111/bad"));
         let setups = setups(&policy);
         let shared = context::Shared::default();
-        let depends = |i: usize| i % 3 == 0;
+        let depends = |i: usize| i.is_multiple_of(3);
         let mut looked = Vec::new();
         let mut first = Vec::new();
         for s in &setups {
