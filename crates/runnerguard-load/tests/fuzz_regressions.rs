@@ -1,10 +1,10 @@
 //! Inputs the fuzz targets (fuzz/, see fuzz/README.md) found to crash the loader, minimised.
 //! Each must load to a clear error or to objects, never panic.
 //!
-//! A test marked `#[ignore = "open: ..."]` is a crash not fixed yet (its input is also in
-//! fuzz/regressions/open/); fixing it means removing the `ignore` and moving the input file
-//! from fuzz/regressions/open/TARGET/ to fuzz/regressions/TARGET/, where the seed test
-//! (crates/runnerguard-cli/tests/fuzz_seeds.rs) runs it through the fuzz target's checks.
+//! Each input is also in fuzz/regressions/TARGET/, where the seed test
+//! (crates/runnerguard-cli/tests/fuzz_seeds.rs) runs it through the fuzz target's checks. A
+//! crash not fixed yet would get an `#[ignore = "open: ..."]` test here and its input in
+//! fuzz/regressions/open/TARGET/ (which the seed test skips).
 
 use runnerguard_load::{Error, load_str};
 
@@ -32,15 +32,14 @@ fn assert_invalid_at_line_1(result: runnerguard_load::Result<runnerguard_load::L
 /// (snippet.rs `Scanner::value`) slice `s[10..9]`: after `[`, the scanner is in flow context
 /// and `plain_end` of the value after `= ` returns an end before its start. The CLI panicked
 /// (`runnerguard audit -f config.toml`, exit 101) instead of exit 2 with the TOML error.
+/// Fixed in snippet.rs by a8d7ed6 (a plain value's end is never before its start).
 #[test]
-#[ignore = "open: snippet.rs Scanner::value panics (slice start past end); fuzz/regressions/open/"]
 fn toml_bracket_then_equals_is_an_error() {
     assert_invalid_at_line_1(load_without_panic("config.toml", "[session= = "));
 }
 
 /// The same scanner on the same bytes read as YAML (an unterminated flow sequence).
 #[test]
-#[ignore = "open: snippet.rs Scanner::value panics (slice start past end); fuzz/regressions/open/"]
 fn yaml_bracket_then_equals_is_an_error() {
     assert_invalid_at_line_1(load_without_panic("x.yaml", "[session= = "));
 }
