@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Value, json};
 
 use crate::Report;
@@ -20,24 +21,55 @@ fn topology_json(t: &runnerguard_audit::Topology) -> Value {
     })
 }
 
+/// One finding as JSON.
+fn finding_json(f: &runnerguard_audit::Finding) -> Value {
+    json!({
+        "rule": f.rule,
+        "name": f.name,
+        "severity": f.severity,
+        "message": f.message,
+        "objects": f.objects,
+        "locations": f.locations,
+        "path": f.path,
+        "remediation": f.remediation,
+    })
+}
+
+/// The report's fields, with `findings` written one finding at a time: a report of 80 MB
+/// is never a tree in memory. Keys stay in the sorted order of a `serde_json` map.
+struct Top<'a> {
+    fields: serde_json::Map<String, Value>,
+    findings: &'a [runnerguard_audit::Finding],
+}
+
+impl Serialize for Top<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.fields.len()))?;
+        for (k, v) in &self.fields {
+            if k == "findings" {
+                map.serialize_entry(k, &Findings(self.findings))?;
+            } else {
+                map.serialize_entry(k, v)?;
+            }
+        }
+        map.end()
+    }
+}
+
+struct Findings<'a>(&'a [runnerguard_audit::Finding]);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for f in self.0 {
+            seq.serialize_element(&finding_json(f))?;
+        }
+        seq.end()
+    }
+}
+
 /// Writes the report as pretty JSON followed by a newline.
 pub fn json(w: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
-    let findings: Vec<Value> = report
-        .findings
-        .iter()
-        .map(|f| {
-            json!({
-                "rule": f.rule,
-                "name": f.name,
-                "severity": f.severity,
-                "message": f.message,
-                "objects": f.objects,
-                "locations": f.locations,
-                "path": f.path,
-                "remediation": f.remediation,
-            })
-        })
-        .collect();
     let by_severity: serde_json::Map<String, Value> = report
         .counts()
         .into_iter()
@@ -53,7 +85,7 @@ pub fn json(w: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
         "inputs": report.inputs,
         "complete": report.complete(),
         "unreadable": report.unreadable,
-        "findings": findings,
+        "findings": Value::Null,
         "summary": {
             "total": report.findings.len(),
             "bySeverity": by_severity,
@@ -61,6 +93,13 @@ pub fn json(w: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
             "failed": report.failed(),
         },
     });
-    serde_json::to_writer_pretty(&mut *w, &v)?;
+    let Value::Object(fields) = v else {
+        return Err(io::Error::other("the report is a JSON object"));
+    };
+    let top = Top {
+        fields,
+        findings: report.findings,
+    };
+    serde_json::to_writer_pretty(&mut *w, &top)?;
     writeln!(w)
 }
