@@ -69,6 +69,23 @@ mod tests {
     use runnerguard_audit::{Evidence, Finding, JobTarget, RuleMeta, Severity, Topology};
     use runnerguard_model::{ObjectRef, Origin};
 
+    /// A report of `findings` under `topology`, failing at `fail_on`, every input read.
+    fn report<'a>(
+        topology: &'a [Topology],
+        findings: &'a [Finding],
+        fail_on: Severity,
+    ) -> Report<'a> {
+        Report {
+            topologies: topology,
+            findings,
+            fail_on,
+            runner_version: "18.9".into(),
+            chart_version: "0.86.0".into(),
+            inputs: &[],
+            unreadable: &[],
+        }
+    }
+
     use std::borrow::Cow;
 
     use super::*;
@@ -124,15 +141,7 @@ mod tests {
     ) -> String {
         let topology = [topology()];
         let findings = findings();
-        let report = Report {
-            topologies: &topology,
-            findings: &findings,
-            fail_on,
-            runner_version: "18.9".into(),
-            chart_version: "0.86.0".into(),
-            inputs: &[],
-            unreadable: &[],
-        };
+        let report = report(&topology, &findings, fail_on);
         let mut out = Vec::new();
         f(&mut out, &report).unwrap();
         String::from_utf8(out).unwrap()
@@ -161,15 +170,7 @@ mod tests {
     fn human_colours_only_when_asked() {
         let topology = [topology()];
         let findings = findings();
-        let report = Report {
-            topologies: &topology,
-            findings: &findings,
-            fail_on: Severity::High,
-            runner_version: "18.9".into(),
-            chart_version: "0.86.0".into(),
-            inputs: &[],
-            unreadable: &[],
-        };
+        let report = report(&topology, &findings, Severity::High);
         let mut out = Vec::new();
         human(&mut out, &report, true).unwrap();
         assert!(
@@ -287,15 +288,7 @@ mod tests {
     #[test]
     fn json_keeps_input_text_exact() {
         let (topology, findings) = hostile();
-        let report = Report {
-            topologies: &topology,
-            findings: &findings,
-            fail_on: Severity::High,
-            runner_version: "18.9".into(),
-            chart_version: "0.86.0".into(),
-            inputs: &[],
-            unreadable: &[],
-        };
+        let report = report(&topology, &findings, Severity::High);
         let mut out = Vec::new();
         json(&mut out, &report).unwrap();
         let text = String::from_utf8(out).unwrap();
