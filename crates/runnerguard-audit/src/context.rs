@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use runnerguard_engine::{Escalation, Grant, Identity, Policy, Step, UserInfo};
 use runnerguard_model::{
     BindingKind, Inventory, LimitRange, Namespace, NetworkPolicy, ObjectRef, RunnerConfig,
-    RunnerEntry, Setting, Subject, SubjectKind,
+    RunnerEntry, ServiceAccount, Setting, Subject, SubjectKind,
 };
 
 use crate::{ChartKeys, Evidence, PermissionTable, Topology};
@@ -63,6 +63,8 @@ pub(crate) struct Shared<'a> {
     limit_ranges_in: OnceCell<HashMap<&'a str, Vec<(usize, &'a LimitRange)>>>,
     /// [`Context::service_account_values`].
     service_account_values: OnceCell<Vec<&'a Setting>>,
+    /// [`Context::service_account`]'s index.
+    service_accounts: OnceCell<HashMap<(&'a str, &'a str), &'a ServiceAccount>>,
 }
 
 /// Every `[[runners]]` entry read, in [`Context::runner_entries`]'s order, with indexes into
@@ -210,6 +212,30 @@ impl<'a> Context<'a> {
         self.store()
             .sources
             .get_or_init(|| crate::rules::sources(self))
+    }
+
+    /// The ServiceAccount object `namespace/name` (the first of that name), when read:
+    /// indexed once for every setup (rules ask per job: a scan of every ServiceAccount per
+    /// job and setup was quadratic in tenants, issue #9 C3).
+    pub(crate) fn service_account(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Option<&'a ServiceAccount> {
+        let policy: &'a Policy = self.policy;
+        self.store()
+            .service_accounts
+            .get_or_init(|| {
+                let mut index = HashMap::new();
+                for sa in policy.service_accounts() {
+                    index
+                        .entry((sa.namespace.as_str(), sa.name.as_str()))
+                        .or_insert(sa);
+                }
+                index
+            })
+            .get(&(namespace, name))
+            .copied()
     }
 
     /// Every `[[runners]]` entry, indexed by the namespace it names, worked out once.

@@ -205,10 +205,7 @@ fn service_account<'a>(
     cx: &Context<'a>,
     job: &JobTarget,
 ) -> Option<&'a runnerguard_model::ServiceAccount> {
-    cx.policy
-        .service_accounts()
-        .iter()
-        .find(|s| s.namespace == job.namespace && s.name == job.service_account)
+    cx.service_account(&job.namespace, &job.service_account)
 }
 
 /// What the topology says about where `job` came from.
