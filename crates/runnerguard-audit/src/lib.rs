@@ -196,7 +196,7 @@ pub fn find_rule(key: &str) -> Option<&'static dyn Rule> {
 /// policy alone runs once, one that reads only the chart's keys once per chart, the others
 /// once per setup, all on one shared escalation analysis; findings are merged through a hash
 /// of their identity, never compared pairwise. The result is what running every rule under
-/// every setup and merging in setup order gives (see [`Merged`]).
+/// every setup and merging in setup order gives (see `Merged`).
 pub fn run_all(
     policy: &runnerguard_engine::Policy,
     setups: &[Setup],
