@@ -87,7 +87,7 @@ fn check_load(text: &str, result: runnerguard_load::Result<Loaded>) {
 /// message that has no control characters (they are escaped: issue #9 S1, T1).
 fn check_error(text: &str, error: &Error) {
     assert!(!error.to_string().is_empty(), "an error without a message");
-    let Error::Invalid(diagnostics) = error else {
+    let Error::Invalid(diagnostics, _) = error else {
         return;
     };
     assert!(

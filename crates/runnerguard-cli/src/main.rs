@@ -61,11 +61,18 @@ fn report(e: anyhow::Error, out: &mut Out) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let e = match e.downcast::<runnerguard_load::Error>() {
-        Ok(runnerguard_load::Error::Invalid(diagnostics)) => {
-            let n = diagnostics.len();
+        Ok(runnerguard_load::Error::Invalid(diagnostics, more)) => {
+            let n = diagnostics.len() + more;
             // Each diagnostic names file:line:column and what was expected, with a snippet.
             for d in diagnostics {
                 out.report(&miette::Report::new(d));
+            }
+            if more > 0 {
+                out.note(&format!(
+                    "{more} more problem{} not shown (the first {} are)",
+                    if more == 1 { "" } else { "s" },
+                    runnerguard_load::MAX_DIAGNOSTICS
+                ));
             }
             out.error(&format!(
                 "{n} malformed input{}; nothing was evaluated",

@@ -36,9 +36,10 @@ pub enum Error {
         "standard input (`-f -`) is empty: nothing to read (did the command before the pipe fail?)"
     )]
     EmptyStdin,
-    /// One or more inputs are malformed.
-    #[error("{} malformed input{}", .0.len(), if .0.len() == 1 { "" } else { "s" })]
-    Invalid(#[related] Vec<Diagnostic>),
+    /// One or more inputs are malformed: the problems kept (at most
+    /// [`crate::MAX_DIAGNOSTICS`]) and how many more were found.
+    #[error("{} malformed input{}", .0.len() + .1, if .0.len() + .1 == 1 { "" } else { "s" })]
+    Invalid(#[related] Vec<Diagnostic>, usize),
 }
 
 /// One problem in one input, with its place.

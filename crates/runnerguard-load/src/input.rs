@@ -278,7 +278,7 @@ pub fn load_inputs_with(inputs: &[Input], options: &LoadOptions) -> Result<Loade
     }
     if !diagnostics.is_empty() {
         if !options.keep_going || loaded.is_empty() {
-            return Err(Error::Invalid(diagnostics));
+            return Err(Error::Invalid(diagnostics, loaded.more_problems));
         }
         loaded.unreadable = diagnostics;
     }
@@ -336,7 +336,7 @@ pub fn load_str(name: &str, text: &str) -> Result<Loaded> {
         &mut diagnostics,
     );
     if !diagnostics.is_empty() {
-        return Err(Error::Invalid(diagnostics));
+        return Err(Error::Invalid(diagnostics, loaded.more_problems));
     }
     dedup(&mut loaded);
     Ok(loaded)
@@ -815,7 +815,7 @@ mod tests {
             "{{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[\n{}]}}",
             bad.join(",\n")
         );
-        let Err(Error::Invalid(diagnostics)) = load_str("big.json", &text) else {
+        let Err(Error::Invalid(diagnostics, _)) = load_str("big.json", &text) else {
             panic!("the bad item must be reported");
         };
         assert_eq!(diagnostics.len(), 1);

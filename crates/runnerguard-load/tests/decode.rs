@@ -17,7 +17,7 @@ use runnerguard_load::{Error, load_str};
 fn objects(name: &str, text: &str) -> Vec<String> {
     let loaded = match load_str(name, text) {
         Ok(loaded) => loaded,
-        Err(Error::Invalid(diagnostics)) => {
+        Err(Error::Invalid(diagnostics, _)) => {
             return diagnostics
                 .iter()
                 .map(|d| format!("refused {}:{} {}", d.line, d.column, d.message))

@@ -19,7 +19,7 @@ fn load_without_panic(
 
 fn assert_invalid_at_line_1(result: runnerguard_load::Result<runnerguard_load::Loaded>) {
     match result {
-        Err(Error::Invalid(diagnostics)) => {
+        Err(Error::Invalid(diagnostics, _)) => {
             assert!(!diagnostics.is_empty());
             assert!(diagnostics.iter().all(|d| d.line == 1 && d.column >= 1));
         }
@@ -54,7 +54,7 @@ fn yaml_bracket_then_equals_is_an_error() {
 fn toml_in_a_quoted_value_after_a_lone_cr_stays_on_its_line() {
     let text = "\rapiVersion: v1\nkind: ConfigMap\ndata:\n config.toml: \"\\nn\"";
     match load_without_panic("cm.yaml", text) {
-        Err(Error::Invalid(diagnostics)) => {
+        Err(Error::Invalid(diagnostics, _)) => {
             assert_eq!(diagnostics.len(), 1);
             let d = &diagnostics[0];
             assert!(d.message.contains("invalid TOML"), "{}", d.message);
@@ -71,7 +71,7 @@ fn toml_in_a_quoted_value_after_a_lone_cr_stays_on_its_line() {
 fn toml_in_a_quoted_value_with_crlf_stays_on_its_line() {
     let text = "apiVersion: v1\r\nkind: ConfigMap\r\ndata:\r\n config.toml: \"\\nn\"\r\n";
     match load_without_panic("cm.yaml", text) {
-        Err(Error::Invalid(diagnostics)) => {
+        Err(Error::Invalid(diagnostics, _)) => {
             assert_eq!((diagnostics[0].line, diagnostics[0].column), (4, 15));
         }
         Err(other) => panic!("unexpected error: {other}"),

@@ -345,3 +345,27 @@ fn a_200_mb_scalar_is_refused_in_a_few_lines() {
     );
     assert!(r.stderr.len() < 4096, "{} bytes of stderr", r.stderr.len());
 }
+
+/// Past 100 problems, the rest are counted: the total is right and the report short.
+#[test]
+fn problems_past_the_cap_are_counted_in_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("many.yaml");
+    let text = (0..150).fold(String::new(), |mut s, i| {
+        let _ = write!(
+            s,
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: [{i}]}}\n---\n"
+        );
+        s
+    });
+    std::fs::write(&file, text).unwrap();
+    let r = limited(&["can-i", "get", "pods", "-f", path(&file)], None, &[]);
+    refused(&r, "150 bad documents");
+    assert!(
+        r.stderr
+            .contains("50 more problems not shown (the first 100 are)")
+            && r.stderr.contains("150 malformed inputs"),
+        "{}",
+        &r.stderr[r.stderr.len().saturating_sub(500)..]
+    );
+}
