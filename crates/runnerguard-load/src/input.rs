@@ -369,6 +369,7 @@ fn load_text(
                     diagnostics,
                     values: false,
                     dropped: 0,
+                    values_key: options.values_key.as_deref(),
                 };
                 for doc in docs {
                     sink.json_document(doc);
@@ -405,6 +406,7 @@ fn load_text(
                 diagnostics,
                 values: mode == Mode::Values,
                 dropped: 0,
+                values_key: options.values_key.as_deref(),
             };
             for doc in &docs {
                 match nested_values(doc, options.values_key.as_deref()) {

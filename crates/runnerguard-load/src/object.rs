@@ -98,6 +98,8 @@ pub(crate) struct Sink<'s> {
     /// reads its file's text around the problem; 10,000 of them on one line would read it
     /// 10,000 times).
     pub(crate) dropped: usize,
+    /// `--values-key`: values nested under this key of a wrapper's values are the chart's.
+    pub(crate) values_key: Option<&'s str>,
 }
 
 impl Sink<'_> {
@@ -279,6 +281,7 @@ impl Sink<'_> {
                     diagnostics: &mut diagnostics,
                     values: self.values,
                     dropped: 0,
+                    values_key: self.values_key,
                 };
                 for &item in part {
                     sink.item(item, inherit);

@@ -63,6 +63,7 @@ impl Sink<'_> {
             sources.extend(items.iter());
         }
         let mut found = false;
+        let mut hint = String::new();
         for source in sources {
             let chart = source.get_str("chart").unwrap_or_default();
             let path = source.get_str("path").unwrap_or_default();
@@ -89,6 +90,9 @@ impl Sink<'_> {
             }
             let added = self.inventory.helm_values.len() > before;
             found |= added;
+            if !added && hint.is_empty() {
+                hint = nested_hint(helm.get("valuesObject"));
+            }
             if added
                 && let Some(Node {
                     value: Value::Seq(params),
@@ -108,7 +112,7 @@ impl Sink<'_> {
             self.warn(
                 raw,
                 format!(
-                    "Argo CD Application `{name}` holds no gitlab-runner chart values; skipped"
+                    "Argo CD Application `{name}` holds no gitlab-runner chart values; skipped{hint}"
                 ),
             );
         }
@@ -139,9 +143,12 @@ impl Sink<'_> {
             None => {}
         }
         if self.inventory.helm_values.len() == before {
+            let hint = nested_hint(spec.get("values"));
             self.warn(
                 raw,
-                format!("Flux HelmRelease `{name}` holds no gitlab-runner chart values; skipped"),
+                format!(
+                    "Flux HelmRelease `{name}` holds no gitlab-runner chart values; skipped{hint}"
+                ),
             );
         } else if spec.get("valuesFrom").is_some() {
             self.warn(raw, format!(
@@ -180,6 +187,11 @@ impl Sink<'_> {
         is_runner: bool,
         hints: &runnerguard_model::ReleaseHints,
     ) {
+        // `--values-key`: the chart's values sit under an umbrella chart's alias.
+        let values = match self.values_key.and_then(|k| values.get(k)) {
+            Some(nested) if nested.is_map() => nested,
+            _ => values,
+        };
         if !values.is_map() || !(is_runner || crate::runner::looks_like_values(values)) {
             return;
         }
@@ -220,6 +232,23 @@ impl Sink<'_> {
             ),
         }
     }
+}
+
+/// `; its `KEY:` holds what looks like them: give --values-key KEY` when a key of `values`
+/// holds what is surely the chart's values (an umbrella chart's alias), else nothing.
+fn nested_hint(values: Option<&Node>) -> String {
+    let Some(crate::yaml::Value::Map(entries)) = values.map(|v| &v.value) else {
+        return String::new();
+    };
+    entries
+        .iter()
+        .find_map(|(k, v)| match &k.value {
+            crate::yaml::Value::String(key) if crate::runner::surely_values(v) => Some(format!(
+                "; its `{key}:` holds what looks like them (an umbrella chart's subchart alias?): give --values-key {key}"
+            )),
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 /// An empty values mapping placed at `at`.

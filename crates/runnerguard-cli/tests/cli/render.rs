@@ -749,3 +749,26 @@ fn job_targets_are_listed_once_each() {
         .collect();
     assert_eq!(jobs, ["ci-a", "ci-b"]);
 }
+
+/// An umbrella chart installed by Flux: `spec.values.upstream` holds the runner's values.
+#[test]
+fn umbrella_values_in_a_gitops_wrapper_need_values_key_and_get_a_hint() {
+    let file = "fixtures/real-world/flux-umbrella-helmrelease.yaml";
+    let r = run(&["audit", "-o", "json", "-f", file]);
+    assert!(
+        r.stderr
+            .contains("its `upstream:` holds what looks like them")
+            && r.stderr.contains("--values-key upstream"),
+        "{}",
+        r.stderr
+    );
+    let json: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(json["runnerFound"], false);
+    let (_, json) = audit_json(&["-f", file, "--values-key", "upstream"]);
+    let t = &json["topologies"][0];
+    assert_eq!(t["managerNamespace"], "gitlab-runner", "{t}");
+    assert_eq!(t["jobs"][0]["namespace"], "ci-jobs", "{t}");
+    if let Some(helm) = helm() {
+        agree_args(&helm, &["-f", file, "--values-key", "upstream"]);
+    }
+}
