@@ -26,11 +26,10 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::fmt::Write as _;
 use std::ops::Range;
 
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
-use runnerguard_model::SettingValue;
+use runnerguard_model::{SettingValue, terminal};
 
 /// What hidden text is replaced by.
 pub(crate) const REDACTED: &str = "<redacted>";
@@ -400,31 +399,19 @@ fn render(
 
 /// Whether `c` must not reach a terminal as is: control characters (C0, DEL, C1) and the
 /// bidirectional overrides that reorder text on screen.
-fn is_unsafe(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-}
-
 fn push_escaped(out: &mut String, c: char) {
-    match c {
-        '\t' => out.push_str("\\t"),
-        '\r' => out.push_str("\\r"),
-        '\n' => out.push_str("\\n"),
-        c if is_unsafe(c) => {
-            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-        }
-        c => out.push(c),
-    }
+    let mut buf = [0u8; 4];
+    let _ = terminal::write_escaped(out, c.encode_utf8(&mut buf));
 }
 
-/// `s` with control characters (and bidirectional overrides) shown as escapes (`\u{1b}`).
+/// `s` with the characters a terminal would act on shown as escapes (`\u{1b}`):
+/// [`terminal::is_unsafe`].
 pub(crate) fn escape(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
+    if !terminal::needs_escaping(s) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        push_escaped(&mut out, c);
-    }
+    let _ = terminal::write_escaped(&mut out, s);
     Cow::Owned(out)
 }
 

@@ -22,6 +22,7 @@ mod rbac;
 mod resources;
 mod runner;
 mod selector;
+pub mod terminal;
 mod workload;
 
 pub use inventory::{Inventory, Release};

@@ -10,32 +10,14 @@ use std::fmt;
 use std::io::{self, Write};
 
 use runnerguard_audit::Severity;
+use runnerguard_model::terminal;
 
 use crate::Report;
-
-/// Whether `c` must not reach a terminal as it is: every control character (Unicode category
-/// `Cc`: C0, DEL and C1, which holds the 8-bit CSI `U+009B`), the bidirectional formatting
-/// characters that reorder what follows them on screen (`U+061C`, `U+200E`, `U+200F`,
-/// `U+202A`..`U+202E`, `U+2066`..`U+2069`: the set rustc's `text_direction_codepoint` lints
-/// name, with the three marks), and the line and paragraph separators `U+2028`, `U+2029`.
-fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{061c}'
-                | '\u{200e}'
-                | '\u{200f}'
-                | '\u{202a}'..='\u{202e}'
-                | '\u{2066}'..='\u{2069}'
-                | '\u{2028}'
-                | '\u{2029}'
-        )
-}
 
 /// `text` made safe for a terminal: see [`Escaped`]. Borrowed when nothing needed escaping,
 /// which is the case for ordinary text.
 pub fn escape(text: &str) -> Cow<'_, str> {
-    if !text.bytes().all(|b| matches!(b, 0x20..=0x7e)) && text.chars().any(is_unsafe) {
+    if terminal::needs_escaping(text) {
         Cow::Owned(Escaped(text).to_string())
     } else {
         Cow::Borrowed(text)
@@ -67,25 +49,7 @@ struct Escaper<'a, 'b>(&'a mut fmt::Formatter<'b>);
 
 impl fmt::Write for Escaper<'_, '_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        // Printable ASCII, nearly all text, is checked a byte at a time without decoding
-        // characters: on a 15 MB report this cut the time spent here from ~47 to ~29 ms.
-        if s.bytes().all(|b| matches!(b, 0x20..=0x7e)) {
-            return self.0.write_str(s);
-        }
-        let mut start = 0;
-        for (i, matched) in s.match_indices(is_unsafe) {
-            self.0.write_str(&s[start..i])?;
-            for c in matched.chars() {
-                match c {
-                    '\n' => self.0.write_str("\\n")?,
-                    '\r' => self.0.write_str("\\r")?,
-                    '\t' => self.0.write_str("\\t")?,
-                    c => write!(self.0, "\\u{{{:x}}}", u32::from(c))?,
-                }
-            }
-            start = i + matched.len();
-        }
-        self.0.write_str(&s[start..])
+        terminal::write_escaped(self.0, s)
     }
 }
 
