@@ -222,7 +222,8 @@ pub(crate) struct AuditArgs {
     #[arg(long)]
     pub(crate) no_helm: bool,
 
-    /// The GitLab Runner version whose needs are checked (MAJOR.MINOR).
+    /// The GitLab Runner version whose needs are checked (MAJOR.MINOR) [default: the tag of
+    /// the manager's gitlab-runner image, else the chart's appVersion, else the newest known].
     #[arg(long, value_name = "VERSION")]
     pub(crate) runner_version: Option<String>,
 
