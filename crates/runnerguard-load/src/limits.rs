@@ -36,6 +36,18 @@ pub(crate) const MAX_FILE_BYTES: Limit = Limit {
     ceiling: usize::MAX,
 };
 
+/// `[[runners]]` entries in one runner configuration. Each entry is checked in its own
+/// namespace and may yield a finding per rule, so the audit's memory grows by about 11 KB per
+/// entry (1 MB of 15,000 entries peaks at 172 MB); the limit bounds that at about 1.1 GB
+/// (100,000 entries measured 1.14 GB).
+/// The runner itself has no such limit, but a manager polling GitLab for 100,000 runners is
+/// not a configuration anyone runs.
+pub(crate) const MAX_RUNNERS: Limit = Limit {
+    env: "RUNNERGUARD_MAX_RUNNERS",
+    default: 100_000,
+    ceiling: usize::MAX,
+};
+
 impl Limit {
     /// The value in force: the variable's when set to a positive integer, else the default.
     pub(crate) fn get(&self) -> usize {

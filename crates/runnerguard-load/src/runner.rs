@@ -89,6 +89,18 @@ pub(crate) fn runner_config(
             message: "`runners` must be an array of tables (`[[runners]]`)".to_owned(),
         });
     };
+    let limit = crate::limits::MAX_RUNNERS.get();
+    if items.len() > limit {
+        return Err(TomlError {
+            at: src.place(&lines, &cursor, runners.span().start),
+            message: format!(
+                "{} `[[runners]]` entries, more than the {limit} runnerguard checks in one configuration; set {}=N to raise the limit (default {})",
+                items.len(),
+                crate::limits::MAX_RUNNERS.env,
+                crate::limits::MAX_RUNNERS.default
+            ),
+        });
+    }
     let mut entries = Vec::new();
     for item in items {
         let DeValue::Table(table) = item.get_ref() else {

@@ -8,17 +8,49 @@ use serde_json::{Value, json};
 
 use crate::Report;
 
-fn topology_json(t: &runnerguard_audit::Topology) -> Value {
-    json!({
-        "managerNamespace": t.manager_namespace,
-        "managerServiceAccount": t.manager_service_account,
-        "jobs": t.jobs.iter().map(|j| json!({
-            "namespace": j.namespace,
-            "serviceAccount": j.service_account,
-            "automountServiceAccountToken": j.automount_token,
-        })).collect::<Vec<_>>(),
-        "evidence": t.evidence,
-    })
+/// One topology, written field by field in the sorted key order of a `serde_json` map: a
+/// topology of 30,000 runners is never a tree in memory, and the first is not built twice
+/// (it is both `topology` and `topologies[0]`).
+struct TopologyJson<'a>(&'a runnerguard_audit::Topology);
+
+impl Serialize for TopologyJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let t = self.0;
+        let mut map = s.serialize_map(Some(4))?;
+        map.serialize_entry("evidence", &t.evidence)?;
+        map.serialize_entry("jobs", &Jobs(&t.jobs))?;
+        map.serialize_entry("managerNamespace", &t.manager_namespace)?;
+        map.serialize_entry("managerServiceAccount", &t.manager_service_account)?;
+        map.end()
+    }
+}
+
+struct Jobs<'a>(&'a [runnerguard_audit::JobTarget]);
+
+impl Serialize for Jobs<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for j in self.0 {
+            seq.serialize_element(&json!({
+                "namespace": j.namespace,
+                "serviceAccount": j.service_account,
+                "automountServiceAccountToken": j.automount_token,
+            }))?;
+        }
+        seq.end()
+    }
+}
+
+struct Topologies<'a>(&'a [runnerguard_audit::Topology]);
+
+impl Serialize for Topologies<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for t in self.0 {
+            seq.serialize_element(&TopologyJson(t))?;
+        }
+        seq.end()
+    }
 }
 
 /// One finding as JSON.
@@ -35,11 +67,13 @@ fn finding_json(f: &runnerguard_audit::Finding) -> Value {
     })
 }
 
-/// The report's fields, with `findings` written one finding at a time: a report of 80 MB
-/// is never a tree in memory. Keys stay in the sorted order of a `serde_json` map.
+/// The report's fields, with `findings` and the topologies written one item at a time: a
+/// report of 80 MB is never a tree in memory. Keys stay in the sorted order of a `serde_json`
+/// map.
 struct Top<'a> {
     fields: serde_json::Map<String, Value>,
     findings: &'a [runnerguard_audit::Finding],
+    topologies: &'a [runnerguard_audit::Topology],
 }
 
 impl Serialize for Top<'_> {
@@ -48,6 +82,10 @@ impl Serialize for Top<'_> {
         for (k, v) in &self.fields {
             if k == "findings" {
                 map.serialize_entry(k, &Findings(self.findings))?;
+            } else if k == "topology" {
+                map.serialize_entry(k, &self.topologies.first().map(TopologyJson))?;
+            } else if k == "topologies" {
+                map.serialize_entry(k, &Topologies(self.topologies))?;
             } else {
                 map.serialize_entry(k, v)?;
             }
@@ -79,8 +117,8 @@ pub fn json(w: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
         "version": 1,
         "runnerVersion": report.runner_version,
         "chartVersion": report.chart_version,
-        "topology": report.topologies.first().map(topology_json),
-        "topologies": report.topologies.iter().map(topology_json).collect::<Vec<_>>(),
+        "topology": Value::Null,
+        "topologies": Value::Null,
         "runnerFound": report.runner_found(),
         "inputs": report.inputs,
         "complete": report.complete(),
@@ -99,6 +137,7 @@ pub fn json(w: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
     let top = Top {
         fields,
         findings: report.findings,
+        topologies: report.topologies,
     };
     serde_json::to_writer_pretty(&mut *w, &top)?;
     writeln!(w)

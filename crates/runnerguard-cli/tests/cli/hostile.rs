@@ -16,16 +16,37 @@ use super::{Run, root};
 /// what any process maps before reading a byte (code, thread stacks, allocator arenas).
 const ADDRESS_SPACE_KB: u64 = 512 * 1024;
 
+/// Memory a ≤ 1 MB input may use (issue #9: 200 MB; here 200 MiB of data segment, which
+/// holds the heap: the process's code and the kernel's accounting are not in it).
+const DATA_KB: u64 = 200 * 1024;
+
 /// A run that did not finish within this is a hang.
 const DEADLINE: Duration = Duration::from_secs(60);
 
 /// Runs the binary with `args` under [`ADDRESS_SPACE_KB`] and [`DEADLINE`], `stdin` piped in,
 /// `env` set. Output is read lossily: a hostile input may make it anything.
 fn limited(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Run {
+    limited_inner(args, stdin, None, env)
+}
+
+/// [`limited`], with the child's data segment (heap, anonymous mappings: `ulimit -d`, which
+/// Linux counts as every private writable mapping) also limited to `data_kb`: an input that
+/// needs more dies on a failed allocation instead of passing.
+fn limited_data(args: &[&str], data_kb: u64) -> Run {
+    limited_inner(args, None, Some(data_kb), &[])
+}
+
+fn limited_inner(
+    args: &[&str],
+    stdin: Option<&[u8]>,
+    data_kb: Option<u64>,
+    env: &[(&str, &str)],
+) -> Run {
     let mut cmd = Command::new("/bin/sh");
     cmd.arg("-c")
         .arg(format!(
-            "ulimit -v {ADDRESS_SPACE_KB} && exec \"$0\" \"$@\""
+            "ulimit -v {ADDRESS_SPACE_KB} {} && exec \"$0\" \"$@\"",
+            data_kb.map_or(String::new(), |kb| format!("&& ulimit -d {kb}"))
         ))
         .arg(env!("CARGO_BIN_EXE_runnerguard"))
         .args(args)
@@ -250,6 +271,24 @@ fn small_hostile_inputs_stay_bounded() {
         s
     });
     cases.push(("4k runners", runners.into_bytes()));
+    // 1 MB of runners, a namespace each (15,000) and in one namespace (30,800): every entry
+    // yields findings, so the output is 70-80 times the input (214 MB before the topology
+    // was written a job at a time).
+    let mut runners = String::new();
+    let mut i = 0;
+    while runners.len() < (1 << 20) - 200 {
+        let _ = write!(
+            runners,
+            "[[runners]]\nexecutor=\"kubernetes\"\n[runners.kubernetes]\nnamespace=\"n{i}\"\n"
+        );
+        i += 1;
+    }
+    cases.push(("1 MB of runners, a namespace each", runners.into_bytes()));
+    let mut runners = String::new();
+    while runners.len() < (1 << 20) - 200 {
+        runners.push_str("[[runners]]\nexecutor=\"kubernetes\"\n");
+    }
+    cases.push(("1 MB of runners in one namespace", runners.into_bytes()));
 
     let dir = tempfile::tempdir().unwrap();
     for (name, bytes) in &cases {
@@ -262,7 +301,11 @@ fn small_hostile_inputs_stay_bounded() {
         let file = dir.path().join(format!("case.{ext}"));
         std::fs::write(&file, bytes).unwrap();
         eprintln!("case: {name}");
-        let r = limited(&["audit", "-o", "json", "-f", path(&file)], None, &[]);
+        let r = limited_data(&["audit", "-o", "json", "-f", path(&file)], DATA_KB);
+        assert!(
+            !r.stderr.contains("memory allocation of"),
+            "{name}: needs more than the {DATA_KB} KB of memory a ≤ 1 MB input may use"
+        );
         assert!(
             matches!(r.code, 0..=2),
             "{name}: exit {} (killed or out of memory?)\n{}",
@@ -367,5 +410,40 @@ fn problems_past_the_cap_are_counted_in_every_command() {
             && r.stderr.contains("150 malformed inputs"),
         "{}",
         &r.stderr[r.stderr.len().saturating_sub(500)..]
+    );
+}
+
+/// More `[[runners]]` than the limit: refused with the variable named, the count given, and
+/// the place of `runners`; at the limit the file is read.
+#[test]
+fn runner_entries_over_the_limit_are_refused_with_the_limit_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    let entry =
+        "[[runners]]\nexecutor = \"kubernetes\"\n[runners.kubernetes]\nnamespace = \"jobs\"\n";
+    std::fs::write(&file, entry.repeat(11)).unwrap();
+    let r = limited(
+        &["audit", "-f", path(&file)],
+        None,
+        &[("RUNNERGUARD_MAX_RUNNERS", "10")],
+    );
+    refused(&r, "11 runners over a limit of 10");
+    assert!(
+        r.stderr.contains("11 `[[runners]]` entries")
+            && r.stderr.contains("RUNNERGUARD_MAX_RUNNERS")
+            && r.stderr.contains("config.toml:1:"),
+        "{}",
+        r.stderr
+    );
+    let r = limited(
+        &["audit", "-f", path(&file)],
+        None,
+        &[("RUNNERGUARD_MAX_RUNNERS", "11")],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("RUNNERGUARD_MAX_RUNNERS"),
+        "{}",
+        r.stderr
     );
 }
