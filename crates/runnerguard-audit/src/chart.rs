@@ -14,57 +14,25 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use runnerguard_model::{HelmValues, SettingValue};
 
-/// The embedded chart versions and their key lists, oldest first.
-const CHARTS: &[(&str, &str)] = &[
-    (
-        "0.77.2",
-        include_str!("../../../data/gitlab-runner-chart/0.77.2-values-paths.txt"),
-    ),
-    (
-        "0.79.0",
-        include_str!("../../../data/gitlab-runner-chart/0.79.0-values-paths.txt"),
-    ),
-    (
-        "0.79.1",
-        include_str!("../../../data/gitlab-runner-chart/0.79.1-values-paths.txt"),
-    ),
-    (
-        "0.80.1",
-        include_str!("../../../data/gitlab-runner-chart/0.80.1-values-paths.txt"),
-    ),
-    (
-        "0.81.0",
-        include_str!("../../../data/gitlab-runner-chart/0.81.0-values-paths.txt"),
-    ),
-    (
-        "0.82.0",
-        include_str!("../../../data/gitlab-runner-chart/0.82.0-values-paths.txt"),
-    ),
-    (
-        "0.83.1",
-        include_str!("../../../data/gitlab-runner-chart/0.83.1-values-paths.txt"),
-    ),
-    (
-        "0.83.2",
-        include_str!("../../../data/gitlab-runner-chart/0.83.2-values-paths.txt"),
-    ),
-    (
-        "0.83.3",
-        include_str!("../../../data/gitlab-runner-chart/0.83.3-values-paths.txt"),
-    ),
-    (
-        "0.84.1",
-        include_str!("../../../data/gitlab-runner-chart/0.84.1-values-paths.txt"),
-    ),
-    (
-        "0.85.0",
-        include_str!("../../../data/gitlab-runner-chart/0.85.0-values-paths.txt"),
-    ),
-    (
-        "0.86.0",
-        include_str!("../../../data/gitlab-runner-chart/0.86.0-values-paths.txt"),
-    ),
-];
+macro_rules! embed {
+    ($($chart:literal => $app:literal,)*) => {
+        /// The embedded chart versions and their key lists, oldest first: the releases of
+        /// [`runnerguard_model::versions`].
+        const CHARTS: &[(&str, &str)] = &[
+            $((
+                $chart,
+                include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../data/gitlab-runner-chart/",
+                    $chart,
+                    "-values-paths.txt"
+                )),
+            ),)*
+        ];
+    };
+}
+
+runnerguard_model::with_chart_releases!(embed);
 
 /// [`CHARTS`]' versions, for [`ChartKeys::supported`]: read off [`CHARTS`], so the two
 /// cannot disagree.
@@ -147,6 +115,13 @@ impl ChartKeys {
     /// The keys of chart 0.86.0 (appVersion 18.9.0).
     pub fn v0_86_0() -> Self {
         Self::for_version("0.86.0").unwrap_or_else(Self::newest)
+    }
+
+    /// The keys of the chart `generate` targets and `audit` assumes by default
+    /// ([`runnerguard_model::versions::DEFAULT_CHART`]).
+    pub fn default_release() -> Self {
+        Self::for_version(runnerguard_model::versions::DEFAULT_CHART.version)
+            .unwrap_or_else(Self::newest)
     }
 
     /// The keys of `version` if embedded, else of the nearest embedded version, with a
@@ -493,20 +468,28 @@ mod tests {
     #[test]
     fn versions_by_name_and_nearest() {
         assert_eq!(ChartKeys::supported().first(), Some(&"0.77.2"));
-        assert_eq!(ChartKeys::newest().version, "0.86.0");
+        assert_eq!(
+            ChartKeys::newest().version,
+            runnerguard_model::versions::DEFAULT_CHART.version
+        );
+        assert_eq!(
+            ChartKeys::default_release().version,
+            ChartKeys::newest().version
+        );
         assert_eq!(ChartKeys::for_version("v0.83.2").unwrap().version, "0.83.2");
         assert!(ChartKeys::for_version("0.83.0").is_none());
-        assert!(ChartKeys::for_version("0.86.0").unwrap().note().is_none());
-        assert!(ChartKeys::nearest("0.86.0").note().is_none());
+        let newest = ChartKeys::newest().version;
+        assert!(ChartKeys::for_version(newest).unwrap().note().is_none());
+        assert!(ChartKeys::nearest(newest).note().is_none());
         let cases = [
             ("0.83.0", "0.83.1"),
             ("0.83.9", "0.83.3"),
             ("0.80.0", "0.80.1"),
             ("0.78.4", "0.77.2"),
-            ("0.99.0", "0.86.0"),
-            ("1.2.3", "0.86.0"),
+            ("0.99.0", newest),
+            ("1.2.3", newest),
             ("0.39.0", "0.77.2"),
-            ("latest", "0.86.0"),
+            ("latest", newest),
         ];
         for (asked, judged) in cases {
             let keys = ChartKeys::nearest(asked);

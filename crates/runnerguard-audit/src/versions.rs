@@ -4,8 +4,9 @@
 //! the versions its inputs name, in this order:
 //! - runner: `--runner-version`; else the tag of the manager's `gitlab-runner` image
 //!   (`alpine-v18.2.1`, `v17.9.0`); else the appVersion of the chart the release was rendered
-//!   with (or that the manager's `chart`/`helm.sh/chart` label names); else the newest this
-//!   build knows;
+//!   with (or that the manager's `chart`/`helm.sh/chart` label names); else the runner of
+//!   the default chart release, the one `generate` targets
+//!   ([`runnerguard_model::versions::DEFAULT_RUNNER`]);
 //! - chart: the rendered release's chart version (set by [`crate::Setup::all`]); else, for
 //!   `helm template` output, the manager's `chart: gitlab-runner-X` label; else the newest.
 //!
@@ -14,6 +15,7 @@
 use std::collections::HashMap;
 
 use runnerguard_model::executor::{self, RunnerVersion};
+use runnerguard_model::versions;
 use runnerguard_model::{Inventory, Workload};
 
 use crate::{ChartKeys, Error, Evidence, Setup};
@@ -95,8 +97,11 @@ pub fn settle_versions(
             (v, format!("appVersion of chart {c}"))
         } else {
             (
-                executor::NEWEST,
-                "the newest this build knows (set --runner-version)".to_owned(),
+                versions::DEFAULT_RUNNER,
+                format!(
+                    "nothing names it: the runner chart {} installs, as `generate` does (set --runner-version)",
+                    versions::DEFAULT_CHART.version
+                ),
             )
         };
         let (version, source) = match oldest {

@@ -16,69 +16,26 @@ pub struct Chart {
     pub archive: &'static [u8],
 }
 
-/// Every embedded chart, oldest first.
-pub static CHARTS: &[Chart] = &[
-    Chart {
-        version: "0.77.2",
-        app_version: "18.0.2",
-        archive: include_bytes!("../../../data/charts/gitlab-runner/gitlab-runner-0.77.2.tgz"),
-    },
-    Chart {
-        version: "0.79.0",
-        app_version: "18.2.0",
-        archive: include_bytes!("../../../data/charts/gitlab-runner/gitlab-runner-0.79.0.tgz"),
-    },
-    Chart {
-        version: "0.79.1",
-        app_version: "18.2.1",
-        archive: include_bytes!("../../../data/charts/gitlab-runner/gitlab-runner-0.79.1.tgz"),
-    },
-    Chart {
-        version: "0.80.1",
-        app_version: "18.3.1",
-        archive: include_bytes!("../../../data/charts/gitlab-runner/gitlab-runner-0.80.1.tgz"),
-    },
-    Chart {
-        version: "0.81.0",
-        app_version: "18.4.0",
-        archive: include_bytes!("../../../data/charts/gitlab-runner/gitlab-runner-0.81.0.tgz"),
-    },
-    Chart {
-        version: "0.82.0",
-        app_version: "18.5.0",
-        archive: include_bytes!("../../../data/charts/gitlab-runner/gitlab-runner-0.82.0.tgz"),
-    },
-    Chart {
-        version: "0.83.1",
-        app_version: "18.6.1",
-        archive: include_bytes!("../../../data/charts/gitlab-runner/gitlab-runner-0.83.1.tgz"),
-    },
-    Chart {
-        version: "0.83.2",
-        app_version: "18.6.2",
-        archive: include_bytes!("../../../data/charts/gitlab-runner/gitlab-runner-0.83.2.tgz"),
-    },
-    Chart {
-        version: "0.83.3",
-        app_version: "18.6.3",
-        archive: include_bytes!("../../../data/charts/gitlab-runner/gitlab-runner-0.83.3.tgz"),
-    },
-    Chart {
-        version: "0.84.1",
-        app_version: "18.7.1",
-        archive: include_bytes!("../../../data/charts/gitlab-runner/gitlab-runner-0.84.1.tgz"),
-    },
-    Chart {
-        version: "0.85.0",
-        app_version: "18.8.0",
-        archive: include_bytes!("../../../data/charts/gitlab-runner/gitlab-runner-0.85.0.tgz"),
-    },
-    Chart {
-        version: "0.86.0",
-        app_version: "18.9.0",
-        archive: include_bytes!("../../../data/charts/gitlab-runner/gitlab-runner-0.86.0.tgz"),
-    },
-];
+macro_rules! embed {
+    ($($chart:literal => $app:literal,)*) => {
+        /// Every embedded chart, oldest first: the releases of
+        /// [`runnerguard_model::versions`], each with its archive.
+        pub static CHARTS: &[Chart] = &[
+            $(Chart {
+                version: $chart,
+                app_version: $app,
+                archive: include_bytes!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../data/charts/gitlab-runner/gitlab-runner-",
+                    $chart,
+                    ".tgz"
+                )),
+            },)*
+        ];
+    };
+}
+
+runnerguard_model::with_chart_releases!(embed);
 
 impl Chart {
     /// The embedded chart `version` (exact), if this build has it.
@@ -168,7 +125,17 @@ mod tests {
             );
             assert!(chart.file("values.yaml").unwrap().contains("runners:"));
         }
-        assert_eq!(Chart::newest().version, "0.86.0");
+        // The archives are the releases of `versions`, in order, and the default is the newest.
+        let versions: Vec<_> = CHARTS.iter().map(|c| (c.version, c.app_version)).collect();
+        let releases: Vec<_> = runnerguard_model::versions::CHART_RELEASES
+            .iter()
+            .map(|c| (c.version, c.app_version))
+            .collect();
+        assert_eq!(versions, releases);
+        assert_eq!(
+            Chart::newest().version,
+            runnerguard_model::versions::DEFAULT_CHART.version
+        );
         assert!(Chart::find("v0.77.2").is_some());
         assert!(Chart::find("0.40.0").is_none());
     }

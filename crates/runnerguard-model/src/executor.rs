@@ -17,6 +17,34 @@ pub struct RunnerVersion {
     pub minor: u32,
 }
 
+impl RunnerVersion {
+    /// Parses `MAJOR.MINOR[.PATCH]` at compile time, for versions written in the source
+    /// ([`crate::versions`]). A malformed version fails the build where it is used in a
+    /// constant.
+    pub const fn parse_const(s: &str) -> Self {
+        let bytes = s.as_bytes();
+        let mut i = 0;
+        let mut parts = [0u32; 2];
+        let mut part = 0;
+        while i < bytes.len() && part < 2 {
+            let b = bytes[i];
+            if b == b'.' {
+                part += 1;
+            } else if b.is_ascii_digit() {
+                parts[part] = parts[part] * 10 + (b - b'0') as u32;
+            } else {
+                panic!("a runner version is MAJOR.MINOR[.PATCH]");
+            }
+            i += 1;
+        }
+        assert!(part >= 1, "a runner version is MAJOR.MINOR[.PATCH]");
+        Self {
+            major: parts[0],
+            minor: parts[1],
+        }
+    }
+}
+
 impl FromStr for RunnerVersion {
     type Err = String;
 
@@ -162,11 +190,10 @@ pub fn table_for(tables: &[PermissionTable], version: RunnerVersion) -> Option<P
     Some(table)
 }
 
-/// The newest runner version whose needs this build knows (the default of `--runner-version`).
-pub const NEWEST: RunnerVersion = RunnerVersion {
-    major: 18,
-    minor: 11,
-};
+/// The runner version assumed when nothing names one (the default of `--runner-version`):
+/// [`crate::versions::DEFAULT_RUNNER`], the runner the default chart installs, which is also
+/// what `generate` targets.
+pub const NEWEST: RunnerVersion = crate::versions::DEFAULT_RUNNER;
 
 #[cfg(test)]
 mod tests {

@@ -23,6 +23,7 @@ mod resources;
 mod runner;
 mod selector;
 pub mod terminal;
+pub mod versions;
 mod workload;
 
 pub use inventory::{Inventory, Release};
