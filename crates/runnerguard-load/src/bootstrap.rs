@@ -5,6 +5,8 @@
 //! The files are data/k8s-bootstrap/ at the root of the repository; PROVENANCE.md there says
 //! where they come from (kube-apiserver v1.32.10's `bootstrappolicy` package).
 
+use std::sync::LazyLock;
+
 use runnerguard_model::Inventory;
 
 use crate::input::merge_defaults;
@@ -40,14 +42,23 @@ const FILES: [(&str, &str); 6] = [
     ),
 ];
 
-/// The default cluster policy, as stored (aggregated roles still empty: the engine aggregates).
-pub fn default_policy() -> Result<Inventory> {
+/// The policy, read once per process: every command, every test and the audit's own probes
+/// share one parse of the embedded YAML. The error is kept as text (a build whose embedded
+/// files do not load; the tests below catch it).
+static POLICY: LazyLock<Result<Inventory, String>> = LazyLock::new(|| {
     let mut inventory = Inventory::default();
     for (name, text) in FILES {
-        let loaded = load_str(name, text)?;
+        let loaded = load_str(name, text).map_err(|e| format!("{name}: {e}"))?;
         inventory.extend(loaded.inventory);
     }
     Ok(inventory)
+});
+
+/// The default cluster policy, as stored (aggregated roles still empty: the engine aggregates).
+pub fn default_policy() -> Result<Inventory> {
+    POLICY
+        .clone()
+        .map_err(|message| Error::Embedded { message })
 }
 
 impl Loaded {

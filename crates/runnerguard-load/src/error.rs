@@ -36,6 +36,12 @@ pub enum Error {
         "standard input (`-f -`) is empty: nothing to read (did the command before the pipe fail?)"
     )]
     EmptyStdin,
+    /// Data embedded in this build does not load (a broken build; the tests catch it).
+    #[error("embedded data: {message}")]
+    Embedded {
+        /// What went wrong, and in which embedded file.
+        message: String,
+    },
     /// One or more inputs are malformed: the problems kept (at most
     /// [`crate::MAX_DIAGNOSTICS`]) and how many more were found.
     #[error("{} malformed input{}", .0.len() + .1, if .0.len() + .1 == 1 { "" } else { "s" })]
