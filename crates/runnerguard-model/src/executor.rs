@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,9 +20,11 @@ pub struct RunnerVersion {
 
 impl RunnerVersion {
     /// Parses `MAJOR.MINOR[.PATCH]` at compile time, for versions written in the source
-    /// ([`crate::versions`]). A malformed version fails the build where it is used in a
-    /// constant.
-    pub const fn parse_const(s: &str) -> Self {
+    /// ([`crate::versions`]); only ever called to build a constant.
+    ///
+    /// # Panics
+    /// On a malformed version, which, in a constant, fails the build instead.
+    pub(crate) const fn parse_const(s: &str) -> Self {
         let bytes = s.as_bytes();
         let mut i = 0;
         let mut parts = [0u32; 2];
@@ -171,11 +174,16 @@ impl fmt::Display for DataError {
 
 impl std::error::Error for DataError {}
 
-/// The executor's permission tables, oldest range first.
-pub fn permission_tables() -> Result<Vec<PermissionTable>, DataError> {
-    let mut file: File = toml::from_str(DATA).map_err(|e| DataError(e.to_string()))?;
+/// The tables, parsed once per process.
+static TABLES: LazyLock<Result<Vec<PermissionTable>, String>> = LazyLock::new(|| {
+    let mut file: File = toml::from_str(DATA).map_err(|e| e.to_string())?;
     file.range.sort_by_key(|t| t.min);
     Ok(file.range)
+});
+
+/// The executor's permission tables, oldest range first.
+pub fn permission_tables() -> Result<Vec<PermissionTable>, DataError> {
+    TABLES.clone().map_err(DataError)
 }
 
 /// The permissions `version` needs: its range's table (the newest range for versions newer

@@ -46,20 +46,20 @@ pub struct ChartRelease {
     pub version: &'static str,
     /// Its appVersion: the GitLab Runner release it installs by default, e.g. `18.9.0`.
     pub app_version: &'static str,
-}
-
-impl ChartRelease {
-    /// The runner version this release installs, `major.minor`.
-    pub const fn runner(&self) -> RunnerVersion {
-        RunnerVersion::parse_const(self.app_version)
-    }
+    /// The runner version it installs, `major.minor`: `app_version`, parsed when this build
+    /// was compiled.
+    pub runner: RunnerVersion,
 }
 
 macro_rules! releases {
     ($($chart:literal => $app:literal,)*) => {
         /// Every embedded chart release, oldest first.
         pub const CHART_RELEASES: &[ChartRelease] = &[
-            $(ChartRelease { version: $chart, app_version: $app },)*
+            $(ChartRelease {
+                version: $chart,
+                app_version: $app,
+                runner: RunnerVersion::parse_const($app),
+            },)*
         ];
     };
 }
@@ -73,7 +73,7 @@ pub const DEFAULT_CHART: ChartRelease = CHART_RELEASES[CHART_RELEASES.len() - 1]
 /// The GitLab Runner version `generate` targets and `audit` assumes when nothing names one:
 /// the one [`DEFAULT_CHART`] installs, so that `audit` judges `generate`'s setup by the runner
 /// it deploys.
-pub const DEFAULT_RUNNER: RunnerVersion = DEFAULT_CHART.runner();
+pub const DEFAULT_RUNNER: RunnerVersion = DEFAULT_CHART.runner;
 
 /// The chart release with `version` (a leading `v` is accepted), if embedded.
 pub fn chart_release(version: &str) -> Option<&'static ChartRelease> {
@@ -95,11 +95,11 @@ mod tests {
                     .collect::<Vec<_>>()
             };
             assert!(key(&pair[0]) < key(&pair[1]), "{pair:?}");
-            assert!(pair[0].runner() <= pair[1].runner(), "{pair:?}");
+            assert!(pair[0].runner <= pair[1].runner, "{pair:?}");
         }
         for c in CHART_RELEASES {
             assert_eq!(
-                c.runner(),
+                c.runner,
                 c.app_version.parse::<RunnerVersion>().unwrap(),
                 "{c:?}"
             );
