@@ -1,0 +1,371 @@
+//! Edge discovery: [`EDGES`] walked for one subject in one scope, each edge's requests asked of
+//! the exact authorizer.
+
+use std::sync::Arc;
+
+use runnerguard_model::{PolicyRule, RoleKind};
+
+use super::edges::{EDGES, Edge, Name, Reaches, Request, Then};
+use super::{Graph, Identity, Permission, Primitive, SYSTEM_MASTERS, Step};
+use crate::{BindingId, Policy, RoleId, UserInfo, rule_allows};
+
+/// One scope's questions: its namespace (empty: cluster-wide), the bindings (with the matching
+/// subject) that apply there, and the authorizer asked about them.
+#[derive(Clone, Copy)]
+struct At<'a> {
+    ns: &'a str,
+    applicable: &'a [(BindingId, usize)],
+    ask: &'a dyn Fn(&Request, &str) -> Option<Permission>,
+}
+
+impl Graph<'_> {
+    /// The edges of a subject in one scope (a namespace, or empty for cluster-wide), given
+    /// the bindings (with the matching subject) that apply to it there: [`EDGES`] walked in
+    /// order.
+    pub(super) fn scope_edges(&self, ns: &str, applicable: &[(BindingId, usize)]) -> Vec<Step> {
+        let ask = |request: &Request, object: &str| -> Option<Permission> {
+            let action = request.action(ns, object);
+            self.policy
+                .first_grant(applicable, &action)
+                .map(|grant| Permission { action, grant })
+        };
+        let at = At {
+            ns,
+            applicable,
+            ask: &ask,
+        };
+        let mut steps = Vec::new();
+        let mut skip = None;
+        for edge in EDGES {
+            if !edge.scope.includes(ns) || skip == Some(edge.primitive) {
+                continue;
+            }
+            let Some(permissions) = edge
+                .requires
+                .iter()
+                .map(|alternatives| alternatives.iter().find_map(|r| ask(r, "")))
+                .collect::<Option<Vec<Permission>>>()
+            else {
+                continue;
+            };
+            self.reach_edge(&at, edge, permissions, &mut steps);
+            match edge.then {
+                Then::Next => {}
+                Then::SkipKind => skip = Some(edge.primitive),
+                Then::Stop => break,
+            }
+        }
+        steps
+    }
+
+    /// The steps of one edge whose requirements (`permissions`) are allowed.
+    fn reach_edge(
+        &self,
+        at: &At<'_>,
+        edge: &Edge,
+        permissions: Vec<Permission>,
+        steps: &mut Vec<Step>,
+    ) {
+        let At { ns, ask, .. } = *at;
+        let primitive = edge.primitive;
+        let note = edge.note.map(str::to_owned);
+        let step = |permissions: Vec<Permission>, to: Identity| Step {
+            primitive,
+            permissions: Arc::from(permissions),
+            to,
+            note: note.clone(),
+        };
+        let service_account = |name: &str| Identity::ServiceAccount {
+            namespace: ns.to_owned(),
+            name: name.to_owned(),
+        };
+        match edge.reaches {
+            Reaches::ScopeAdmin => steps.push(step(permissions, scope_admin(ns))),
+            Reaches::ClusterAdmin => steps.push(step(permissions, Identity::ClusterAdmin)),
+            Reaches::Node => steps.push(step(permissions, Identity::Node)),
+            Reaches::SystemMasters => steps.push(step(
+                permissions,
+                Identity::Group {
+                    name: SYSTEM_MASTERS.to_owned(),
+                },
+            )),
+            Reaches::ServiceAccounts => {
+                steps.extend(self.service_accounts_in(ns, primitive, permissions, note));
+            }
+            Reaches::PodServiceAccounts => match self.pod_service_accounts.get(ns) {
+                Some(known) if !ns.is_empty() => {
+                    let permissions: Arc<[Permission]> = permissions.into();
+                    steps.extend(known.iter().map(|sa| Step {
+                        primitive,
+                        permissions: Arc::clone(&permissions),
+                        to: service_account(sa),
+                        note: note.clone(),
+                    }));
+                }
+                _ => steps.extend(self.service_accounts_in(
+                    ns,
+                    primitive,
+                    permissions,
+                    Some("conservative: no pods of this namespace were read, so any ServiceAccount's pods may be there".to_owned()),
+                )),
+            },
+            Reaches::TokenSecretOwners => match self.token_secrets.get(ns) {
+                Some(tokens) => {
+                    let permissions: Arc<[Permission]> = permissions.into();
+                    steps.extend(tokens.iter().map(|(_, sa)| Step {
+                        primitive,
+                        permissions: Arc::clone(&permissions),
+                        to: service_account(sa),
+                        note: note.clone(),
+                    }));
+                }
+                None => steps.extend(self.service_accounts_in(
+                    ns,
+                    primitive,
+                    permissions,
+                    Some("conservative: no token Secrets of this namespace were read, so any ServiceAccount may have one".to_owned()),
+                )),
+            },
+            Reaches::EachTokenSecret { request } => {
+                for (secret, sa) in self.token_secrets.get(ns).into_iter().flatten() {
+                    if let Some(p) = ask(&request, secret) {
+                        steps.push(step(with_first(p, &permissions), service_account(sa)));
+                    }
+                }
+            }
+            Reaches::EachServiceAccount { request } => {
+                for name in self.service_accounts.get(ns).into_iter().flatten() {
+                    if let Some(p) = ask(&request, name) {
+                        steps.push(step(with_first(p, &permissions), service_account(name)));
+                    }
+                }
+            }
+            Reaches::RolesOfNamespace => {
+                let permissions: Arc<[Permission]> = permissions.into();
+                for (id, role) in self.policy.roles().iter().enumerate() {
+                    if role.kind == RoleKind::Role && role.namespace == ns {
+                        steps.push(Step {
+                            primitive,
+                            permissions: Arc::clone(&permissions),
+                            to: bound_role(self.policy, id, ns),
+                            note: note.clone(),
+                        });
+                    }
+                }
+            }
+            Reaches::NamedRoles {
+                cluster_roles,
+                roles,
+            } => {
+                for (id, request, name) in self.named_roles(at, cluster_roles, roles) {
+                    if let Some(p) = ask(&request, &name) {
+                        steps.push(step(
+                            with_first(p, &permissions),
+                            bound_role(self.policy, id, ns),
+                        ));
+                    }
+                }
+            }
+            Reaches::UsersAndGroups {
+                users,
+                groups,
+                service_accounts,
+            } => {
+                for (permissions, to) in self.users_and_groups(at, users, groups, service_accounts) {
+                    steps.push(step(permissions, to));
+                }
+            }
+        }
+    }
+
+    /// The roles that only the names of the subject's own `bind` rules let it bind, with the
+    /// request that binds each: asked about by name, not about every role of a large
+    /// inventory.
+    fn named_roles(
+        &self,
+        at: &At<'_>,
+        cluster_roles: Request,
+        roles: Request,
+    ) -> Vec<(RoleId, Request, String)> {
+        let ns = at.ns;
+        let mut candidates: Vec<(RoleKind, String)> = Vec::new();
+        for rule in self.applicable_rules(at.applicable) {
+            for name in &rule.resource_names {
+                for (kind, request) in [
+                    (RoleKind::ClusterRole, cluster_roles),
+                    (RoleKind::Role, roles),
+                ] {
+                    if rule_allows(rule, &request.action(ns, name)) {
+                        candidates.push((kind, name.clone()));
+                    }
+                }
+            }
+        }
+        candidates.sort();
+        candidates.dedup();
+        candidates
+            .into_iter()
+            .filter_map(|(kind, name)| {
+                let (role_ns, request) = match kind {
+                    RoleKind::ClusterRole => ("", cluster_roles),
+                    RoleKind::Role if ns.is_empty() => return None,
+                    RoleKind::Role => (ns, roles),
+                };
+                let id = self.policy.find_role(kind, role_ns, &name)?;
+                Some((id, request, name))
+            })
+            .collect()
+    }
+
+    /// `impersonate` on users and groups, cluster-wide: the permissions and the identity of
+    /// each edge.
+    fn users_and_groups(
+        &self,
+        at: &At<'_>,
+        users: Request,
+        groups: Request,
+        service_accounts: Request,
+    ) -> Vec<(Vec<Permission>, Identity)> {
+        let At {
+            ns,
+            applicable,
+            ask,
+        } = *at;
+        let mut out = Vec::new();
+        let any = |request: Request| ask(&request.name(Name::Any), "");
+        let any_user = any(users);
+        // Every known group and user when any name may be impersonated; otherwise only the
+        // names the subject's own `impersonate` rules list.
+        let named = |request: Request| -> Vec<String> {
+            let mut names: Vec<String> = self
+                .applicable_rules(applicable)
+                .flat_map(|rule| {
+                    rule.resource_names
+                        .iter()
+                        .filter(|n| rule_allows(rule, &request.action(ns, n)))
+                        .cloned()
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            names.sort();
+            names.dedup();
+            names
+        };
+        // The API server refuses group impersonation without impersonating a user too
+        // (impersonation.go: "requested ... without impersonating a user"): a group edge
+        // also needs `impersonate` on some user or ServiceAccount.
+        let some_user = any_user
+            .clone()
+            .or_else(|| named(users).into_iter().find_map(|u| ask(&users, &u)))
+            .or_else(|| ask(&service_accounts, ""));
+        if let Some(user) = &some_user {
+            let known = if any(groups).is_some() {
+                self.groups.clone()
+            } else {
+                named(groups)
+            };
+            for name in known {
+                if let Some(p) = ask(&groups, &name) {
+                    out.push((vec![p, user.clone()], Identity::Group { name }));
+                }
+            }
+        }
+        let known = if any_user.is_some() {
+            self.users.clone()
+        } else {
+            named(users)
+        };
+        for name in known {
+            if let Some(p) = ask(&users, &name) {
+                out.push((
+                    vec![p],
+                    Identity::of(&UserInfo::new(name, Vec::<String>::new())),
+                ));
+            }
+        }
+        out
+    }
+
+    /// The rules of the roles of `applicable` bindings.
+    fn applicable_rules<'a>(
+        &'a self,
+        applicable: &'a [(BindingId, usize)],
+    ) -> impl Iterator<Item = &'a PolicyRule> + 'a {
+        applicable
+            .iter()
+            .filter_map(|&(b, _)| self.policy.binding_role(b).ok())
+            .flat_map(|r| self.policy.role(r).rules.iter())
+    }
+
+    /// Every ServiceAccount of `ns` (or every one of every namespace when `ns` is empty).
+    pub(super) fn service_accounts_in(
+        &self,
+        ns: &str,
+        primitive: Primitive,
+        permissions: Vec<Permission>,
+        note: Option<String>,
+    ) -> Vec<Step> {
+        let permissions: Arc<[Permission]> = permissions.into();
+        if ns.is_empty() {
+            return vec![Step {
+                primitive,
+                permissions,
+                to: Identity::AnyServiceAccount,
+                note,
+            }];
+        }
+        let names: Vec<String> = self.service_accounts.get(ns).map_or_else(
+            || vec!["default".to_owned()],
+            |s| s.iter().cloned().collect(),
+        );
+        names
+            .into_iter()
+            .map(|name| Step {
+                primitive,
+                permissions: Arc::clone(&permissions),
+                to: Identity::ServiceAccount {
+                    namespace: ns.to_owned(),
+                    name,
+                },
+                note: note.clone(),
+            })
+            .collect()
+    }
+}
+
+/// `first`, then the edge's own permissions.
+fn with_first(first: Permission, rest: &[Permission]) -> Vec<Permission> {
+    std::iter::once(first).chain(rest.iter().cloned()).collect()
+}
+
+/// Every permission in scope `ns`: namespace-admin there, cluster-admin cluster-wide.
+fn scope_admin(ns: &str) -> Identity {
+    if ns.is_empty() {
+        Identity::ClusterAdmin
+    } else {
+        Identity::NamespaceAdmin {
+            namespace: ns.to_owned(),
+        }
+    }
+}
+
+/// The identity for binding role `id` in scope `ns` (cluster-wide when empty); a role that
+/// covers everything is namespace- or cluster-admin.
+fn bound_role(policy: &Policy, id: RoleId, ns: &str) -> Identity {
+    let role = policy.role(id);
+    let star = PolicyRule {
+        verbs: vec!["*".into()],
+        api_groups: vec!["*".into()],
+        resources: vec!["*".into()],
+        ..PolicyRule::default()
+    };
+    if crate::covers(&role.rules, &[star]).0 {
+        return scope_admin(ns);
+    }
+    Identity::BoundRole {
+        role_kind: role.kind,
+        role_namespace: role.namespace.clone(),
+        role_name: role.name.clone(),
+        scope: ns.to_owned(),
+    }
+}

@@ -1,0 +1,538 @@
+//! The edges as data: the permission patterns that turn one identity into another, as a table
+//! ([`EDGES`]) of the requests that grant each one and what it reaches. `discover.rs` walks it.
+//!
+//! Every request is asked of the exact authorizer, so `resourceNames`, subresources and
+//! wildcards are honoured (`pods/*` gives no edge: it is literal). The table's order is the
+//! order of the edges found, and so of the shortest paths the search returns: do not sort it.
+
+use super::{ANY_NAME, Primitive};
+use crate::Action;
+
+const RBAC: &str = "rbac.authorization.k8s.io";
+const ADMISSION: &str = "admissionregistration.k8s.io";
+const CERTIFICATES: &str = "certificates.k8s.io";
+
+/// The name a [`Request`] asks about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Name {
+    /// None: a request on the collection (`create`, `list`, `watch`).
+    None,
+    /// A name no `resourceNames` list holds: allowed only by rules that allow every name.
+    Any,
+    /// This name.
+    Exact(&'static str),
+    /// The name of each object the edge goes through (a Secret, a ServiceAccount, a role, a
+    /// user), given when the request is asked.
+    Each,
+}
+
+/// One request an edge rests on, in the scope the edge is looked for in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Request {
+    verb: &'static str,
+    group: &'static str,
+    resource: &'static str,
+    subresource: &'static str,
+    name: Name,
+}
+
+impl Request {
+    /// `verb` on the collection of `resource` in `group` (empty for the core group).
+    pub(super) const fn new(
+        verb: &'static str,
+        group: &'static str,
+        resource: &'static str,
+    ) -> Self {
+        Self {
+            verb,
+            group,
+            resource,
+            subresource: "",
+            name: Name::None,
+        }
+    }
+
+    /// The same request on a subresource.
+    pub(super) const fn sub(self, subresource: &'static str) -> Self {
+        Self {
+            subresource,
+            ..self
+        }
+    }
+
+    /// The same request naming an object: [`Name::Any`], [`Name::Exact`] or [`Name::Each`].
+    pub(super) const fn name(self, name: Name) -> Self {
+        Self { name, ..self }
+    }
+
+    /// The request in `namespace` (empty: cluster-wide); `object` is the name asked about for
+    /// [`Name::Each`].
+    pub(super) fn action(&self, namespace: &str, object: &str) -> Action {
+        let name = match self.name {
+            Name::None => "",
+            Name::Any => ANY_NAME,
+            Name::Exact(name) => name,
+            Name::Each => object,
+        };
+        Action::resource(
+            self.verb,
+            namespace,
+            self.group,
+            self.resource,
+            self.subresource,
+            name,
+        )
+    }
+}
+
+/// `create pods`.
+pub(super) const CREATE_PODS: Request = Request::new("create", "", "pods");
+/// `get secrets` of any name.
+pub(super) const GET_ANY_SECRET: Request = Request::new("get", "", "secrets").name(Name::Any);
+/// `create serviceaccounts/token` for any ServiceAccount.
+pub(super) const ANY_TOKEN: Request = Request::new("create", "", "serviceaccounts")
+    .sub("token")
+    .name(Name::Any);
+
+/// Where an edge is looked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Scope {
+    /// In each namespace where the subject has RoleBindings, and cluster-wide.
+    Everywhere,
+    /// Cluster-wide only (ClusterRoleBindings).
+    Cluster,
+    /// In namespaces only.
+    Namespace,
+}
+
+impl Scope {
+    pub(super) fn includes(self, ns: &str) -> bool {
+        match self {
+            Self::Everywhere => true,
+            Self::Cluster => ns.is_empty(),
+            Self::Namespace => !ns.is_empty(),
+        }
+    }
+}
+
+/// The identities an edge leads to.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Reaches {
+    /// Every permission in scope: namespace-admin in a namespace, cluster-admin cluster-wide.
+    ScopeAdmin,
+    /// cluster-admin.
+    ClusterAdmin,
+    /// The kubelet API of the nodes.
+    Node,
+    /// Group `system:masters`.
+    SystemMasters,
+    /// Every ServiceAccount of the namespace (every one of every namespace cluster-wide).
+    ServiceAccounts,
+    /// The ServiceAccounts of the pods read in the namespace; every one when none were read.
+    PodServiceAccounts,
+    /// The ServiceAccounts of the token Secrets read in the namespace; every one when none
+    /// were read.
+    TokenSecretOwners,
+    /// The ServiceAccount of each token Secret read, for which `request` ([`Name::Each`]: the
+    /// Secret's name) is allowed.
+    EachTokenSecret { request: Request },
+    /// Each ServiceAccount of the namespace for which `request` ([`Name::Each`]: its name) is
+    /// allowed.
+    EachServiceAccount { request: Request },
+    /// The rights of each Role of the namespace.
+    RolesOfNamespace,
+    /// The rights of each role named by the subject's own `bind` rules that `bind` (on
+    /// `cluster_roles` or `roles`, [`Name::Each`]) allows.
+    NamedRoles {
+        cluster_roles: Request,
+        roles: Request,
+    },
+    /// The users and groups `users` and `groups` ([`Name::Each`]) allow: every user and group
+    /// the inputs name when any name is allowed, otherwise the names of the subject's own
+    /// `impersonate` rules. A group also needs some user (or `service_accounts`) impersonated.
+    UsersAndGroups {
+        users: Request,
+        groups: Request,
+        service_accounts: Request,
+    },
+}
+
+/// What finding an edge means for the rows below it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Then {
+    /// Look for the next edges too.
+    Next,
+    /// Skip the following rows of the same primitive: they are narrower forms of this one.
+    SkipKind,
+    /// Stop: the subject holds everything in scope, nothing else is worth listing.
+    Stop,
+}
+
+/// One kind of edge: the requests that grant it and what it reaches.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Edge {
+    pub(super) primitive: Primitive,
+    pub(super) scope: Scope,
+    /// Requests that must all be allowed, each a list of alternatives: the first one allowed
+    /// is the evidence, so the order is the order of preference.
+    pub(super) requires: &'static [&'static [Request]],
+    pub(super) reaches: Reaches,
+    pub(super) note: Option<&'static str>,
+    pub(super) then: Then,
+}
+
+/// The workload controllers whose pod template runs as any ServiceAccount: `create` (no name)
+/// or `update`/`patch` (any name), per resource in this order.
+const fn workloads() -> [Request; 21] {
+    const RESOURCES: [(&str, &str); 7] = [
+        ("apps", "deployments"),
+        ("apps", "replicasets"),
+        ("apps", "statefulsets"),
+        ("apps", "daemonsets"),
+        ("batch", "jobs"),
+        ("batch", "cronjobs"),
+        ("", "replicationcontrollers"),
+    ];
+    let mut out = [CREATE_PODS; 21];
+    let mut i = 0;
+    while i < RESOURCES.len() {
+        let (group, resource) = RESOURCES[i];
+        out[3 * i] = Request::new("create", group, resource);
+        out[3 * i + 1] = Request::new("update", group, resource).name(Name::Any);
+        out[3 * i + 2] = Request::new("patch", group, resource).name(Name::Any);
+        i += 1;
+    }
+    out
+}
+
+const WORKLOADS: [Request; 21] = workloads();
+
+/// The edges, in the order they are looked for (knowledge/k8s-rbac.md, "What turns one
+/// identity into another"; sources: PaloAltoNetworks/rbac-police `lib/*.rego`, DataDog/KubeHound
+/// `pkg/kubehound/graph/edge/*.go`). The kubernetes/kubernetes source each edge's semantics
+/// come from is named on its row.
+pub(super) static EDGES: &[Edge] = &[
+    // `*` on `*` (evaluation_helpers.go: `VerbMatches`, `APIGroupMatches`, `ResourceMatches`).
+    Edge {
+        primitive: Primitive::Everything,
+        scope: Scope::Everywhere,
+        requires: &[&[Request::new("*", "*", "*")]],
+        reaches: Reaches::ScopeAdmin,
+        note: None,
+        then: Then::Stop,
+    },
+    // A pod names its ServiceAccount; admission only checks that it exists
+    // (plugin/pkg/admission/serviceaccount/admission.go).
+    Edge {
+        primitive: Primitive::CreatePods,
+        scope: Scope::Everywhere,
+        requires: &[&[CREATE_PODS]],
+        reaches: Reaches::ServiceAccounts,
+        note: None,
+        then: Then::Next,
+    },
+    // The controllers create the template's pods with their own credentials
+    // (pkg/controller/{deployment,replicaset,statefulset,daemon,job,cronjob,replication}).
+    Edge {
+        primitive: Primitive::Workloads,
+        scope: Scope::Everywhere,
+        requires: &[&WORKLOADS],
+        reaches: Reaches::ServiceAccounts,
+        note: None,
+        then: Then::Next,
+    },
+    // pkg/registry/core/pod/rest/subresources.go (`ExecREST`, `AttachREST`: `create` on the
+    // subresource), pkg/registry/core/pod/storage/storage.go (`EphemeralContainersREST`).
+    Edge {
+        primitive: Primitive::ExecPods,
+        scope: Scope::Everywhere,
+        requires: &[&[
+            Request::new("create", "", "pods")
+                .sub("exec")
+                .name(Name::Any),
+            Request::new("create", "", "pods")
+                .sub("attach")
+                .name(Name::Any),
+            Request::new("update", "", "pods").name(Name::Any),
+            Request::new("patch", "", "pods").name(Name::Any),
+            Request::new("patch", "", "pods")
+                .sub("ephemeralcontainers")
+                .name(Name::Any),
+            Request::new("update", "", "pods")
+                .sub("ephemeralcontainers")
+                .name(Name::Any),
+        ]],
+        reaches: Reaches::PodServiceAccounts,
+        note: None,
+        then: Then::Next,
+    },
+    // Legacy token Secrets (pkg/controller/serviceaccount/tokens_controller.go): `list`/`watch`
+    // (no name) or `get` of any name reads every Secret ...
+    Edge {
+        primitive: Primitive::ReadSecrets,
+        scope: Scope::Everywhere,
+        requires: &[&[
+            Request::new("list", "", "secrets"),
+            Request::new("watch", "", "secrets"),
+            GET_ANY_SECRET,
+        ]],
+        reaches: Reaches::TokenSecretOwners,
+        note: None,
+        then: Then::SkipKind,
+    },
+    // ... otherwise `get` reads the token Secrets it names.
+    Edge {
+        primitive: Primitive::ReadSecrets,
+        scope: Scope::Everywhere,
+        requires: &[],
+        reaches: Reaches::EachTokenSecret {
+            request: Request::new("get", "", "secrets").name(Name::Each),
+        },
+        note: None,
+        then: Then::Next,
+    },
+    // The token controller fills in a Secret of type `kubernetes.io/service-account-token`
+    // for the ServiceAccount it names (tokens_controller.go).
+    Edge {
+        primitive: Primitive::WriteSecrets,
+        scope: Scope::Everywhere,
+        requires: &[&[
+            Request::new("create", "", "secrets"),
+            Request::new("update", "", "secrets").name(Name::Any),
+        ]],
+        reaches: Reaches::ServiceAccounts,
+        note: None,
+        then: Then::Next,
+    },
+    // pkg/registry/core/serviceaccount/storage/token.go (`TokenREST.Create`): any name ...
+    Edge {
+        primitive: Primitive::TokenRequest,
+        scope: Scope::Everywhere,
+        requires: &[&[ANY_TOKEN]],
+        reaches: Reaches::ServiceAccounts,
+        note: None,
+        then: Then::SkipKind,
+    },
+    // ... or the named ones.
+    Edge {
+        primitive: Primitive::TokenRequest,
+        scope: Scope::Everywhere,
+        requires: &[],
+        reaches: Reaches::EachServiceAccount {
+            request: Request::new("create", "", "serviceaccounts")
+                .sub("token")
+                .name(Name::Each),
+        },
+        note: None,
+        then: Then::Next,
+    },
+    // `bind` on a role plus `create` on bindings in scope: the role's rights there
+    // (pkg/registry/rbac/escalation_check.go `BindingAuthorized`, asked in the binding's
+    // namespace). Granted cluster-wide, `bind` plus `create rolebindings` binds cluster-admin in
+    // every namespace with a RoleBinding: every ServiceAccount.
+    Edge {
+        primitive: Primitive::Bind,
+        scope: Scope::Cluster,
+        requires: &[
+            &[Request::new("bind", RBAC, "clusterroles").name(Name::Any)],
+            &[Request::new("create", RBAC, "rolebindings")],
+        ],
+        reaches: Reaches::ServiceAccounts,
+        note: Some("binds ClusterRole cluster-admin in every namespace"),
+        then: Then::Next,
+    },
+    // `bind` on any Role of the namespace: each of them.
+    Edge {
+        primitive: Primitive::Bind,
+        scope: Scope::Namespace,
+        requires: &[
+            &[Request::new("bind", RBAC, "roles").name(Name::Any)],
+            &[Request::new("create", RBAC, "rolebindings")],
+        ],
+        reaches: Reaches::RolesOfNamespace,
+        note: None,
+        then: Then::Next,
+    },
+    // Any ClusterRole: cluster-admin exists in every cluster.
+    Edge {
+        primitive: Primitive::Bind,
+        scope: Scope::Cluster,
+        requires: &[
+            &[Request::new("bind", RBAC, "clusterroles").name(Name::Any)],
+            &[Request::new("create", RBAC, "clusterrolebindings")],
+        ],
+        reaches: Reaches::ScopeAdmin,
+        note: Some("binds ClusterRole cluster-admin"),
+        then: Then::SkipKind,
+    },
+    Edge {
+        primitive: Primitive::Bind,
+        scope: Scope::Namespace,
+        requires: &[
+            &[Request::new("bind", RBAC, "clusterroles").name(Name::Any)],
+            &[Request::new("create", RBAC, "rolebindings")],
+        ],
+        reaches: Reaches::ScopeAdmin,
+        note: Some("binds ClusterRole cluster-admin"),
+        then: Then::SkipKind,
+    },
+    // Otherwise only the roles named in the subject's own `bind` rules.
+    Edge {
+        primitive: Primitive::Bind,
+        scope: Scope::Cluster,
+        requires: &[&[Request::new("create", RBAC, "clusterrolebindings")]],
+        reaches: Reaches::NamedRoles {
+            cluster_roles: Request::new("bind", RBAC, "clusterroles").name(Name::Each),
+            roles: Request::new("bind", RBAC, "roles").name(Name::Each),
+        },
+        note: None,
+        then: Then::Next,
+    },
+    Edge {
+        primitive: Primitive::Bind,
+        scope: Scope::Namespace,
+        requires: &[&[Request::new("create", RBAC, "rolebindings")]],
+        reaches: Reaches::NamedRoles {
+            cluster_roles: Request::new("bind", RBAC, "clusterroles").name(Name::Each),
+            roles: Request::new("bind", RBAC, "roles").name(Name::Each),
+        },
+        note: None,
+        then: Then::Next,
+    },
+    // `escalate` plus writing roles: any permission in scope (escalation_check.go
+    // `EscalationAllowed`, `RoleEscalationAuthorized`).
+    Edge {
+        primitive: Primitive::Escalate,
+        scope: Scope::Cluster,
+        requires: &[
+            &[Request::new("escalate", RBAC, "clusterroles").name(Name::Any)],
+            &[
+                Request::new("create", RBAC, "clusterroles"),
+                Request::new("update", RBAC, "clusterroles").name(Name::Any),
+            ],
+        ],
+        reaches: Reaches::ScopeAdmin,
+        note: Some(ESCALATE_NOTE),
+        then: Then::Next,
+    },
+    Edge {
+        primitive: Primitive::Escalate,
+        scope: Scope::Namespace,
+        requires: &[
+            &[Request::new("escalate", RBAC, "roles").name(Name::Any)],
+            &[
+                Request::new("create", RBAC, "roles"),
+                Request::new("update", RBAC, "roles").name(Name::Any),
+            ],
+        ],
+        reaches: Reaches::ScopeAdmin,
+        note: Some(ESCALATE_NOTE),
+        then: Then::Next,
+    },
+    // Users and groups (staging/src/k8s.io/apiserver/pkg/endpoints/filters/impersonation.go).
+    Edge {
+        primitive: Primitive::Impersonate,
+        scope: Scope::Cluster,
+        requires: &[],
+        reaches: Reaches::UsersAndGroups {
+            users: Request::new("impersonate", "", "users").name(Name::Each),
+            groups: Request::new("impersonate", "", "groups").name(Name::Each),
+            service_accounts: IMPERSONATE_ANY_SERVICE_ACCOUNT,
+        },
+        note: None,
+        then: Then::Next,
+    },
+    // ServiceAccounts: any name ...
+    Edge {
+        primitive: Primitive::Impersonate,
+        scope: Scope::Everywhere,
+        requires: &[&[IMPERSONATE_ANY_SERVICE_ACCOUNT]],
+        reaches: Reaches::ServiceAccounts,
+        note: None,
+        then: Then::SkipKind,
+    },
+    // ... or the named ones.
+    Edge {
+        primitive: Primitive::Impersonate,
+        scope: Scope::Everywhere,
+        requires: &[],
+        reaches: Reaches::EachServiceAccount {
+            request: Request::new("impersonate", "", "serviceaccounts").name(Name::Each),
+        },
+        note: None,
+        then: Then::Next,
+    },
+    // The kubelet authorizes exec, attach and port-forward as `nodes/proxy`
+    // (pkg/kubelet/server/auth.go `GetRequestAttributes`).
+    Edge {
+        primitive: Primitive::NodeProxy,
+        scope: Scope::Cluster,
+        requires: &[&[
+            Request::new("get", "", "nodes")
+                .sub("proxy")
+                .name(Name::Any),
+            Request::new("create", "", "nodes")
+                .sub("proxy")
+                .name(Name::Any),
+        ]],
+        reaches: Reaches::Node,
+        note: None,
+        then: Then::Next,
+    },
+    // Webhooks and mutating policies see and rewrite what is admitted
+    // (staging/src/k8s.io/apiserver/pkg/admission/plugin/webhook, .../plugin/policy/mutating).
+    Edge {
+        primitive: Primitive::AdmissionControl,
+        scope: Scope::Cluster,
+        requires: &[&[
+            Request::new("create", ADMISSION, "mutatingwebhookconfigurations").name(Name::Any),
+            Request::new("update", ADMISSION, "mutatingwebhookconfigurations").name(Name::Any),
+            Request::new("patch", ADMISSION, "mutatingwebhookconfigurations").name(Name::Any),
+            Request::new("create", ADMISSION, "validatingwebhookconfigurations").name(Name::Any),
+            Request::new("update", ADMISSION, "validatingwebhookconfigurations").name(Name::Any),
+            Request::new("patch", ADMISSION, "validatingwebhookconfigurations").name(Name::Any),
+            Request::new("create", ADMISSION, "mutatingadmissionpolicies").name(Name::Any),
+            Request::new("update", ADMISSION, "mutatingadmissionpolicies").name(Name::Any),
+            Request::new("create", ADMISSION, "mutatingadmissionpolicybindings").name(Name::Any),
+            Request::new("update", ADMISSION, "mutatingadmissionpolicybindings").name(Name::Any),
+        ]],
+        reaches: Reaches::ClusterAdmin,
+        note: Some(
+            "a mutating webhook sees every object admitted, Secrets included, and can rewrite pods to run as anything",
+        ),
+        then: Then::Next,
+    },
+    // Create, approve (pkg/registry/certificates/certificates/strategy.go, the `approval`
+    // subresource) and be allowed the signer: its name, or `<domain>/*`
+    // (plugin/pkg/admission/certificates/util.go `IsAuthorizedForSignerName`).
+    Edge {
+        primitive: Primitive::CsrApproval,
+        scope: Scope::Cluster,
+        requires: &[
+            &[Request::new(
+                "create",
+                CERTIFICATES,
+                "certificatesigningrequests",
+            )],
+            &[
+                Request::new("update", CERTIFICATES, "certificatesigningrequests")
+                    .sub("approval")
+                    .name(Name::Any),
+            ],
+            &[
+                Request::new("approve", CERTIFICATES, "signers")
+                    .name(Name::Exact("kubernetes.io/kube-apiserver-client")),
+                Request::new("approve", CERTIFICATES, "signers")
+                    .name(Name::Exact("kubernetes.io/*")),
+            ],
+        ],
+        reaches: Reaches::SystemMasters,
+        note: Some("a client certificate can name any user and group, system:masters included"),
+        then: Then::Next,
+    },
+];
+
+const ESCALATE_NOTE: &str = "a role written this way grants through any binding to it (an existing one, or a new one with `bind`)";
+
+const IMPERSONATE_ANY_SERVICE_ACCOUNT: Request =
+    Request::new("impersonate", "", "serviceaccounts").name(Name::Any);

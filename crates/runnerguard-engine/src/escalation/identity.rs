@@ -1,0 +1,241 @@
+//! The vocabulary of escalation: the identities a subject can become, the kinds of edge between
+//! them, and the paths and answers the search returns.
+
+use std::fmt;
+use std::sync::Arc;
+
+use runnerguard_model::{RoleKind, service_account_user, split_service_account_user};
+use serde::Serialize;
+
+use crate::{Action, Grant, UserInfo};
+
+/// An identity a subject can become.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum Identity {
+    /// A user (not a ServiceAccount), with `system:authenticated`.
+    User {
+        /// The user name.
+        name: String,
+    },
+    /// Membership of a group (through impersonation), with `system:authenticated`.
+    Group {
+        /// The group.
+        name: String,
+    },
+    /// A ServiceAccount, with the groups the API server gives it.
+    ServiceAccount {
+        /// Its namespace.
+        namespace: String,
+        /// Its name.
+        name: String,
+    },
+    /// Every ServiceAccount of every namespace.
+    AnyServiceAccount,
+    /// The kubelet API of the nodes: exec into any pod they run.
+    Node,
+    /// The rights of a role bound by the subject itself (through `bind`).
+    BoundRole {
+        /// Role or ClusterRole.
+        role_kind: RoleKind,
+        /// The role's namespace (empty for a ClusterRole).
+        role_namespace: String,
+        /// The role's name.
+        role_name: String,
+        /// Where it is bound: a namespace, or empty for cluster-wide.
+        scope: String,
+    },
+    /// Every permission in one namespace.
+    NamespaceAdmin {
+        /// The namespace.
+        namespace: String,
+    },
+    /// Every permission everywhere (cluster-admin, `system:masters`).
+    ClusterAdmin,
+}
+
+impl Identity {
+    /// The identity of an authenticated user as given (a ServiceAccount user name becomes a
+    /// ServiceAccount identity).
+    pub fn of(user: &UserInfo) -> Self {
+        match split_service_account_user(&user.name) {
+            Some((namespace, name)) => Self::ServiceAccount {
+                namespace: namespace.to_owned(),
+                name: name.to_owned(),
+            },
+            None => Self::User {
+                name: user.name.clone(),
+            },
+        }
+    }
+
+    /// How the authorizer sees this identity, for identities RBAC evaluates.
+    pub fn user_info(&self) -> Option<UserInfo> {
+        match self {
+            Self::User { name } => Some(UserInfo::impersonated(name, &[])),
+            Self::Group { name } => Some(UserInfo::new(
+                String::new(),
+                [name.clone(), "system:authenticated".to_owned()],
+            )),
+            Self::ServiceAccount { namespace, name } => Some(UserInfo::impersonated(
+                &service_account_user(namespace, name),
+                &[],
+            )),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::User { name } => write!(f, "User {name}"),
+            Self::Group { name } => write!(f, "Group {name}"),
+            Self::ServiceAccount { namespace, name } => {
+                write!(f, "ServiceAccount {namespace}/{name}")
+            }
+            Self::AnyServiceAccount => f.write_str("every ServiceAccount of every namespace"),
+            Self::Node => f.write_str("the kubelet API of every node"),
+            Self::BoundRole {
+                role_kind,
+                role_namespace,
+                role_name,
+                scope,
+            } => {
+                let role = if role_namespace.is_empty() {
+                    format!("{role_kind} {role_name}")
+                } else {
+                    format!("{role_kind} {role_namespace}/{role_name}")
+                };
+                if scope.is_empty() {
+                    write!(f, "the rights of {role} cluster-wide")
+                } else {
+                    write!(f, "the rights of {role} in namespace `{scope}`")
+                }
+            }
+            Self::NamespaceAdmin { namespace } => {
+                write!(f, "every permission in namespace `{namespace}`")
+            }
+            Self::ClusterAdmin => f.write_str("every permission in the cluster (cluster-admin)"),
+        }
+    }
+}
+
+/// The kinds of edge: the permission patterns that turn one identity into another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Primitive {
+    /// `create pods`: a pod can run as any ServiceAccount of its namespace.
+    CreatePods,
+    /// Create or change a workload controller: its pods run as any ServiceAccount.
+    Workloads,
+    /// Exec or attach into pods, or change them: their ServiceAccount's token.
+    ExecPods,
+    /// Read Secrets: legacy ServiceAccount tokens.
+    ReadSecrets,
+    /// Create or update Secrets: the token controller fills in a token for any ServiceAccount.
+    WriteSecrets,
+    /// `create serviceaccounts/token`: a token for a ServiceAccount.
+    TokenRequest,
+    /// `bind` a role and create bindings: the role's rights.
+    Bind,
+    /// `escalate` and create or update roles: any permission.
+    Escalate,
+    /// `impersonate`: become a user, group or ServiceAccount.
+    Impersonate,
+    /// `nodes/proxy`: the kubelet API, exec into any pod of the node.
+    NodeProxy,
+    /// Write admission webhooks or policies: see and rewrite every admitted object.
+    AdmissionControl,
+    /// Create and approve CSRs: a client certificate for any user or group.
+    CsrApproval,
+    /// `*` on `*`.
+    Everything,
+    /// `system:masters` bypasses RBAC.
+    Superuser,
+    /// Every ServiceAccount includes each one.
+    Includes,
+}
+
+impl Primitive {
+    /// What the edge means, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::CreatePods => {
+                "may create pods, which can run as any ServiceAccount of the namespace"
+            }
+            Self::Workloads => {
+                "may create or change workload controllers, whose pods can run as any ServiceAccount of the namespace"
+            }
+            Self::ExecPods => {
+                "may run commands in (or change) pods, and so use their ServiceAccount tokens"
+            }
+            Self::ReadSecrets => "may read Secrets, including ServiceAccount token Secrets",
+            Self::WriteSecrets => {
+                "may create or update Secrets, and so have the token controller mint a ServiceAccount token"
+            }
+            Self::TokenRequest => "may request ServiceAccount tokens",
+            Self::Bind => "may bind roles it does not hold",
+            Self::Escalate => "may write roles with permissions it does not hold (`escalate`)",
+            Self::Impersonate => "may impersonate",
+            Self::NodeProxy => "may use the kubelet API through nodes/proxy",
+            Self::AdmissionControl => {
+                "may write admission webhooks or policies, which see and rewrite every admitted object"
+            }
+            Self::CsrApproval => {
+                "may create and approve certificate signing requests for API server client certificates"
+            }
+            Self::Everything => "holds `*` on `*`",
+            Self::Superuser => "is in `system:masters`, which the API server lets do anything",
+            Self::Includes => "is every ServiceAccount, this one among them",
+        }
+    }
+}
+
+/// One permission an edge rests on, and the rule that grants it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Permission {
+    /// The request the authorizer allowed.
+    pub action: Action,
+    /// The grant that allowed it.
+    pub grant: Grant,
+}
+
+/// One step of an escalation path.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// The pattern.
+    pub primitive: Primitive,
+    /// The permissions it rests on (two for `bind` or CSR approval, none for `system:masters`).
+    /// Shared: one permission often leads to every ServiceAccount of a namespace.
+    pub permissions: Arc<[Permission]>,
+    /// The identity it leads to.
+    pub to: Identity,
+    /// A caveat, when the edge is conservative.
+    pub note: Option<String>,
+}
+
+/// An identity reached, and the shortest path to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Reached {
+    /// The identity.
+    pub identity: Identity,
+    /// The steps from the subject asked about (empty for the subject itself).
+    pub path: Vec<Step>,
+}
+
+/// An effective answer: allowed through some reachable identity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EffectiveDecision {
+    /// Whether some reachable identity may perform the action.
+    pub allowed: bool,
+    /// The identity that may, with its path; `None` when not allowed.
+    pub via: Option<Reached>,
+    /// The grant that allows it to that identity (`None` for cluster-admin and
+    /// namespace-admin identities, which hold everything).
+    pub grant: Option<Grant>,
+}

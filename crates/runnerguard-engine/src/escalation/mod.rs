@@ -1,0 +1,154 @@
+//! Escalation analysis: which identities a subject can become, and so what it can really do.
+//!
+//! RBAC as written understates power: a subject that may create pods in a namespace can run
+//! as any ServiceAccount there; one that may read Secrets there holds their tokens; `bind`,
+//! `escalate`, `impersonate`, `serviceaccounts/token`, `nodes/proxy`, admission webhooks and
+//! CSR approval widen it further (knowledge/k8s-rbac.md, "What turns one identity into
+//! another"; sources: PaloAltoNetworks/rbac-police `lib/*.rego`, DataDog/KubeHound
+//! `pkg/kubehound/graph/edge/*.go`).
+//!
+//! Every edge is found by asking the exact authorizer, so `resourceNames`, subresources and
+//! wildcards are honoured (`pods/*` gives no edge: it is literal). Objects in the inputs make
+//! edges concrete (the ServiceAccounts of a namespace, the pods there and the token Secrets);
+//! without them an edge goes to every ServiceAccount the inputs name in that namespace, and
+//! always to `default`. The search is breadth-first, so each identity comes with a shortest
+//! path.
+//!
+//! `identity` holds the vocabulary (identities, edge kinds, paths), `edges` the edges as a table
+//! of requests, `discover` the walk of that table for one subject in one scope, `admission` what
+//! admission policies prove about pods, and `search` the breadth-first search and its caches.
+
+mod admission;
+mod discover;
+mod edges;
+mod identity;
+mod search;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use runnerguard_model::split_service_account_user;
+
+use crate::Policy;
+use admission::Pin;
+
+pub use identity::{EffectiveDecision, Identity, Permission, Primitive, Reached, Step};
+pub use search::Escalation;
+
+/// A name no `resourceNames` list holds: a request for it is allowed only by rules that allow
+/// every name. (Kubernetes names cannot contain spaces or parentheses.)
+const ANY_NAME: &str = "(any name)";
+
+/// The superuser group the API server never asks RBAC about.
+const SYSTEM_MASTERS: &str = "system:masters";
+
+/// The immutable part of the graph: the policy and the objects that make edges concrete.
+/// Shared by threads when many subjects are prepared at once.
+struct Graph<'p> {
+    policy: &'p Policy,
+    /// ServiceAccounts per namespace: read, or named by a binding; `default` always.
+    service_accounts: BTreeMap<String, BTreeSet<String>>,
+    /// ServiceAccounts of the pods read, per namespace.
+    pod_service_accounts: BTreeMap<String, BTreeSet<String>>,
+    /// Token Secrets per namespace: (Secret, ServiceAccount).
+    token_secrets: BTreeMap<String, Vec<(String, String)>>,
+    /// Users and groups named by bindings (impersonation targets).
+    users: Vec<String>,
+    /// Groups named by bindings, and `system:masters`.
+    groups: Vec<String>,
+    /// Pod restrictions proven by admission policies, per namespace.
+    pins: BTreeMap<String, Pin>,
+}
+
+impl<'p> Graph<'p> {
+    /// The graph over `policy`, with the objects it holds.
+    fn new(policy: &'p Policy) -> Self {
+        let mut service_accounts: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut users = Vec::new();
+        let mut groups = Vec::new();
+        for sa in policy.service_accounts() {
+            service_accounts
+                .entry(sa.namespace.clone())
+                .or_default()
+                .insert(sa.name.clone());
+        }
+        for binding in policy.bindings() {
+            for s in &binding.subjects {
+                match s.kind.as_str() {
+                    "ServiceAccount" => {
+                        let ns = if s.namespace.is_empty() {
+                            &binding.namespace
+                        } else {
+                            &s.namespace
+                        };
+                        if !ns.is_empty()
+                            && !service_accounts
+                                .get(ns)
+                                .is_some_and(|n| n.contains(&s.name))
+                        {
+                            service_accounts
+                                .entry(ns.clone())
+                                .or_default()
+                                .insert(s.name.clone());
+                        }
+                    }
+                    "User" => match split_service_account_user(&s.name) {
+                        Some((ns, name)) => {
+                            service_accounts
+                                .entry(ns.to_owned())
+                                .or_default()
+                                .insert(name.to_owned());
+                        }
+                        None => users.push(s.name.clone()),
+                    },
+                    "Group" => groups.push(s.name.clone()),
+                    _ => {}
+                }
+            }
+        }
+        let objects = policy.objects();
+        for ns in objects
+            .namespaces
+            .iter()
+            .map(|n| n.name.clone())
+            .chain(policy.bindings().iter().map(|b| b.namespace.clone()))
+            .filter(|n| !n.is_empty())
+        {
+            service_accounts
+                .entry(ns)
+                .or_default()
+                .insert("default".to_owned());
+        }
+        let mut pod_service_accounts: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for w in &objects.workloads {
+            pod_service_accounts
+                .entry(w.object.namespace.clone())
+                .or_default()
+                .insert(w.service_account.clone());
+        }
+        let mut token_secrets: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        for s in &objects.secrets {
+            if let Some(sa) = &s.service_account {
+                token_secrets
+                    .entry(s.object.namespace.clone())
+                    .or_default()
+                    .push((s.object.name.clone(), sa.clone()));
+            }
+        }
+        if !groups.iter().any(|g| g == SYSTEM_MASTERS) {
+            groups.push(SYSTEM_MASTERS.to_owned());
+        }
+        users.sort();
+        users.dedup();
+        groups.sort();
+        groups.dedup();
+        Self {
+            policy,
+            service_accounts,
+            pod_service_accounts,
+            token_secrets,
+            users,
+            groups,
+            pins: admission::pins(policy),
+        }
+    }
+}
