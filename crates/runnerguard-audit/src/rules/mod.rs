@@ -1,5 +1,6 @@
 //! The rule registry: one file per rule, one line per rule here, sorted by id.
 
+mod common;
 mod rb001_cluster_admin_binding;
 mod rb002_wildcard_rule;
 mod rb003_escalation_verb;
@@ -11,6 +12,7 @@ mod rb008_dangling_role_ref;
 mod rb009_broad_group_grant;
 mod rb010_admission_webhook_write;
 mod rb011_csr_approval;
+mod rbac;
 mod rg101_jobs_in_manager_namespace;
 mod rg102_executor_permission_missing;
 mod rg103_manager_excess_permission;
@@ -27,10 +29,12 @@ mod rg113_chart_wildcard_rbac;
 mod rg114_job_namespace_secrets_readable;
 mod rg115_job_resources_unbounded;
 mod rg116_unknown_runner_key;
-mod support;
+mod runner;
+#[cfg(test)]
+mod testing;
 
 pub(crate) use rb005_pod_create_assumes_service_accounts::Rb005Memo;
-pub(crate) use support::{Source, sources};
+pub(crate) use runner::{Source, sources};
 
 use crate::Rule;
 

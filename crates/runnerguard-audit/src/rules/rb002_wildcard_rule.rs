@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use runnerguard_engine::RoleId;
 use runnerguard_model::BindingKind;
 
-use super::support::and_list;
+use super::common::and_list;
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule, qualified};
 
 declare_rule! {
@@ -142,7 +142,7 @@ impl Rule for WildcardRule {
 #[cfg(test)]
 mod tests {
     use super::WildcardRule;
-    use crate::rules::rg105_job_token_exposed::testing::run;
+    use crate::rules::testing::run;
 
     const JOBS: &[(&str, &str, Option<bool>)] = &[("teams", "ci-job", Some(false))];
 

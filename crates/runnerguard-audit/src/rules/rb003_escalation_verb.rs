@@ -1,9 +1,9 @@
 use runnerguard_engine::{Action, UserInfo};
 
-use super::rb001_cluster_admin_binding::rbac::{
-    Group, Groups, Probe, Scope, evidence, identity, input_hits, through,
+use super::common::and_list;
+use super::rbac::{
+    Group, Groups, Probe, Scope, evidence, identity, input_hits, phrase, targets, through,
 };
-use super::support::{and_list, phrase, targets};
 use crate::{Context, Finding, Rule, RuleMeta, Severity, declare_rule};
 
 declare_rule! {
@@ -311,7 +311,7 @@ fn escalation(cx: &Context<'_>, user: &UserInfo, group: &Group, scope: &Scope) -
 mod tests {
     use super::EscalationVerb;
     use crate::Severity;
-    use crate::rules::rg105_job_token_exposed::testing::run;
+    use crate::rules::testing::run;
 
     const JOBS: &[(&str, &str, Option<bool>)] = &[("teams", "ci-job", Some(false))];
 

@@ -3,10 +3,8 @@ use std::collections::BTreeMap;
 use runnerguard_engine::Action;
 use runnerguard_model::{BindingKind, PolicyRule, SecretMeta};
 
-use super::rb001_cluster_admin_binding::rbac::{
-    Groups, Scope, evidence, resolved_subject, through,
-};
-use super::support::and_list;
+use super::common::and_list;
+use super::rbac::{Groups, Scope, evidence, resolved_subject, through};
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule};
 
 declare_rule! {
@@ -246,7 +244,7 @@ fn collect(
 #[cfg(test)]
 mod tests {
     use super::SecretsReadable;
-    use crate::rules::rg105_job_token_exposed::testing::run;
+    use crate::rules::testing::run;
 
     const JOBS: &[(&str, &str, Option<bool>)] = &[("teams", "ci-job", Some(false))];
 

@@ -3,11 +3,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use runnerguard_engine::{Action, Escalation, Grant, Identity, Primitive, Reached, Step};
 use runnerguard_model::Subject;
 
-use super::rb001_cluster_admin_binding::rbac::{
-    Accounts, Probe, Scope, Strongest, evidence, hits_by_scope, identity, resolved_subject, through,
+use super::common::and_list;
+use super::common::describe;
+use super::rbac::{
+    Accounts, Probe, Scope, evidence, hits_by_scope, identity, resolved_subject,
+    strongest_evidence, strongest_text, through,
 };
-use super::rg103_manager_excess_permission::describe;
-use super::support::and_list;
 use crate::{Context, Finding, Rule, RuleMeta, Severity, declare_rule};
 
 declare_rule! {
@@ -597,38 +598,6 @@ fn subject_user(subject: &Subject) -> String {
     }
 }
 
-/// `the strongest known is ServiceAccount ns/name, holding 3 rules through input bindings`.
-pub(super) fn strongest_text(s: &Strongest) -> String {
-    let rules = match s.grants.len() {
-        1 => "1 rule".to_owned(),
-        n => format!("{n} rules"),
-    };
-    let full = if s.full.is_some() {
-        ", `*` on `*` among them"
-    } else {
-        ""
-    };
-    format!(
-        "the strongest known is {}, holding {rules} through input bindings{full}",
-        s.account
-    )
-}
-
-/// Adds to `f` the path of the strongest ServiceAccount's most telling grant.
-pub(super) fn strongest_evidence(cx: &Context<'_>, mut f: Finding, s: &Strongest) -> Finding {
-    let Some(grant) = s.full.as_ref().or_else(|| s.grants.first()) else {
-        return f;
-    };
-    f = f.step(format!("strongest reachable: {}", s.account));
-    for step in cx.grant_path(grant) {
-        f = f.step(format!("  {step}"));
-    }
-    for o in cx.grant_objects(grant) {
-        f = f.object(o);
-    }
-    f
-}
-
 /// At most five ServiceAccounts, by name (with namespace cluster-wide), and how many more.
 fn names(accounts: &[&Subject], scope: &Scope) -> String {
     let mut shown: Vec<String> = accounts
@@ -653,7 +622,7 @@ fn names(accounts: &[&Subject], scope: &Scope) -> String {
 mod tests {
     use super::PodCreateAssumesServiceAccounts;
     use crate::Severity;
-    use crate::rules::rg105_job_token_exposed::testing::run;
+    use crate::rules::testing::run;
 
     const JOBS: &[(&str, &str, Option<bool>)] = &[("teams", "ci-job", Some(false))];
 

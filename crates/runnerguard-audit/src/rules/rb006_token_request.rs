@@ -1,8 +1,7 @@
-use super::rb001_cluster_admin_binding::rbac::{
-    Accounts, Probe, Scope, evidence, hits_by_scope, through,
+use super::rbac::{
+    Accounts, Probe, Scope, evidence, hits_by_scope, phrase, strongest_evidence, strongest_text,
+    targets, through,
 };
-use super::rb005_pod_create_assumes_service_accounts::{strongest_evidence, strongest_text};
-use super::support::{phrase, targets};
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule};
 
 declare_rule! {
@@ -97,7 +96,7 @@ impl Rule for TokenRequest {
 #[cfg(test)]
 mod tests {
     use super::TokenRequest;
-    use crate::rules::rg105_job_token_exposed::testing::run;
+    use crate::rules::testing::run;
 
     const JOBS: &[(&str, &str, Option<bool>)] = &[("teams", "ci-job", Some(false))];
 

@@ -1,5 +1,5 @@
-use super::rb001_cluster_admin_binding::rbac::{Groups, Probe, evidence, input_hits, through};
-use super::support::and_list;
+use super::common::and_list;
+use super::rbac::{Groups, Probe, evidence, input_hits, through};
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule};
 
 declare_rule! {
@@ -100,7 +100,7 @@ impl Rule for NodeProxy {
 #[cfg(test)]
 mod tests {
     use super::NodeProxy;
-    use crate::rules::rg105_job_token_exposed::testing::run;
+    use crate::rules::testing::run;
 
     const JOBS: &[(&str, &str, Option<bool>)] = &[("teams", "ci-job", Some(false))];
 

@@ -1,7 +1,7 @@
 use runnerguard_model::BindingKind;
 
-use super::rb001_cluster_admin_binding::rbac::{input_bindings, resolved_subject};
-use super::support::and_list;
+use super::common::and_list;
+use super::rbac::{input_bindings, resolved_subject};
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule, qualified};
 
 declare_rule! {
@@ -109,7 +109,7 @@ impl Rule for DanglingRoleRef {
 #[cfg(test)]
 mod tests {
     use super::DanglingRoleRef;
-    use crate::rules::rg105_job_token_exposed::testing::run;
+    use crate::rules::testing::run;
 
     const JOBS: &[(&str, &str, Option<bool>)] = &[("teams", "ci-job", Some(false))];
 

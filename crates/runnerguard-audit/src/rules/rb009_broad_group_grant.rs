@@ -1,10 +1,8 @@
 use runnerguard_engine::{Grant, UserInfo, covers};
 use runnerguard_model::{PolicyRule, SubjectKind};
 
-use super::rb001_cluster_admin_binding::rbac::{
-    Groups, Scope, everyone_group, evidence, input_bindings, through,
-};
-use super::rg103_manager_excess_permission::{describe_at_most, exists};
+use super::common::{describe_at_most, exists};
+use super::rbac::{Groups, Scope, everyone_group, evidence, input_bindings, through};
 use crate::{Context, Finding, Rule, RuleMeta, Severity, declare_rule};
 
 declare_rule! {
@@ -130,7 +128,7 @@ fn default_rules(cx: &Context<'_>, group: &str, namespace: &str) -> Vec<PolicyRu
 mod tests {
     use super::BroadGroupGrant;
     use crate::Severity;
-    use crate::rules::rg105_job_token_exposed::testing::run;
+    use crate::rules::testing::run;
 
     const JOBS: &[(&str, &str, Option<bool>)] = &[("teams", "ci-job", Some(false))];
 

@@ -1,5 +1,5 @@
-use super::rb001_cluster_admin_binding::rbac::{Groups, Probe, evidence, input_hits, through};
-use super::rg103_manager_excess_permission::describe;
+use super::common::describe;
+use super::rbac::{Groups, Probe, evidence, input_hits, through};
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule};
 
 declare_rule! {
@@ -111,7 +111,7 @@ impl Rule for AdmissionWebhookWrite {
 #[cfg(test)]
 mod tests {
     use super::AdmissionWebhookWrite;
-    use crate::rules::rg105_job_token_exposed::testing::run;
+    use crate::rules::testing::run;
 
     const JOBS: &[(&str, &str, Option<bool>)] = &[("teams", "ci-job", Some(false))];
 

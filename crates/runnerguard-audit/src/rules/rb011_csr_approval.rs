@@ -3,10 +3,8 @@ use std::collections::BTreeSet;
 use runnerguard_engine::{Action, Decision, Grant};
 use runnerguard_model::Subject;
 
-use super::rb001_cluster_admin_binding::rbac::{
-    evidence, identity, input_bindings, resolved_subject, through,
-};
-use super::support::and_list;
+use super::common::and_list;
+use super::rbac::{evidence, identity, input_bindings, resolved_subject, through};
 use crate::{Context, Finding, Rule, RuleMeta, Severity, declare_rule};
 
 declare_rule! {
@@ -181,7 +179,7 @@ fn pick(d: &Decision, input: impl Fn(&Grant) -> bool) -> Option<Grant> {
 mod tests {
     use super::CsrApproval;
     use crate::Severity;
-    use crate::rules::rg105_job_token_exposed::testing::run;
+    use crate::rules::testing::run;
 
     const JOBS: &[(&str, &str, Option<bool>)] = &[("teams", "ci-job", Some(false))];
 

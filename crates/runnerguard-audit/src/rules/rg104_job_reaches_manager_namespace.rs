@@ -1,7 +1,8 @@
 use runnerguard_engine::{Grant, breakdown_rule};
 use runnerguard_model::{BindingKind, PolicyRule, is_namespaced};
 
-use super::rg103_manager_excess_permission::{MAX_TARGETS, describe_at_most, exists};
+use super::common::{describe_at_most, exists};
+use super::runner::MAX_TARGETS;
 use runnerguard_engine::Action;
 
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule, qualified};
@@ -184,16 +185,7 @@ fn reaching(rule: &PolicyRule, cluster: bool) -> Vec<PolicyRule> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
-        let own = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
-        PolicyRule {
-            verbs: own(verbs),
-            api_groups: own(groups),
-            resources: own(resources),
-            ..PolicyRule::default()
-        }
-    }
+    use crate::rules::testing::rule;
 
     #[test]
     fn cluster_scoped_rules_do_not_reach_a_namespace_except_node_proxy() {

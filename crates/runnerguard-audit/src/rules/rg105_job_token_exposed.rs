@@ -3,7 +3,8 @@ use std::collections::BTreeSet;
 use runnerguard_engine::{Grant, UserInfo, covers};
 use runnerguard_model::{BindingKind, PolicyRule};
 
-use super::rg103_manager_excess_permission::{MAX_TARGETS, describe, describe_at_most, exists};
+use super::common::{describe, describe_at_most, exists};
+use super::runner::{MAX_TARGETS, grants_of, job_evidence};
 use crate::{Context, Finding, JobTarget, Rule, RuleMeta, declare_rule, qualified};
 
 declare_rule! {
@@ -208,13 +209,6 @@ fn service_account<'a>(
     cx.service_account(&job.namespace, &job.service_account)
 }
 
-/// What the topology says about where `job` came from.
-pub(super) fn job_evidence(cx: &Context<'_>, job: &JobTarget) -> Vec<String> {
-    cx.job_evidence(&job.namespace)
-        .map(|e| format!("{}: {}", e.fact, e.source))
-        .collect()
-}
-
 /// The deploy rights this rule accepts in the job namespace: the workload kinds CI deploys.
 fn deploy_rules() -> Vec<PolicyRule> {
     let own = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
@@ -234,97 +228,10 @@ fn deploy_rules() -> Vec<PolicyRule> {
     ]
 }
 
-/// Every rule `user` holds from bindings the user wrote (not Kubernetes' defaults): its
-/// ClusterRoleBindings, and the RoleBindings of every namespace where one applies to it.
-/// Non-resource rules of RoleBindings are left out: they grant nothing there.
-pub(super) fn grants_of(cx: &Context<'_>, user: &UserInfo) -> Vec<Grant> {
-    let namespaces = cx.role_binding_namespaces(user);
-    let mut out: Vec<Grant> = cx
-        .policy
-        .rules_for(user, "")
-        .rules
-        .into_iter()
-        .map(|e| e.grant)
-        .filter(|g| !cx.policy.binding(g.binding).origin.is_builtin())
-        .collect();
-    for ns in namespaces {
-        out.extend(
-            cx.policy
-                .rules_for(user, ns)
-                .rules
-                .into_iter()
-                .map(|e| e.grant)
-                .filter(|g| {
-                    let b = cx.policy.binding(g.binding);
-                    b.kind == BindingKind::RoleBinding
-                        && !b.origin.is_builtin()
-                        && !cx.policy.rule(g).resources.is_empty()
-                }),
-        );
-    }
-    out
-}
-
-/// A small harness for the unit tests of the RBAC rules: manifests from a string, a topology
-/// given outright, runner 18.9's table.
-#[cfg(test)]
-pub(super) mod testing {
-    use runnerguard_engine::Policy;
-
-    use crate::{ChartKeys, Context, Finding, JobTarget, Rule, Topology};
-
-    /// The findings of `rule` on `yaml` with the manager `gitlab-runner/gitlab-runner` and
-    /// job targets `(namespace, service account, automount)`, for runner 18.9.
-    pub(in crate::rules) fn run(
-        rule: &dyn Rule,
-        yaml: &str,
-        jobs: &[(&str, &str, Option<bool>)],
-    ) -> Vec<Finding> {
-        run_with(rule, yaml, "", jobs, "18.9")
-    }
-
-    /// [`run`] with a runner `config.toml` (when not empty) and a runner version.
-    pub(in crate::rules) fn run_with(
-        rule: &dyn Rule,
-        yaml: &str,
-        config_toml: &str,
-        jobs: &[(&str, &str, Option<bool>)],
-        version: &str,
-    ) -> Vec<Finding> {
-        let mut loaded = runnerguard_load::load_str("test.yaml", yaml).unwrap();
-        if !config_toml.is_empty() {
-            let config = runnerguard_load::load_str("config.toml", config_toml).unwrap();
-            loaded.inventory.extend(config.inventory);
-        }
-        loaded.add_default_policy().unwrap();
-        let policy = Policy::new(loaded.inventory);
-        let topology = Topology {
-            manager_namespace: "gitlab-runner".to_owned(),
-            manager_service_account: "gitlab-runner".to_owned(),
-            jobs: jobs
-                .iter()
-                .map(|(ns, sa, automount)| JobTarget {
-                    namespace: (*ns).to_owned(),
-                    service_account: (*sa).to_owned(),
-                    automount_token: *automount,
-                })
-                .collect(),
-            evidence: Vec::new(),
-        };
-        let tables = crate::executor::permission_tables().unwrap();
-        let table = crate::executor::table_for(&tables, version.parse().unwrap()).unwrap();
-        let chart = ChartKeys::v0_86_0();
-        let cx = Context::new(&policy, &topology, &table, &chart);
-        let mut out = Vec::new();
-        rule.check(&cx, &mut out);
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::JobTokenExposed;
-    use super::testing::run;
+    use crate::rules::testing::run;
 
     const SECRETS_READER: &str = r#"
 apiVersion: v1

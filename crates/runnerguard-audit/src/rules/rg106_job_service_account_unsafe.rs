@@ -3,8 +3,8 @@ use std::collections::BTreeSet;
 use runnerguard_engine::{Grant, UserInfo};
 use runnerguard_model::{BindingKind, PolicyRule, SettingValue};
 
-use super::rg103_manager_excess_permission::{MAX_TARGETS, describe_at_most, exists};
-use super::rg105_job_token_exposed::{grants_of, job_evidence};
+use super::common::{describe_at_most, exists};
+use super::runner::{MAX_TARGETS, grants_of, job_evidence};
 use crate::{Context, Finding, KeyUse, Rule, RuleMeta, declare_rule, qualified};
 
 declare_rule! {
@@ -265,7 +265,7 @@ fn ignored_service_account_keys(
 #[cfg(test)]
 mod tests {
     use super::JobServiceAccountUnsafe;
-    use crate::rules::rg105_job_token_exposed::testing::run;
+    use crate::rules::testing::run;
 
     const BINDINGS: &str = r#"
 apiVersion: rbac.authorization.k8s.io/v1

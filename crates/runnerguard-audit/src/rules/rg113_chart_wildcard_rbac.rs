@@ -1,7 +1,7 @@
 use runnerguard_engine::RoleId;
 use runnerguard_model::{Binding, HelmValues, PolicyRule, RoleKind, SettingValue};
 
-use super::support::and_list;
+use super::common::and_list;
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule, qualified};
 
 declare_rule! {

@@ -1,6 +1,7 @@
 use runnerguard_model::ObjectRef;
 
-use super::support::{Source, and_list};
+use super::common::and_list;
+use super::runner::Source;
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule};
 
 declare_rule! {

@@ -1,6 +1,6 @@
 use runnerguard_model::{RunnerEntry, Setting};
 
-use super::support::entry_name;
+use super::runner::entry_name;
 use crate::chart::is_below;
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule};
 
@@ -237,8 +237,7 @@ impl Rule for UnknownRunnerKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::rg105_job_token_exposed::testing::run_with;
-    use crate::rules::rg111_privileged_jobs_possible::PrivilegedJobsPossible;
+    use crate::rules::testing::{rule_by_id, run_with};
 
     const NS: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: teams\n";
 
@@ -307,7 +306,7 @@ mod tests {
         let config = "[[Runners]]\n  Name = \"k8s\"\n  Executor = \"kubernetes\"\n  [Runners.Kubernetes]\n    Namespace = \"teams\"\n    Privileged = true\n    [Runners.Kubernetes.Pod_Security_Context]\n      Run_As_Non_Root = true\n    [Runners.Kubernetes.node_selector]\n      \"Kubernetes.io/OS\" = \"linux\"\n";
         assert!(run(&UnknownRunnerKey, config).is_empty());
         // The runner reads `Privileged = true` as `privileged`: RG111 must see it.
-        let rg111 = run(&PrivilegedJobsPossible, config);
+        let rg111 = run(rule_by_id("RG111"), config);
         assert!(
             rg111.iter().any(|f| f.message.contains("privileged")
                 && f.locations.iter().any(|l| l.origin.line == 6)),

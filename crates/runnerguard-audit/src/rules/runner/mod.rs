@@ -1,19 +1,23 @@
-//! What several rules share: the runner configurations that decide job pods, and wording.
+//! What the RG rules share: the runner configurations that decide job pods, what a job's
+//! identity holds, and how much a message lists.
 
-use runnerguard_model::{Origin, PolicyRule, RunnerEntry, Setting};
+use runnerguard_engine::{Grant, UserInfo};
+use runnerguard_model::{BindingKind, Origin, RunnerEntry, Setting};
 
-use super::rb001_cluster_admin_binding::rbac::Group;
-use crate::Context;
+use crate::{Context, JobTarget};
+
+/// How many resources a message names before it counts the rest.
+pub(in crate::rules) const MAX_TARGETS: usize = 12;
 
 /// Where job-pod settings come from: a `[[runners]]` entry, or the chart's default
 /// `runners.config` when values set none.
 pub(crate) struct Source<'a> {
-    pub(super) name: String,
+    pub(in crate::rules) name: String,
     /// What `at` points at.
-    pub(super) what: &'static str,
-    pub(super) settings: &'a [Setting],
-    pub(super) at: Origin,
-    pub(super) namespace: Option<&'a str>,
+    pub(in crate::rules) what: &'static str,
+    pub(in crate::rules) settings: &'a [Setting],
+    pub(in crate::rules) at: Origin,
+    pub(in crate::rules) namespace: Option<&'a str>,
 }
 
 /// Every [`Source`], in order: rules ask through [`Context::sources`], which works this out
@@ -62,52 +66,47 @@ pub(crate) fn sources<'a>(cx: &Context<'a>) -> Vec<Source<'a>> {
 }
 
 /// How a `[[runners]]` entry is named in messages: by its name, else by where it is.
-pub(super) fn entry_name(entry: &RunnerEntry) -> String {
+pub(in crate::rules) fn entry_name(entry: &RunnerEntry) -> String {
     match &entry.name {
         Some(n) => format!("runner `{n}`"),
         None => format!("the [[runners]] entry at {}", entry.origin),
     }
 }
 
-/// `a`, `a and b`, `a, b and c`.
-pub(super) fn and_list(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
+/// What the topology says about where `job` came from.
+pub(in crate::rules) fn job_evidence(cx: &Context<'_>, job: &JobTarget) -> Vec<String> {
+    cx.job_evidence(&job.namespace)
+        .map(|e| format!("{}: {}", e.fact, e.source))
+        .collect()
 }
 
-/// Whether the grants of `group` on `resource` reach any object, else the names they reach;
-/// `None` when they do not touch `resource`.
-pub(super) fn targets(group: &Group, resource: &str) -> Option<(bool, Vec<String>)> {
-    let perms: Vec<&PolicyRule> = group
-        .perms
-        .iter()
-        .filter(|p| p.resources.first().is_some_and(|r| r == resource))
+/// Every rule `user` holds from bindings the user wrote (not Kubernetes' defaults): its
+/// ClusterRoleBindings, and the RoleBindings of every namespace where one applies to it.
+/// Non-resource rules of RoleBindings are left out: they grant nothing there.
+pub(in crate::rules) fn grants_of(cx: &Context<'_>, user: &UserInfo) -> Vec<Grant> {
+    let namespaces = cx.role_binding_namespaces(user);
+    let mut out: Vec<Grant> = cx
+        .policy
+        .rules_for(user, "")
+        .rules
+        .into_iter()
+        .map(|e| e.grant)
+        .filter(|g| !cx.policy.binding(g.binding).origin.is_builtin())
         .collect();
-    if perms.is_empty() {
-        return None;
+    for ns in namespaces {
+        out.extend(
+            cx.policy
+                .rules_for(user, ns)
+                .rules
+                .into_iter()
+                .map(|e| e.grant)
+                .filter(|g| {
+                    let b = cx.policy.binding(g.binding);
+                    b.kind == BindingKind::RoleBinding
+                        && !b.origin.is_builtin()
+                        && !cx.policy.rule(g).resources.is_empty()
+                }),
+        );
     }
-    if perms.iter().any(|p| p.resource_names.is_empty()) {
-        return Some((true, Vec::new()));
-    }
-    let mut names: Vec<String> = perms
-        .iter()
-        .flat_map(|p| p.resource_names.iter().cloned())
-        .collect();
-    names.sort();
-    names.dedup();
-    Some((false, names))
-}
-
-/// `any group`, `group `a``, `groups `a` and `b``.
-pub(super) fn phrase(any: bool, names: &[String], singular: &str, plural: &str) -> String {
-    if any {
-        format!("any {singular}")
-    } else {
-        let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-        let kind = if names.len() == 1 { singular } else { plural };
-        format!("{kind} {}", and_list(&quoted))
-    }
+    out
 }

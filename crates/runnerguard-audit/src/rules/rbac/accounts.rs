@@ -1,0 +1,275 @@
+//! The ServiceAccounts a subject can become, and which of them is strongest.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use runnerguard_engine::{Grant, Policy, RoleId, UserInfo, covers};
+use runnerguard_model::{BindingKind, Subject, SubjectKind};
+
+use super::{Scope, identity, resolved_subject, star_rule};
+use crate::{Context, Finding};
+
+/// The ServiceAccounts known from the inputs and the rules each holds through input
+/// bindings: what makes a ServiceAccount worth becoming. Built once per check; the
+/// ranking of a scope is computed once and reused for every subject reaching it.
+pub(in crate::rules) struct Accounts<'p> {
+    policy: &'p Policy,
+    /// Namespaces of input RoleBindings, by the user or group name a subject stands for.
+    bound_in: BTreeMap<(SubjectKind, String), BTreeSet<&'p str>>,
+    /// The ServiceAccounts known, by namespace.
+    known: BTreeMap<String, BTreeSet<Subject>>,
+    /// Per scope, the ServiceAccounts with rules from input bindings, strongest first.
+    ranked: BTreeMap<Scope, Vec<Strongest>>,
+    /// Whether a rule (role, index) is `*` on `*`: many ServiceAccounts share roles.
+    full: HashMap<(RoleId, usize), bool>,
+}
+
+/// A ServiceAccount a subject can become, and what it holds.
+#[derive(Clone, Debug)]
+pub(in crate::rules) struct Strongest {
+    /// The ServiceAccount (a resolved subject).
+    pub(in crate::rules) account: Subject,
+    /// Its grants from input bindings.
+    pub(in crate::rules) grants: Vec<Grant>,
+    /// The first grant that is `*` on `*`, if any.
+    pub(in crate::rules) full: Option<Grant>,
+}
+
+impl<'p> Accounts<'p> {
+    /// Indexes the ServiceAccounts of `cx`: those read, the job pods' (from the
+    /// topology), the ServiceAccount subjects of every binding, and the `default` of every
+    /// namespace seen (every namespace has one); and the input RoleBindings by subject.
+    pub(in crate::rules) fn new(cx: &Context<'p>) -> Self {
+        let mut accounts = Self::of_policy(cx.policy);
+        for job in &cx.topology.jobs {
+            let sa = Subject::service_account(&job.namespace, &job.service_account);
+            accounts
+                .known
+                .entry(sa.namespace.clone())
+                .or_default()
+                .insert(sa);
+        }
+        accounts
+    }
+
+    /// [`Accounts::new`] without the job pods' ServiceAccounts: what the policy alone
+    /// makes known.
+    fn of_policy(policy: &'p Policy) -> Self {
+        let mut bound_in: BTreeMap<(SubjectKind, String), BTreeSet<&'p str>> = BTreeMap::new();
+        let mut known: BTreeMap<String, BTreeSet<Subject>> = BTreeMap::new();
+        let mut add = |sa: Subject| {
+            known.entry(sa.namespace.clone()).or_default().insert(sa);
+        };
+        for sa in policy.service_accounts() {
+            add(Subject::service_account(&sa.namespace, &sa.name));
+        }
+        for ns in policy.namespaces() {
+            add(Subject::service_account(&ns.name, "default"));
+        }
+        for b in policy.bindings() {
+            if b.kind == BindingKind::RoleBinding {
+                add(Subject::service_account(&b.namespace, "default"));
+            }
+            for s in &b.subjects {
+                if let Some(r) = resolved_subject(s, b)
+                    && r.kind == "ServiceAccount"
+                {
+                    add(Subject::service_account(&r.namespace, "default"));
+                    add(r);
+                }
+            }
+            if b.origin.is_builtin() || b.kind != BindingKind::RoleBinding {
+                continue;
+            }
+            for s in &b.subjects {
+                let key = match SubjectKind::parse(&s.kind) {
+                    Some(SubjectKind::Group) => (SubjectKind::Group, s.name.clone()),
+                    Some(SubjectKind::User) => (SubjectKind::User, s.name.clone()),
+                    Some(SubjectKind::ServiceAccount) => {
+                        let Some(user) = s.service_account_user(&b.namespace) else {
+                            continue;
+                        };
+                        (SubjectKind::User, user)
+                    }
+                    None => continue,
+                };
+                bound_in
+                    .entry(key)
+                    .or_default()
+                    .insert(b.namespace.as_str());
+            }
+        }
+        Self {
+            policy,
+            bound_in,
+            known,
+            ranked: BTreeMap::new(),
+            full: HashMap::new(),
+        }
+    }
+
+    /// In [`crate::run_all`], the state shared across setups when this setup's job pods
+    /// run as ServiceAccounts the policy makes known anyway: then [`Accounts::new`] is the
+    /// same under this setup as under any other such setup, and so are the findings of
+    /// rules that depend on the setup only through it. `None` outside `run_all`, or when
+    /// the setup adds a ServiceAccount.
+    pub(in crate::rules) fn same_for_every_setup<'c>(
+        cx: &Context<'c>,
+    ) -> Option<&'c crate::context::Shared<'c>> {
+        let shared = cx.shared()?;
+        let policy: &'c Policy = cx.policy;
+        let known = shared.policy_accounts.get_or_init(|| {
+            Accounts::of_policy(policy)
+                .known
+                .into_values()
+                .flatten()
+                .collect()
+        });
+        cx.topology
+            .jobs
+            .iter()
+            .all(|j| known.contains(&Subject::service_account(&j.namespace, &j.service_account)))
+            .then_some(shared)
+    }
+
+    /// The ServiceAccounts known in `scope` (every namespace for [`Scope::Cluster`]),
+    /// sorted.
+    pub(in crate::rules) fn known(&self, scope: &Scope) -> Vec<&Subject> {
+        match scope {
+            Scope::Cluster => self.known.values().flatten().collect(),
+            Scope::Namespace(ns) => self.known.get(ns).into_iter().flatten().collect(),
+        }
+    }
+
+    /// Every rule `user` holds through input bindings: cluster-wide, then per namespace.
+    fn grants(&self, user: &UserInfo) -> Vec<Grant> {
+        let mut scopes: BTreeSet<&str> = BTreeSet::new();
+        scopes.insert("");
+        let keys = std::iter::once((SubjectKind::User, user.name.clone()))
+            .chain(user.groups.iter().map(|g| (SubjectKind::Group, g.clone())));
+        for key in keys {
+            if let Some(ns) = self.bound_in.get(&key) {
+                scopes.extend(ns.iter().copied());
+            }
+        }
+        let mut out = Vec::new();
+        for ns in scopes {
+            for e in self.policy.rules_for(user, ns).rules {
+                let b = self.policy.binding(e.grant.binding);
+                // Cluster-wide grants come back with every namespace: count them once.
+                if b.origin.is_builtin()
+                    || (!ns.is_empty() && b.kind == BindingKind::ClusterRoleBinding)
+                {
+                    continue;
+                }
+                out.push(e.grant);
+            }
+        }
+        out
+    }
+
+    /// Ranks the ServiceAccounts of `scope` that hold rules through input bindings,
+    /// strongest first: one with `*` on `*`, then the most rules, then by name. Once per
+    /// scope; [`Accounts::strongest`] reads the ranking.
+    pub(in crate::rules) fn rank(&mut self, scope: &Scope) {
+        if self.ranked.contains_key(scope) {
+            return;
+        }
+        let star = [star_rule()];
+        let mut list: Vec<Strongest> = Vec::new();
+        // The field, not `known()`: `self.full` is updated meanwhile.
+        let known: Vec<&Subject> = match scope {
+            Scope::Cluster => self.known.values().flatten().collect(),
+            Scope::Namespace(ns) => self.known.get(ns).into_iter().flatten().collect(),
+        };
+        for account in known {
+            let Some(user) = identity(account) else {
+                continue;
+            };
+            let grants = self.grants(&user);
+            if grants.is_empty() {
+                continue;
+            }
+            let policy = self.policy;
+            let full = grants
+                .iter()
+                .find(|g| {
+                    *self
+                        .full
+                        .entry((g.role, g.rule_index))
+                        .or_insert_with(|| covers(std::slice::from_ref(policy.rule(g)), &star).0)
+                })
+                .cloned();
+            list.push(Strongest {
+                account: account.clone(),
+                grants,
+                full,
+            });
+        }
+        list.sort_by(|a, b| {
+            (b.full.is_some(), b.grants.len())
+                .cmp(&(a.full.is_some(), a.grants.len()))
+                .then_with(|| a.account.cmp(&b.account))
+        });
+        self.ranked.insert(scope.clone(), list);
+    }
+
+    /// The ServiceAccounts of `scope` that hold rules through input bindings (ranked by
+    /// [`Accounts::rank`] first).
+    pub(in crate::rules) fn with_rights(&self, scope: &Scope) -> impl Iterator<Item = &Subject> {
+        self.ranked
+            .get(scope)
+            .into_iter()
+            .flatten()
+            .map(|s| &s.account)
+    }
+
+    /// The strongest ServiceAccount of `scope` (ranked by [`Accounts::rank`] first) other
+    /// than `subject` that `accept`s; `None` when none holds rules through input bindings.
+    pub(in crate::rules) fn strongest(
+        &self,
+        scope: &Scope,
+        subject: &Subject,
+        accept: impl Fn(&Subject) -> bool,
+    ) -> Option<&Strongest> {
+        self.ranked
+            .get(scope)?
+            .iter()
+            .find(|s| s.account != *subject && accept(&s.account))
+    }
+}
+
+/// `the strongest known is ServiceAccount ns/name, holding 3 rules through input bindings`.
+pub(in crate::rules) fn strongest_text(s: &Strongest) -> String {
+    let rules = match s.grants.len() {
+        1 => "1 rule".to_owned(),
+        n => format!("{n} rules"),
+    };
+    let full = if s.full.is_some() {
+        ", `*` on `*` among them"
+    } else {
+        ""
+    };
+    format!(
+        "the strongest known is {}, holding {rules} through input bindings{full}",
+        s.account
+    )
+}
+
+/// Adds to `f` the path of the strongest ServiceAccount's most telling grant.
+pub(in crate::rules) fn strongest_evidence(
+    cx: &Context<'_>,
+    mut f: Finding,
+    s: &Strongest,
+) -> Finding {
+    let Some(grant) = s.full.as_ref().or_else(|| s.grants.first()) else {
+        return f;
+    };
+    f = f.step(format!("strongest reachable: {}", s.account));
+    for step in cx.grant_path(grant) {
+        f = f.step(format!("  {step}"));
+    }
+    for o in cx.grant_objects(grant) {
+        f = f.object(o);
+    }
+    f
+}

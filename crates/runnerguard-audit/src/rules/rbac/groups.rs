@@ -1,0 +1,181 @@
+//! Findings-to-be grouped by subject and primitive, and how their grants read.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use runnerguard_engine::{BindingId, Grant};
+use runnerguard_model::{PolicyRule, Subject};
+
+use super::{Hit, resolved_subject};
+use crate::rules::common::and_list;
+use crate::{Context, Finding, qualified};
+
+/// What one subject holds of one primitive: the grants, and the single permissions.
+#[derive(Clone, Debug, Default)]
+pub(in crate::rules) struct Group {
+    /// The grants, in the order found, without repeats.
+    pub(in crate::rules) grants: Vec<Grant>,
+    /// The single permissions (one verb, one resource), without repeats.
+    pub(in crate::rules) perms: Vec<PolicyRule>,
+}
+
+/// Findings-to-be, grouped by subject and primitive `K`: one finding each, listing the
+/// bindings that give it. Iterates sorted by subject, then by key.
+pub(in crate::rules) struct Groups<K> {
+    /// Hashed while collecting (inventories have 100k bindings); sorted once at the end.
+    map: HashMap<(Subject, K), Group>,
+}
+
+impl<K> Default for Groups<K> {
+    fn default() -> Self {
+        Self {
+            map: HashMap::new(),
+        }
+    }
+}
+
+impl<K: Ord + Hash> Groups<K> {
+    /// Records that `subject` holds primitive `key` through `grant`, with the single
+    /// permission `perm` when there is one to show.
+    pub(in crate::rules) fn add(
+        &mut self,
+        subject: Subject,
+        key: K,
+        grant: Grant,
+        perm: Option<PolicyRule>,
+    ) {
+        let g = self.map.entry((subject, key)).or_default();
+        if !g
+            .grants
+            .iter()
+            .any(|a| a.binding == grant.binding && a.rule_index == grant.rule_index)
+        {
+            g.grants.push(grant);
+        }
+        if let Some(p) = perm
+            && !g.perms.contains(&p)
+        {
+            g.perms.push(p);
+        }
+    }
+
+    /// Records `hit` under `key` for every subject of its binding that matches someone.
+    pub(in crate::rules) fn add_hit(&mut self, cx: &Context<'_>, hit: &Hit, key: &K)
+    where
+        K: Clone,
+    {
+        let b = cx.policy.binding(hit.binding);
+        let perm = hit.probe.perm(hit.reach.names());
+        for (i, s) in b.subjects.iter().enumerate() {
+            if let Some(subject) = resolved_subject(s, b) {
+                self.add(subject, key.clone(), hit.grant(i), Some(perm.clone()));
+            }
+        }
+    }
+}
+
+impl<K: Ord> IntoIterator for Groups<K> {
+    type Item = (Subject, K, Group);
+    type IntoIter = std::vec::IntoIter<(Subject, K, Group)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        let mut all: Vec<(Subject, K, Group)> =
+            self.map.into_iter().map(|((s, k), g)| (s, k, g)).collect();
+        all.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        all.into_iter()
+    }
+}
+
+/// The distinct bindings of `grants` with their roles:
+/// `RoleBinding teams/ci (ClusterRole edit) and ClusterRoleBinding ops (ClusterRole admin)`.
+pub(in crate::rules) fn through(cx: &Context<'_>, grants: &[Grant]) -> String {
+    let mut seen: Vec<BindingId> = Vec::new();
+    let mut parts = Vec::new();
+    for g in grants {
+        if seen.contains(&g.binding) {
+            continue;
+        }
+        seen.push(g.binding);
+        let b = cx.policy.binding(g.binding);
+        let r = cx.policy.role(g.role);
+        parts.push(format!(
+            "{} {} ({} {})",
+            b.kind,
+            qualified(&b.namespace, &b.name),
+            r.kind,
+            r.name
+        ));
+    }
+    and_list(&parts)
+}
+
+/// Adds the evidence of `grants` to `f`: per binding, binding → role → each allowing
+/// rule; and the binding and role objects.
+pub(in crate::rules) fn evidence(cx: &Context<'_>, mut f: Finding, grants: &[Grant]) -> Finding {
+    let mut bindings: Vec<BindingId> = Vec::new();
+    for g in grants {
+        if !bindings.contains(&g.binding) {
+            bindings.push(g.binding);
+        }
+    }
+    for b in bindings {
+        let mut rules: Vec<usize> = Vec::new();
+        for g in grants.iter().filter(|g| g.binding == b) {
+            let path = cx.grant_path(g);
+            if rules.is_empty() {
+                for step in path.iter().take(2) {
+                    f = f.step(step.clone());
+                }
+                for o in cx.grant_objects(g) {
+                    f = f.object(o);
+                }
+            }
+            if !rules.contains(&g.rule_index) {
+                rules.push(g.rule_index);
+                if let Some(step) = path.get(2) {
+                    f = f.step(step.clone());
+                }
+            }
+        }
+    }
+    f
+}
+
+/// Whether the grants of `group` on `resource` reach any object, else the names they reach;
+/// `None` when they do not touch `resource`.
+pub(in crate::rules) fn targets(group: &Group, resource: &str) -> Option<(bool, Vec<String>)> {
+    let perms: Vec<&PolicyRule> = group
+        .perms
+        .iter()
+        .filter(|p| p.resources.first().is_some_and(|r| r == resource))
+        .collect();
+    if perms.is_empty() {
+        return None;
+    }
+    if perms.iter().any(|p| p.resource_names.is_empty()) {
+        return Some((true, Vec::new()));
+    }
+    let mut names: Vec<String> = perms
+        .iter()
+        .flat_map(|p| p.resource_names.iter().cloned())
+        .collect();
+    names.sort();
+    names.dedup();
+    Some((false, names))
+}
+
+/// `any group`, `group `a``, `groups `a` and `b``.
+pub(in crate::rules) fn phrase(
+    any: bool,
+    names: &[String],
+    singular: &str,
+    plural: &str,
+) -> String {
+    if any {
+        format!("any {singular}")
+    } else {
+        let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        let kind = if names.len() == 1 { singular } else { plural };
+        format!("{kind} {}", and_list(&quoted))
+    }
+}

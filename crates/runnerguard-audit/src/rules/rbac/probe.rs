@@ -1,0 +1,261 @@
+//! The requests an RB rule asks the engine about, and which input bindings allow them.
+
+use std::collections::HashMap;
+
+use runnerguard_engine::{Action, BindingId, Grant, RoleId, rule_allows};
+use runnerguard_model::PolicyRule;
+
+use super::{Groups, Scope, input_bindings};
+use crate::Context;
+
+/// A name no object has (object names cannot hold NUL): a rule that allows a request
+/// for it allows any name.
+const ANY_NAME: &str = "\u{0}any";
+
+/// A request a rule asks the engine about; the namespace comes from the binding and the
+/// name from the rule's `resourceNames`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::rules) struct Probe {
+    /// The verb.
+    pub(in crate::rules) verb: &'static str,
+    /// The API group; empty for the core group.
+    pub(in crate::rules) group: &'static str,
+    /// The resource.
+    pub(in crate::rules) resource: &'static str,
+    /// The subresource, or empty.
+    pub(in crate::rules) subresource: &'static str,
+    /// Whether the request carries a namespace, so that a RoleBinding can grant it.
+    pub(in crate::rules) namespaced: bool,
+    /// Whether the request names an object, so that `resourceNames` can restrict it.
+    pub(in crate::rules) named: bool,
+}
+
+impl Probe {
+    /// A namespaced request without a name (create, list, watch).
+    pub(in crate::rules) const fn new(
+        verb: &'static str,
+        group: &'static str,
+        resource: &'static str,
+        subresource: &'static str,
+    ) -> Self {
+        Self {
+            verb,
+            group,
+            resource,
+            subresource,
+            namespaced: true,
+            named: false,
+        }
+    }
+
+    /// The same request without a namespace (a cluster-scoped resource, or a check the
+    /// API server makes without one): only ClusterRoleBindings grant it.
+    pub(in crate::rules) const fn cluster(self) -> Self {
+        Self {
+            namespaced: false,
+            ..self
+        }
+    }
+
+    /// The same request naming an object (get, update, patch, delete, subresources).
+    pub(in crate::rules) const fn named(self) -> Self {
+        Self {
+            named: true,
+            ..self
+        }
+    }
+
+    /// The request in `namespace` on the object `name`.
+    pub(in crate::rules) fn action(&self, namespace: &str, name: &str) -> Action {
+        let namespace = if self.namespaced { namespace } else { "" };
+        Action::resource(
+            self.verb,
+            namespace,
+            self.group,
+            self.resource,
+            self.subresource,
+            name,
+        )
+    }
+
+    /// The request for any object: no name, or for a named request a name no object has
+    /// (so that only a rule without `resourceNames` allows it).
+    pub(in crate::rules) fn any(&self) -> Action {
+        self.action("", if self.named { ANY_NAME } else { "" })
+    }
+
+    /// `resource` or `resource/subresource`.
+    pub(in crate::rules) fn combined(&self) -> String {
+        if self.subresource.is_empty() {
+            self.resource.to_owned()
+        } else {
+            format!("{}/{}", self.resource, self.subresource)
+        }
+    }
+
+    /// The request as a single permission, restricted to `names` when not empty (the
+    /// shape `describe` reads).
+    pub(in crate::rules) fn perm(&self, names: &[String]) -> PolicyRule {
+        PolicyRule {
+            verbs: vec![self.verb.to_owned()],
+            api_groups: vec![self.group.to_owned()],
+            resources: vec![self.combined()],
+            resource_names: names.to_vec(),
+            ..PolicyRule::default()
+        }
+    }
+}
+
+/// What a rule allows of a request: any object, or only some names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(in crate::rules) enum Reach {
+    /// Any object (for an unnamed request: the request itself).
+    Any,
+    /// Only these objects (`resourceNames`).
+    Names(Vec<String>),
+}
+
+impl Reach {
+    /// The names it is restricted to; empty for any.
+    pub(in crate::rules) fn names(&self) -> &[String] {
+        match self {
+            Self::Any => &[],
+            Self::Names(n) => n,
+        }
+    }
+}
+
+/// What `rule` allows of `probe`, as the engine's matcher answers it (the namespace is not
+/// a rule's business: which bindings apply decides it). `any` is the probe's request for
+/// any object ([`Probe::any`]), built once by the caller.
+pub(in crate::rules) fn reach(rule: &PolicyRule, probe: &Probe, any: &Action) -> Option<Reach> {
+    if rule_allows(rule, any) {
+        return Some(Reach::Any);
+    }
+    if !probe.named {
+        return None;
+    }
+    let names: Vec<String> = rule
+        .resource_names
+        .iter()
+        .filter(|n| rule_allows(rule, &probe.action("", n)))
+        .cloned()
+        .collect();
+    (!names.is_empty()).then_some(Reach::Names(names))
+}
+
+/// One request an input binding's role allows in the binding's scope.
+#[derive(Clone, Debug)]
+pub(in crate::rules) struct Hit {
+    /// The binding.
+    pub(in crate::rules) binding: BindingId,
+    /// Its role.
+    pub(in crate::rules) role: RoleId,
+    /// The allowing rule.
+    pub(in crate::rules) rule_index: usize,
+    /// The request.
+    pub(in crate::rules) probe: Probe,
+    /// What of it the rule allows.
+    pub(in crate::rules) reach: Reach,
+}
+
+impl Hit {
+    /// The grant, for the binding's subject `subject_index`.
+    pub(in crate::rules) fn grant(&self, subject_index: usize) -> Grant {
+        Grant {
+            binding: self.binding,
+            subject_index,
+            role: self.role,
+            rule_index: self.rule_index,
+        }
+    }
+}
+
+/// [`input_hits`], grouped by subject and scope (cluster-wide or one namespace).
+pub(in crate::rules) fn hits_by_scope(cx: &Context<'_>, probes: &[Probe]) -> Groups<Scope> {
+    let mut groups: Groups<Scope> = Groups::default();
+    for hit in input_hits(cx, probes) {
+        let scope = Scope::of(cx.policy.binding(hit.binding));
+        groups.add_hit(cx, &hit, &scope);
+    }
+    groups
+}
+
+/// Every `probes` request that an input binding's role allows where the binding applies
+/// (a RoleBinding never grants a request without a namespace). Per binding and request:
+/// the first rule allowing any object, else every rule allowing some names.
+pub(in crate::rules) fn input_hits(cx: &Context<'_>, probes: &[Probe]) -> Vec<Hit> {
+    let anys: Vec<Action> = probes.iter().map(Probe::any).collect();
+    // Many bindings share a role: what a role allows is worked out once.
+    let mut by_role: HashMap<RoleId, Vec<Vec<(usize, Reach)>>> = HashMap::new();
+    let mut out = Vec::new();
+    for (binding, b) in input_bindings(cx) {
+        let Ok(role) = cx.policy.binding_role(binding) else {
+            continue;
+        };
+        let scope = Scope::of(b);
+        let per_probe = by_role.entry(role).or_insert_with(|| {
+            let rules = &cx.policy.role(role).rules;
+            probes
+                .iter()
+                .zip(&anys)
+                .map(|(probe, any)| {
+                    let reaches: Vec<(usize, Reach)> = rules
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, r)| reach(r, probe, any).map(|x| (i, x)))
+                        .collect();
+                    match reaches.iter().find(|(_, r)| *r == Reach::Any) {
+                        Some(first) => vec![first.clone()],
+                        None => reaches,
+                    }
+                })
+                .collect()
+        });
+        for (probe, reaches) in probes.iter().zip(per_probe.iter()) {
+            if !probe.namespaced && scope != Scope::Cluster {
+                continue;
+            }
+            out.extend(reaches.iter().map(|(rule_index, reach)| Hit {
+                binding,
+                role,
+                rule_index: *rule_index,
+                probe: *probe,
+                reach: reach.clone(),
+            }));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Probe, Reach, reach};
+
+    #[test]
+    fn resource_names_are_asked_of_the_matcher() {
+        let rule = runnerguard_model::PolicyRule {
+            verbs: vec!["create".into()],
+            api_groups: vec![String::new()],
+            resources: vec!["serviceaccounts/token".into()],
+            resource_names: vec!["deployer".into()],
+            ..Default::default()
+        };
+        let probe = Probe::new("create", "", "serviceaccounts", "token").named();
+        assert_eq!(
+            reach(&rule, &probe, &probe.any()),
+            Some(Reach::Names(vec!["deployer".into()]))
+        );
+        let any = runnerguard_model::PolicyRule {
+            resource_names: Vec::new(),
+            ..rule
+        };
+        assert_eq!(reach(&any, &probe, &probe.any()), Some(Reach::Any));
+        // `pods/*` is literal: it allows no subresource.
+        let literal = runnerguard_model::PolicyRule {
+            resources: vec!["serviceaccounts/*".into()],
+            ..any
+        };
+        assert_eq!(reach(&literal, &probe, &probe.any()), None);
+    }
+}

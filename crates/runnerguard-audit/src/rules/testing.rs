@@ -1,0 +1,74 @@
+//! A small harness for the rules' unit tests: manifests from a string, a topology given
+//! outright, a runner version's executor table.
+
+use runnerguard_engine::Policy;
+use runnerguard_model::PolicyRule;
+
+use crate::{ChartKeys, Context, Finding, JobTarget, Rule, Topology};
+
+/// The findings of `rule` on `yaml` with the manager `gitlab-runner/gitlab-runner` and
+/// job targets `(namespace, service account, automount)`, for runner 18.9.
+pub(super) fn run(
+    rule: &dyn Rule,
+    yaml: &str,
+    jobs: &[(&str, &str, Option<bool>)],
+) -> Vec<Finding> {
+    run_with(rule, yaml, "", jobs, "18.9")
+}
+
+/// [`run`] with a runner `config.toml` (when not empty) and a runner version.
+pub(super) fn run_with(
+    rule: &dyn Rule,
+    yaml: &str,
+    config_toml: &str,
+    jobs: &[(&str, &str, Option<bool>)],
+    version: &str,
+) -> Vec<Finding> {
+    let mut loaded = runnerguard_load::load_str("test.yaml", yaml).unwrap();
+    if !config_toml.is_empty() {
+        let config = runnerguard_load::load_str("config.toml", config_toml).unwrap();
+        loaded.inventory.extend(config.inventory);
+    }
+    loaded.add_default_policy().unwrap();
+    let policy = Policy::new(loaded.inventory);
+    let topology = Topology {
+        manager_namespace: "gitlab-runner".to_owned(),
+        manager_service_account: "gitlab-runner".to_owned(),
+        jobs: jobs
+            .iter()
+            .map(|(ns, sa, automount)| JobTarget {
+                namespace: (*ns).to_owned(),
+                service_account: (*sa).to_owned(),
+                automount_token: *automount,
+            })
+            .collect(),
+        evidence: Vec::new(),
+    };
+    let tables = crate::executor::permission_tables().unwrap();
+    let table = crate::executor::table_for(&tables, version.parse().unwrap()).unwrap();
+    let chart = ChartKeys::v0_86_0();
+    let cx = Context::new(&policy, &topology, &table, &chart);
+    let mut out = Vec::new();
+    rule.check(&cx, &mut out);
+    out
+}
+
+/// The registered rule with `id`: how one rule's test runs another rule without importing
+/// it (a rule file imports no other rule file).
+pub(super) fn rule_by_id(id: &str) -> &'static dyn Rule {
+    *super::ALL
+        .iter()
+        .find(|r| r.meta().id == id)
+        .unwrap_or_else(|| panic!("no rule {id}"))
+}
+
+/// A rule with the given groups, resources and verbs.
+pub(super) fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
+    let own = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
+    PolicyRule {
+        verbs: own(verbs),
+        api_groups: own(groups),
+        resources: own(resources),
+        ..PolicyRule::default()
+    }
+}
