@@ -1,72 +1,48 @@
-//! The rule registry: one file per rule, one line per rule here, sorted by id.
+//! The rule registry: one line per rule here, sorted by id. Each rule is one file in its
+//! family, `rbac/` (`RB0xx`, RBAC anywhere) or `runner/` (`RG1xx`, the runner setup); what a
+//! family's rules share is in its `mod.rs`, what both families share in `common`. A rule
+//! file imports from its family's `mod.rs`, `common` and `testing`, never from another rule.
 
 mod common;
-mod rb001_cluster_admin_binding;
-mod rb002_wildcard_rule;
-mod rb003_escalation_verb;
-mod rb004_secrets_readable;
-mod rb005_pod_create_assumes_service_accounts;
-mod rb006_token_request;
-mod rb007_node_proxy;
-mod rb008_dangling_role_ref;
-mod rb009_broad_group_grant;
-mod rb010_admission_webhook_write;
-mod rb011_csr_approval;
 mod rbac;
-mod rg101_jobs_in_manager_namespace;
-mod rg102_executor_permission_missing;
-mod rg103_manager_excess_permission;
-mod rg104_job_reaches_manager_namespace;
-mod rg105_job_token_exposed;
-mod rg106_job_service_account_unsafe;
-mod rg107_chart_value_ignored;
-mod rg108_registration_token_deprecated;
-mod rg109_runner_tags_list;
-mod rg110_job_overwrite_allowed;
-mod rg111_privileged_jobs_possible;
-mod rg112_manager_network_open;
-mod rg113_chart_wildcard_rbac;
-mod rg114_job_namespace_secrets_readable;
-mod rg115_job_resources_unbounded;
-mod rg116_unknown_runner_key;
 mod runner;
 #[cfg(test)]
 mod testing;
 
-pub(crate) use rb005_pod_create_assumes_service_accounts::Rb005Memo;
+pub(crate) use rbac::Rb005Memo;
 pub(crate) use runner::{Source, sources};
 
 use crate::Rule;
 
 /// Every rule, sorted by id.
 pub static ALL: &[&dyn Rule] = &[
-    &rb001_cluster_admin_binding::ClusterAdminBinding,
-    &rb002_wildcard_rule::WildcardRule,
-    &rb003_escalation_verb::EscalationVerb,
-    &rb004_secrets_readable::SecretsReadable,
-    &rb005_pod_create_assumes_service_accounts::PodCreateAssumesServiceAccounts,
-    &rb006_token_request::TokenRequest,
-    &rb007_node_proxy::NodeProxy,
-    &rb008_dangling_role_ref::DanglingRoleRef,
-    &rb009_broad_group_grant::BroadGroupGrant,
-    &rb010_admission_webhook_write::AdmissionWebhookWrite,
-    &rb011_csr_approval::CsrApproval,
-    &rg101_jobs_in_manager_namespace::JobsInManagerNamespace,
-    &rg102_executor_permission_missing::ExecutorPermissionMissing,
-    &rg103_manager_excess_permission::ManagerExcessPermission,
-    &rg104_job_reaches_manager_namespace::JobReachesManagerNamespace,
-    &rg105_job_token_exposed::JobTokenExposed,
-    &rg106_job_service_account_unsafe::JobServiceAccountUnsafe,
-    &rg107_chart_value_ignored::ChartValueIgnored,
-    &rg108_registration_token_deprecated::RegistrationTokenDeprecated,
-    &rg109_runner_tags_list::RunnerTagsList,
-    &rg110_job_overwrite_allowed::JobOverwriteAllowed,
-    &rg111_privileged_jobs_possible::PrivilegedJobsPossible,
-    &rg112_manager_network_open::ManagerNetworkOpen,
-    &rg113_chart_wildcard_rbac::ChartWildcardRbac,
-    &rg114_job_namespace_secrets_readable::JobNamespaceSecretsReadable,
-    &rg115_job_resources_unbounded::JobResourcesUnbounded,
-    &rg116_unknown_runner_key::UnknownRunnerKey,
+    &rbac::ClusterAdminBinding,
+    &rbac::WildcardRule,
+    &rbac::EscalationVerb,
+    &rbac::SecretsReadable,
+    &rbac::PodCreateAssumesServiceAccounts,
+    &rbac::TokenRequest,
+    &rbac::NodeProxy,
+    &rbac::DanglingRoleRef,
+    &rbac::BroadGroupGrant,
+    &rbac::AdmissionWebhookWrite,
+    &rbac::CsrApproval,
+    &runner::JobsInManagerNamespace,
+    &runner::ExecutorPermissionMissing,
+    &runner::ManagerExcessPermission,
+    &runner::JobReachesManagerNamespace,
+    &runner::JobTokenExposed,
+    &runner::JobServiceAccountUnsafe,
+    &runner::ChartValueIgnored,
+    &runner::RegistrationTokenDeprecated,
+    &runner::RunnerTagsList,
+    &runner::JobOverwriteAllowed,
+    &runner::PrivilegedJobsPossible,
+    &runner::ManagerNetworkOpen,
+    &runner::ChartWildcardRbac,
+    &runner::JobNamespaceSecretsReadable,
+    &runner::JobResourcesUnbounded,
+    &runner::UnknownRunnerKey,
 ];
 
 /// What a rule's findings depend on, besides the policy: [`crate::run_all`] runs a rule once

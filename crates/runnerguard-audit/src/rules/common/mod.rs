@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use runnerguard_model::{API_RESOURCES, PolicyRule, is_namespaced};
 
 /// `a`, `a and b`, `a, b and c`.
-pub(in crate::rules) fn and_list(items: &[String]) -> String {
+pub(super) fn and_list(items: &[String]) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),
@@ -18,7 +18,7 @@ pub(in crate::rules) fn and_list(items: &[String]) -> String {
 /// anywhere, a group this build does not know (a custom resource), or a resource the group
 /// serves. A rule listing `apiGroups: ["", "apps"]` and `resources: ["pods", "deployments"]`
 /// also grants `apps` `pods`, which does not exist: such pairs are not worth reporting.
-pub(in crate::rules) fn exists(single: &PolicyRule) -> bool {
+pub(super) fn exists(single: &PolicyRule) -> bool {
     let (Some(group), Some(resource)) = (single.api_groups.first(), single.resources.first())
     else {
         return true;
@@ -34,7 +34,7 @@ pub(in crate::rules) fn exists(single: &PolicyRule) -> bool {
 
 /// How a single permission's target reads: `deployments.apps`, `pods/exec`,
 /// `deployments.apps/scale`, `secrets "runner-token"`, or a URL.
-pub(in crate::rules) fn target(single: &PolicyRule) -> String {
+pub(super) fn target(single: &PolicyRule) -> String {
     if let Some(url) = single.non_resource_urls.first() {
         return url.clone();
     }
@@ -59,13 +59,13 @@ pub(in crate::rules) fn target(single: &PolicyRule) -> String {
 /// A compact description of single permissions (as `breakdown_rule` gives them): targets with
 /// the same verbs share one entry, e.g. `deployments.apps, cronjobs.batch (get, list, create);
 /// secrets (list, watch)`. Order of first appearance, so it follows the role's text.
-pub(in crate::rules) fn describe<'a>(perms: impl IntoIterator<Item = &'a PolicyRule>) -> String {
+pub(super) fn describe<'a>(perms: impl IntoIterator<Item = &'a PolicyRule>) -> String {
     describe_at_most(perms, usize::MAX)
 }
 
 /// [`describe`], naming at most `max` targets and counting the rest (for messages; the
 /// evidence path has them all).
-pub(in crate::rules) fn describe_at_most<'a>(
+pub(super) fn describe_at_most<'a>(
     perms: impl IntoIterator<Item = &'a PolicyRule>,
     max: usize,
 ) -> String {

@@ -11,7 +11,7 @@ use crate::{Context, Finding};
 /// The ServiceAccounts known from the inputs and the rules each holds through input
 /// bindings: what makes a ServiceAccount worth becoming. Built once per check; the
 /// ranking of a scope is computed once and reused for every subject reaching it.
-pub(in crate::rules) struct Accounts<'p> {
+pub(super) struct Accounts<'p> {
     policy: &'p Policy,
     /// Namespaces of input RoleBindings, by the user or group name a subject stands for.
     bound_in: BTreeMap<(SubjectKind, String), BTreeSet<&'p str>>,
@@ -25,20 +25,20 @@ pub(in crate::rules) struct Accounts<'p> {
 
 /// A ServiceAccount a subject can become, and what it holds.
 #[derive(Clone, Debug)]
-pub(in crate::rules) struct Strongest {
+pub(super) struct Strongest {
     /// The ServiceAccount (a resolved subject).
-    pub(in crate::rules) account: Subject,
+    pub(super) account: Subject,
     /// Its grants from input bindings.
-    pub(in crate::rules) grants: Vec<Grant>,
+    pub(super) grants: Vec<Grant>,
     /// The first grant that is `*` on `*`, if any.
-    pub(in crate::rules) full: Option<Grant>,
+    pub(super) full: Option<Grant>,
 }
 
 impl<'p> Accounts<'p> {
     /// Indexes the ServiceAccounts of `cx`: those read, the job pods' (from the
     /// topology), the ServiceAccount subjects of every binding, and the `default` of every
     /// namespace seen (every namespace has one); and the input RoleBindings by subject.
-    pub(in crate::rules) fn new(cx: &Context<'p>) -> Self {
+    pub(super) fn new(cx: &Context<'p>) -> Self {
         let mut accounts = Self::of_policy(cx.policy);
         for job in &cx.topology.jobs {
             let sa = Subject::service_account(&job.namespace, &job.service_account);
@@ -112,7 +112,7 @@ impl<'p> Accounts<'p> {
     /// same under this setup as under any other such setup, and so are the findings of
     /// rules that depend on the setup only through it. `None` outside `run_all`, or when
     /// the setup adds a ServiceAccount.
-    pub(in crate::rules) fn same_for_every_setup<'c>(
+    pub(super) fn same_for_every_setup<'c>(
         cx: &Context<'c>,
     ) -> Option<&'c crate::context::Shared<'c>> {
         let shared = cx.shared()?;
@@ -133,7 +133,7 @@ impl<'p> Accounts<'p> {
 
     /// The ServiceAccounts known in `scope` (every namespace for [`Scope::Cluster`]),
     /// sorted.
-    pub(in crate::rules) fn known(&self, scope: &Scope) -> Vec<&Subject> {
+    pub(super) fn known(&self, scope: &Scope) -> Vec<&Subject> {
         match scope {
             Scope::Cluster => self.known.values().flatten().collect(),
             Scope::Namespace(ns) => self.known.get(ns).into_iter().flatten().collect(),
@@ -170,7 +170,7 @@ impl<'p> Accounts<'p> {
     /// Ranks the ServiceAccounts of `scope` that hold rules through input bindings,
     /// strongest first: one with `*` on `*`, then the most rules, then by name. Once per
     /// scope; [`Accounts::strongest`] reads the ranking.
-    pub(in crate::rules) fn rank(&mut self, scope: &Scope) {
+    pub(super) fn rank(&mut self, scope: &Scope) {
         if self.ranked.contains_key(scope) {
             return;
         }
@@ -215,7 +215,7 @@ impl<'p> Accounts<'p> {
 
     /// The ServiceAccounts of `scope` that hold rules through input bindings (ranked by
     /// [`Accounts::rank`] first).
-    pub(in crate::rules) fn with_rights(&self, scope: &Scope) -> impl Iterator<Item = &Subject> {
+    pub(super) fn with_rights(&self, scope: &Scope) -> impl Iterator<Item = &Subject> {
         self.ranked
             .get(scope)
             .into_iter()
@@ -225,7 +225,7 @@ impl<'p> Accounts<'p> {
 
     /// The strongest ServiceAccount of `scope` (ranked by [`Accounts::rank`] first) other
     /// than `subject` that `accept`s; `None` when none holds rules through input bindings.
-    pub(in crate::rules) fn strongest(
+    pub(super) fn strongest(
         &self,
         scope: &Scope,
         subject: &Subject,
@@ -239,7 +239,7 @@ impl<'p> Accounts<'p> {
 }
 
 /// `the strongest known is ServiceAccount ns/name, holding 3 rules through input bindings`.
-pub(in crate::rules) fn strongest_text(s: &Strongest) -> String {
+pub(super) fn strongest_text(s: &Strongest) -> String {
     let rules = match s.grants.len() {
         1 => "1 rule".to_owned(),
         n => format!("{n} rules"),
@@ -256,11 +256,7 @@ pub(in crate::rules) fn strongest_text(s: &Strongest) -> String {
 }
 
 /// Adds to `f` the path of the strongest ServiceAccount's most telling grant.
-pub(in crate::rules) fn strongest_evidence(
-    cx: &Context<'_>,
-    mut f: Finding,
-    s: &Strongest,
-) -> Finding {
+pub(super) fn strongest_evidence(cx: &Context<'_>, mut f: Finding, s: &Strongest) -> Finding {
     let Some(grant) = s.full.as_ref().or_else(|| s.grants.first()) else {
         return f;
     };

@@ -12,16 +12,16 @@ use crate::{Context, Finding, qualified};
 
 /// What one subject holds of one primitive: the grants, and the single permissions.
 #[derive(Clone, Debug, Default)]
-pub(in crate::rules) struct Group {
+pub(super) struct Group {
     /// The grants, in the order found, without repeats.
-    pub(in crate::rules) grants: Vec<Grant>,
+    pub(super) grants: Vec<Grant>,
     /// The single permissions (one verb, one resource), without repeats.
-    pub(in crate::rules) perms: Vec<PolicyRule>,
+    pub(super) perms: Vec<PolicyRule>,
 }
 
 /// Findings-to-be, grouped by subject and primitive `K`: one finding each, listing the
 /// bindings that give it. Iterates sorted by subject, then by key.
-pub(in crate::rules) struct Groups<K> {
+pub(super) struct Groups<K> {
     /// Hashed while collecting (inventories have 100k bindings); sorted once at the end.
     map: HashMap<(Subject, K), Group>,
 }
@@ -37,13 +37,7 @@ impl<K> Default for Groups<K> {
 impl<K: Ord + Hash> Groups<K> {
     /// Records that `subject` holds primitive `key` through `grant`, with the single
     /// permission `perm` when there is one to show.
-    pub(in crate::rules) fn add(
-        &mut self,
-        subject: Subject,
-        key: K,
-        grant: Grant,
-        perm: Option<PolicyRule>,
-    ) {
+    pub(super) fn add(&mut self, subject: Subject, key: K, grant: Grant, perm: Option<PolicyRule>) {
         let g = self.map.entry((subject, key)).or_default();
         if !g
             .grants
@@ -60,7 +54,7 @@ impl<K: Ord + Hash> Groups<K> {
     }
 
     /// Records `hit` under `key` for every subject of its binding that matches someone.
-    pub(in crate::rules) fn add_hit(&mut self, cx: &Context<'_>, hit: &Hit, key: &K)
+    pub(super) fn add_hit(&mut self, cx: &Context<'_>, hit: &Hit, key: &K)
     where
         K: Clone,
     {
@@ -88,7 +82,7 @@ impl<K: Ord> IntoIterator for Groups<K> {
 
 /// The distinct bindings of `grants` with their roles:
 /// `RoleBinding teams/ci (ClusterRole edit) and ClusterRoleBinding ops (ClusterRole admin)`.
-pub(in crate::rules) fn through(cx: &Context<'_>, grants: &[Grant]) -> String {
+pub(super) fn through(cx: &Context<'_>, grants: &[Grant]) -> String {
     let mut seen: Vec<BindingId> = Vec::new();
     let mut parts = Vec::new();
     for g in grants {
@@ -111,7 +105,7 @@ pub(in crate::rules) fn through(cx: &Context<'_>, grants: &[Grant]) -> String {
 
 /// Adds the evidence of `grants` to `f`: per binding, binding → role → each allowing
 /// rule; and the binding and role objects.
-pub(in crate::rules) fn evidence(cx: &Context<'_>, mut f: Finding, grants: &[Grant]) -> Finding {
+pub(super) fn evidence(cx: &Context<'_>, mut f: Finding, grants: &[Grant]) -> Finding {
     let mut bindings: Vec<BindingId> = Vec::new();
     for g in grants {
         if !bindings.contains(&g.binding) {
@@ -143,7 +137,7 @@ pub(in crate::rules) fn evidence(cx: &Context<'_>, mut f: Finding, grants: &[Gra
 
 /// Whether the grants of `group` on `resource` reach any object, else the names they reach;
 /// `None` when they do not touch `resource`.
-pub(in crate::rules) fn targets(group: &Group, resource: &str) -> Option<(bool, Vec<String>)> {
+pub(super) fn targets(group: &Group, resource: &str) -> Option<(bool, Vec<String>)> {
     let perms: Vec<&PolicyRule> = group
         .perms
         .iter()
@@ -165,12 +159,7 @@ pub(in crate::rules) fn targets(group: &Group, resource: &str) -> Option<(bool, 
 }
 
 /// `any group`, `group `a``, `groups `a` and `b``.
-pub(in crate::rules) fn phrase(
-    any: bool,
-    names: &[String],
-    singular: &str,
-    plural: &str,
-) -> String {
+pub(super) fn phrase(any: bool, names: &[String], singular: &str, plural: &str) -> String {
     if any {
         format!("any {singular}")
     } else {

@@ -8,10 +8,40 @@
 //! for one rule and one request, `Policy::authorize` for an identity, `Policy::rules_for` for
 //! what it holds. Names from `resourceNames` are only used to ask the matcher about those
 //! names.
+//!
+//! These helpers are private to the family: its rules, child modules, see them; the RG
+//! rules do not.
 
+// What the rules share, by topic; scopes, bindings and subjects are in this file.
 mod accounts;
 mod groups;
 mod probe;
+
+// The rules, one file each (its id on its first line).
+mod admission_webhook_write;
+mod broad_group_grant;
+mod cluster_admin_binding;
+mod csr_approval;
+mod dangling_role_ref;
+mod escalation_verb;
+mod node_proxy;
+mod pod_create_assumes_service_accounts;
+mod secrets_readable;
+mod token_request;
+mod wildcard_rule;
+
+pub(super) use admission_webhook_write::AdmissionWebhookWrite;
+pub(super) use broad_group_grant::BroadGroupGrant;
+pub(super) use cluster_admin_binding::ClusterAdminBinding;
+pub(super) use csr_approval::CsrApproval;
+pub(super) use dangling_role_ref::DanglingRoleRef;
+pub(super) use escalation_verb::EscalationVerb;
+pub(super) use node_proxy::NodeProxy;
+pub(super) use pod_create_assumes_service_accounts::PodCreateAssumesServiceAccounts;
+pub(crate) use pod_create_assumes_service_accounts::Rb005Memo;
+pub(super) use secrets_readable::SecretsReadable;
+pub(super) use token_request::TokenRequest;
+pub(super) use wildcard_rule::WildcardRule;
 
 use std::fmt;
 
@@ -20,14 +50,14 @@ use runnerguard_model::{
     Binding, BindingKind, PolicyRule, Subject, SubjectKind, service_account_user,
 };
 
-pub(in crate::rules) use self::accounts::{Accounts, strongest_evidence, strongest_text};
-pub(in crate::rules) use self::groups::{Group, Groups, evidence, phrase, targets, through};
-pub(in crate::rules) use self::probe::{Hit, Probe, hits_by_scope, input_hits};
+use self::accounts::{Accounts, strongest_evidence, strongest_text};
+use self::groups::{Group, Groups, evidence, phrase, targets, through};
+use self::probe::{Hit, Probe, hits_by_scope, input_hits};
 use crate::Context;
 
 /// Where a binding grants its role: everywhere (a ClusterRoleBinding) or in one namespace.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(in crate::rules) enum Scope {
+enum Scope {
     /// A ClusterRoleBinding: every namespace, and cluster-scoped resources.
     Cluster,
     /// A RoleBinding: its namespace.
@@ -36,7 +66,7 @@ pub(in crate::rules) enum Scope {
 
 impl Scope {
     /// The scope of `binding`.
-    pub(in crate::rules) fn of(binding: &Binding) -> Self {
+    fn of(binding: &Binding) -> Self {
         match binding.kind {
             BindingKind::ClusterRoleBinding => Self::Cluster,
             BindingKind::RoleBinding => Self::Namespace(binding.namespace.clone()),
@@ -44,7 +74,7 @@ impl Scope {
     }
 
     /// The namespace a request in this scope carries: empty cluster-wide.
-    pub(in crate::rules) fn namespace(&self) -> &str {
+    fn namespace(&self) -> &str {
         match self {
             Self::Cluster => "",
             Self::Namespace(ns) => ns,
@@ -63,9 +93,7 @@ impl fmt::Display for Scope {
 
 /// The bindings read from the inputs: Kubernetes' default bindings are in every cluster and
 /// are never reported (a user binding to a default *role* is).
-pub(in crate::rules) fn input_bindings<'p>(
-    cx: &Context<'p>,
-) -> impl Iterator<Item = (BindingId, &'p Binding)> + 'p {
+fn input_bindings<'p>(cx: &Context<'p>) -> impl Iterator<Item = (BindingId, &'p Binding)> + 'p {
     let policy: &'p Policy = cx.policy;
     policy
         .bindings()
@@ -78,7 +106,7 @@ pub(in crate::rules) fn input_bindings<'p>(
 /// taken from the RoleBinding; the ignored `apiGroup`, and a User's or Group's namespace,
 /// dropped. `None` for subjects that match nobody (unknown kinds, a ServiceAccount without
 /// namespace in a ClusterRoleBinding).
-pub(in crate::rules) fn resolved_subject(subject: &Subject, binding: &Binding) -> Option<Subject> {
+fn resolved_subject(subject: &Subject, binding: &Binding) -> Option<Subject> {
     let kind = SubjectKind::parse(&subject.kind)?;
     let mut out = Subject::new(kind.as_str(), &subject.name);
     if kind == SubjectKind::ServiceAccount {
@@ -95,7 +123,7 @@ pub(in crate::rules) fn resolved_subject(subject: &Subject, binding: &Binding) -
 /// The identity the API server builds for a resolved subject: a ServiceAccount's user
 /// with its groups; a user with `system:authenticated`; a member of a group (and of
 /// `system:authenticated`, unless the group is `system:unauthenticated`).
-pub(in crate::rules) fn identity(subject: &Subject) -> Option<UserInfo> {
+fn identity(subject: &Subject) -> Option<UserInfo> {
     match SubjectKind::parse(&subject.kind)? {
         SubjectKind::ServiceAccount => Some(UserInfo::impersonated(
             &service_account_user(&subject.namespace, &subject.name),
@@ -115,7 +143,7 @@ pub(in crate::rules) fn identity(subject: &Subject) -> Option<UserInfo> {
 /// Who a group stands for when authentication gives it to everyone of a kind:
 /// `system:authenticated`, `system:unauthenticated`, `system:serviceaccounts` and
 /// `system:serviceaccounts:<namespace>`. `None` for any other group.
-pub(in crate::rules) fn everyone_group(name: &str) -> Option<String> {
+fn everyone_group(name: &str) -> Option<String> {
     match name {
         "system:authenticated" => {
             Some("every authenticated user: every person and every ServiceAccount token".to_owned())
@@ -134,7 +162,7 @@ pub(in crate::rules) fn everyone_group(name: &str) -> Option<String> {
 }
 
 /// The `*`/`*`/`*` rule: what `cluster-admin` holds.
-pub(in crate::rules) fn star_rule() -> PolicyRule {
+fn star_rule() -> PolicyRule {
     PolicyRule {
         verbs: vec!["*".to_owned()],
         api_groups: vec!["*".to_owned()],

@@ -15,24 +15,24 @@ const ANY_NAME: &str = "\u{0}any";
 /// A request a rule asks the engine about; the namespace comes from the binding and the
 /// name from the rule's `resourceNames`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(in crate::rules) struct Probe {
+pub(super) struct Probe {
     /// The verb.
-    pub(in crate::rules) verb: &'static str,
+    pub(super) verb: &'static str,
     /// The API group; empty for the core group.
-    pub(in crate::rules) group: &'static str,
+    pub(super) group: &'static str,
     /// The resource.
-    pub(in crate::rules) resource: &'static str,
+    pub(super) resource: &'static str,
     /// The subresource, or empty.
-    pub(in crate::rules) subresource: &'static str,
+    pub(super) subresource: &'static str,
     /// Whether the request carries a namespace, so that a RoleBinding can grant it.
-    pub(in crate::rules) namespaced: bool,
+    pub(super) namespaced: bool,
     /// Whether the request names an object, so that `resourceNames` can restrict it.
-    pub(in crate::rules) named: bool,
+    pub(super) named: bool,
 }
 
 impl Probe {
     /// A namespaced request without a name (create, list, watch).
-    pub(in crate::rules) const fn new(
+    pub(super) const fn new(
         verb: &'static str,
         group: &'static str,
         resource: &'static str,
@@ -50,7 +50,7 @@ impl Probe {
 
     /// The same request without a namespace (a cluster-scoped resource, or a check the
     /// API server makes without one): only ClusterRoleBindings grant it.
-    pub(in crate::rules) const fn cluster(self) -> Self {
+    pub(super) const fn cluster(self) -> Self {
         Self {
             namespaced: false,
             ..self
@@ -58,7 +58,7 @@ impl Probe {
     }
 
     /// The same request naming an object (get, update, patch, delete, subresources).
-    pub(in crate::rules) const fn named(self) -> Self {
+    pub(super) const fn named(self) -> Self {
         Self {
             named: true,
             ..self
@@ -66,7 +66,7 @@ impl Probe {
     }
 
     /// The request in `namespace` on the object `name`.
-    pub(in crate::rules) fn action(&self, namespace: &str, name: &str) -> Action {
+    pub(super) fn action(&self, namespace: &str, name: &str) -> Action {
         let namespace = if self.namespaced { namespace } else { "" };
         Action::resource(
             self.verb,
@@ -80,12 +80,12 @@ impl Probe {
 
     /// The request for any object: no name, or for a named request a name no object has
     /// (so that only a rule without `resourceNames` allows it).
-    pub(in crate::rules) fn any(&self) -> Action {
+    pub(super) fn any(&self) -> Action {
         self.action("", if self.named { ANY_NAME } else { "" })
     }
 
     /// `resource` or `resource/subresource`.
-    pub(in crate::rules) fn combined(&self) -> String {
+    pub(super) fn combined(&self) -> String {
         if self.subresource.is_empty() {
             self.resource.to_owned()
         } else {
@@ -95,7 +95,7 @@ impl Probe {
 
     /// The request as a single permission, restricted to `names` when not empty (the
     /// shape `describe` reads).
-    pub(in crate::rules) fn perm(&self, names: &[String]) -> PolicyRule {
+    pub(super) fn perm(&self, names: &[String]) -> PolicyRule {
         PolicyRule {
             verbs: vec![self.verb.to_owned()],
             api_groups: vec![self.group.to_owned()],
@@ -108,7 +108,7 @@ impl Probe {
 
 /// What a rule allows of a request: any object, or only some names.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(in crate::rules) enum Reach {
+pub(super) enum Reach {
     /// Any object (for an unnamed request: the request itself).
     Any,
     /// Only these objects (`resourceNames`).
@@ -117,7 +117,7 @@ pub(in crate::rules) enum Reach {
 
 impl Reach {
     /// The names it is restricted to; empty for any.
-    pub(in crate::rules) fn names(&self) -> &[String] {
+    pub(super) fn names(&self) -> &[String] {
         match self {
             Self::Any => &[],
             Self::Names(n) => n,
@@ -128,7 +128,7 @@ impl Reach {
 /// What `rule` allows of `probe`, as the engine's matcher answers it (the namespace is not
 /// a rule's business: which bindings apply decides it). `any` is the probe's request for
 /// any object ([`Probe::any`]), built once by the caller.
-pub(in crate::rules) fn reach(rule: &PolicyRule, probe: &Probe, any: &Action) -> Option<Reach> {
+pub(super) fn reach(rule: &PolicyRule, probe: &Probe, any: &Action) -> Option<Reach> {
     if rule_allows(rule, any) {
         return Some(Reach::Any);
     }
@@ -146,22 +146,22 @@ pub(in crate::rules) fn reach(rule: &PolicyRule, probe: &Probe, any: &Action) ->
 
 /// One request an input binding's role allows in the binding's scope.
 #[derive(Clone, Debug)]
-pub(in crate::rules) struct Hit {
+pub(super) struct Hit {
     /// The binding.
-    pub(in crate::rules) binding: BindingId,
+    pub(super) binding: BindingId,
     /// Its role.
-    pub(in crate::rules) role: RoleId,
+    pub(super) role: RoleId,
     /// The allowing rule.
-    pub(in crate::rules) rule_index: usize,
+    pub(super) rule_index: usize,
     /// The request.
-    pub(in crate::rules) probe: Probe,
+    pub(super) probe: Probe,
     /// What of it the rule allows.
-    pub(in crate::rules) reach: Reach,
+    pub(super) reach: Reach,
 }
 
 impl Hit {
     /// The grant, for the binding's subject `subject_index`.
-    pub(in crate::rules) fn grant(&self, subject_index: usize) -> Grant {
+    pub(super) fn grant(&self, subject_index: usize) -> Grant {
         Grant {
             binding: self.binding,
             subject_index,
@@ -172,7 +172,7 @@ impl Hit {
 }
 
 /// [`input_hits`], grouped by subject and scope (cluster-wide or one namespace).
-pub(in crate::rules) fn hits_by_scope(cx: &Context<'_>, probes: &[Probe]) -> Groups<Scope> {
+pub(super) fn hits_by_scope(cx: &Context<'_>, probes: &[Probe]) -> Groups<Scope> {
     let mut groups: Groups<Scope> = Groups::default();
     for hit in input_hits(cx, probes) {
         let scope = Scope::of(cx.policy.binding(hit.binding));
@@ -184,7 +184,7 @@ pub(in crate::rules) fn hits_by_scope(cx: &Context<'_>, probes: &[Probe]) -> Gro
 /// Every `probes` request that an input binding's role allows where the binding applies
 /// (a RoleBinding never grants a request without a namespace). Per binding and request:
 /// the first rule allowing any object, else every rule allowing some names.
-pub(in crate::rules) fn input_hits(cx: &Context<'_>, probes: &[Probe]) -> Vec<Hit> {
+pub(super) fn input_hits(cx: &Context<'_>, probes: &[Probe]) -> Vec<Hit> {
     let anys: Vec<Action> = probes.iter().map(Probe::any).collect();
     // Many bindings share a role: what a role allows is worked out once.
     let mut by_role: HashMap<RoleId, Vec<Vec<(usize, Reach)>>> = HashMap::new();

@@ -1,5 +1,43 @@
 //! What the RG rules share: the runner configurations that decide job pods, what a job's
 //! identity holds, and how much a message lists.
+//!
+//! These helpers are private to the family: its rules, child modules, see them; the RB
+//! rules do not. [`Source`] and [`sources`] are the crate's, for [`Context::sources`].
+
+// The rules, one file each (its id on its first line).
+mod chart_value_ignored;
+mod chart_wildcard_rbac;
+mod executor_permission_missing;
+mod job_namespace_secrets_readable;
+mod job_overwrite_allowed;
+mod job_reaches_manager_namespace;
+mod job_resources_unbounded;
+mod job_service_account_unsafe;
+mod job_token_exposed;
+mod jobs_in_manager_namespace;
+mod manager_excess_permission;
+mod manager_network_open;
+mod privileged_jobs_possible;
+mod registration_token_deprecated;
+mod runner_tags_list;
+mod unknown_runner_key;
+
+pub(super) use chart_value_ignored::ChartValueIgnored;
+pub(super) use chart_wildcard_rbac::ChartWildcardRbac;
+pub(super) use executor_permission_missing::ExecutorPermissionMissing;
+pub(super) use job_namespace_secrets_readable::JobNamespaceSecretsReadable;
+pub(super) use job_overwrite_allowed::JobOverwriteAllowed;
+pub(super) use job_reaches_manager_namespace::JobReachesManagerNamespace;
+pub(super) use job_resources_unbounded::JobResourcesUnbounded;
+pub(super) use job_service_account_unsafe::JobServiceAccountUnsafe;
+pub(super) use job_token_exposed::JobTokenExposed;
+pub(super) use jobs_in_manager_namespace::JobsInManagerNamespace;
+pub(super) use manager_excess_permission::ManagerExcessPermission;
+pub(super) use manager_network_open::ManagerNetworkOpen;
+pub(super) use privileged_jobs_possible::PrivilegedJobsPossible;
+pub(super) use registration_token_deprecated::RegistrationTokenDeprecated;
+pub(super) use runner_tags_list::RunnerTagsList;
+pub(super) use unknown_runner_key::UnknownRunnerKey;
 
 use runnerguard_engine::{Grant, UserInfo};
 use runnerguard_model::{BindingKind, Origin, RunnerEntry, Setting};
@@ -7,17 +45,17 @@ use runnerguard_model::{BindingKind, Origin, RunnerEntry, Setting};
 use crate::{Context, JobTarget};
 
 /// How many resources a message names before it counts the rest.
-pub(in crate::rules) const MAX_TARGETS: usize = 12;
+const MAX_TARGETS: usize = 12;
 
 /// Where job-pod settings come from: a `[[runners]]` entry, or the chart's default
 /// `runners.config` when values set none.
 pub(crate) struct Source<'a> {
-    pub(in crate::rules) name: String,
+    name: String,
     /// What `at` points at.
-    pub(in crate::rules) what: &'static str,
-    pub(in crate::rules) settings: &'a [Setting],
-    pub(in crate::rules) at: Origin,
-    pub(in crate::rules) namespace: Option<&'a str>,
+    what: &'static str,
+    settings: &'a [Setting],
+    at: Origin,
+    namespace: Option<&'a str>,
 }
 
 /// Every [`Source`], in order: rules ask through [`Context::sources`], which works this out
@@ -66,7 +104,7 @@ pub(crate) fn sources<'a>(cx: &Context<'a>) -> Vec<Source<'a>> {
 }
 
 /// How a `[[runners]]` entry is named in messages: by its name, else by where it is.
-pub(in crate::rules) fn entry_name(entry: &RunnerEntry) -> String {
+fn entry_name(entry: &RunnerEntry) -> String {
     match &entry.name {
         Some(n) => format!("runner `{n}`"),
         None => format!("the [[runners]] entry at {}", entry.origin),
@@ -74,7 +112,7 @@ pub(in crate::rules) fn entry_name(entry: &RunnerEntry) -> String {
 }
 
 /// What the topology says about where `job` came from.
-pub(in crate::rules) fn job_evidence(cx: &Context<'_>, job: &JobTarget) -> Vec<String> {
+fn job_evidence(cx: &Context<'_>, job: &JobTarget) -> Vec<String> {
     cx.job_evidence(&job.namespace)
         .map(|e| format!("{}: {}", e.fact, e.source))
         .collect()
@@ -83,7 +121,7 @@ pub(in crate::rules) fn job_evidence(cx: &Context<'_>, job: &JobTarget) -> Vec<S
 /// Every rule `user` holds from bindings the user wrote (not Kubernetes' defaults): its
 /// ClusterRoleBindings, and the RoleBindings of every namespace where one applies to it.
 /// Non-resource rules of RoleBindings are left out: they grant nothing there.
-pub(in crate::rules) fn grants_of(cx: &Context<'_>, user: &UserInfo) -> Vec<Grant> {
+fn grants_of(cx: &Context<'_>, user: &UserInfo) -> Vec<Grant> {
     let namespaces = cx.role_binding_namespaces(user);
     let mut out: Vec<Grant> = cx
         .policy

@@ -1,10 +1,13 @@
+//! RG106 `job-service-account-unsafe`: job pods run as the manager's ServiceAccount, as `default`,
+//! or as a ServiceAccount with rights outside the job namespaces.
+
 use std::collections::BTreeSet;
 
 use runnerguard_engine::{Grant, UserInfo};
 use runnerguard_model::{BindingKind, PolicyRule, SettingValue};
 
-use super::common::{describe_at_most, exists};
-use super::runner::{MAX_TARGETS, grants_of, job_evidence};
+use super::{MAX_TARGETS, grants_of, job_evidence};
+use crate::rules::common::{describe_at_most, exists};
 use crate::{Context, Finding, KeyUse, Rule, RuleMeta, declare_rule, qualified};
 
 declare_rule! {

@@ -1,8 +1,11 @@
+//! RB009 `broad-group-grant`: `system:authenticated`, `system:unauthenticated` or
+//! `system:serviceaccounts` gets more than the defaults.
+
 use runnerguard_engine::{Grant, UserInfo, covers};
 use runnerguard_model::{PolicyRule, SubjectKind};
 
-use super::common::{describe_at_most, exists};
-use super::rbac::{Groups, Scope, everyone_group, evidence, input_bindings, through};
+use super::{Groups, Scope, everyone_group, evidence, input_bindings, through};
+use crate::rules::common::{describe_at_most, exists};
 use crate::{Context, Finding, Rule, RuleMeta, Severity, declare_rule};
 
 declare_rule! {

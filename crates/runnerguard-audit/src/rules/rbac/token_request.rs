@@ -1,4 +1,7 @@
-use super::rbac::{
+//! RB006 `token-request`: `create` on `serviceaccounts/token`: tokens for ServiceAccounts on
+//! demand.
+
+use super::{
     Accounts, Probe, Scope, evidence, hits_by_scope, phrase, strongest_evidence, strongest_text,
     targets, through,
 };

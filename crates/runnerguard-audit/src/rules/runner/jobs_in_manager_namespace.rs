@@ -1,3 +1,5 @@
+//! RG101 `jobs-in-manager-namespace`: CI jobs run in the runner manager's namespace.
+
 use runnerguard_engine::Action;
 
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule};

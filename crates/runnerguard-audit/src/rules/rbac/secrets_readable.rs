@@ -1,10 +1,13 @@
+//! RB004 `secrets-readable`: `get`/`list`/`watch` on Secrets cluster-wide, or in a namespace
+//! holding token Secrets.
+
 use std::collections::BTreeMap;
 
 use runnerguard_engine::Action;
 use runnerguard_model::{BindingKind, PolicyRule, SecretMeta};
 
-use super::common::and_list;
-use super::rbac::{Groups, Scope, evidence, resolved_subject, through};
+use super::{Groups, Scope, evidence, resolved_subject, through};
+use crate::rules::common::and_list;
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule};
 
 declare_rule! {

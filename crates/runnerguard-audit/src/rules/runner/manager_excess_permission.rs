@@ -1,11 +1,14 @@
+//! RG103 `manager-excess-permission`: the manager's ServiceAccount holds more than the executor
+//! needs, or rights outside its job namespaces.
+
 use std::collections::BTreeSet;
 
 use runnerguard_engine::{BindingId, Grant, covers};
 use runnerguard_model::{BindingKind, PolicyRule, SettingValue};
 
+use super::MAX_TARGETS;
 use crate::executor::{Need, Permission, Scope};
 use crate::rules::common::{describe, describe_at_most, exists, target};
-use crate::rules::runner::MAX_TARGETS;
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule, qualified};
 
 declare_rule! {

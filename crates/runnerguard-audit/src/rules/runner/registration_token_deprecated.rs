@@ -1,3 +1,6 @@
+//! RG108 `registration-token-deprecated`: `runnerRegistrationToken` is used instead of an
+//! authentication token.
+
 use runnerguard_model::SettingValue;
 
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule, qualified};

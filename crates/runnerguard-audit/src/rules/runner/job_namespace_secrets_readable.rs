@@ -1,3 +1,6 @@
+//! RG114 `job-namespace-secrets-readable`: subjects other than the manager can read Secrets or exec
+//! into pods in a job namespace: every pipeline's CI variables are exposed to them.
+
 use runnerguard_engine::{Action, BindingId, Grant};
 use runnerguard_model::{BindingKind, Subject};
 

@@ -1,10 +1,13 @@
+//! RB011 `csr-approval`: approve + sign of `CertificateSigningRequests`: client certificates
+//! for any user or group.
+
 use std::collections::BTreeSet;
 
 use runnerguard_engine::{Action, Decision, Grant};
 use runnerguard_model::Subject;
 
-use super::common::and_list;
-use super::rbac::{evidence, identity, input_bindings, resolved_subject, through};
+use super::{evidence, identity, input_bindings, resolved_subject, through};
+use crate::rules::common::and_list;
 use crate::{Context, Finding, Rule, RuleMeta, Severity, declare_rule};
 
 declare_rule! {

@@ -1,9 +1,11 @@
+//! RB002 `wildcard-rule`: a rule uses `*` in verbs, resources or apiGroups.
+
 use std::collections::BTreeMap;
 
 use runnerguard_engine::RoleId;
 use runnerguard_model::BindingKind;
 
-use super::common::and_list;
+use crate::rules::common::and_list;
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule, qualified};
 
 declare_rule! {

@@ -1,3 +1,6 @@
+//! RG102 `executor-permission-missing`: the manager's ServiceAccount lacks a permission the
+//! Kubernetes executor needs in a job namespace: jobs will fail.
+
 use runnerguard_engine::{Action, Grant, Mismatch, UserInfo, applies_to};
 use runnerguard_model::{BindingKind, RoleKind};
 

@@ -1,7 +1,10 @@
+//! RG111 `privileged-jobs-possible`: job pods may run privileged or escalate privileges, or the job
+//! namespace enforces no Pod Security level.
+
 use runnerguard_model::Setting;
 
-use super::common::and_list;
-use super::runner::Source;
+use super::Source;
+use crate::rules::common::and_list;
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule};
 
 declare_rule! {

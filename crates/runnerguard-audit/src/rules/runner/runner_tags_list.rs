@@ -1,3 +1,6 @@
+//! RG109 `runner-tags-list`: `runners.tags` is a YAML list; the chart expects a comma-separated
+//! string.
+
 use runnerguard_model::SettingValue;
 
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule};

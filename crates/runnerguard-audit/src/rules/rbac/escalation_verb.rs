@@ -1,9 +1,11 @@
+//! RB003 `escalation-verb`: `bind`, `escalate` or `impersonate` is granted.
+
 use runnerguard_engine::{Action, UserInfo};
 
-use super::common::and_list;
-use super::rbac::{
+use super::{
     Group, Groups, Probe, Scope, evidence, identity, input_hits, phrase, targets, through,
 };
+use crate::rules::common::and_list;
 use crate::{Context, Finding, Rule, RuleMeta, Severity, declare_rule};
 
 declare_rule! {

@@ -1,14 +1,16 @@
+//! RB005 `pod-create-assumes-service-accounts`: `create` on pods, or writes to a workload
+//! controller, let a subject run as every ServiceAccount of the namespace.
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use runnerguard_engine::{Action, Escalation, Grant, Identity, Primitive, Reached, Step};
 use runnerguard_model::Subject;
 
-use super::common::and_list;
-use super::common::describe;
-use super::rbac::{
+use super::{
     Accounts, Probe, Scope, evidence, hits_by_scope, identity, resolved_subject,
     strongest_evidence, strongest_text, through,
 };
+use crate::rules::common::{and_list, describe};
 use crate::{Context, Finding, Rule, RuleMeta, Severity, declare_rule};
 
 declare_rule! {

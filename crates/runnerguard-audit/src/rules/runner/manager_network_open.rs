@@ -1,3 +1,6 @@
+//! RG112 `manager-network-open`: no NetworkPolicy denies ingress into the manager's namespace
+//! (medium: job pods can reach the cloud metadata address).
+
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 

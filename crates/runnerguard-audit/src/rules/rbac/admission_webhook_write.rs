@@ -1,5 +1,8 @@
-use super::common::describe;
-use super::rbac::{Groups, Probe, evidence, input_hits, through};
+//! RB010 `admission-webhook-write`: write access to admission webhooks or admission policies: every
+//! admitted object can be seen or rewritten.
+
+use super::{Groups, Probe, evidence, input_hits, through};
+use crate::rules::common::describe;
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule};
 
 declare_rule! {

@@ -1,6 +1,9 @@
+//! RG116 `unknown-runner-key`: a runner configuration key that the runner does not read: the
+//! setting silently does nothing.
+
 use runnerguard_model::{RunnerEntry, Setting};
 
-use super::runner::entry_name;
+use super::entry_name;
 use crate::chart::is_below;
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule};
 

@@ -1,10 +1,13 @@
+//! RG105 `job-token-exposed`: job pods get a ServiceAccount token that grants more than the
+//! tenant's deploy rights.
+
 use std::collections::BTreeSet;
 
 use runnerguard_engine::{Grant, UserInfo, covers};
 use runnerguard_model::{BindingKind, PolicyRule};
 
-use super::common::{describe, describe_at_most, exists};
-use super::runner::{MAX_TARGETS, grants_of, job_evidence};
+use super::{MAX_TARGETS, grants_of, job_evidence};
+use crate::rules::common::{describe, describe_at_most, exists};
 use crate::{Context, Finding, JobTarget, Rule, RuleMeta, declare_rule, qualified};
 
 declare_rule! {

@@ -1,9 +1,10 @@
-//! RB001: `cluster-admin`, or a role equal to it, bound to a subject outside the cluster itself.
+//! RB001 `cluster-admin-binding`: `cluster-admin` (or an equivalent `*`/`*`/`*` role) is bound to a
+//! non-system subject.
 
 use runnerguard_engine::{Grant, covers};
 use runnerguard_model::{RoleKind, Subject, SubjectKind, split_service_account_user};
 
-use super::rbac::{
+use super::{
     Groups, Scope, everyone_group, evidence, input_bindings, resolved_subject, star_rule, through,
 };
 use crate::{Context, Finding, Rule, RuleMeta, Severity, declare_rule};

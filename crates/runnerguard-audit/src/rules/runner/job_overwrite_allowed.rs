@@ -1,3 +1,6 @@
+//! RG110 `job-overwrite-allowed`: a job can choose its namespace, ServiceAccount or API token, or
+//! its pod's labels, annotations and nodes.
+
 use std::cell::OnceCell;
 
 use runnerguard_engine::Action;

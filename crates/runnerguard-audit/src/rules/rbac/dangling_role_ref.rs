@@ -1,7 +1,10 @@
+//! RB008 `dangling-role-ref`: a binding refers to a role that does not exist: whoever creates that
+//! role decides what the binding grants.
+
 use runnerguard_model::BindingKind;
 
-use super::common::and_list;
-use super::rbac::{input_bindings, resolved_subject};
+use super::{input_bindings, resolved_subject};
+use crate::rules::common::and_list;
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule, qualified};
 
 declare_rule! {

@@ -1,5 +1,8 @@
-use super::common::and_list;
-use super::rbac::{Groups, Probe, evidence, input_hits, through};
+//! RB007 `node-proxy`: `nodes/proxy` is granted: exec into any pod on the nodes through the
+//! kubelet.
+
+use super::{Groups, Probe, evidence, input_hits, through};
+use crate::rules::common::and_list;
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule};
 
 declare_rule! {

@@ -1,8 +1,11 @@
+//! RG104 `job-reaches-manager-namespace`: an identity job pods have or can become may read or
+//! change objects in the runner manager's namespace.
+
 use runnerguard_engine::{Grant, breakdown_rule};
 use runnerguard_model::{BindingKind, PolicyRule, is_namespaced};
 
-use super::common::{describe_at_most, exists};
-use super::runner::MAX_TARGETS;
+use super::MAX_TARGETS;
+use crate::rules::common::{describe_at_most, exists};
 use runnerguard_engine::Action;
 
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule, qualified};

@@ -1,7 +1,10 @@
+//! RG113 `chart-wildcard-rbac`: `rbac.create: true` with empty `rbac.rules`: the chart renders a
+//! `*`/`*` Role.
+
 use runnerguard_engine::RoleId;
 use runnerguard_model::{Binding, HelmValues, PolicyRule, RoleKind, SettingValue};
 
-use super::common::and_list;
+use crate::rules::common::and_list;
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule, qualified};
 
 declare_rule! {

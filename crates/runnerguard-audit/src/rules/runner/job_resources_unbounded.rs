@@ -1,7 +1,10 @@
+//! RG115 `job-resources-unbounded`: build, helper or service containers have no CPU/memory limits
+//! and the job namespace has no LimitRange.
+
 use runnerguard_model::ObjectRef;
 
-use super::common::and_list;
-use super::runner::Source;
+use super::Source;
+use crate::rules::common::and_list;
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule};
 
 declare_rule! {
