@@ -15,6 +15,7 @@
 mod aggregate;
 mod covers;
 mod escalation;
+pub mod kubectl;
 mod matcher;
 mod policy;
 mod request;

@@ -1,11 +1,9 @@
 //! `runnerguard can-i`: `kubectl auth can-i`, offline, with `--explain`.
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use runnerguard_engine::{Decision, Policy, UserInfo, breakdown_rule};
-use runnerguard_model::PolicyRule;
+use runnerguard_engine::{Decision, Policy, UserInfo, kubectl};
 use runnerguard_report::Escaped;
 use serde_json::json;
 
@@ -259,8 +257,7 @@ fn explain(
 }
 
 /// `--list`: every rule the identity holds in the namespace, broken down, compacted and
-/// sorted as kubectl prints them (cani.go `printStatus`: `BreakdownRule`, `CompactRules`,
-/// `SortableRuleSlice`).
+/// sorted as kubectl prints them ([`kubectl::list_rows`]).
 fn list(
     policy: &Policy,
     user: &UserInfo,
@@ -281,30 +278,15 @@ fn list(
         writeln!(out.stdout())?;
         return Ok(());
     }
-    let mut broken: Vec<PolicyRule> = rules
-        .rules
-        .iter()
-        .flat_map(|e| breakdown_rule(policy.rule(&e.grant)))
-        .collect();
-    broken = compact_rules(broken);
-    broken.sort_by_cached_key(go_rule_string);
     let mut rows = Vec::new();
     if !args.no_headers {
-        rows.push(vec![
-            "Resources".to_owned(),
-            "Non-Resource URLs".to_owned(),
-            "Resource Names".to_owned(),
-            "Verbs".to_owned(),
-        ]);
+        rows.push(kubectl::ListRow::HEADER.map(str::to_owned).to_vec());
     }
-    for r in &broken {
-        rows.push(vec![
-            combine_resource_group(&r.resources, &r.api_groups),
-            go_list(&r.non_resource_urls),
-            go_list(&r.resource_names),
-            go_list(&r.verbs),
-        ]);
-    }
+    rows.extend(
+        kubectl::list_rows(rules.rules.iter().map(|e| policy.rule(&e.grant)))
+            .into_iter()
+            .map(|row| row.into_cells().to_vec()),
+    );
     write_table(out.stdout(), &rows)?;
     for e in &rules.errors {
         out.warn(&format!(
@@ -314,118 +296,4 @@ fn list(
         ));
     }
     Ok(())
-}
-
-/// kubectl's `rbacutil.CompactRules`: simple rules (one group, one resource, at most one name,
-/// no URLs) with the same group, resource and name are merged by appending verbs (not
-/// deduplicated); other rules are kept as they are.
-fn compact_rules(rules: Vec<PolicyRule>) -> Vec<PolicyRule> {
-    let mut simple: BTreeMap<(String, String, bool, String), usize> = BTreeMap::new();
-    let mut out: Vec<PolicyRule> = Vec::new();
-    for rule in rules {
-        let is_simple = rule.api_groups.len() == 1
-            && rule.resources.len() == 1
-            && rule.resource_names.len() <= 1
-            && rule.non_resource_urls.is_empty();
-        if !is_simple {
-            out.push(rule);
-            continue;
-        }
-        let key = (
-            rule.api_groups[0].clone(),
-            rule.resources[0].clone(),
-            !rule.resource_names.is_empty(),
-            rule.resource_names.first().cloned().unwrap_or_default(),
-        );
-        if let Some(&i) = simple.get(&key) {
-            out[i].verbs.extend(rule.verbs);
-        } else {
-            simple.insert(key, out.len());
-            out.push(rule);
-        }
-    }
-    out
-}
-
-/// Go's `%v` of a string slice: `[a b]`.
-fn go_list(v: &[String]) -> String {
-    format!("[{}]", v.join(" "))
-}
-
-/// `PolicyRule.String()` from k8s.io/api (generated.pb.go), the sort key kubectl uses.
-fn go_rule_string(r: &PolicyRule) -> String {
-    format!(
-        "&PolicyRule{{Verbs:{},APIGroups:{},Resources:{},ResourceNames:{},NonResourceURLs:{},}}",
-        go_list(&r.verbs),
-        go_list(&r.api_groups),
-        go_list(&r.resources),
-        go_list(&r.resource_names),
-        go_list(&r.non_resource_urls)
-    )
-}
-
-/// kubectl's `describe.CombineResourceGroup`: `resource.group/subresource`, no suffix for the
-/// core group; empty for non-resource rules.
-fn combine_resource_group(resources: &[String], groups: &[String]) -> String {
-    let Some(resource) = resources.first() else {
-        return String::new();
-    };
-    let (base, sub) = match resource.split_once('/') {
-        Some((b, s)) => (b, Some(s)),
-        None => (resource.as_str(), None),
-    };
-    let mut s = base.to_owned();
-    if let Some(g) = groups.first()
-        && !g.is_empty()
-    {
-        s.push('.');
-        s.push_str(g);
-    }
-    if let Some(sub) = sub {
-        s.push('/');
-        s.push_str(sub);
-    }
-    s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rule(verbs: &[&str], groups: &[&str], resources: &[&str], names: &[&str]) -> PolicyRule {
-        let v = |s: &[&str]| s.iter().map(|s| (*s).to_owned()).collect();
-        PolicyRule {
-            verbs: v(verbs),
-            api_groups: v(groups),
-            resources: v(resources),
-            resource_names: v(names),
-            non_resource_urls: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn compaction_appends_verbs_without_dedup() {
-        let rules = vec![
-            rule(&["get"], &[""], &["pods"], &[]),
-            rule(&["list"], &[""], &["pods"], &[]),
-            rule(&["get"], &[""], &["pods"], &[]),
-            rule(&["get"], &[""], &["pods"], &["p1"]),
-        ];
-        let c = compact_rules(rules);
-        assert_eq!(c.len(), 2);
-        assert_eq!(c[0].verbs, ["get", "list", "get"]);
-        assert_eq!(c[1].resource_names, ["p1"]);
-    }
-
-    #[test]
-    fn resource_group_column() {
-        let s = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        assert_eq!(
-            combine_resource_group(&s(&["deployments/scale"]), &s(&["apps"])),
-            "deployments.apps/scale"
-        );
-        assert_eq!(combine_resource_group(&s(&["pods"]), &s(&[""])), "pods");
-        assert_eq!(combine_resource_group(&s(&["*"]), &s(&["*"])), "*.*");
-        assert_eq!(combine_resource_group(&[], &[]), "");
-    }
 }

@@ -8,42 +8,12 @@ pub(crate) mod paths;
 pub(crate) mod rules;
 pub(crate) mod who_can;
 
-use anyhow::{Context as _, Result, bail};
-use runnerguard_engine::{Action, Policy};
+use anyhow::{Context as _, Result};
+use runnerguard_engine::{Action, Policy, kubectl};
 use runnerguard_load::{Input, load_inputs};
-use runnerguard_model::resolve_resource;
 
 use crate::args::InputArgs;
 use crate::output::Out;
-
-/// The verbs `kubectl auth can-i` knows for resources (cani.go `resourceVerbs`, with `approve`,
-/// `sign` and `escalate` added in Kubernetes 1.31).
-const RESOURCE_VERBS: &[&str] = &[
-    "get",
-    "list",
-    "watch",
-    "create",
-    "update",
-    "patch",
-    "delete",
-    "deletecollection",
-    "use",
-    "bind",
-    "impersonate",
-    "approve",
-    "sign",
-    "escalate",
-    "*",
-];
-
-/// The verbs kubectl knows for non-resource URLs (cani.go `nonResourceURLVerbs`).
-const NON_RESOURCE_VERBS: &[&str] = &[
-    "get", "put", "post", "head", "options", "delete", "patch", "*",
-];
-
-/// The resource names kubectl passes through without warning (cani.go
-/// `nonStandardResourceNames`, plus the impersonation resources of authentication.k8s.io).
-const NON_STANDARD_RESOURCES: &[&str] = &["users", "groups", "uids", "userextras"];
 
 /// Reads the inputs and indexes them, with the default cluster policy unless turned off.
 /// Warnings go to stderr (as kubectl's do, `-q` only silences stdout).
@@ -111,16 +81,8 @@ pub(crate) fn request_namespace(namespace: Option<&str>, all: bool) -> String {
     }
 }
 
-/// Builds the request from `VERB` and `TYPE[/NAME] | NONRESOURCEURL`, as kubectl's
-/// `can-i` parses them (cani.go `Complete` and `Validate`), printing kubectl's warnings.
-///
-/// One deliberate difference: kubectl sends `-n` (or the context's namespace) whatever the
-/// resource, so for a built-in cluster-scoped resource (nodes, namespaces, clusterroles, ...) a
-/// RoleBinding in that namespace can make it answer "yes" to a request the API server would
-/// never allow, and "no" to `delete namespaces/NAME` that a RoleBinding in NAME allows. Here
-/// the namespace is the one of the request the API server authorizes
-/// ([`Action::request`]): none for a cluster-scoped resource, so only ClusterRoleBindings
-/// count, except that a Namespace addressed by name is in itself (issue #8, point 9).
+/// Builds the request from `VERB` and `TYPE[/NAME] | NONRESOURCEURL` as kubectl's `can-i`
+/// parses them ([`kubectl::RequestArgs::build`]), printing kubectl's warnings.
 pub(crate) fn build_action(
     verb: &str,
     target: &str,
@@ -129,67 +91,16 @@ pub(crate) fn build_action(
     subresource: Option<&str>,
     out: &mut Out,
 ) -> Result<Action> {
-    let subresource = subresource.unwrap_or_default();
-    if target.starts_with('/') {
-        if !subresource.is_empty() {
-            bail!("--subresource can not be used with NonResourceURL");
-        }
-        if !NON_RESOURCE_VERBS.contains(&verb) {
-            out.warn(&format!("verb '{verb}' is not a known verb"));
-        }
-        return Ok(Action::non_resource(verb, target));
-    }
-    let (type_arg, name) = target.split_once('/').unwrap_or((target, ""));
-    if type_arg.is_empty() {
-        bail!("you must specify a resource type before `/` in `{target}`");
-    }
-    let resolved = resolve_resource(type_arg);
-    if resolved.known.is_none() && !NON_STANDARD_RESOURCES.contains(&resolved.resource.as_str()) {
-        if resolved.group.is_empty() {
-            out.warn(&format!(
-                "the server doesn't have a resource type '{}' (not a built-in kind; used as given)",
-                resolved.resource
-            ));
-        } else {
-            out.warn(&format!(
-                "the server doesn't have a resource type '{}' in group '{}' (not a built-in kind; used as given)",
-                resolved.resource, resolved.group
-            ));
-        }
-    }
-    if !all_namespaces && !RESOURCE_VERBS.contains(&verb) {
-        out.warn(&format!("verb '{verb}' is not a known verb"));
-    }
-    let action = Action::request(
+    let built = kubectl::RequestArgs {
         verb,
+        target,
         namespace,
-        &resolved.group,
-        &resolved.resource,
+        all_namespaces,
         subresource,
-        name,
-    );
-    if let Some(known) = resolved.known
-        && !known.namespaced
-    {
-        // kubectl warns unless `-A` (cani.go); runnerguard also says where it asks instead.
-        let group = if known.group.is_empty() {
-            String::new()
-        } else {
-            format!(" in group '{}'", known.group)
-        };
-        if !action.namespace.is_empty() {
-            // Said with `-A` too: kubectl would ask cluster-wide and answer differently.
-            out.warn(&format!(
-                "resource '{}' is not namespace scoped{group}: asking in namespace '{ns}', as the API server does for a request on Namespace '{ns}' (RoleBindings there apply)",
-                known.resource,
-                ns = action.namespace
-            ));
-        } else if !namespace.is_empty() {
-            out.warn(&format!(
-                "resource '{}' is not namespace scoped{group}: asking cluster-wide, where only ClusterRoleBindings apply",
-                known.resource
-            ));
-        }
     }
-    Ok(action)
+    .build()?;
+    for w in &built.warnings {
+        out.warn(&w.to_string());
+    }
+    Ok(built.action)
 }
