@@ -1,0 +1,283 @@
+//! How strong a ServiceAccount that a pod can run as is: what it reaches through the
+//! escalation graph (cluster-admin, Secrets, another identity) or the rights it holds, and
+//! how that reads.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use runnerguard_engine::{Action, Escalation, Grant, Identity, Primitive, Reached, Step};
+use runnerguard_model::Subject;
+
+use crate::rules::rbac::{Accounts, Scope, identity, resolved_subject};
+use crate::{Context, Finding};
+
+/// How far the rights of a ServiceAccount reach, weakest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Power {
+    /// Rights beyond what every identity gets, but neither Secrets nor escalation.
+    Rights,
+    /// Secrets read, or an escalation to another identity (a role it binds, a user it
+    /// impersonates, a token it mints, ...).
+    Secrets,
+    /// Every permission in the cluster.
+    ClusterAdmin,
+}
+
+/// A ServiceAccount a pod can run as, graded by what it reaches.
+#[derive(Clone, Debug)]
+pub(super) struct Graded {
+    /// The ServiceAccount.
+    pub(super) account: Subject,
+    /// What it reaches.
+    pub(super) power: Power,
+    /// Whether its rights come from Kubernetes' default bindings (a kube-system controller).
+    default_bound: bool,
+    /// Why, in words (empty for [`Power::Rights`], which the ranking words).
+    why: String,
+    /// The escalation steps, from the ServiceAccount.
+    path: Vec<Step>,
+    /// The grant that shows the power when it is the ServiceAccount's own (Secrets read).
+    grant: Option<Grant>,
+}
+
+/// How graded ServiceAccounts compare: the most power, then the shortest way to it.
+pub(super) type Rank = (Power, std::cmp::Reverse<usize>);
+
+impl Graded {
+    fn rank(&self) -> Rank {
+        (self.power, std::cmp::Reverse(self.path.len()))
+    }
+}
+
+/// Steps that take an identity beyond the ServiceAccounts of the namespaces it already
+/// writes pods in: Secrets, token minting, role binding and writing, impersonation, the
+/// kubelet, admission, certificates, `*`.
+const ESCALATING: [Primitive; 11] = [
+    Primitive::ReadSecrets,
+    Primitive::WriteSecrets,
+    Primitive::TokenRequest,
+    Primitive::Bind,
+    Primitive::Escalate,
+    Primitive::Impersonate,
+    Primitive::NodeProxy,
+    Primitive::AdmissionControl,
+    Primitive::CsrApproval,
+    Primitive::Everything,
+    Primitive::Superuser,
+];
+
+/// Grades ServiceAccounts once per check: many subjects reach the same ones.
+pub(super) struct Grader<'c, 'p> {
+    cx: &'c Context<'p>,
+    escalation: &'c Escalation<'p>,
+    /// ServiceAccounts named as subjects by Kubernetes' default bindings (the controllers in
+    /// kube-system): they exist in every cluster and hold the rights those bindings give.
+    default_named: BTreeSet<Subject>,
+    /// The ServiceAccounts the escalation graph knows, by namespace: asked once per subject
+    /// and scope, so indexed once (inventories have 10k namespaces).
+    by_namespace: BTreeMap<String, BTreeSet<Subject>>,
+    cache: HashMap<Subject, Option<Graded>>,
+}
+
+impl<'c, 'p> Grader<'c, 'p> {
+    pub(super) fn new(cx: &'c Context<'p>, escalation: &'c Escalation<'p>) -> Self {
+        let mut default_named = BTreeSet::new();
+        for b in cx
+            .policy
+            .bindings()
+            .iter()
+            .filter(|b| b.origin.is_builtin())
+        {
+            for s in &b.subjects {
+                if let Some(r) = resolved_subject(s, b)
+                    && r.kind == "ServiceAccount"
+                {
+                    default_named.insert(r);
+                }
+            }
+        }
+        let mut by_namespace: BTreeMap<String, BTreeSet<Subject>> = BTreeMap::new();
+        for (ns, name) in escalation.service_accounts() {
+            by_namespace
+                .entry(ns.to_owned())
+                .or_default()
+                .insert(Subject::service_account(ns, name));
+        }
+        Self {
+            cx,
+            escalation,
+            default_named,
+            by_namespace,
+            cache: HashMap::new(),
+        }
+    }
+
+    /// The ServiceAccounts a pod in `scope` can run as: those the escalation graph knows
+    /// (read, named by any binding, default bindings included, and `default`) and those
+    /// `accounts` knows (the job pods').
+    pub(super) fn candidates(&self, accounts: &Accounts<'_>, scope: &Scope) -> BTreeSet<Subject> {
+        let mut out: BTreeSet<Subject> = accounts.known(scope).into_iter().cloned().collect();
+        match scope {
+            Scope::Cluster => out.extend(self.by_namespace.values().flatten().cloned()),
+            Scope::Namespace(ns) => {
+                out.extend(self.by_namespace.get(ns).into_iter().flatten().cloned());
+            }
+        }
+        out
+    }
+
+    /// What `account` reaches, `None` when it holds nothing beyond what every identity gets
+    /// and no input binding names it (`accounts` says which do).
+    pub(super) fn grade(&mut self, account: &Subject, input_rights: bool) -> Option<Rank> {
+        if let Some(g) = self.cache.get(account) {
+            return g.as_ref().map(Graded::rank);
+        }
+        let graded = self.work_out(account, input_rights);
+        let rank = graded.as_ref().map(Graded::rank);
+        self.cache.insert(account.clone(), graded);
+        rank
+    }
+
+    /// What [`Grader::grade`] found for `account`.
+    pub(super) fn graded(&self, account: &Subject) -> Option<Graded> {
+        self.cache.get(account).cloned().flatten()
+    }
+
+    fn work_out(&self, account: &Subject, input_rights: bool) -> Option<Graded> {
+        let user = identity(account)?;
+        let default_bound = self.default_named.contains(account);
+        let reached = self.escalation.reach(&user);
+        let graded = |power, why: String, path: Vec<Step>, grant| Graded {
+            account: account.clone(),
+            power,
+            default_bound,
+            why,
+            path,
+            grant,
+        };
+        if let Some(r) = reached
+            .iter()
+            .find(|r| r.identity == Identity::ClusterAdmin)
+        {
+            return Some(graded(
+                Power::ClusterAdmin,
+                format!("can become cluster-admin: {}", steps_text(&r.path)),
+                r.path.clone(),
+                None,
+            ));
+        }
+        let escalates = |r: &&Reached| {
+            !matches!(
+                r.identity,
+                Identity::ServiceAccount { .. } | Identity::AnyServiceAccount
+            ) || r.path.iter().any(|s| ESCALATING.contains(&s.primitive))
+        };
+        if let Some(r) = reached.iter().find(escalates) {
+            let reads = r
+                .path
+                .iter()
+                .find(|s| ESCALATING.contains(&s.primitive))
+                .is_some_and(|s| s.primitive == Primitive::ReadSecrets);
+            let what = if reads {
+                "can read Secrets"
+            } else {
+                "can escalate"
+            };
+            return Some(graded(
+                Power::Secrets,
+                format!("{what}: {}", steps_text(&r.path)),
+                r.path.clone(),
+                None,
+            ));
+        }
+        // Secrets read by the ServiceAccount itself or one it becomes, where its bindings
+        // apply (the escalation graph turns only token Secrets into edges).
+        for r in &reached {
+            let Some(u) = r.identity.user_info() else {
+                continue;
+            };
+            let (namespaces, cluster) = self.cx.policy.binding_scopes(&u);
+            let scopes = namespaces.into_iter().chain(cluster.then_some(""));
+            for ns in scopes {
+                let read = Action::resource("get", ns, "", "secrets", "", "");
+                let d = self.cx.policy.authorize(&u, &read);
+                if !d.allowed {
+                    continue;
+                }
+                let where_ = if ns.is_empty() {
+                    "in every namespace".to_owned()
+                } else {
+                    format!("in namespace `{ns}`")
+                };
+                let who = if r.path.is_empty() {
+                    String::new()
+                } else {
+                    format!(" as {} ({})", r.identity, steps_text(&r.path))
+                };
+                return Some(graded(
+                    Power::Secrets,
+                    format!("can read Secrets {where_}{who}"),
+                    r.path.clone(),
+                    d.grants.into_iter().next(),
+                ));
+            }
+        }
+        (input_rights || default_bound)
+            .then(|| graded(Power::Rights, String::new(), Vec::new(), None))
+    }
+}
+
+/// `step → identity; step → identity`.
+fn steps_text(path: &[Step]) -> String {
+    path.iter()
+        .map(|s| format!("{} → {}", s.primitive.describe(), s.to))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// `the strongest reachable is ServiceAccount kube-system/x (...), which can become ...`.
+pub(super) fn graded_text(g: &Graded) -> String {
+    let origin = if g.default_bound {
+        " (a controller that Kubernetes' default bindings give rights in every cluster)"
+    } else {
+        ""
+    };
+    if g.power == Power::Rights {
+        format!(
+            "the strongest reachable is {}{origin}, holding the rights those bindings give",
+            g.account
+        )
+    } else {
+        format!(
+            "the strongest reachable is {}{origin}, which {}",
+            g.account, g.why
+        )
+    }
+}
+
+/// Adds to `f` how the strongest ServiceAccount reached gets its power: each escalation step
+/// with the grant it rests on, or the grant that lets it read Secrets.
+pub(super) fn graded_evidence(cx: &Context<'_>, mut f: Finding, g: &Graded) -> Finding {
+    f = f.step(format!("strongest reachable: {}", g.account));
+    for step in &g.path {
+        f = f.step(format!("  {} → {}", step.primitive.describe(), step.to));
+        if let Some(p) = step.permissions.first() {
+            f = f.step(format!(
+                "    {}: {}",
+                p.action,
+                cx.grant_path(&p.grant).join(" → ")
+            ));
+            for o in cx.grant_objects(&p.grant) {
+                f = f.object(o);
+            }
+        }
+    }
+    if let Some(grant) = &g.grant {
+        for step in cx.grant_path(grant) {
+            f = f.step(format!("  {step}"));
+        }
+        for o in cx.grant_objects(grant) {
+            f = f.object(o);
+        }
+    }
+    f
+}
