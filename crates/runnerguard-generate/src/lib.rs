@@ -1,9 +1,9 @@
 //! `runnerguard generate`: a hardened, namespace-isolated GitLab Runner setup on Kubernetes,
 //! correct by construction, from a small configuration (`runnerguard.toml`, issue #5).
 //!
-//! This crate owns the configuration (parsed with spans: [`parse_config`] reports every
-//! problem at `file:line:col`, and [`INIT_TEMPLATE`] is the commented file `runnerguard init`
-//! writes), the generation itself ([`generate`]: Kubernetes manifests, Helm values for the
+//! This crate owns what the configuration means (runnerguard-config reads the file with
+//! spans; [`parse_config`] checks it and reports every problem at `file:line:col`, and
+//! [`INIT_TEMPLATE`] is the commented file `runnerguard init` writes), the generation itself ([`generate`]: Kubernetes manifests, Helm values for the
 //! official gitlab-runner chart, a kustomization and install instructions), and writing the
 //! result ([`write_dir`], atomically, never over files it did not write; or [`to_stream`]).
 //! It prints nothing and reads no cluster: the CLI wires it up.
@@ -23,10 +23,8 @@
 mod admission;
 mod config;
 mod data;
-mod diagnostic;
 mod install;
 mod network;
-mod parse;
 mod quantity;
 mod rbac;
 mod render;
@@ -43,7 +41,7 @@ pub use config::{
     default_config,
 };
 pub use data::RunnerVersion;
-pub use diagnostic::ConfigDiagnostic;
+pub use runnerguard_config::ConfigDiagnostic;
 pub use template::INIT_TEMPLATE;
 pub use write::{MARKER, WriteSummary, write_dir};
 
@@ -124,24 +122,13 @@ impl GeneratedFile {
 /// the closest known key), wrong types, tokens written in clear, names Kubernetes would
 /// reject, tenants that would share or reach each other, versions this build does not know.
 /// An empty file is the built-in default configuration; a file without `[[tenants]]` gets
-/// the default tenant `teams`.
+/// the default tenant `teams`. The `[audit]` section is the audit's: read (keys and types
+/// checked), not used.
 pub fn parse_config(file: &str, text: &str) -> Result<Config, Vec<ConfigDiagnostic>> {
-    let mut walker = parse::Walker::new(file, text);
-    let raw = walker.parse(text);
-    if !walker.diagnostics.is_empty() {
-        // Type errors leave values out; checking what is left would only add noise.
-        let mut diagnostics = walker.diagnostics;
-        diagnostics.sort_by_key(|d| (d.line, d.column));
-        return Err(diagnostics);
-    }
-    let config = validate::validate(raw, &mut walker);
-    if walker.diagnostics.is_empty() {
-        Ok(config)
-    } else {
-        let mut diagnostics = walker.diagnostics;
-        diagnostics.sort_by_key(|d| (d.line, d.column));
-        Err(diagnostics)
-    }
+    let source = runnerguard_config::Source::new(file, text);
+    // Type errors leave values out; checking what is left would only add noise.
+    let raw = runnerguard_config::read(&source)?;
+    validate::validate(&raw, &source)
 }
 
 /// Generates the setup for `config`: per tenant, and the manager namespace's share, in a

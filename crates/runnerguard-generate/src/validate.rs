@@ -1,16 +1,32 @@
-//! [`RawConfig`] → [`Config`]: defaults filled in, and every check a generated setup relies
-//! on, each failure a diagnostic at the value that caused it.
+//! `runnerguard.toml` as read ([`ConfigFile`]) → [`Config`]: defaults filled in, and every
+//! check a generated setup relies on, each failure a diagnostic at the value that caused it.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
+
+use runnerguard_config::{
+    ConfigDiagnostic, ConfigFile, Source, Spanned as Sp, TOKEN_HELP, Tenant as RawTenant,
+};
 
 use crate::config::{
     CHART_VERSION, ContainerResources, DeployAccess, ExecutorFeature, JobAccess, JobSecurity,
     PodSecurityLevel, Quota, Resources, Tenant, default_config, default_tenant,
 };
-use crate::parse::{RawConfig, RawContainer, RawTenant, Sp, TOKEN_HELP, Walker};
 use crate::quantity::{self, Kind};
 use crate::{Config, RunnerVersion};
+
+/// The problems found so far, placed in the file.
+pub(crate) struct Checks<'a> {
+    source: &'a Source<'a>,
+    problems: Vec<ConfigDiagnostic>,
+}
+
+impl Checks<'_> {
+    /// Records a problem at `span`.
+    fn error(&mut self, span: &Range<usize>, message: String, help: Option<String>) {
+        self.problems.push(self.source.error(span, message, help));
+    }
+}
 
 /// Namespaces that belong to Kubernetes itself: no tenant or manager goes there.
 const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -20,9 +36,27 @@ const OLDEST: (u32, u32) = (17, 0);
 /// The newest runner version whose executor needs and keys this build knows.
 const NEWEST: (u32, u32) = (18, 11);
 
-/// Checks `raw` and fills in defaults. Diagnostics go to `w`; the config is only meaningful
-/// when none were added.
-pub(crate) fn validate(raw: RawConfig, w: &mut Walker<'_>) -> Config {
+/// Checks `raw` (read from `source`) and fills in defaults: the configuration, or every
+/// problem found, sorted by place.
+pub(crate) fn validate(
+    raw: &ConfigFile,
+    source: &Source<'_>,
+) -> Result<Config, Vec<ConfigDiagnostic>> {
+    let mut checks = Checks {
+        source,
+        problems: Vec::new(),
+    };
+    let config = check(raw, &mut checks);
+    if checks.problems.is_empty() {
+        Ok(config)
+    } else {
+        let mut problems = checks.problems;
+        problems.sort_by_key(|d| (d.line, d.column));
+        Err(problems)
+    }
+}
+
+fn check(raw: &ConfigFile, w: &mut Checks<'_>) -> Config {
     let mut config = default_config();
     let m = &raw.manager;
     if let Some(ns) = &m.namespace
@@ -69,7 +103,7 @@ pub(crate) fn validate(raw: RawConfig, w: &mut Walker<'_>) -> Config {
         }
     }
 
-    if let Some(tenants) = raw.tenants {
+    if let Some(tenants) = &raw.tenants {
         if tenants.value.is_empty() {
             w.error(
                 &tenants.span,
@@ -78,7 +112,7 @@ pub(crate) fn validate(raw: RawConfig, w: &mut Walker<'_>) -> Config {
             );
         }
         let several = tenants.value.len() > 1;
-        let checked: Vec<(&RawTenant, Tenant)> = tenants
+        let checked: Vec<(&Sp<RawTenant>, Tenant)> = tenants
             .value
             .iter()
             .filter_map(|raw| tenant(w, raw, several, &config).map(|t| (raw, t)))
@@ -104,7 +138,12 @@ pub(crate) fn validate(raw: RawConfig, w: &mut Walker<'_>) -> Config {
 }
 
 /// One tenant, with its defaults; `None` when it has no usable name.
-fn tenant(w: &mut Walker<'_>, raw: &RawTenant, several: bool, config: &Config) -> Option<Tenant> {
+fn tenant(
+    w: &mut Checks<'_>,
+    raw: &Sp<RawTenant>,
+    several: bool,
+    config: &Config,
+) -> Option<Tenant> {
     let Some(name) = &raw.name else {
         w.error(
             &raw.span,
@@ -150,7 +189,10 @@ fn tenant(w: &mut Walker<'_>, raw: &RawTenant, several: bool, config: &Config) -
     }
     if let Some(list) = &raw.deploy_namespaces {
         for entry in &list.value {
-            let ns = &entry.name;
+            // An entry without a name was reported when the file was read.
+            let Some(ns) = &entry.name() else {
+                continue;
+            };
             if !namespace_ok(w, ns, "deploy namespace") {
                 continue;
             }
@@ -171,7 +213,7 @@ fn tenant(w: &mut Walker<'_>, raw: &RawTenant, several: bool, config: &Config) -
                 );
             } else {
                 t.deploy_namespaces.push(ns.value.clone());
-                match &entry.create {
+                match entry.create() {
                     // The job namespace is always created and labelled: `create = false`
                     // would read as a promise to leave it alone that the setup breaks.
                     Some(c) if !c.value && ns.value == t.job_namespace => w.error(
@@ -209,7 +251,7 @@ fn tenant(w: &mut Walker<'_>, raw: &RawTenant, several: bool, config: &Config) -
         );
     }
 
-    let sa = |w: &mut Walker<'_>, field: &Option<Sp<String>>, target: &mut String, what: &str| {
+    let sa = |w: &mut Checks<'_>, field: &Option<Sp<String>>, target: &mut String, what: &str| {
         if let Some(s) = field
             && dns_subdomain_ok(w, s, what)
         {
@@ -404,7 +446,7 @@ fn tenant(w: &mut Walker<'_>, raw: &RawTenant, several: bool, config: &Config) -
                 }
                 None => {
                     let names: Vec<&str> = ExecutorFeature::ALL.iter().map(|k| k.as_str()).collect();
-                    let help = match crate::parse::closest(&f.value, &names) {
+                    let help = match runnerguard_config::closest(&f.value, &names) {
                         Some(k) => format!("did you mean `{k}`?"),
                         None => format!("known features: {}", names.join(", ")),
                     };
@@ -415,10 +457,11 @@ fn tenant(w: &mut Walker<'_>, raw: &RawTenant, several: bool, config: &Config) -
         t.executor_features.sort_unstable();
     }
 
+    let r = &raw.resources;
     t.resources = Resources {
-        build: container(w, &raw.build, t.resources.build.clone(), "build"),
-        helper: container(w, &raw.helper, t.resources.helper.clone(), "helper"),
-        service: container(w, &raw.service, t.resources.service.clone(), "service"),
+        build: container(w, &r.build, t.resources.build.clone(), "build"),
+        helper: container(w, &r.helper, t.resources.helper.clone(), "helper"),
+        service: container(w, &r.service, t.resources.service.clone(), "service"),
     };
     t.security = security(w, raw, t.security.clone(), t.pod_security);
     t.quota = quota(w, raw, t.quota.clone());
@@ -427,7 +470,7 @@ fn tenant(w: &mut Walker<'_>, raw: &RawTenant, several: bool, config: &Config) -
 
 /// Names each tenant must not share with another, checked in tenant order; and no tenant
 /// may deploy into another's job namespace.
-fn check_across(w: &mut Walker<'_>, tenants: &[(&RawTenant, Tenant)]) {
+fn check_across(w: &mut Checks<'_>, tenants: &[(&Sp<RawTenant>, Tenant)]) {
     let mut seen: BTreeMap<(&str, String), String> = BTreeMap::new();
     for (raw, t) in tenants {
         let name_span = raw
@@ -437,7 +480,7 @@ fn check_across(w: &mut Walker<'_>, tenants: &[(&RawTenant, Tenant)]) {
         let span_of =
             |f: &Option<Sp<String>>| f.as_ref().map_or(name_span.clone(), |s| s.span.clone());
         let mut claim =
-            |w: &mut Walker<'_>, kind: &'static str, value: &str, span: Range<usize>, why: &str| {
+            |w: &mut Checks<'_>, kind: &'static str, value: &str, span: Range<usize>, why: &str| {
                 if let Some(other) = seen.get(&(kind, value.to_owned())) {
                     w.error(
                     &span,
@@ -522,16 +565,21 @@ fn check_across(w: &mut Walker<'_>, tenants: &[(&RawTenant, Tenant)]) {
 }
 
 /// Where `raw` lists deploy namespace `namespace` (the tenant's section when it does not).
-fn deploy_namespace_span(raw: &RawTenant, namespace: &str) -> Range<usize> {
+fn deploy_namespace_span(raw: &Sp<RawTenant>, namespace: &str) -> Range<usize> {
     raw.deploy_namespaces
         .as_ref()
-        .and_then(|l| l.value.iter().find(|n| n.name.value == namespace))
-        .map_or(raw.span.clone(), |n| n.name.span.clone())
+        .and_then(|l| {
+            l.value
+                .iter()
+                .filter_map(Sp::name)
+                .find(|n| n.value == namespace)
+        })
+        .map_or(raw.span.clone(), |n| n.span)
 }
 
 fn container(
-    w: &mut Walker<'_>,
-    raw: &RawContainer,
+    w: &mut Checks<'_>,
+    raw: &runnerguard_config::Container,
     mut c: ContainerResources,
     name: &str,
 ) -> ContainerResources {
@@ -584,12 +632,12 @@ fn container(
 }
 
 fn security(
-    w: &mut Walker<'_>,
-    raw: &RawTenant,
+    w: &mut Checks<'_>,
+    raw: &Sp<RawTenant>,
     mut s: JobSecurity,
     level: PodSecurityLevel,
 ) -> JobSecurity {
-    let r = &raw.security;
+    let r = &raw.security_context;
     if let Some(b) = &r.run_as_non_root {
         s.run_as_non_root = b.value;
         if !b.value && level == PodSecurityLevel::Restricted {
@@ -628,7 +676,7 @@ fn security(
     s
 }
 
-fn quota(w: &mut Walker<'_>, raw: &RawTenant, mut q: Quota) -> Quota {
+fn quota(w: &mut Checks<'_>, raw: &RawTenant, mut q: Quota) -> Quota {
     let r = &raw.quota;
     if let Some(p) = &r.pods {
         match u32::try_from(p.value) {
@@ -656,7 +704,7 @@ fn quota(w: &mut Walker<'_>, raw: &RawTenant, mut q: Quota) -> Quota {
     q
 }
 
-fn one_of(w: &mut Walker<'_>, span: &Range<usize>, key: &str, value: &str, allowed: &[&str]) {
+fn one_of(w: &mut Checks<'_>, span: &Range<usize>, key: &str, value: &str, allowed: &[&str]) {
     w.error(
         span,
         format!("`{key}` cannot be `{value}`"),
@@ -682,7 +730,7 @@ fn is_dns_label(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
-fn dns_label_ok(w: &mut Walker<'_>, s: &Sp<String>, what: &str) -> bool {
+fn dns_label_ok(w: &mut Checks<'_>, s: &Sp<String>, what: &str) -> bool {
     if is_dns_label(&s.value) {
         return true;
     }
@@ -694,7 +742,7 @@ fn dns_label_ok(w: &mut Walker<'_>, s: &Sp<String>, what: &str) -> bool {
     false
 }
 
-fn namespace_ok(w: &mut Walker<'_>, s: &Sp<String>, what: &str) -> bool {
+fn namespace_ok(w: &mut Checks<'_>, s: &Sp<String>, what: &str) -> bool {
     if !dns_label_ok(w, s, what) {
         return false;
     }
@@ -714,7 +762,7 @@ fn namespace_ok(w: &mut Walker<'_>, s: &Sp<String>, what: &str) -> bool {
 
 /// A DNS-1123 subdomain (ServiceAccount and Secret names): labels joined by `.`, at most
 /// 253 characters.
-fn dns_subdomain_ok(w: &mut Walker<'_>, s: &Sp<String>, what: &str) -> bool {
+fn dns_subdomain_ok(w: &mut Checks<'_>, s: &Sp<String>, what: &str) -> bool {
     if s.value.len() <= 253 && s.value.split('.').all(is_dns_label) {
         return true;
     }
@@ -726,7 +774,7 @@ fn dns_subdomain_ok(w: &mut Walker<'_>, s: &Sp<String>, what: &str) -> bool {
     false
 }
 
-fn url_ok(w: &mut Walker<'_>, url: &Sp<String>) -> bool {
+fn url_ok(w: &mut Checks<'_>, url: &Sp<String>) -> bool {
     let u = url.value.trim();
     let Some(rest) = u
         .strip_prefix("https://")

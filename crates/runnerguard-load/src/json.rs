@@ -8,27 +8,30 @@ use std::fmt;
 use serde::de::{MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-/// Maps byte offsets to 1-based line and column.
+/// Maps byte offsets to 1-based line and column: the one line index of the workspace (the
+/// loader's inputs, and `runnerguard.toml` through runnerguard-config).
 ///
 /// Objects are placed in increasing offset order, so each reader keeps a [`Cursor`] with its
 /// last answer and counts the next column from there: placing every item of a one-line,
 /// 50 MB List stays linear.
-pub(crate) struct LineIndex {
+pub struct LineIndex {
     starts: Vec<usize>,
 }
 
 /// The last offset a reader asked for, its line index and its 0-based character column.
-pub(crate) type Cursor = Cell<(usize, usize, usize)>;
+pub type Cursor = Cell<(usize, usize, usize)>;
 
 impl LineIndex {
-    pub(crate) fn new(text: &str) -> Self {
+    /// The index of `text`'s line starts.
+    pub fn new(text: &str) -> Self {
         let mut starts = vec![0];
         starts.extend(memchr_newlines(text));
         Self { starts }
     }
 
-    /// Line and column (in characters) of byte `offset` of `text`.
-    pub(crate) fn position(&self, text: &str, offset: usize, cursor: &Cursor) -> (u32, u32) {
+    /// Line and column (in characters) of byte `offset` of `text` (the text indexed). A
+    /// fresh [`Cursor`] (`Cursor::default()`) gives exact answers in any order.
+    pub fn position(&self, text: &str, offset: usize, cursor: &Cursor) -> (u32, u32) {
         let line = self.starts.partition_point(|&s| s <= offset).max(1) - 1;
         let start = self.starts[line];
         let (last_offset, last_line, last_column) = cursor.get();

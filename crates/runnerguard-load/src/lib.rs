@@ -28,3 +28,5 @@ pub use error::{Diagnostic, Error, Result, Warning};
 pub use input::{
     Input, LoadOptions, Loaded, MAX_DIAGNOSTICS, load_inputs, load_inputs_with, load_str,
 };
+pub use json::{Cursor, LineIndex};
+pub use snippet::Snippet;

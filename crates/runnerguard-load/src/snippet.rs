@@ -91,9 +91,11 @@ const SENSITIVE_KEYS: &[&str] = &["data", "stringdata", "binarydata", "pass", "p
 /// Key names that contain a sensitive part but name no secret.
 const HARMLESS_SUFFIXES: &[&str] = &["secretname", "automountserviceaccounttoken"];
 
-/// A few lines of a file around an error, cut and redacted, as miette shows them.
+/// A few lines of a file around an error, cut and redacted, as miette shows them: the
+/// [`miette::SourceCode`] of every diagnostic that quotes an input (manifests, and
+/// `runnerguard.toml` through runnerguard-config).
 #[derive(Debug, Clone)]
-pub(crate) struct Snippet {
+pub struct Snippet {
     /// The file's name, escaped.
     name: String,
     /// The window.
@@ -110,7 +112,7 @@ pub(crate) struct Snippet {
 
 impl Snippet {
     /// The window of `text` around 1-based `line`:`column` (columns count characters).
-    pub(crate) fn new(name: &str, text: &str, line: u32, column: u32) -> Self {
+    pub fn new(name: &str, text: &str, line: u32, column: u32) -> Self {
         let line = (line as usize).max(1);
         let col0 = (column as usize).saturating_sub(1);
         let first = line.saturating_sub(CONTEXT_LINES).max(1);
@@ -210,8 +212,8 @@ impl Snippet {
         window
     }
 
-    /// Byte offset of the error in the window.
-    pub(crate) fn label(&self) -> usize {
+    /// Byte offset of the error in the window: where a label points.
+    pub fn label(&self) -> usize {
         self.label
     }
 

@@ -4,11 +4,10 @@ use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result, anyhow, bail};
 use runnerguard_generate::{
-    INIT_TEMPLATE, default_config, generate, parse_config, to_stream, write_dir,
+    ConfigDiagnostic, INIT_TEMPLATE, default_config, generate, parse_config, to_stream, write_dir,
 };
-use runnerguard_report::escape;
 
 use crate::args::{GenerateArgs, InitArgs};
 use crate::output::Out;
@@ -56,32 +55,8 @@ pub(crate) fn run(args: &GenerateArgs, out: &mut Out) -> Result<ExitCode> {
         Some(file) => {
             let text =
                 std::fs::read_to_string(file).with_context(|| format!("cannot read `{file}`"))?;
-            match parse_config(file, &text) {
-                Ok(c) => c,
-                Err(diagnostics) => {
-                    let n = diagnostics.len();
-                    for d in diagnostics {
-                        // Input text is escaped before the two lines are joined, so a line
-                        // break inside a key cannot start a line of its own.
-                        let mut text = format!(
-                            "{}:{}:{}: {}",
-                            escape(&d.file),
-                            d.line,
-                            d.column,
-                            escape(&d.message)
-                        );
-                        if let Some(help) = &d.help {
-                            text.push_str("\n  help: ");
-                            text.push_str(&escape(help));
-                        }
-                        out.error(&text);
-                    }
-                    bail!(
-                        "{n} problem{} in `{file}`; nothing was generated",
-                        if n == 1 { "" } else { "s" }
-                    );
-                }
-            }
+            parse_config(file, &text)
+                .map_err(|problems| config_problems(file, problems, "generated", out))?
         }
     };
     let files = generate(&config)?;
@@ -99,4 +74,23 @@ pub(crate) fn run(args: &GenerateArgs, out: &mut Out) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the problems of configuration `file`, each with the lines around it (input text
+/// escaped by the diagnostic), and returns the error that ends the command: nothing was
+/// `done` (`generated`, `audited`).
+pub(crate) fn config_problems(
+    file: &str,
+    problems: Vec<ConfigDiagnostic>,
+    done: &str,
+    out: &mut Out,
+) -> anyhow::Error {
+    let n = problems.len();
+    for d in problems {
+        out.report(&d.into_report());
+    }
+    anyhow!(
+        "{n} problem{} in `{file}`; nothing was {done}",
+        if n == 1 { "" } else { "s" }
+    )
 }
