@@ -289,6 +289,21 @@ fn identity_hash(f: &Finding) -> u64 {
     h.finish()
 }
 
+/// Gives the findings of each rule listed in `severities` (by id) that severity instead of
+/// the rule's default, as a configuration's `[audit] severity` asks, and sorts them again:
+/// reports and `--fail-on` then see the severity given.
+pub fn set_severities(findings: &mut [Finding], severities: &[(String, Severity)]) {
+    if severities.is_empty() {
+        return;
+    }
+    for f in findings.iter_mut() {
+        if let Some((_, s)) = severities.iter().find(|(id, _)| id == f.rule) {
+            f.severity = *s;
+        }
+    }
+    sort(findings);
+}
+
 fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         b.severity

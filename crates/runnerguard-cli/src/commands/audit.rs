@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context as _, Result, anyhow};
 use runnerguard_audit::{
     ChartKeys, RunnerVersion, Selection, Setup, Severity, TopologyOptions, executor,
 };
 use runnerguard_chart::{HelmChoice, RenderOptions};
+use runnerguard_config::{AuditSettings, Catalogue, Source};
 use runnerguard_load::{Input, LoadOptions, Loaded};
 use runnerguard_report::Report;
 
@@ -18,12 +19,35 @@ use crate::args::{AuditArgs, FailOn, Format};
 use crate::output::Out;
 
 pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
+    // The configuration's [audit] section, through the same selection and fail-on as the
+    // flags, which win over it.
+    let config = match &args.config {
+        Some(file) => audit_settings(file, out)?,
+        None => AuditSettings {
+            select: Vec::new(),
+            ignore: Vec::new(),
+            severity: Vec::new(),
+            fail_on: None,
+        },
+    };
+    let or_config = |flags: &Vec<String>, file: Vec<String>| {
+        if flags.is_empty() {
+            file
+        } else {
+            flags.clone()
+        }
+    };
     let mut selection = Selection {
-        select: args.select.clone(),
-        ignore: args.ignore.clone(),
+        select: or_config(&args.select, config.select),
+        ignore: or_config(&args.ignore, config.ignore),
         rbac_only: false,
     };
     selection.validate()?;
+    let fail_on = args
+        .fail_on
+        .map(severity)
+        .or(config.fail_on)
+        .unwrap_or(Severity::High);
     let given: Option<RunnerVersion> = match &args.runner_version {
         Some(v) => Some(v.parse().map_err(|e: String| anyhow!(e))?),
         None => None,
@@ -94,7 +118,8 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
     runnerguard_audit::settle_versions(&mut setups, policy.objects(), given, &|chart| {
         runnerguard_chart::Chart::find(chart).map(|c| c.app_version.to_owned())
     })?;
-    let findings = runnerguard_audit::run_all(&policy, &setups, &selection);
+    let mut findings = runnerguard_audit::run_all(&policy, &setups, &selection);
+    runnerguard_audit::set_severities(&mut findings, &config.severity);
     let topologies: Vec<_> = if runner {
         setups.iter().map(|s| s.topology.clone()).collect()
     } else {
@@ -104,7 +129,7 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
     let report = Report {
         topologies: &topologies,
         findings: &findings,
-        fail_on: severity(args.fail_on),
+        fail_on,
         runner_version: runner_versions(&setups, given),
         chart_version: setups
             .first()
@@ -127,6 +152,25 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The `[audit]` section of configuration `file`, checked against this build's rules. Its
+/// problems, and those of the rest of the file (unknown keys, wrong types), are printed.
+fn audit_settings(file: &str, out: &mut Out) -> Result<AuditSettings<Severity>> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read `{file}`"))?;
+    let source = Source::new(file, &text);
+    let rules: Vec<(&str, &str)> = runnerguard_audit::ALL
+        .iter()
+        .map(|r| (r.meta().id, r.meta().name))
+        .collect();
+    let severities = Severity::ALL.map(|s| (s.as_str(), s));
+    let catalogue = Catalogue {
+        rules: &rules,
+        severities: &severities,
+    };
+    runnerguard_config::read(&source)
+        .and_then(|c| c.audit.resolve(&source, &catalogue))
+        .map_err(|problems| super::generate::config_problems(file, problems, "audited", out))
 }
 
 /// Roles and RoleBindings without a namespace land wherever they are applied (`kubectl apply
