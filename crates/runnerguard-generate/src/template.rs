@@ -5,7 +5,9 @@
 /// The commented default configuration that `runnerguard init` writes.
 pub const INIT_TEMPLATE: &str = r#"# runnerguard.toml: the hardened GitLab Runner setup `runnerguard generate` writes.
 # Every key shown has its default value; remove a key to keep the default.
-# After a change: runnerguard generate --out runner-setup && runnerguard audit -f runner-setup/manager -f runner-setup/teams
+# After a change: runnerguard generate --config runnerguard.toml --out runner-setup &&
+#   runnerguard audit --config runnerguard.toml -f runner-setup/manager -f runner-setup/teams
+# docs/config.md describes every key.
 
 [manager]
 # Where the runner managers (one Helm release per tenant) run. Pod Security `restricted`;
@@ -100,4 +102,17 @@ requests_cpu = "10"
 requests_memory = "20Gi"
 limits_cpu = "20"
 limits_memory = "40Gi"
+
+# What `runnerguard audit --config runnerguard.toml` runs and fails on; flags given on the
+# command line win. `runnerguard generate` ignores this section. Uncomment to use.
+# [audit]
+# Rules to run: ids, names or id prefixes ("RG1*", "RB"). Default: every rule.
+# select = ["RG1*", "RB"]
+# Rules to leave out.
+# ignore = []
+# A severity per rule id or name instead of its default: "info", "low", "medium", "high" or
+# "critical". Reports show it and fail-on counts it.
+# severity = { RG109 = "info" }
+# Exit 1 when a finding is at or above this severity (default: "high").
+# fail-on = "high"
 "#;

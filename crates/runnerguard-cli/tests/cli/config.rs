@@ -133,4 +133,20 @@ fn the_init_file_audits_as_no_file() {
     let without = run(&["audit", "-f", "examples/seed/", "-o", "json"]);
     assert_eq!(with.code, 1, "{}", with.stderr);
     assert_eq!(with.stdout, without.stdout);
+
+    // Its commented [audit] section, uncommented, is a section `audit` takes.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let section = text.split_once("# [audit]\n").unwrap().1;
+    let keys: Vec<&str> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter(|l| l.contains(" = "))
+        .collect();
+    assert_eq!(keys.len(), 4, "{section}");
+    let (_dir, uncommented) = config(&format!("{text}[audit]\n{}\n", keys.join("\n")));
+    let r = audit_seed(&uncommented, &["-o", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let got = findings(&r);
+    assert!(got.contains(&("RG109".to_owned(), "info".to_owned())), "{got:?}");
+    assert!(!got.iter().any(|(rule, s)| rule == "RG109" && s != "info"), "{got:?}");
 }
