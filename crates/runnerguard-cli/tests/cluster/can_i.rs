@@ -484,7 +484,7 @@ fn normalise_rule(rule: &Value) -> String {
 fn reviews(cluster: &Cluster, queries: &[Query]) -> Vec<bool> {
     let items: Vec<Value> = queries
         .iter()
-        .map(|q| json!({"apiVersion": "authorization.k8s.io/v1", "kind": "`SubjectAccessReview`", "spec": q.spec}))
+        .map(|q| json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": q.spec}))
         .collect();
     let list = json!({"apiVersion": "v1", "kind": "List", "items": items}).to_string();
     let out = cluster.kubectl_ok(&["create", "-f", "-", "-o", "json"], Some(list.as_bytes()));
@@ -575,7 +575,7 @@ pub(crate) fn agrees_with_subject_access_reviews(cluster: &Cluster) {
                 let (_, explained) = runnerguard(&file, q, &["--explain"]);
                 let _ = writeln!(
                     disagreements,
-                    "seed {seed}: runnerguard can-i {} → {got}, `SubjectAccessReview` {} → {want}\n{explained}",
+                    "seed {seed}: runnerguard can-i {} → {got}, SubjectAccessReview {} → {want}\n{explained}",
                     q.args.join(" "),
                     q.spec
                 );
