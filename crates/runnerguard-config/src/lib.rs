@@ -7,8 +7,10 @@
 //! `file:line:col` with the lines around it (redacted as the manifests' are): TOML syntax,
 //! unknown keys (with the closest known key), wrong types, tokens written in clear. What the
 //! values mean is checked by whoever uses them, with the same diagnostics through
-//! [`Source::error`]: `generate` for the setup's sections, [`Audit::resolve`] for `[audit]`
-//! against the rule catalogue it is given. This crate depends on neither command.
+//! [`Checks`] (which also holds the checks every use shares: Kubernetes names, namespaces of
+//! the setup's own, the GitLab URL): `generate` for the setup's sections, [`Audit::resolve`]
+//! for `[audit]` against the rule catalogue it is given. This crate depends on neither
+//! command.
 //!
 //! ```
 //! use runnerguard_config::{Source, read};
@@ -22,11 +24,13 @@
 //! ```
 
 mod audit;
+mod check;
 mod diagnostic;
 mod file;
 mod read;
 
 pub use audit::{AuditSettings, Catalogue};
+pub use check::{Checks, SYSTEM_NAMESPACES};
 pub use diagnostic::{ConfigDiagnostic, Source};
 pub use file::{
     Audit, ConfigFile, Container, DeployNamespace, DeployNamespaceTable, Manager, Quota, Resources,

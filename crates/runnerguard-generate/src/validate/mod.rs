@@ -1,35 +1,20 @@
 //! `runnerguard.toml` as read ([`ConfigFile`]) → [`Config`]: defaults filled in, and every
 //! check a generated setup relies on, each failure a diagnostic at the value that caused it.
 
-use std::collections::BTreeMap;
-use std::ops::Range;
+mod across;
+mod limits;
 
 use runnerguard_config::{
-    ConfigDiagnostic, ConfigFile, Source, Spanned as Sp, TOKEN_HELP, Tenant as RawTenant,
+    Checks, ConfigDiagnostic, ConfigFile, Source, Spanned as Sp, Tenant as RawTenant,
 };
 
+use self::across::check_across;
+use self::limits::{container, quota, security};
 use crate::config::{
-    CHART_VERSION, ContainerResources, DeployAccess, ExecutorFeature, JobAccess, JobSecurity,
-    PodSecurityLevel, Quota, Resources, Tenant, default_config, default_tenant,
+    CHART_VERSION, DeployAccess, ExecutorFeature, JobAccess, PodSecurityLevel, Resources, Tenant,
+    default_config, default_tenant,
 };
-use crate::quantity::{self, Kind};
 use crate::{Config, RunnerVersion};
-
-/// The problems found so far, placed in the file.
-pub(crate) struct Checks<'a> {
-    source: &'a Source<'a>,
-    problems: Vec<ConfigDiagnostic>,
-}
-
-impl Checks<'_> {
-    /// Records a problem at `span`.
-    fn error(&mut self, span: &Range<usize>, message: String, help: Option<String>) {
-        self.problems.push(self.source.error(span, message, help));
-    }
-}
-
-/// Namespaces that belong to Kubernetes itself: no tenant or manager goes there.
-const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
 
 /// The oldest runner version whose executor needs this build knows.
 const OLDEST: (u32, u32) = (17, 0);
@@ -42,30 +27,21 @@ pub(crate) fn validate(
     raw: &ConfigFile,
     source: &Source<'_>,
 ) -> Result<Config, Vec<ConfigDiagnostic>> {
-    let mut checks = Checks {
-        source,
-        problems: Vec::new(),
-    };
+    let mut checks = Checks::new(source);
     let config = check(raw, &mut checks);
-    if checks.problems.is_empty() {
-        Ok(config)
-    } else {
-        let mut problems = checks.problems;
-        problems.sort_by_key(|d| (d.line, d.column));
-        Err(problems)
-    }
+    checks.finish(config)
 }
 
 fn check(raw: &ConfigFile, w: &mut Checks<'_>) -> Config {
     let mut config = default_config();
     let m = &raw.manager;
     if let Some(ns) = &m.namespace
-        && namespace_ok(w, ns, "manager namespace")
+        && w.namespace(ns, "manager namespace")
     {
         config.manager_namespace.clone_from(&ns.value);
     }
     if let Some(url) = &m.gitlab_url
-        && url_ok(w, url)
+        && w.gitlab_url(url)
     {
         config.gitlab_url.clone_from(&url.value);
     }
@@ -152,7 +128,7 @@ fn tenant(
         );
         return None;
     };
-    if !dns_label_ok(w, name, "tenant name") {
+    if !w.dns_label(name, "tenant name") {
         return None;
     }
     if name.value == "manager" {
@@ -165,10 +141,32 @@ fn tenant(
         return None;
     }
     let mut t = default_tenant(&name.value, several);
-    let version = config.runner_version;
+    namespaces(w, raw, name, &mut t, config);
+    identities(w, raw, name, &mut t);
+    access(w, raw, &mut t);
+    jobs(w, raw, &mut t, config.runner_version);
 
+    let r = &raw.resources;
+    t.resources = Resources {
+        build: container(w, &r.build, t.resources.build.clone(), "build"),
+        helper: container(w, &r.helper, t.resources.helper.clone(), "helper"),
+        service: container(w, &r.service, t.resources.service.clone(), "service"),
+    };
+    t.security = security(w, raw, t.security.clone(), t.pod_security);
+    t.quota = quota(w, raw, t.quota.clone());
+    Some(t)
+}
+
+/// The tenant's job namespace, and where and whether its CI jobs deploy.
+fn namespaces(
+    w: &mut Checks<'_>,
+    raw: &Sp<RawTenant>,
+    name: &Sp<String>,
+    t: &mut Tenant,
+    config: &Config,
+) {
     if let Some(ns) = &raw.job_namespace
-        && namespace_ok(w, ns, "job namespace")
+        && w.namespace(ns, "job namespace")
     {
         t.job_namespace.clone_from(&ns.value);
     }
@@ -193,7 +191,7 @@ fn tenant(
             let Some(ns) = &entry.name() else {
                 continue;
             };
-            if !namespace_ok(w, ns, "deploy namespace") {
+            if !w.namespace(ns, "deploy namespace") {
                 continue;
             }
             if ns.value == config.manager_namespace {
@@ -250,10 +248,13 @@ fn tenant(
             )),
         );
     }
+}
 
+/// The ServiceAccounts of the tenant's jobs, deployer and manager, and its token Secret.
+fn identities(w: &mut Checks<'_>, raw: &Sp<RawTenant>, name: &Sp<String>, t: &mut Tenant) {
     let sa = |w: &mut Checks<'_>, field: &Option<Sp<String>>, target: &mut String, what: &str| {
         if let Some(s) = field
-            && dns_subdomain_ok(w, s, what)
+            && w.dns_subdomain(s, what)
         {
             target.clone_from(&s.value);
         }
@@ -317,7 +318,10 @@ fn tenant(
             Some("give them different names".to_owned()),
         );
     }
+}
 
+/// What the tenant's developer groups get.
+fn access(w: &mut Checks<'_>, raw: &Sp<RawTenant>, t: &mut Tenant) {
     if let Some(groups) = &raw.developer_groups {
         for g in &groups.value {
             if g.value.trim().is_empty() {
@@ -341,8 +345,7 @@ fn tenant(
             "none" => t.developer_job_access = JobAccess::None,
             "view" => t.developer_job_access = JobAccess::View,
             "debug" => t.developer_job_access = JobAccess::Debug,
-            other => one_of(
-                w,
+            other => w.one_of(
                 &a.span,
                 "developer_job_access",
                 other,
@@ -360,9 +363,13 @@ fn tenant(
                 "`edit` lets developers read Secrets, impersonate every ServiceAccount of the namespace and request their tokens".to_owned(),
                 Some("use \"deploy\" (view plus the deployer's rights on workload kinds), or bind `edit` yourself outside runnerguard".to_owned()),
             ),
-            other => one_of(w, &a.span, "developer_deploy_access", other, &["none", "view", "deploy"]),
+            other => w.one_of(&a.span, "developer_deploy_access", other, &["none", "view", "deploy"]),
         }
     }
+}
+
+/// What the tenant's jobs may be: Pod Security, images, concurrency, executor features.
+fn jobs(w: &mut Checks<'_>, raw: &Sp<RawTenant>, t: &mut Tenant, version: RunnerVersion) {
     if let Some(p) = &raw.pod_security {
         match p.value.as_str() {
             "baseline" => t.pod_security = PodSecurityLevel::Baseline,
@@ -383,13 +390,7 @@ fn tenant(
                 "Pod Security `privileged` would admit privileged job pods".to_owned(),
                 Some("use \"baseline\" or \"restricted\"".to_owned()),
             ),
-            other => one_of(
-                w,
-                &p.span,
-                "pod_security",
-                other,
-                &["baseline", "restricted"],
-            ),
+            other => w.one_of(&p.span, "pod_security", other, &["baseline", "restricted"]),
         }
     }
     if let Some(image) = &raw.image {
@@ -456,360 +457,4 @@ fn tenant(
         }
         t.executor_features.sort_unstable();
     }
-
-    let r = &raw.resources;
-    t.resources = Resources {
-        build: container(w, &r.build, t.resources.build.clone(), "build"),
-        helper: container(w, &r.helper, t.resources.helper.clone(), "helper"),
-        service: container(w, &r.service, t.resources.service.clone(), "service"),
-    };
-    t.security = security(w, raw, t.security.clone(), t.pod_security);
-    t.quota = quota(w, raw, t.quota.clone());
-    Some(t)
-}
-
-/// Names each tenant must not share with another, checked in tenant order; and no tenant
-/// may deploy into another's job namespace.
-fn check_across(w: &mut Checks<'_>, tenants: &[(&Sp<RawTenant>, Tenant)]) {
-    let mut seen: BTreeMap<(&str, String), String> = BTreeMap::new();
-    for (raw, t) in tenants {
-        let name_span = raw
-            .name
-            .as_ref()
-            .map_or(raw.span.clone(), |n| n.span.clone());
-        let span_of =
-            |f: &Option<Sp<String>>| f.as_ref().map_or(name_span.clone(), |s| s.span.clone());
-        let mut claim =
-            |w: &mut Checks<'_>, kind: &'static str, value: &str, span: Range<usize>, why: &str| {
-                if let Some(other) = seen.get(&(kind, value.to_owned())) {
-                    w.error(
-                    &span,
-                    format!(
-                        "tenant `{}` uses {kind} `{value}`, which tenant `{other}` uses too: {why}",
-                        t.name
-                    ),
-                    None,
-                );
-                } else {
-                    seen.insert((kind, value.to_owned()), t.name.clone());
-                }
-            };
-        claim(
-            w,
-            "name",
-            &t.name,
-            name_span.clone(),
-            "tenant names must be unique",
-        );
-        claim(
-            w,
-            "job namespace",
-            &t.job_namespace,
-            span_of(&raw.job_namespace),
-            "each tenant's jobs need a namespace of their own",
-        );
-        claim(
-            w,
-            "manager ServiceAccount",
-            &t.manager_service_account,
-            span_of(&raw.manager_service_account),
-            "each tenant's runner needs its own identity",
-        );
-        claim(
-            w,
-            "token Secret",
-            &t.token_secret,
-            span_of(&raw.token_secret),
-            "each runner has its own authentication token",
-        );
-    }
-    // A namespace has one Pod Security level: tenants that both create it must agree on it.
-    let mut creators: BTreeMap<&str, &Tenant> = BTreeMap::new();
-    for (raw, t) in tenants {
-        for ns in &t.created_deploy_namespaces {
-            match creators.get(ns.as_str()) {
-                Some(first) if first.pod_security != t.pod_security => w.error(
-                    &deploy_namespace_span(raw, ns),
-                    format!(
-                        "tenant `{}` creates namespace `{ns}` with Pod Security `{}`, but tenant `{}` creates it with `{}`: a namespace has one level",
-                        t.name,
-                        t.pod_security.as_str(),
-                        first.name,
-                        first.pod_security.as_str()
-                    ),
-                    Some("give the tenants the same pod_security, or let one of them create it (the other lists it as a plain name)".to_owned()),
-                ),
-                Some(_) => {}
-                None => {
-                    creators.insert(ns, t);
-                }
-            }
-        }
-    }
-    // A tenant deploying into another tenant's job namespace reaches that tenant's jobs.
-    for (raw, t) in tenants {
-        for (_, other) in tenants.iter().filter(|(_, o)| o.name != t.name) {
-            if t.deploy_namespaces.contains(&other.job_namespace) {
-                let span = deploy_namespace_span(raw, &other.job_namespace);
-                w.error(
-                    &span,
-                    format!(
-                        "tenant `{}` deploys into `{}`, the job namespace of tenant `{}`: its CI jobs would reach the other tenant's jobs",
-                        t.name, other.job_namespace, other.name
-                    ),
-                    None,
-                );
-            }
-        }
-    }
-}
-
-/// Where `raw` lists deploy namespace `namespace` (the tenant's section when it does not).
-fn deploy_namespace_span(raw: &Sp<RawTenant>, namespace: &str) -> Range<usize> {
-    raw.deploy_namespaces
-        .as_ref()
-        .and_then(|l| {
-            l.value
-                .iter()
-                .filter_map(Sp::name)
-                .find(|n| n.value == namespace)
-        })
-        .map_or(raw.span.clone(), |n| n.span)
-}
-
-fn container(
-    w: &mut Checks<'_>,
-    raw: &runnerguard_config::Container,
-    mut c: ContainerResources,
-    name: &str,
-) -> ContainerResources {
-    for (field, target, kind) in [
-        (&raw.cpu_request, &mut c.cpu_request, Kind::Cpu),
-        (&raw.cpu_limit, &mut c.cpu_limit, Kind::Cpu),
-        (&raw.memory_request, &mut c.memory_request, Kind::Memory),
-        (&raw.memory_limit, &mut c.memory_limit, Kind::Memory),
-    ] {
-        if let Some(q) = field {
-            match quantity::parse(&q.value, kind) {
-                Ok(0) => w.error(&q.span, format!("`{}` is zero", q.value), None),
-                Ok(_) => target.clone_from(&q.value),
-                Err(e) => w.error(&q.span, e, None),
-            }
-        }
-    }
-    for (request, limit, rspan, kind, what) in [
-        (
-            &c.cpu_request,
-            &c.cpu_limit,
-            raw.cpu_request.as_ref().or(raw.cpu_limit.as_ref()),
-            Kind::Cpu,
-            "CPU",
-        ),
-        (
-            &c.memory_request,
-            &c.memory_limit,
-            raw.memory_request.as_ref().or(raw.memory_limit.as_ref()),
-            Kind::Memory,
-            "memory",
-        ),
-    ] {
-        if let (Ok(r), Ok(l), Some(span)) = (
-            quantity::parse(request, kind),
-            quantity::parse(limit, kind),
-            rspan,
-        ) && r > l
-        {
-            w.error(
-                &span.span,
-                format!(
-                    "the {name} container's {what} request `{request}` is above its limit `{limit}`"
-                ),
-                None,
-            );
-        }
-    }
-    c
-}
-
-fn security(
-    w: &mut Checks<'_>,
-    raw: &Sp<RawTenant>,
-    mut s: JobSecurity,
-    level: PodSecurityLevel,
-) -> JobSecurity {
-    let r = &raw.security_context;
-    if let Some(b) = &r.run_as_non_root {
-        s.run_as_non_root = b.value;
-        if !b.value && level == PodSecurityLevel::Restricted {
-            w.error(
-                &b.span,
-                "Pod Security `restricted` rejects pods that may run as root".to_owned(),
-                Some("set run_as_non_root = true, or pod_security = \"baseline\"".to_owned()),
-            );
-        }
-    }
-    for (field, target, what) in [
-        (&r.run_as_user, &mut s.run_as_user, "run_as_user"),
-        (&r.run_as_group, &mut s.run_as_group, "run_as_group"),
-        (&r.fs_group, &mut s.fs_group, "fs_group"),
-    ] {
-        if let Some(id) = field {
-            if (0..=i64::from(i32::MAX)).contains(&id.value) {
-                *target = Some(id.value);
-            } else {
-                w.error(
-                    &id.span,
-                    format!("`{what}` must be from 0 to 2147483647, not {}", id.value),
-                    None,
-                );
-            }
-        }
-    }
-    if s.run_as_non_root && s.run_as_user == Some(0) {
-        let span = r.run_as_user.as_ref().map_or(&raw.span, |u| &u.span);
-        w.error(
-            span,
-            "`run_as_user = 0` is root, and `run_as_non_root = true` rejects it: job pods would not start".to_owned(),
-            None,
-        );
-    }
-    s
-}
-
-fn quota(w: &mut Checks<'_>, raw: &RawTenant, mut q: Quota) -> Quota {
-    let r = &raw.quota;
-    if let Some(p) = &r.pods {
-        match u32::try_from(p.value) {
-            Ok(n) if n >= 1 => q.pods = n,
-            _ => w.error(
-                &p.span,
-                format!("`pods` must be at least 1, not {}", p.value),
-                None,
-            ),
-        }
-    }
-    for (field, target, kind) in [
-        (&r.requests_cpu, &mut q.requests_cpu, Kind::Cpu),
-        (&r.requests_memory, &mut q.requests_memory, Kind::Memory),
-        (&r.limits_cpu, &mut q.limits_cpu, Kind::Cpu),
-        (&r.limits_memory, &mut q.limits_memory, Kind::Memory),
-    ] {
-        if let Some(v) = field {
-            match quantity::parse(&v.value, kind) {
-                Ok(_) => target.clone_from(&v.value),
-                Err(e) => w.error(&v.span, e, None),
-            }
-        }
-    }
-    q
-}
-
-fn one_of(w: &mut Checks<'_>, span: &Range<usize>, key: &str, value: &str, allowed: &[&str]) {
-    w.error(
-        span,
-        format!("`{key}` cannot be `{value}`"),
-        Some(format!(
-            "use one of: {}",
-            allowed
-                .iter()
-                .map(|a| format!("\"{a}\""))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    );
-}
-
-/// A DNS-1123 label (namespaces, tenant names): lowercase alphanumerics and `-`, at most
-/// 63 characters, starting and ending alphanumeric.
-fn is_dns_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
-fn dns_label_ok(w: &mut Checks<'_>, s: &Sp<String>, what: &str) -> bool {
-    if is_dns_label(&s.value) {
-        return true;
-    }
-    w.error(
-        &s.span,
-        format!("`{}` is not a valid {what}", s.value),
-        Some("use lowercase letters, digits and `-` (at most 63, starting and ending with a letter or digit)".to_owned()),
-    );
-    false
-}
-
-fn namespace_ok(w: &mut Checks<'_>, s: &Sp<String>, what: &str) -> bool {
-    if !dns_label_ok(w, s, what) {
-        return false;
-    }
-    if SYSTEM_NAMESPACES.contains(&s.value.as_str()) {
-        w.error(
-            &s.span,
-            format!(
-                "`{}` belongs to Kubernetes itself and cannot be the {what}",
-                s.value
-            ),
-            Some("use a namespace of its own".to_owned()),
-        );
-        return false;
-    }
-    true
-}
-
-/// A DNS-1123 subdomain (ServiceAccount and Secret names): labels joined by `.`, at most
-/// 253 characters.
-fn dns_subdomain_ok(w: &mut Checks<'_>, s: &Sp<String>, what: &str) -> bool {
-    if s.value.len() <= 253 && s.value.split('.').all(is_dns_label) {
-        return true;
-    }
-    w.error(
-        &s.span,
-        format!("`{}` is not a valid {what} name", s.value),
-        Some("use lowercase letters, digits, `-` and `.`".to_owned()),
-    );
-    false
-}
-
-fn url_ok(w: &mut Checks<'_>, url: &Sp<String>) -> bool {
-    let u = url.value.trim();
-    let Some(rest) = u
-        .strip_prefix("https://")
-        .or_else(|| u.strip_prefix("http://"))
-    else {
-        w.error(
-            &url.span,
-            format!("`{u}` is not a GitLab URL"),
-            Some(
-                "write the instance's address, e.g. gitlab_url = \"https://gitlab.example.com/\""
-                    .to_owned(),
-            ),
-        );
-        return false;
-    };
-    let host = rest.split('/').next().unwrap_or_default();
-    if host.contains('@') {
-        w.error(
-            &url.span,
-            "the GitLab URL carries credentials (`user:secret@`)".to_owned(),
-            Some(TOKEN_HELP.to_owned()),
-        );
-        return false;
-    }
-    if host.is_empty() || u.contains(char::is_whitespace) {
-        w.error(&url.span, format!("`{u}` has no host"), None);
-        return false;
-    }
-    if u.starts_with("http://") {
-        w.error(
-            &url.span,
-            "the GitLab URL uses plain http: the runner token and every job's secrets would cross the network unencrypted".to_owned(),
-            Some("use https://".to_owned()),
-        );
-        return false;
-    }
-    true
 }
