@@ -602,6 +602,25 @@ fn runner_version_comes_from_the_image_tag_then_the_charts_app_version() {
     );
     let (_, json) = audit_json(&["-f", &tagged]);
     assert_eq!(json["runnerVersion"], "18.4");
+    // Nothing names a version (a config.toml alone): the runner of the default chart, the
+    // one `generate` targets, not a newer one the permission data also knows.
+    let toml = values(
+        "config.toml",
+        "[[runners]]\nexecutor = \"kubernetes\"\n[runners.kubernetes]\nnamespace = \"ci\"\n",
+    );
+    let (_, json) = audit_json(&["-f", &toml]);
+    let default = runnerguard_model::versions::DEFAULT_CHART;
+    assert_eq!(
+        json["runnerVersion"],
+        runnerguard_model::versions::DEFAULT_RUNNER.to_string(),
+        "{}",
+        version_evidence(&json)
+    );
+    assert!(
+        version_evidence(&json).contains(&format!("the runner chart {} installs", default.version)),
+        "{}",
+        version_evidence(&json)
+    );
     // --runner-version wins over everything.
     let (_, json) = audit_json(&["-f", &tagged, "--runner-version", "18.11"]);
     assert_eq!(json["runnerVersion"], "18.11");
