@@ -66,10 +66,13 @@ pub(crate) enum Command {
             # Two values files of one release, merged as `helm -f base.yaml -f prod.yaml` merges them\n  \
             runnerguard audit --values base.yaml --values prod.yaml --chart-version 0.84.1\n\n  \
             # Only the RBAC rules about the manager\n  \
-            runnerguard audit -f rbac/ --select RG102 --select RG103\n\n\
+            runnerguard audit -f rbac/ --select RG102 --select RG103\n\n  \
+            # Rules, severities and fail-on from runnerguard.toml's [audit] section\n  \
+            runnerguard audit -f setup/ --config runnerguard.toml\n\n\
             Exit codes: 0 = no finding at or above --fail-on, 1 = findings at or above it, 2 = error."
     )]
-    Audit(AuditArgs),
+    // Boxed: the audit takes many more flags than the other commands.
+    Audit(Box<AuditArgs>),
     /// Check whether an identity may perform an action (mirrors `kubectl auth can-i`).
     #[command(
         name = "can-i",

@@ -1,7 +1,7 @@
 //! `runnerguard audit --config FILE`: the `[audit]` section of runnerguard.toml selects rules,
 //! overrides severities and sets fail-on; flags win over it; its problems are placed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{Run, run};
 
@@ -13,9 +13,13 @@ fn config(text: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
-fn audit_seed(config: &PathBuf, flags: &[&str]) -> Run {
+fn audit_seed(config: &Path, flags: &[&str]) -> Run {
     let path = config.to_str().unwrap();
-    let args = [&["audit", "-f", "examples/seed/", "--config", path][..], flags].concat();
+    let args = [
+        &["audit", "-f", "examples/seed/", "--config", path][..],
+        flags,
+    ]
+    .concat();
     run(&args)
 }
 
@@ -88,7 +92,7 @@ fn flags_win_over_the_file() {
 }
 
 /// An unknown key and an unknown rule id stop the audit (exit 2), each placed at
-/// file:line:column with the closest known name and the line it is on.
+/// `file:line:column` with the closest known name and the line it is on.
 #[test]
 fn unknown_keys_and_rules_are_placed() {
     let (_dir, path) = config("[audit]\nselect = [\"RG101\"]\nfail_on = \"high\"\n");
@@ -104,9 +108,8 @@ fn unknown_keys_and_rules_are_placed() {
         assert!(r.stderr.contains(want), "{want:?} in:\n{}", r.stderr);
     }
 
-    let (_dir, path) = config(
-        "[audit]\nselect = [\"RG1O1\"]\nseverity = { RG190 = \"info\", RG101 = \"lwo\" }\n",
-    );
+    let (_dir, path) =
+        config("[audit]\nselect = [\"RG1O1\"]\nseverity = { RG190 = \"info\", RG101 = \"lwo\" }\n");
     let r = audit_seed(&path, &[]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     for want in [
@@ -147,6 +150,12 @@ fn the_init_file_audits_as_no_file() {
     let r = audit_seed(&uncommented, &["-o", "json"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let got = findings(&r);
-    assert!(got.contains(&("RG109".to_owned(), "info".to_owned())), "{got:?}");
-    assert!(!got.iter().any(|(rule, s)| rule == "RG109" && s != "info"), "{got:?}");
+    assert!(
+        got.contains(&("RG109".to_owned(), "info".to_owned())),
+        "{got:?}"
+    );
+    assert!(
+        !got.iter().any(|(rule, s)| rule == "RG109" && s != "info"),
+        "{got:?}"
+    );
 }
