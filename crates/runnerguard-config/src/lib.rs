@@ -2,7 +2,7 @@
 //! setup from and `runnerguard audit --config` takes its `[audit]` section from
 //! (docs/config.md describes every key).
 //!
-//! [`read`] gives the file's sections as typed structs ([`ConfigFile`]), every value with its
+//! [`read()`] gives the file's sections as typed structs ([`ConfigFile`]), every value with its
 //! span; each key is declared once, as a field. Every problem is a [`ConfigDiagnostic`] at
 //! `file:line:col` with the lines around it (redacted as the manifests' are): TOML syntax,
 //! unknown keys (with the closest known key), wrong types, tokens written in clear. What the
