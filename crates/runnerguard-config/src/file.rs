@@ -6,6 +6,7 @@
 //! are the audit's flags (`fail-on` is `--fail-on`).
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::ops::{Deref, Range};
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
@@ -49,10 +50,13 @@ pub type Texts = Option<Spanned<Vec<Spanned<String>>>>;
 #[serde(deny_unknown_fields, default)]
 pub struct ConfigFile {
     /// `[manager]`.
+    #[serde(deserialize_with = "table")]
     pub manager: Manager,
     /// `[[tenants]]`; `None` when the file has none (the default tenant applies).
+    #[serde(deserialize_with = "tables")]
     pub tenants: Option<Spanned<Vec<Spanned<Tenant>>>>,
     /// `[audit]`.
+    #[serde(deserialize_with = "table")]
     pub audit: Audit,
 }
 
@@ -109,10 +113,13 @@ pub struct Tenant {
     /// `executor_features`.
     pub executor_features: Texts,
     /// `[tenants.resources]`.
+    #[serde(deserialize_with = "table")]
     pub resources: Resources,
     /// `[tenants.security_context]`.
+    #[serde(deserialize_with = "table")]
     pub security_context: SecurityContext,
     /// `[tenants.quota]`.
+    #[serde(deserialize_with = "table")]
     pub quota: Quota,
 }
 
@@ -174,8 +181,7 @@ impl<'de> Deserialize<'de> for DeployNamespace {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                DeployNamespaceTable::deserialize(MapAccessDeserializer::new(map))
-                    .map(DeployNamespace::Table)
+                Table::deserialize_map(map).map(DeployNamespace::Table)
             }
         }
 
@@ -188,10 +194,13 @@ impl<'de> Deserialize<'de> for DeployNamespace {
 #[serde(deny_unknown_fields, default)]
 pub struct Resources {
     /// `[tenants.resources.build]`.
+    #[serde(deserialize_with = "table")]
     pub build: Container,
     /// `[tenants.resources.helper]`.
+    #[serde(deserialize_with = "table")]
     pub helper: Container,
     /// `[tenants.resources.service]`.
+    #[serde(deserialize_with = "table")]
     pub service: Container,
 }
 
@@ -280,4 +289,57 @@ impl<'de> Deserialize<'de> for Severities {
 
         deserializer.deserialize_map(Entries)
     }
+}
+
+/// A section, read from a table only: serde would also build a struct from an array, field
+/// by field, so that `manager = ["a", "b", "c", "d"]` would be a `[manager]`.
+struct Table<T>(T);
+
+impl<'de, T: Deserialize<'de>> Table<T> {
+    fn deserialize_map<A: MapAccess<'de>>(map: A) -> Result<T, A::Error> {
+        T::deserialize(MapAccessDeserializer::new(map))
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Table<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Only<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Only<T> {
+            type Value = T;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a table")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                Table::deserialize_map(map)
+            }
+        }
+
+        deserializer.deserialize_map(Only(PhantomData)).map(Table)
+    }
+}
+
+/// A section field (`deserialize_with`).
+fn table<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<T, D::Error> {
+    Table::deserialize(deserializer).map(|t| t.0)
+}
+
+/// An array of sections (`[[tenants]]`), each with its place.
+fn tables<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Spanned<Vec<Spanned<T>>>>, D::Error> {
+    let list = Option::<Spanned<Vec<Spanned<Table<T>>>>>::deserialize(deserializer)?;
+    Ok(list.map(|l| Spanned {
+        span: l.span,
+        value: l
+            .value
+            .into_iter()
+            .map(|t| Spanned {
+                span: t.span,
+                value: t.value.0,
+            })
+            .collect(),
+    }))
 }

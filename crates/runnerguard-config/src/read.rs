@@ -47,7 +47,12 @@ pub fn read(source: &Source<'_>) -> Result<ConfigFile, Vec<ConfigDiagnostic>> {
             Err(e) => e,
         };
         let span = error.span().unwrap_or(0..0);
-        let Some(fault) = take_out(doc.get_mut(), &span, &mut Vec::new()) else {
+        // serde places an unknown field at its key, anything else at the value.
+        let at = Place {
+            span: &span,
+            key: error.message().starts_with("unknown field `"),
+        };
+        let Some(fault) = take_out(doc.get_mut(), &at, &mut Vec::new()) else {
             // Not a value of the document (never seen): said as serde says it, once.
             problems.push(source.error(&span, error.message().trim_end(), None));
             break;
@@ -75,21 +80,38 @@ struct Fault {
     found: &'static str,
 }
 
-/// Finds the key or value whose span is `span` under `table`, removes it, and says where it
-/// was. `path` is the way down to `table`.
-fn take_out(table: &mut DeTable<'_>, span: &Range<usize>, path: &mut Vec<Step>) -> Option<Fault> {
+/// Where serde says the error is: a key's span or a value's (a `[table]`'s value and key
+/// share the header's span).
+struct Place<'a> {
+    span: &'a Range<usize>,
+    key: bool,
+}
+
+impl Place<'_> {
+    fn is(&self, key: &Range<usize>, value: &Range<usize>) -> bool {
+        if self.key {
+            key == self.span
+        } else {
+            value == self.span
+        }
+    }
+}
+
+/// Finds the key or value at `at` under `table`, removes it, and says where it was. `path`
+/// is the way down to `table`.
+fn take_out(table: &mut DeTable<'_>, at: &Place<'_>, path: &mut Vec<Step>) -> Option<Fault> {
     let mut hit = None;
     for (key, value) in table.iter_mut() {
         let name = key.get_ref().to_string();
-        if key.span() == *span || value.span() == *span {
-            hit = Some((name, key.span() == *span, describe(value.get_ref())));
+        if at.is(&key.span(), &value.span()) {
+            hit = Some((name, at.key, describe(value.get_ref())));
             break;
         }
         // No pruning by span: a `[section]`'s span is its header, not its keys.
         path.push(Step::Key(name));
         let found = match value.get_mut() {
-            DeValue::Table(t) => take_out(t, span, path),
-            DeValue::Array(items) => take_out_item(items, span, path),
+            DeValue::Table(t) => take_out(t, at, path),
+            DeValue::Array(items) => take_out_item(items, at, path),
             _ => None,
         };
         if found.is_some() {
@@ -107,13 +129,9 @@ fn take_out(table: &mut DeTable<'_>, span: &Range<usize>, path: &mut Vec<Step>) 
     })
 }
 
-fn take_out_item(
-    items: &mut DeArray<'_>,
-    span: &Range<usize>,
-    path: &mut Vec<Step>,
-) -> Option<Fault> {
+fn take_out_item(items: &mut DeArray<'_>, at: &Place<'_>, path: &mut Vec<Step>) -> Option<Fault> {
     for (i, item) in items.iter_mut().enumerate() {
-        if item.span() == *span {
+        if !at.key && item.span() == *at.span {
             let found = describe(item.get_ref());
             *items = std::mem::replace(items, DeArray::new())
                 .into_iter()
@@ -129,8 +147,8 @@ fn take_out_item(
         }
         path.push(Step::Item);
         let found = match item.get_mut() {
-            DeValue::Table(t) => take_out(t, span, path),
-            DeValue::Array(inner) => take_out_item(inner, span, path),
+            DeValue::Table(t) => take_out(t, at, path),
+            DeValue::Array(inner) => take_out_item(inner, at, path),
             _ => None,
         };
         if found.is_some() {
@@ -444,6 +462,30 @@ mod tests {
             .collect();
         assert_eq!(names, [("x".to_owned(), 33..36), ("y".to_owned(), 47..50)]);
         assert_eq!(entries[1].create().map(|c| c.value), Some(true));
+    }
+
+    /// serde would build a section from an array, field by field; a section is a table.
+    #[test]
+    fn sections_are_tables() {
+        assert_eq!(
+            problems("manager = [\"a\", \"b\", \"c\", \"d\"]\n[[tenants]]\nquota = []\n"),
+            [
+                "f:1:11: `manager` in the top level must be a table, found an array",
+                "f:3:9: `quota` in [[tenants]] must be a table, found an array",
+            ]
+        );
+        assert_eq!(
+            problems("[tenants]\nname = \"a\"\n"),
+            [
+                "f:1:1: `tenants` must be an array of tables (`[[tenants]]`), found a table\n  help: write each tenant as a `[[tenants]]` section"
+            ]
+        );
+        assert_eq!(
+            problems("tenants = [[\"a\"]]\n"),
+            [
+                "f:1:12: each entry of `tenants` must be a table, found an array\n  help: write each tenant as a `[[tenants]]` section"
+            ]
+        );
     }
 
     #[test]
