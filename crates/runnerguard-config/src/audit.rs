@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use crate::file::{Audit, Spanned};
+use crate::file::{Audit, Spanned, Texts};
 use crate::{ConfigDiagnostic, Source, closest};
 
 /// What the `[audit]` section is checked against: the rules and severities of this build.
@@ -41,7 +41,7 @@ impl Audit {
         catalogue: &Catalogue<'_, S>,
     ) -> Result<AuditSettings<S>, Vec<ConfigDiagnostic>> {
         let mut problems = Vec::new();
-        let mut selectors = |list: &Option<Spanned<Vec<Spanned<String>>>>, key: &str| {
+        let mut selectors = |list: &Texts, key: &str| {
             let mut out = Vec::new();
             for s in list.iter().flat_map(|l| &l.value) {
                 let selector = s.value.strip_suffix('*').unwrap_or(&s.value);

@@ -42,8 +42,10 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
 
 /// An optional string key.
 pub type Text = Option<Spanned<String>>;
+/// An optional array, each item with its place.
+pub type List<T> = Option<Spanned<Vec<Spanned<T>>>>;
 /// An optional array of strings, each with its place.
-pub type Texts = Option<Spanned<Vec<Spanned<String>>>>;
+pub type Texts = List<String>;
 
 /// `runnerguard.toml`.
 #[derive(Debug, Default, Deserialize)]
@@ -54,7 +56,7 @@ pub struct ConfigFile {
     pub manager: Manager,
     /// `[[tenants]]`; `None` when the file has none (the default tenant applies).
     #[serde(deserialize_with = "tables")]
-    pub tenants: Option<Spanned<Vec<Spanned<Tenant>>>>,
+    pub tenants: List<Tenant>,
     /// `[audit]`.
     #[serde(deserialize_with = "table")]
     pub audit: Audit,
@@ -83,7 +85,7 @@ pub struct Tenant {
     /// `job_namespace`.
     pub job_namespace: Text,
     /// `deploy_namespaces`.
-    pub deploy_namespaces: Option<Spanned<Vec<Spanned<DeployNamespace>>>>,
+    pub deploy_namespaces: List<DeployNamespace>,
     /// `job_service_account`.
     pub job_service_account: Text,
     /// `deploy`.
@@ -329,8 +331,8 @@ fn table<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Res
 /// An array of sections (`[[tenants]]`), each with its place.
 fn tables<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     deserializer: D,
-) -> Result<Option<Spanned<Vec<Spanned<T>>>>, D::Error> {
-    let list = Option::<Spanned<Vec<Spanned<Table<T>>>>>::deserialize(deserializer)?;
+) -> Result<List<T>, D::Error> {
+    let list = List::<Table<T>>::deserialize(deserializer)?;
     Ok(list.map(|l| Spanned {
         span: l.span,
         value: l

@@ -33,7 +33,7 @@ pub use audit::{AuditSettings, Catalogue};
 pub use check::{Checks, SYSTEM_NAMESPACES};
 pub use diagnostic::{ConfigDiagnostic, Source};
 pub use file::{
-    Audit, ConfigFile, Container, DeployNamespace, DeployNamespaceTable, Manager, Quota, Resources,
-    SecurityContext, Severities, Spanned, Tenant, Text, Texts,
+    Audit, ConfigFile, Container, DeployNamespace, DeployNamespaceTable, List, Manager, Quota,
+    Resources, SecurityContext, Severities, Spanned, Tenant, Text, Texts,
 };
 pub use read::{MAX_PROBLEMS, TOKEN_HELP, closest, read};
