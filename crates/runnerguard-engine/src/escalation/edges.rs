@@ -536,3 +536,57 @@ const ESCALATE_NOTE: &str = "a role written this way grants through any binding 
 
 const IMPERSONATE_ANY_SERVICE_ACCOUNT: Request =
     Request::new("impersonate", "", "serviceaccounts").name(Name::Any);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A requirement is asked with no object: naming "each object" there would ask about the
+    /// empty name, which only collection rules allow.
+    #[test]
+    fn requirements_name_no_object() {
+        for edge in EDGES {
+            for request in edge
+                .requires
+                .iter()
+                .flat_map(|alternatives| alternatives.iter())
+            {
+                assert_ne!(request.name, Name::Each, "{edge:?}");
+            }
+        }
+    }
+
+    /// `SkipKind` skips narrower rows of the same primitive: one must follow, or it is a typo
+    /// for `Next`.
+    #[test]
+    fn skip_kind_rows_have_a_narrower_row_after_them() {
+        for (i, edge) in EDGES.iter().enumerate() {
+            if edge.then == Then::SkipKind {
+                assert!(
+                    EDGES[i + 1..].iter().any(|e| e.primitive == edge.primitive),
+                    "{edge:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn requests_name_what_they_ask_about() {
+        let token = Request::new("create", "", "serviceaccounts")
+            .sub("token")
+            .name(Name::Each);
+        let action = token.action("ci", "runner");
+        assert_eq!(
+            action,
+            Action::resource("create", "ci", "", "serviceaccounts", "token", "runner")
+        );
+        assert_eq!(
+            GET_ANY_SECRET.action("ci", "ignored"),
+            Action::resource("get", "ci", "", "secrets", "", ANY_NAME)
+        );
+        assert_eq!(
+            CREATE_PODS.action("", "ignored"),
+            Action::resource("create", "", "", "pods", "", "")
+        );
+    }
+}
