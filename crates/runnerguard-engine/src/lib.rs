@@ -7,7 +7,10 @@
 //!
 //! It also reproduces the pieces of Kubernetes that change what a role means before anyone asks:
 //! ClusterRole aggregation ([`aggregate()`]) and the escalation check's rule comparison
-//! ([`covers()`]). Reading files is the `load` crate's job; printing is the CLI's.
+//! ([`covers()`]). Beyond RBAC as written, [`Escalation`] finds the identities a subject can
+//! become, and [`kubectl`] holds kubectl's side of a question: how `kubectl auth can-i` turns its
+//! arguments into a request (with its warnings) and how it lists rules. Reading files is the
+//! `load` crate's job; printing is the CLI's.
 //!
 //! The matching code follows kubernetes/kubernetes closely, and each function names the Go
 //! function it reproduces so that anyone can check one against the other.
