@@ -6,11 +6,13 @@
 
 use crate::RunnerVersion;
 
-/// The chart version this build knows the values keys of.
-pub const CHART_VERSION: &str = "0.86.0";
+/// The chart version `generate` writes values for: the default release
+/// ([`runnerguard_model::versions::DEFAULT_CHART`]).
+pub const CHART_VERSION: &str = runnerguard_model::versions::DEFAULT_CHART.version;
 
-/// The runner version chart 0.86.0 ships (its appVersion): the default target.
-pub const DEFAULT_RUNNER_VERSION: RunnerVersion = RunnerVersion::new(18, 9, 0);
+/// The runner version that chart installs (its appVersion): the default target.
+pub const DEFAULT_RUNNER_VERSION: RunnerVersion =
+    RunnerVersion::parse_const(runnerguard_model::versions::DEFAULT_CHART.app_version);
 
 /// A validated runnerguard configuration: the manager's namespace and GitLab, the versions
 /// targeted, and the tenants.

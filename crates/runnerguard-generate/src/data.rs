@@ -26,6 +26,31 @@ pub struct RunnerVersion {
 }
 
 impl RunnerVersion {
+    /// Parses `MAJOR.MINOR.PATCH` at compile time, for a version written in the source
+    /// (a chart's appVersion); only ever called to build a constant.
+    ///
+    /// # Panics
+    /// On a malformed version, which, in a constant, fails the build instead.
+    pub(crate) const fn parse_const(s: &str) -> Self {
+        let bytes = s.as_bytes();
+        let mut parts = [0u32; 3];
+        let mut part = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b == b'.' && part < 2 {
+                part += 1;
+            } else if b.is_ascii_digit() {
+                parts[part] = parts[part] * 10 + (b - b'0') as u32;
+            } else {
+                panic!("a runner release is MAJOR.MINOR.PATCH");
+            }
+            i += 1;
+        }
+        assert!(part == 2, "a runner release is MAJOR.MINOR.PATCH");
+        Self::new(parts[0], parts[1], parts[2])
+    }
+
     /// `major.minor.patch`.
     pub const fn new(major: u32, minor: u32, patch: u32) -> Self {
         Self {
@@ -127,6 +152,10 @@ mod tests {
         assert_eq!(v("18.9"), RunnerVersion::new(18, 9, 0));
         assert_eq!(v("v18.11.2"), RunnerVersion::new(18, 11, 2));
         assert_eq!(v("18.9.0").to_string(), "18.9.0");
+        // The compile-time parse of the default chart's appVersion agrees with the parser.
+        let app = runnerguard_model::versions::DEFAULT_CHART.app_version;
+        assert_eq!(RunnerVersion::parse_const(app), v(app));
+        assert_eq!(crate::DEFAULT_RUNNER_VERSION, v(app));
         for bad in ["18", "18.x", "18.9.0.1", "", "18..1", "18.9.0-rc1"] {
             assert!(bad.parse::<RunnerVersion>().is_err(), "{bad}");
         }

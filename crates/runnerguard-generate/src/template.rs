@@ -2,8 +2,17 @@
 //! [`crate::default_config`] exactly (a test holds it to that), so `init` followed by
 //! `generate` gives the same setup as `generate` with no file.
 
-/// The commented default configuration that `runnerguard init` writes.
-pub const INIT_TEMPLATE: &str = r#"# runnerguard.toml: the hardened GitLab Runner setup `runnerguard generate` writes.
+/// The commented default configuration that `runnerguard init` writes, with the default chart
+/// release and its runner filled in ([`runnerguard_model::versions::DEFAULT_CHART`]).
+pub fn init_template() -> String {
+    let chart = runnerguard_model::versions::DEFAULT_CHART;
+    TEMPLATE
+        .replace("{chart}", chart.version)
+        .replace("{runner}", chart.app_version)
+}
+
+/// [`init_template`] before the versions are filled in.
+const TEMPLATE: &str = r#"# runnerguard.toml: the hardened GitLab Runner setup `runnerguard generate` writes.
 # Every key shown has its default value; remove a key to keep the default.
 # After a change: runnerguard generate --config runnerguard.toml --out runner-setup &&
 #   runnerguard audit --config runnerguard.toml -f runner-setup/manager -f runner-setup/teams
@@ -16,9 +25,9 @@ namespace = "gitlab-runner"
 # The GitLab instance the runners register with.
 gitlab_url = "https://gitlab.com/"
 # GitLab Runner version (the executor Role and the runner keys follow it; 17.0 to 18.11) and
-# gitlab-runner Helm chart version (0.86.0 ships runner 18.9.0).
-runner_version = "18.9.0"
-chart_version = "0.86.0"
+# gitlab-runner Helm chart version ({chart} ships runner {runner}).
+runner_version = "{runner}"
+chart_version = "{chart}"
 
 # One [[tenants]] section per runner: its own Helm release, manager ServiceAccount, runner
 # token and job namespace. Add sections for more tenants.

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use runnerguard_generate::{
-    ConfigDiagnostic, INIT_TEMPLATE, default_config, generate, parse_config, to_stream, write_dir,
+    ConfigDiagnostic, default_config, generate, init_template, parse_config, to_stream, write_dir,
 };
 
 use crate::args::{GenerateArgs, InitArgs};
@@ -14,7 +14,7 @@ use crate::output::Out;
 
 pub(crate) fn init(args: &InitArgs, out: &mut Out) -> Result<ExitCode> {
     if args.out == "-" {
-        out.stdout().write_all(INIT_TEMPLATE.as_bytes())?;
+        out.stdout().write_all(init_template().as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
     let path = Path::new(&args.out);
@@ -33,7 +33,7 @@ pub(crate) fn init(args: &InitArgs, out: &mut Out) -> Result<ExitCode> {
         .create_new(true)
         .open(&tmp)
         .with_context(|| format!("cannot create `{}`", tmp.display()))?
-        .write_all(INIT_TEMPLATE.as_bytes())
+        .write_all(init_template().as_bytes())
         .and_then(|()| std::fs::rename(&tmp, path));
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);

@@ -2,7 +2,7 @@
 //! reported at its `file:line:col` with what to do.
 
 use runnerguard_generate::{
-    ConfigDiagnostic, INIT_TEMPLATE, PodSecurityLevel, default_config, parse_config,
+    ConfigDiagnostic, PodSecurityLevel, default_config, init_template, parse_config,
 };
 
 fn errors(text: &str) -> Vec<ConfigDiagnostic> {
@@ -20,7 +20,7 @@ fn rendered(text: &str) -> String {
 #[test]
 fn the_init_template_is_the_default_configuration() {
     assert_eq!(
-        parse_config("runnerguard.toml", INIT_TEMPLATE),
+        parse_config("runnerguard.toml", &init_template()),
         Ok(default_config())
     );
     assert_eq!(parse_config("runnerguard.toml", ""), Ok(default_config()));

@@ -1,7 +1,7 @@
 //! Snapshots of the generated files (insta), and determinism: the same configuration gives
 //! the same bytes, whichever way it is given.
 
-use runnerguard_generate::{INIT_TEMPLATE, default_config, parse_config, to_stream};
+use runnerguard_generate::{default_config, init_template, parse_config, to_stream};
 
 use crate::{files, three_tenants};
 
@@ -30,7 +30,7 @@ fn output_is_deterministic() {
     let a = files(&three_tenants());
     let b = files(&three_tenants());
     assert_eq!(a, b);
-    let from_template = files(&parse_config("runnerguard.toml", INIT_TEMPLATE).unwrap());
+    let from_template = files(&parse_config("runnerguard.toml", &init_template()).unwrap());
     assert_eq!(files(&default_config()), from_template);
 }
 
