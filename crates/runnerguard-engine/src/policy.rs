@@ -272,6 +272,17 @@ impl Policy {
         &self.bindings
     }
 
+    /// Every role with its id, in input order. Code that keeps ids iterates this rather than
+    /// `roles().iter().enumerate()`, so that it keeps compiling when ids get their own type.
+    pub fn roles_with_ids(&self) -> impl Iterator<Item = (RoleId, &Role)> {
+        self.roles.iter().enumerate()
+    }
+
+    /// Every binding with its id, in input order (see [`Policy::roles_with_ids`]).
+    pub fn bindings_with_ids(&self) -> impl Iterator<Item = (BindingId, &Binding)> {
+        self.bindings.iter().enumerate()
+    }
+
     /// The ServiceAccounts read.
     pub fn service_accounts(&self) -> &[ServiceAccount] {
         &self.objects.service_accounts

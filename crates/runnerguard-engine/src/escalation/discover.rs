@@ -142,7 +142,7 @@ impl Graph<'_> {
             }
             Reaches::RolesOfNamespace => {
                 let permissions: Arc<[Permission]> = permissions.into();
-                for (id, role) in self.policy.roles().iter().enumerate() {
+                for (id, role) in self.policy.roles_with_ids() {
                     if role.kind == RoleKind::Role && role.namespace == ns {
                         steps.push(Step {
                             primitive,
