@@ -16,6 +16,8 @@ mod error;
 mod input;
 mod json;
 mod limits;
+#[cfg(feature = "live")]
+mod live;
 mod object;
 mod runner;
 mod snippet;
@@ -29,4 +31,6 @@ pub use input::{
     Input, LoadOptions, Loaded, MAX_DIAGNOSTICS, load_inputs, load_inputs_with, load_str,
 };
 pub use json::{Cursor, LineIndex};
+#[cfg(feature = "live")]
+pub use live::{LiveError, LiveOptions, Snapshot, Unread, read_cluster};
 pub use snippet::Snippet;

@@ -423,6 +423,7 @@ impl Sink<'_> {
             (RBAC_V1, "Role") => {
                 if let Some(r) = self.typed::<rbac::Role>(raw, "Role") {
                     let namespace = self.namespace(raw, &r.metadata, "Role");
+                    let origin = self.bootstrap_origin(origin, "Role", &r.metadata);
                     if let Some(meta) = self.meta(raw, r.metadata, "Role") {
                         self.inventory.roles.push(Role {
                             kind: RoleKind::Role,
@@ -445,6 +446,7 @@ impl Sink<'_> {
                             .map(crate::workload::selector)
                             .collect()
                     });
+                    let origin = self.bootstrap_origin(origin, "ClusterRole", &r.metadata);
                     if let Some(meta) = self.meta(raw, r.metadata, "ClusterRole") {
                         self.inventory.roles.push(Role {
                             kind: RoleKind::ClusterRole,
@@ -464,6 +466,7 @@ impl Sink<'_> {
                     && self.check_subjects(raw, b.subjects.as_deref(), "RoleBinding")
                 {
                     let namespace = self.namespace(raw, &b.metadata, "RoleBinding");
+                    let origin = self.bootstrap_origin(origin, "RoleBinding", &b.metadata);
                     if let Some(meta) = self.meta(raw, b.metadata, "RoleBinding") {
                         self.inventory.bindings.push(Binding {
                             kind: BindingKind::RoleBinding,
@@ -498,6 +501,7 @@ impl Sink<'_> {
                             ));
                         }
                     }
+                    let origin = self.bootstrap_origin(origin, "ClusterRoleBinding", &b.metadata);
                     if let Some(meta) = self.meta(raw, b.metadata, "ClusterRoleBinding") {
                         self.inventory.bindings.push(Binding {
                             kind: BindingKind::ClusterRoleBinding,
@@ -836,6 +840,33 @@ impl Sink<'_> {
     }
 
     /// Name and labels, or a diagnostic when the object has no name.
+    /// Kubernetes' own default RBAC as a cluster serves it (`kubectl get -o yaml`,
+    /// `snapshot --live`) counts as the embedded default policy does (a `builtin:` origin):
+    /// labelled `kubernetes.io/bootstrapping: rbac-defaults` by the API server, and named as a
+    /// default of the embedded policy or with the `system:` prefix Kubernetes reserves (a
+    /// newer cluster has defaults the embedded policy lacks). The label alone is not enough: a
+    /// copied label must not hide a grant of its own.
+    fn bootstrap_origin(&self, origin: Origin, kind: &str, meta: &ObjectMeta) -> Origin {
+        if self.file.starts_with("builtin:") {
+            return origin;
+        }
+        let labelled = meta
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("kubernetes.io/bootstrapping"))
+            .is_some_and(|v| v == "rbac-defaults");
+        let name = meta.name.as_deref().unwrap_or_default();
+        let namespace = meta.namespace.as_deref().unwrap_or_default();
+        if !labelled || !(name.starts_with("system:") || is_default(kind, namespace, name)) {
+            return origin;
+        }
+        Origin::new(
+            Arc::from(format!("builtin:{}", self.file)),
+            origin.line,
+            origin.column,
+        )
+    }
+
     fn meta(
         &mut self,
         raw: Raw<'_>,
@@ -855,6 +886,34 @@ impl Sink<'_> {
             }
         }
     }
+}
+
+/// Whether the embedded default policy has an RBAC object of this kind, namespace and name.
+fn is_default(kind: &str, namespace: &str, name: &str) -> bool {
+    static NAMES: std::sync::LazyLock<Vec<(String, String, String)>> =
+        std::sync::LazyLock::new(|| {
+            let Ok(inv) = crate::default_policy() else {
+                return Vec::new();
+            };
+            let roles = inv.roles.iter().map(|r| {
+                (
+                    r.kind.as_str().to_owned(),
+                    r.namespace.clone(),
+                    r.name.clone(),
+                )
+            });
+            let bindings = inv.bindings.iter().map(|b| {
+                (
+                    b.kind.as_str().to_owned(),
+                    b.namespace.clone(),
+                    b.name.clone(),
+                )
+            });
+            roles.chain(bindings).collect()
+        });
+    NAMES
+        .iter()
+        .any(|(k, ns, n)| k == kind && ns == namespace && n == name)
 }
 
 /// `serde_json` appends " at line L column C" relative to the object; the diagnostic places it.
