@@ -68,11 +68,45 @@ pub(crate) enum Command {
             # Only the RBAC rules about the manager\n  \
             runnerguard audit -f rbac/ --select RG102 --select RG103\n\n  \
             # Rules, severities and fail-on from runnerguard.toml's [audit] section\n  \
-            runnerguard audit -f setup/ --config runnerguard.toml\n\n\
-            Exit codes: 0 = no finding at or above --fail-on, 1 = findings at or above it, 2 = error."
+            runnerguard audit -f setup/ --config runnerguard.toml\n\n  \
+            # The cluster itself, read-only, through the current kubeconfig context\n  \
+            runnerguard audit --live\n  \
+            runnerguard audit --live --context prod -n gitlab-runner -o json\n\n  \
+            # What is about to be applied, over what is there\n  \
+            runnerguard audit --live -f setup/\n\n\
+            --live reads the cluster read-only (get and list, never a watch or a write): Namespaces, \
+            ClusterRoles, ClusterRoleBindings, ValidatingAdmissionPolicies and their bindings (all, \
+            cluster-scoped), and Roles, RoleBindings, ServiceAccounts, Deployments, StatefulSets, \
+            DaemonSets, ReplicaSets, ReplicationControllers, Jobs, CronJobs, Pods, NetworkPolicies, \
+            LimitRanges, ResourceQuotas, ConfigMaps and Secrets (in -n NAMESPACE, else everywhere). \
+            Secrets are read as metadata only: their data never leaves the API server. The reader \
+            needs get and list on those kinds (a kind it may not list is named under \"Not read\" and \
+            the audit fails as incomplete). The cluster's own default roles and bindings are used \
+            instead of the embedded ones (docs/live.md).\n\n\
+            Exit codes: 0 = no finding at or above --fail-on, 1 = findings at or above it, or the \
+            audit is incomplete, 2 = error."
     )]
     // Boxed: the audit takes many more flags than the other commands.
     Audit(Box<AuditArgs>),
+    /// Write what a cluster holds (no Secret data) as one List, to audit offline later.
+    #[command(
+        long_about = "Read a cluster through its API server, read-only, and write what was read as one \
+                      `v1` List JSON document: the objects `audit --live` reads (RBAC, \
+                      ServiceAccounts, Namespaces, workloads, Pods, ConfigMaps, NetworkPolicies, \
+                      LimitRanges, ResourceQuotas, ValidatingAdmissionPolicies and their bindings) \
+                      and Secrets by their metadata only: a Secret's data never leaves the API \
+                      server (it is listed as PartialObjectMetadata). `runnerguard audit -f FILE` \
+                      then repeats the audit offline, or on another machine, with the same findings.\n\n\
+                      The file is written whole or not at all. Kinds that could not be read \
+                      (forbidden, failed) are named on stderr and the exit code is 1.",
+        after_help = "Examples:\n  \
+            runnerguard snapshot --live -o cluster.json\n  \
+            runnerguard snapshot --live --context prod -n gitlab-runner -o prod.json\n  \
+            runnerguard audit -f prod.json\n\n\
+            RBAC the reader needs: get and list on the kinds above (see `audit --help`).\n\
+            Exit codes: 0 = written, 1 = written, but some kinds could not be read, 2 = error."
+    )]
+    Snapshot(SnapshotArgs),
     /// Check whether an identity may perform an action (mirrors `kubectl auth can-i`).
     #[command(
         name = "can-i",
@@ -158,11 +192,55 @@ pub(crate) struct GenerateArgs {
     pub(crate) force: bool,
 }
 
+/// `snapshot`'s arguments.
+#[derive(Debug, Args)]
+pub(crate) struct SnapshotArgs {
+    #[command(flatten)]
+    pub(crate) live: LiveArgs,
+
+    /// Read namespaced kinds in this namespace only (cluster-scoped kinds are read whole).
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub(crate) namespace: Option<String>,
+
+    /// The file to write (`-` for stdout).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub(crate) output: String,
+}
+
+/// Reading a cluster (`audit --live`, `snapshot --live`).
+#[derive(Debug, Args)]
+pub(crate) struct LiveArgs {
+    /// Read the cluster of the current kubeconfig context (or of --context, or the pod's own
+    /// in a cluster), read-only.
+    #[arg(long)]
+    pub(crate) live: bool,
+
+    /// The kubeconfig context to read [default: the current context].
+    #[arg(long, value_name = "CONTEXT", requires = "live")]
+    pub(crate) context: Option<String>,
+
+    /// The kubeconfig file [default: $KUBECONFIG, else ~/.kube/config, else in-cluster].
+    #[arg(long, value_name = "FILE", requires = "live")]
+    pub(crate) kubeconfig: Option<String>,
+
+    /// Read every namespace (the default without -n).
+    #[arg(short = 'A', long, requires = "live", conflicts_with = "namespace")]
+    pub(crate) all_namespaces: bool,
+
+    /// Seconds one request to the API server may take (each is retried up to 3 times after
+    /// a timeout, a 429 or a 5xx).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, requires = "live")]
+    pub(crate) request_timeout: u64,
+}
+
 /// `audit`'s arguments.
 #[derive(Debug, Args)]
 pub(crate) struct AuditArgs {
     #[command(flatten)]
     pub(crate) input: InputArgs,
+
+    #[command(flatten)]
+    pub(crate) live: LiveArgs,
 
     /// A Helm values file for the gitlab-runner chart (read as values whatever its keys).
     /// Repeatable: several are one release, merged as `helm -f a.yaml -f b.yaml` merges them.
@@ -171,7 +249,8 @@ pub(crate) struct AuditArgs {
 
     /// The namespace manifests without `metadata.namespace` are applied to, as with
     /// `kubectl apply -n` [default: they are checked in `default` and in every runner
-    /// namespace they could land in].
+    /// namespace they could land in]. With --live, also: only this namespace's namespaced
+    /// objects are read.
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub(crate) namespace: Option<String>,
 

@@ -39,6 +39,7 @@ fn main() -> ExitCode {
         Command::CanI(args) => commands::can_i::run(args, &mut out),
         Command::Paths(args) => commands::paths::run(args, &mut out),
         Command::Rules(args) => commands::rules::run(args, &mut out),
+        Command::Snapshot(args) => commands::snapshot::run(args, &mut out),
         Command::WhoCan(args) => commands::who_can::run(args, &mut out),
     };
     let flushed = out.flush();

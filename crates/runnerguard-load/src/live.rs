@@ -182,10 +182,11 @@ async fn client(options: &LiveOptions) -> Result<(Client, String), LiveError> {
         None => match Kubeconfig::read() {
             Ok(k) => Some(k),
             // No kubeconfig at all: a pod's in-cluster configuration, unless a context was
-            // asked for (which only a kubeconfig has).
-            Err(e) if options.context.is_some() => {
+            // asked for (which only a kubeconfig has) or KUBECONFIG names files that are not
+            // there (a typo must not silently read another cluster).
+            Err(e) if options.context.is_some() || std::env::var_os("KUBECONFIG").is_some() => {
                 return Err(LiveError::Config(format!(
-                    "--context given, but no kubeconfig could be read: {e}"
+                    "cannot read the kubeconfig: {e}"
                 )));
             }
             Err(_) => None,

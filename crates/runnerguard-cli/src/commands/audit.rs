@@ -60,9 +60,10 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
         .map(|f| Input::parse(f))
         .collect();
     inputs.extend(args.values.iter().map(|v| Input::Values(v.into())));
-    if inputs.is_empty() {
+    let live = args.live.live;
+    if inputs.is_empty() && !live {
         return Err(anyhow!(
-            "nothing to audit: give -f PATH (manifests, values, config.toml; `-` for stdin) or --values FILE\n\
+            "nothing to audit: give -f PATH (manifests, values, config.toml; `-` for stdin), --values FILE or --live\n\
              try: runnerguard audit -f examples/seed/"
         ));
     }
@@ -71,8 +72,24 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
     let load = LoadOptions::default()
         .values_key(args.values_key.clone())
         .keep_going(true);
-    let mut loaded = runnerguard_load::load_inputs_with(&inputs, &load)?;
-    let unreadable = unreadable(&mut loaded, out);
+    let mut loaded = if inputs.is_empty() {
+        Loaded::default()
+    } else {
+        runnerguard_load::load_inputs_with(&inputs, &load)?
+    };
+    let mut unreadable = unreadable(&mut loaded, out);
+    if live {
+        // A kind the cluster would not list is missing from the audit exactly as an
+        // unreadable file is: named under "Not read", and the run fails as incomplete.
+        let snapshot = super::snapshot::read(&args.live, args.namespace.as_deref(), out)?;
+        unreadable.extend(
+            snapshot
+                .unread
+                .iter()
+                .map(|u| super::snapshot::unread_line(&snapshot, u)),
+        );
+        loaded.add_cluster(snapshot.load()?);
+    }
     if let Some(ns) = &args.namespace {
         loaded.place_unnamespaced(ns);
     }
@@ -103,7 +120,10 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
     if let Some(note) = spread_unnamespaced(&mut loaded, &options)? {
         inputs.push(note);
     }
-    let policy = super::policy_from_loaded(loaded, args.input.no_default_roles, out)?;
+    // A cluster has its own default roles and bindings: the embedded ones would add what it
+    // may have removed, or lack what it added.
+    let no_defaults = args.input.no_default_roles || live;
+    let policy = super::policy_from_loaded(loaded, no_defaults, out)?;
     let runner = runnerguard_audit::has_runner(policy.objects(), &options);
     if !runner {
         // Nothing to check the runner rules against: never invent a topology.

@@ -6,6 +6,7 @@ pub(crate) mod can_i;
 pub(crate) mod generate;
 pub(crate) mod paths;
 pub(crate) mod rules;
+pub(crate) mod snapshot;
 pub(crate) mod who_can;
 
 use anyhow::{Context as _, Result};

@@ -21,11 +21,14 @@
 
 mod can_i;
 mod harness;
+mod live;
 
 #[test]
 fn against_a_real_api_server() {
     let Some(cluster) = harness::Cluster::start() else {
         return;
     };
+    // First: it audits the whole cluster, which the differential's scenarios would add to.
+    live::audits_the_cluster_as_its_files(&cluster);
     can_i::agrees_with_subject_access_reviews(&cluster);
 }

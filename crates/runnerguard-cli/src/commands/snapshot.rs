@@ -1,0 +1,94 @@
+//! `runnerguard snapshot --live -o FILE`: what a cluster holds, as one List, for an offline
+//! audit later.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use runnerguard_load::{LiveOptions, Snapshot};
+
+use crate::args::{LiveArgs, SnapshotArgs};
+use crate::output::Out;
+
+pub(crate) fn run(args: &SnapshotArgs, out: &mut Out) -> Result<ExitCode> {
+    if !args.live.live {
+        bail!(
+            "nothing to snapshot: give --live (the cluster of the current kubeconfig context)\n\
+             try: runnerguard snapshot --live -o cluster.json"
+        );
+    }
+    let snapshot = read(&args.live, args.namespace.as_deref(), out)?;
+    if args.output == "-" {
+        out.stdout().write_all(snapshot.text.as_bytes())?;
+        out.stdout().write_all(b"\n")?;
+    } else {
+        write_atomically(Path::new(&args.output), &snapshot.text)?;
+        out.note(&format!(
+            "{} objects of {} written to {}",
+            snapshot.objects, snapshot.source, args.output
+        ));
+    }
+    Ok(if snapshot.unread.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Reads the cluster, with a progress line on a terminal, and warns about every kind not
+/// read (and every kind the API server does not serve).
+pub(crate) fn read(args: &LiveArgs, namespace: Option<&str>, out: &mut Out) -> Result<Snapshot> {
+    let options = LiveOptions::default()
+        .kubeconfig(args.kubeconfig.as_ref().map(Into::into))
+        .context(args.context.clone())
+        .namespace(namespace.map(str::to_owned))
+        .timeout(Duration::from_secs(args.request_timeout.max(1)));
+    let terminal = std::io::stderr().is_terminal();
+    let mut progress = |line: &str| {
+        if terminal {
+            // One line, redrawn: `\r` and erase-to-end-of-line.
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[Kreading the cluster: {line}");
+            let _ = err.flush();
+        }
+    };
+    let snapshot = runnerguard_load::read_cluster(&options, &mut progress);
+    if terminal {
+        let _ = write!(std::io::stderr().lock(), "\r\x1b[K");
+    }
+    let snapshot = snapshot?;
+    for kind in &snapshot.not_served {
+        out.note(&format!(
+            "{}: {kind} are not served by this API server (none to read)",
+            snapshot.source
+        ));
+    }
+    for u in &snapshot.unread {
+        out.warn(&unread_line(&snapshot, u));
+    }
+    Ok(snapshot)
+}
+
+/// `cluster:prod: Secrets not read: 403: ...`.
+pub(crate) fn unread_line(snapshot: &Snapshot, u: &runnerguard_load::Unread) -> String {
+    format!("{}: {} not read: {}", snapshot.source, u.kind, u.reason)
+}
+
+/// Writes `text` to `path` whole or not at all: a temporary file in the same folder, renamed
+/// over it.
+fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in `{}`", dir.display()))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.write_all(b"\n"))
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    file.persist(path)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok(())
+}
