@@ -3,15 +3,16 @@
 
 use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::fmt::Write as _;
 
 use runnerguard_engine::{Escalation, Grant, Identity, Policy, Step, UserInfo};
 use runnerguard_model::{
-    BindingKind, Inventory, LimitRange, Namespace, NetworkPolicy, ObjectRef, RunnerConfig,
-    RunnerEntry, ServiceAccount, Setting, Subject, SubjectKind,
+    BindingKind, Inventory, LimitRange, Namespace, NetworkPolicy, RunnerConfig, RunnerEntry,
+    ServiceAccount, Setting, Subject, SubjectKind,
 };
 
-use crate::{ChartKeys, Evidence, PermissionTable, Topology};
+use crate::{
+    ChartKeys, EscalationStep, Evidence, GrantPath, PermissionTable, Topology, TopologyEvidence,
+};
 
 /// An identity a job pod has or can become, and how.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,7 +25,8 @@ pub struct JobIdentity {
     pub identity: Identity,
     /// The job namespace it belongs to.
     pub namespace: String,
-    /// How a job gets it, e.g. "the job pods' ServiceAccount token".
+    /// How a job gets the identity `path` starts from, e.g. "the job pods' ServiceAccount
+    /// token" (the steps from there are `path`, as data).
     pub how: String,
     /// The escalation steps from the job's own identity (empty for that identity itself).
     pub path: Vec<Step>,
@@ -65,6 +67,8 @@ pub(crate) struct Shared<'a> {
     service_account_values: OnceCell<Vec<&'a Setting>>,
     /// [`Context::service_account`]'s index.
     service_accounts: OnceCell<HashMap<(&'a str, &'a str), &'a ServiceAccount>>,
+    /// [`Context::grant_path`]'s bindings, roles and rules, each built once.
+    grants: crate::evidence::Grants,
 }
 
 /// Every `[[runners]]` entry read, in [`Context::runner_entries`]'s order, with indexes into
@@ -110,7 +114,7 @@ pub struct Context<'a> {
     job_namespace_set: OnceCell<HashSet<&'a str>>,
     /// The topology's evidence about job namespaces, by the namespace its fact names, for
     /// [`Context::job_evidence`].
-    job_evidence: OnceCell<HashMap<&'a str, Vec<&'a Evidence>>>,
+    job_evidence: OnceCell<HashMap<&'a str, Vec<&'a TopologyEvidence>>>,
     /// The Namespace objects by name (the first of each name), for [`Context::namespace`].
     namespaces: OnceCell<HashMap<&'a str, &'a Namespace>>,
     /// [`Context::role_binding_namespaces`]'s index, when not shared.
@@ -347,7 +351,10 @@ impl<'a> Context<'a> {
     }
 
     /// The topology's evidence whose fact starts with ``job namespace `ns` ``, in order.
-    pub fn job_evidence<'s>(&'s self, ns: &'s str) -> impl Iterator<Item = &'a Evidence> + 's {
+    pub fn job_evidence<'s>(
+        &'s self,
+        ns: &'s str,
+    ) -> impl Iterator<Item = &'a TopologyEvidence> + 's {
         const PREFIX: &str = "job namespace `";
         let topology: &'a Topology = self.topology;
         // Indexed by the name between the backticks (rules ask per job: a scan per job was
@@ -355,7 +362,7 @@ impl<'a> Context<'a> {
         let indexed = (!ns.contains('`')).then(|| {
             self.job_evidence
                 .get_or_init(|| {
-                    let mut index: HashMap<&'a str, Vec<&'a Evidence>> = HashMap::new();
+                    let mut index: HashMap<&'a str, Vec<&'a TopologyEvidence>> = HashMap::new();
                     for e in &topology.evidence {
                         if let Some(name) = e
                             .fact
@@ -540,26 +547,18 @@ impl Context<'_> {
                 if !seen.insert(reached.identity.clone()) {
                     continue;
                 }
-                let (user, how) = if reached.path.is_empty() {
-                    (start.clone(), how.to_owned())
+                let user = if reached.path.is_empty() {
+                    start.clone()
                 } else {
-                    let steps: Vec<String> = reached
-                        .path
-                        .iter()
-                        .map(|s| format!("{} → {}", s.primitive.describe(), s.to))
-                        .collect();
-                    (
-                        reached.identity.user_info().unwrap_or_else(|| {
-                            UserInfo::new(reached.identity.to_string(), Vec::<String>::new())
-                        }),
-                        format!("{how}, then: {}", steps.join("; ")),
-                    )
+                    reached.identity.user_info().unwrap_or_else(|| {
+                        UserInfo::new(reached.identity.to_string(), Vec::<String>::new())
+                    })
                 };
                 out.push(JobIdentity {
                     user,
                     identity: reached.identity,
                     namespace: namespace.clone(),
-                    how,
+                    how: how.to_owned(),
                     path: reached.path,
                 });
             }
@@ -577,48 +576,33 @@ impl Context<'_> {
         Escalation::allows_in(self.policy, identity, action)
     }
 
+    /// `grant` resolved against the policy, as evidence data; the binding, role and rule are
+    /// built once for every finding that names them.
+    pub fn grant_path(&self, grant: &Grant) -> GrantPath {
+        self.store().grants.path(self.policy, grant)
+    }
+
+    /// A grant as evidence: [`Context::grant_path`].
+    pub fn grant_evidence(&self, grant: &Grant) -> Evidence {
+        Evidence::grant(self.grant_path(grant))
+    }
+
+    /// An escalation step resolved against the policy, as evidence data.
+    pub fn escalation_step(&self, step: &Step) -> EscalationStep {
+        EscalationStep::resolve(step, |g| self.grant_path(g))
+    }
+
+    /// An escalation step as evidence: [`Context::escalation_step`].
+    pub fn escalation_evidence(&self, step: &Step) -> Evidence {
+        Evidence::escalation(self.escalation_step(step))
+    }
+
     /// Every `[[runners]]` entry of every runner configuration read, with its configuration.
     pub fn runner_entries(&self) -> impl Iterator<Item = (&RunnerConfig, &RunnerEntry)> {
         self.objects()
             .runner_configs
             .iter()
             .flat_map(|c| c.runners.iter().map(move |e| (c, e)))
-    }
-
-    /// The evidence path of a grant: binding → role → rule.
-    pub fn grant_path(&self, grant: &Grant) -> Vec<String> {
-        let b = self.policy.binding(grant.binding);
-        let r = self.policy.role(grant.role);
-        let mut rule = format!("rule {}: {}", grant.rule_index, self.policy.rule(grant));
-        if let Some(src) = self.policy.rule_source(grant.role, grant.rule_index)
-            && src.role != grant.role
-        {
-            let from = self.policy.role(src.role);
-            let _ = write!(rule, " (aggregated from {} {})", from.kind, from.name);
-        }
-        vec![
-            format!(
-                "{} {} ({})",
-                b.kind,
-                qualified(&b.namespace, &b.name),
-                b.origin
-            ),
-            format!(
-                "{} {} ({})",
-                r.kind,
-                qualified(&r.namespace, &r.name),
-                r.origin
-            ),
-            rule,
-        ]
-    }
-
-    /// The binding and role objects of a grant, for a finding's `objects`.
-    pub fn grant_objects(&self, grant: &Grant) -> [ObjectRef; 2] {
-        [
-            self.policy.binding(grant.binding).object_ref(),
-            self.policy.role(grant.role).object_ref(),
-        ]
     }
 }
 

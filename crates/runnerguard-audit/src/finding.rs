@@ -1,9 +1,10 @@
 //! Findings: what a rule reports, with its evidence.
 
+use runnerguard_engine::{Grant, Policy, Step};
 use runnerguard_model::{ObjectRef, Origin};
 use serde::Serialize;
 
-use crate::{RuleMeta, Severity};
+use crate::{Context, Evidence, RuleMeta, Severity};
 
 /// One violation of one rule, with the objects that show it and, for RBAC, the path
 /// (binding → role → rule) that grants what should not be granted.
@@ -21,9 +22,9 @@ pub struct Finding {
     pub objects: Vec<ObjectRef>,
     /// Places in configuration files (a values key, a TOML setting) that are not objects.
     pub locations: Vec<Location>,
-    /// The chain of evidence, one step per entry (binding → role → rule, or configuration
-    /// key → effect).
-    pub path: Vec<String>,
+    /// What the finding rests on, as data (grants, escalation steps, settings, facts); the
+    /// report crate words it.
+    pub evidence: Vec<Evidence>,
     /// How to fix it.
     pub remediation: String,
 }
@@ -48,7 +49,7 @@ impl Finding {
             message: message.into(),
             objects: Vec::new(),
             locations: Vec::new(),
-            path: Vec::new(),
+            evidence: Vec::new(),
             remediation: meta.remediation.to_owned(),
         }
     }
@@ -72,11 +73,54 @@ impl Finding {
         self
     }
 
-    /// Adds a step to the evidence path.
+    /// Adds a piece of evidence.
     #[must_use]
-    pub fn step(mut self, step: impl Into<String>) -> Self {
-        self.path.push(step.into());
+    pub fn evidence(mut self, evidence: Evidence) -> Self {
+        self.evidence.push(evidence);
         self
+    }
+
+    /// Adds a plain fact to the evidence.
+    #[must_use]
+    pub fn fact(self, text: impl Into<String>) -> Self {
+        self.evidence(Evidence::fact(text))
+    }
+
+    /// Adds a grant (binding → role → rule) to the evidence, and its binding and role to
+    /// the objects.
+    #[must_use]
+    pub fn grant(self, cx: &Context<'_>, grant: &Grant) -> Self {
+        self.evidence(cx.grant_evidence(grant))
+            .grant_objects(cx.policy, grant)
+    }
+
+    /// Adds the binding and role of `grant` to the objects.
+    #[must_use]
+    pub fn grant_objects(self, policy: &Policy, grant: &Grant) -> Self {
+        self.object(policy.binding(grant.binding).object_ref())
+            .object(policy.role(grant.role).object_ref())
+    }
+
+    /// Adds an escalation step to the evidence, and the binding and role of each grant it
+    /// rests on to the objects.
+    #[must_use]
+    pub fn escalation(mut self, cx: &Context<'_>, step: &Step) -> Self {
+        for p in step.permissions.iter() {
+            self = self.grant_objects(cx.policy, &p.grant);
+        }
+        self.evidence(cx.escalation_evidence(step))
+    }
+
+    /// Adds a setting and what it does to the evidence. `value` is never a secret.
+    #[must_use]
+    pub fn setting(
+        self,
+        key: impl Into<String>,
+        value: Option<String>,
+        origin: Origin,
+        effect: impl Into<String>,
+    ) -> Self {
+        self.evidence(Evidence::setting(key, value, origin, effect))
     }
 
     /// Overrides the severity (a rule with two levels, like RG112).

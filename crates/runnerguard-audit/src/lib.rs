@@ -9,6 +9,7 @@
 
 mod chart;
 mod context;
+mod evidence;
 mod finding;
 mod placeholders;
 mod rule;
@@ -21,13 +22,19 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 pub use chart::{ChartKeys, KeyUse};
 pub use context::{Context, JobIdentity, qualified};
+pub use evidence::{
+    EscalationStep, Evidence, GrantPath, ObjectEvidence, RuleEvidence, RuleOrigin, SettingEvidence,
+    StepPermission,
+};
 pub use executor::{Need, Permission, PermissionTable, RunnerVersion};
 pub use finding::{Finding, Location};
 pub use placeholders::{placeholder_kind, placeholder_notes};
 pub use rule::{Rule, RuleMeta, Severity};
 pub use rules::ALL;
 pub use runnerguard_model::executor;
-pub use topology::{Evidence, JobTarget, Topology, TopologyOptions, has_runner};
+pub use topology::{
+    Evidence as TopologyEvidence, JobTarget, Topology, TopologyOptions, has_runner,
+};
 pub use versions::settle_versions;
 
 /// Why the audit could not run.
@@ -227,7 +234,7 @@ pub fn run_all(
 }
 
 /// Findings merged by identity: the same rule, severity, objects, locations and evidence
-/// path found under two releases is one finding, which keeps the more specific (longer)
+/// found under two releases is one finding, which keeps the more specific (longer)
 /// message, the one that says what one release's topology adds; ties keep the first. In
 /// first-seen order. Each finding is hashed once and compared in full only with those of
 /// the same hash: linear in the findings (a pairwise search was quadratic, issue #9 C3).
@@ -271,7 +278,7 @@ fn same_identity(a: &Finding, b: &Finding) -> bool {
         && a.severity == b.severity
         && a.objects == b.objects
         && a.locations == b.locations
-        && a.path == b.path
+        && a.evidence == b.evidence
 }
 
 /// A hash of what [`same_identity`] compares.
@@ -285,7 +292,7 @@ fn identity_hash(f: &Finding) -> u64 {
         l.what.hash(&mut h);
         l.origin.hash(&mut h);
     }
-    f.path.hash(&mut h);
+    f.evidence.hash(&mut h);
     h.finish()
 }
 

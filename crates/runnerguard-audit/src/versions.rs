@@ -18,7 +18,7 @@ use runnerguard_model::executor::{self, RunnerVersion};
 use runnerguard_model::versions;
 use runnerguard_model::{Inventory, Workload};
 
-use crate::{ChartKeys, Error, Evidence, Setup};
+use crate::{ChartKeys, Error, Setup, TopologyEvidence as Evidence};
 
 /// Settles each setup's runner version (and executor table) and, for rendered input without
 /// a release, its chart keys. `given` is `--runner-version`; `app_version` gives a chart

@@ -1,35 +1,23 @@
 //! How bindings, roles, rules and misses are named in human output and in JSON.
 //!
-//! The human forms (`binding`, `role`, `qualified`, `subject`, `grant_path`, `mismatch`,
+//! Bindings, roles, grants and escalation steps are worded by the report crate
+//! ([`runnerguard_report::evidence`]), as the audit's evidence is: these are thin wrappers
+//! that resolve engine ids into that evidence.
+//!
+//! The human forms (`binding`, `qualified`, `subject`, `grant_path`, `mismatch`,
 //! `step_lines`) show names and file names escaped ([`Escaped`]): they are input, and a name
 //! holding ESC or a newline must not rewrite the terminal (issue #9, T1). The JSON forms
 //! carry them exactly.
 
-use std::fmt::Write as _;
-
+use runnerguard_audit::{EscalationStep, GrantPath};
 use runnerguard_engine::{Action, Grant, Mismatch, Policy, Target};
-use runnerguard_model::{Binding, Origin, PolicyRule, Role, Subject};
-use runnerguard_report::{Escaped, escape};
+use runnerguard_model::{Binding, Origin, PolicyRule, Subject};
+use runnerguard_report::{Escaped, escape, evidence};
 use serde_json::{Value, json};
 
 /// `RoleBinding teams/deployer (file:line)`.
 pub(crate) fn binding(b: &Binding) -> String {
-    format!(
-        "{} {} ({})",
-        b.kind,
-        qualified(&b.namespace, &b.name),
-        Escaped(&b.origin)
-    )
-}
-
-/// `Role teams/deployer (file:line)`.
-pub(crate) fn role(r: &Role) -> String {
-    format!(
-        "{} {} ({})",
-        r.kind,
-        qualified(&r.namespace, &r.name),
-        Escaped(&r.origin)
-    )
+    escape(&evidence::object(&b.object_ref())).into_owned()
 }
 
 /// `ns/name`, or `name` without a namespace, escaped.
@@ -41,25 +29,9 @@ pub(crate) fn qualified(namespace: &str, name: &str) -> String {
     }
 }
 
-/// `binding → role, rule N` with the aggregation source when there is one.
+/// `binding → role → rule N: {...}` with the aggregation source when there is one.
 pub(crate) fn grant_path(policy: &Policy, grant: &Grant) -> String {
-    let b = policy.binding(grant.binding);
-    let r = policy.role(grant.role);
-    let mut s = format!("{} → {}, rule {}", binding(b), role(r), grant.rule_index);
-    if let Some(src) = policy.rule_source(grant.role, grant.rule_index)
-        && src.role != grant.role
-    {
-        let from = policy.role(src.role);
-        let _ = write!(
-            s,
-            " (aggregated from {} {}, rule {}, {})",
-            from.kind,
-            Escaped(&from.name),
-            src.index,
-            Escaped(&from.origin)
-        );
-    }
-    s
+    escape(&evidence::grant_line(&GrantPath::new(policy, grant))).into_owned()
 }
 
 /// A subject as a person reads it, escaped; a ServiceAccount's empty namespace is resolved
@@ -246,22 +218,10 @@ pub(crate) fn action_json(action: &Action) -> Value {
 
 /// One escalation step, as lines: what the subject may do, and the grant of each permission.
 pub(crate) fn step_lines(policy: &Policy, step: &runnerguard_engine::Step) -> Vec<String> {
-    let mut lines = vec![format!(
-        "{} → {}",
-        step.primitive.describe(),
-        Escaped(&step.to)
-    )];
-    for p in step.permissions.iter() {
-        lines.push(format!(
-            "  {}: {}",
-            Escaped(&p.action),
-            grant_path(policy, &p.grant)
-        ));
-    }
-    if let Some(note) = &step.note {
-        lines.push(format!("  ({})", Escaped(note)));
-    }
-    lines
+    evidence::escalation_lines(&EscalationStep::new(policy, step))
+        .into_iter()
+        .map(|l| format!("{:indent$}{}", "", Escaped(&l.text), indent = 2 * l.depth))
+        .collect()
 }
 
 /// An escalation step in JSON.

@@ -181,8 +181,15 @@ pub fn human(w: &mut dyn Write, report: &Report<'_>, color: bool) -> io::Result<
                     p.dim(&Escaped(&o.origin).to_string())
                 )?;
             }
-            for step in &f.path {
-                writeln!(w, "      {} {}", p.dim("·"), Escaped(step))?;
+            for line in crate::evidence::lines(&f.evidence) {
+                writeln!(
+                    w,
+                    "      {} {:indent$}{}",
+                    p.dim("·"),
+                    "",
+                    Escaped(&line.text),
+                    indent = 2 * line.depth
+                )?;
             }
             writeln!(w, "      fix: {}", Escaped(&f.remediation))?;
         }

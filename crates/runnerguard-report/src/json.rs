@@ -53,18 +53,86 @@ impl Serialize for Topologies<'_> {
     }
 }
 
-/// One finding as JSON.
-fn finding_json(f: &runnerguard_audit::Finding) -> Value {
-    json!({
-        "rule": f.rule,
-        "name": f.name,
-        "severity": f.severity,
-        "message": f.message,
-        "objects": f.objects,
-        "locations": f.locations,
-        "path": f.path,
-        "remediation": f.remediation,
-    })
+/// One finding as JSON, keys in the sorted order of a `serde_json` map, written straight from
+/// the data (a finding of 10 grants is never a tree in memory). `objects` and `locations`
+/// keep the sorted keys they had when findings went through a map.
+struct FindingJson<'a>(&'a runnerguard_audit::Finding);
+
+impl Serialize for FindingJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let f = self.0;
+        let path: Vec<String> = crate::evidence::lines(&f.evidence)
+            .into_iter()
+            .map(|l| l.text)
+            .collect();
+        let mut map = s.serialize_map(Some(10))?;
+        map.serialize_entry("evidence", &f.evidence)?;
+        map.serialize_entry("locations", &Sorted(&f.locations))?;
+        map.serialize_entry("message", &f.message)?;
+        map.serialize_entry("name", f.name)?;
+        map.serialize_entry("objects", &Sorted(&f.objects))?;
+        map.serialize_entry("path", &path)?;
+        map.serialize_entry("remediation", &f.remediation)?;
+        map.serialize_entry("rule", f.rule)?;
+        map.serialize_entry("severity", &f.severity)?;
+        map.end()
+    }
+}
+
+/// Objects or locations with their keys sorted, as a `serde_json` map writes them.
+struct Sorted<'a, T>(&'a [T]);
+
+impl Serialize for Sorted<'_, runnerguard_model::ObjectRef> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for o in self.0 {
+            seq.serialize_element(&SortedObject(o))?;
+        }
+        seq.end()
+    }
+}
+
+struct SortedObject<'a>(&'a runnerguard_model::ObjectRef);
+
+impl Serialize for SortedObject<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let o = self.0;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("apiVersion", &o.api_version)?;
+        map.serialize_entry("column", &o.origin.column)?;
+        map.serialize_entry("file", &*o.origin.file)?;
+        map.serialize_entry("kind", &o.kind)?;
+        map.serialize_entry("line", &o.origin.line)?;
+        map.serialize_entry("name", &o.name)?;
+        if !o.namespace.is_empty() {
+            map.serialize_entry("namespace", &o.namespace)?;
+        }
+        map.end()
+    }
+}
+
+impl Serialize for Sorted<'_, runnerguard_audit::Location> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for l in self.0 {
+            seq.serialize_element(&SortedLocation(l))?;
+        }
+        seq.end()
+    }
+}
+
+struct SortedLocation<'a>(&'a runnerguard_audit::Location);
+
+impl Serialize for SortedLocation<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let l = self.0;
+        let mut map = s.serialize_map(Some(4))?;
+        map.serialize_entry("column", &l.origin.column)?;
+        map.serialize_entry("file", &*l.origin.file)?;
+        map.serialize_entry("line", &l.origin.line)?;
+        map.serialize_entry("what", &l.what)?;
+        map.end()
+    }
 }
 
 /// The report's fields, with `findings` and the topologies written one item at a time: a
@@ -100,7 +168,7 @@ impl Serialize for Findings<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
         for f in self.0 {
-            seq.serialize_element(&finding_json(f))?;
+            seq.serialize_element(&FindingJson(f))?;
         }
         seq.end()
     }
@@ -139,6 +207,121 @@ pub fn json(w: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
         findings: report.findings,
         topologies: report.topologies,
     };
-    serde_json::to_writer_pretty(&mut *w, &top)?;
-    writeln!(w)
+    // Buffered here: the serializer's many small writes stay out of `w`'s dynamic calls.
+    let mut buffered = io::BufWriter::with_capacity(64 * 1024, &mut *w);
+    let mut ser = serde_json::Serializer::with_formatter(&mut buffered, Pretty::default());
+    top.serialize(&mut ser).map_err(io::Error::from)?;
+    writeln!(buffered)?;
+    buffered.flush()
+}
+
+/// `serde_json`'s pretty formatter (two spaces), byte for byte, writing each newline and its
+/// indentation at once instead of one write per level: an audit's JSON is tens of megabytes
+/// of deeply nested evidence.
+#[derive(Default)]
+struct Pretty {
+    depth: usize,
+    has_value: bool,
+}
+
+/// A comma, a newline and enough indentation for 64 levels.
+const BREAK: &[u8; 130] = b",\n                                                                                                                                ";
+
+impl Pretty {
+    /// A newline (after a comma unless `first`) and the current indentation.
+    fn new_line<W: ?Sized + Write>(&self, w: &mut W, first: bool) -> io::Result<()> {
+        let start = usize::from(first);
+        match BREAK.get(start..2 + 2 * self.depth) {
+            Some(bytes) => w.write_all(bytes),
+            None => {
+                w.write_all(&BREAK[start..2])?;
+                for _ in 0..self.depth {
+                    w.write_all(b"  ")?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn end<W: ?Sized + Write>(&mut self, w: &mut W, close: &[u8]) -> io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            self.new_line(w, true)?;
+        }
+        w.write_all(close)
+    }
+}
+
+impl serde_json::ser::Formatter for Pretty {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.end(w, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.new_line(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.end(w, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.new_line(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail on any error")]
+
+    use serde::Serialize;
+    use serde_json::json;
+
+    use super::Pretty;
+
+    #[test]
+    fn pretty_writes_what_serde_json_pretty_writes() {
+        // Deeper than the indentation kept at hand, with empty and one-item containers.
+        let mut deep = json!({"leaf": [1, {}, [], "x"]});
+        for i in 0..70 {
+            deep = if i % 2 == 0 {
+                json!([deep, i, null])
+            } else {
+                json!({"a": deep, "b": {"c": []}, "d": i})
+            };
+        }
+        let mut out = Vec::new();
+        let mut ser = serde_json::Serializer::with_formatter(&mut out, Pretty::default());
+        deep.serialize(&mut ser).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            serde_json::to_string_pretty(&deep).unwrap()
+        );
+    }
 }

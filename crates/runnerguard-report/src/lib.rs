@@ -8,6 +8,7 @@
 //! characters and bidirectional overrides appear as `\u{1b}`, `\r`, `\n`, ..., never raw, so
 //! a name cannot rewrite the terminal. JSON carries the exact strings, escaped as JSON is.
 
+pub mod evidence;
 mod human;
 mod json;
 
@@ -66,7 +67,9 @@ impl Report<'_> {
 
 #[cfg(test)]
 mod tests {
-    use runnerguard_audit::{Evidence, Finding, JobTarget, RuleMeta, Severity, Topology};
+    use runnerguard_audit::{
+        Evidence, Finding, JobTarget, RuleMeta, Severity, Topology, TopologyEvidence,
+    };
     use runnerguard_model::{ObjectRef, Origin};
 
     /// A report of `findings` under `topology`, failing at `fail_on`, every input read.
@@ -108,7 +111,7 @@ mod tests {
                 service_account: "ci-job".into(),
                 automount_token: Some(false),
             }],
-            evidence: vec![Evidence {
+            evidence: vec![TopologyEvidence {
                 fact: "job namespace `teams`".into(),
                 source: "values.yaml:37".into(),
             }],
@@ -130,7 +133,13 @@ mod tests {
                     "runners.kubernetes",
                     Origin::new("values.yaml".into(), 7, 3),
                 )
-                .step("RoleBinding teams/x (rbac.yaml:20)"),
+                .evidence(Evidence::object(ObjectRef {
+                    api_version: "rbac.authorization.k8s.io/v1".into(),
+                    kind: "RoleBinding".into(),
+                    namespace: "teams".into(),
+                    name: "x".into(),
+                    origin: Origin::new("rbac.yaml".into(), 20, 1),
+                })),
             Finding::new(&META, "a lesser thing").severity(Severity::Low),
         ]
     }
@@ -197,7 +206,13 @@ mod tests {
                 origin: Origin::new("dir\n/rbac.yaml".into(), 1, 1),
             })
             .location("runners\u{2066}", Origin::new("v\r.yaml".into(), 7, 3))
-            .step("ClusterRoleBinding crb\x1b[31m (dir\n/rbac.yaml:1)")
+            .evidence(Evidence::object(ObjectRef {
+                api_version: "rbac.authorization.k8s.io/v1".into(),
+                kind: "ClusterRoleBinding".into(),
+                namespace: String::new(),
+                name: "crb\x1b[31m".into(),
+                origin: Origin::new("dir\n/rbac.yaml".into(), 1, 1),
+            }))
             .remediation(format!("remove User {evil}"));
         (vec![topology], vec![finding])
     }

@@ -4,7 +4,7 @@
 use runnerguard_engine::Policy;
 use runnerguard_model::PolicyRule;
 
-use crate::{ChartKeys, Context, Finding, JobTarget, Rule, Topology};
+use crate::{ChartKeys, Context, Evidence, Finding, JobTarget, Rule, Topology};
 
 /// The findings of `rule` on `yaml` with the manager `gitlab-runner/gitlab-runner` and
 /// job targets `(namespace, service account, automount)`, for runner 18.9.
@@ -71,4 +71,24 @@ pub(super) fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> Polic
         resources: own(resources),
         ..PolicyRule::default()
     }
+}
+
+/// The texts of every fact in `f`'s evidence, nested ones included, in order (the wording of
+/// grants and objects is the report crate's: tests look at those as data).
+pub(super) fn facts(f: &Finding) -> Vec<&str> {
+    fn walk<'a>(evidence: &'a [Evidence], out: &mut Vec<&'a str>) {
+        for e in evidence {
+            match e {
+                Evidence::Fact { text, under } => {
+                    out.push(text);
+                    walk(under, out);
+                }
+                Evidence::Object(o) => walk(&o.under, out),
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&f.evidence, &mut out);
+    out
 }

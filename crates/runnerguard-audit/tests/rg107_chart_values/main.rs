@@ -280,9 +280,9 @@ runners:
             f.message
         );
         assert!(
-            f.path.iter().any(|p| p.contains("KUBERNETES_NAMESPACE")),
+            path(f).iter().any(|p| p.contains("KUBERNETES_NAMESPACE")),
             "{:?}",
-            f.path
+            f.evidence
         );
         assert!(!f.message.contains("switch"), "old wording: {}", f.message);
     }
@@ -303,11 +303,18 @@ fn nearest_version_is_named_in_the_finding() {
     assert_eq!(findings.len(), 1);
     assert!(findings[0].message.contains("chart 0.86.0"));
     assert!(
-        findings[0]
-            .path
+        path(&findings[0])
             .iter()
             .any(|p| p.contains("0.90.0") && p.contains("nearest")),
         "{:?}",
-        findings[0].path
+        findings[0].evidence
     );
+}
+
+/// The evidence of `f` as the report words it, one line per entry.
+fn path(f: &Finding) -> Vec<String> {
+    runnerguard_report::evidence::lines(&f.evidence)
+        .into_iter()
+        .map(|l| l.text)
+        .collect()
 }

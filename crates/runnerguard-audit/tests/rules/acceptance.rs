@@ -65,7 +65,7 @@ fn rg104_follows_escalation_paths() {
         .iter()
         .find(|f| f.rule == "RG104" && f.message.contains("teams/deployer"))
         .unwrap_or_else(|| panic!("{:?}", ids(&findings)));
-    let path = f.path.join("\n");
+    let path = crate::path(f).join("\n");
     assert!(path.contains("may create pods"), "{path}");
     assert!(
         path.contains("RoleBinding gitlab-runner/deployer-reads-runner-secrets"),
@@ -84,11 +84,11 @@ fn first_answer_alone_puts_jobs_next_to_the_runner_secrets() {
     );
     let f = findings.iter().find(|f| f.rule == "RG101").unwrap();
     assert!(
-        f.path
+        crate::path(f)
             .iter()
             .any(|p| p.contains("may get Secrets in `gitlab-runner`")),
         "{:?}",
-        f.path
+        f.evidence
     );
 }
 
@@ -109,9 +109,11 @@ fn token_and_service_account_rules_follow_escalation() {
             .find(|f| f.rule == id && f.message.contains("ServiceAccount teams/operator"))
             .unwrap_or_else(|| panic!("{id}: {:?}", ids(&findings)));
         assert!(
-            f.path.iter().any(|p| p.contains("workload controllers")),
+            crate::path(f)
+                .iter()
+                .any(|p| p.contains("workload controllers")),
             "{id}: {:?}",
-            f.path
+            f.evidence
         );
     }
 }

@@ -75,8 +75,44 @@ pub fn rule_findings(id: &str, which: &str) -> Vec<Finding> {
     findings.into_iter().filter(|f| f.rule == id).collect()
 }
 
+/// A finding as the catalogue snapshots show it: its fields, with the evidence as the report
+/// words it, one line per entry indented two spaces per level of nesting (the typed
+/// `evidence` is left out: the report's JSON has it, and its test checks it).
+#[derive(serde::Serialize)]
+struct Shown<'a> {
+    rule: &'a str,
+    name: &'a str,
+    severity: runnerguard_audit::Severity,
+    message: &'a str,
+    objects: &'a [runnerguard_model::ObjectRef],
+    locations: &'a [runnerguard_audit::Location],
+    path: Vec<String>,
+    remediation: &'a str,
+}
+
+/// The evidence of `f` as the report words it, nesting shown by indentation.
+pub fn path(f: &Finding) -> Vec<String> {
+    runnerguard_report::evidence::lines(&f.evidence)
+        .into_iter()
+        .map(|l| format!("{:indent$}{}", "", l.text, indent = 2 * l.depth))
+        .collect()
+}
+
 /// The JSON of findings, with file paths as given (relative to the workspace root).
 pub fn findings_json(findings: &[Finding]) -> String {
-    let text = serde_json::to_string_pretty(findings).unwrap();
+    let shown: Vec<Shown<'_>> = findings
+        .iter()
+        .map(|f| Shown {
+            rule: f.rule,
+            name: f.name,
+            severity: f.severity,
+            message: &f.message,
+            objects: &f.objects,
+            locations: &f.locations,
+            path: path(f),
+            remediation: &f.remediation,
+        })
+        .collect();
+    let text = serde_json::to_string_pretty(&shown).unwrap();
     text.replace(&format!("{}/", root().display()), "")
 }

@@ -6,7 +6,7 @@ use runnerguard_engine::{Grant, Policy, RoleId, UserInfo, covers};
 use runnerguard_model::{BindingKind, Subject, SubjectKind};
 
 use super::{Scope, identity, resolved_subject, star_rule};
-use crate::{Context, Finding};
+use crate::{Context, Evidence, Finding};
 
 /// The ServiceAccounts known from the inputs and the rules each holds through input
 /// bindings: what makes a ServiceAccount worth becoming. Built once per check; the
@@ -256,16 +256,13 @@ pub(super) fn strongest_text(s: &Strongest) -> String {
 }
 
 /// Adds to `f` the path of the strongest ServiceAccount's most telling grant.
-pub(super) fn strongest_evidence(cx: &Context<'_>, mut f: Finding, s: &Strongest) -> Finding {
+pub(super) fn strongest_evidence(cx: &Context<'_>, f: Finding, s: &Strongest) -> Finding {
     let Some(grant) = s.full.as_ref().or_else(|| s.grants.first()) else {
         return f;
     };
-    f = f.step(format!("strongest reachable: {}", s.account));
-    for step in cx.grant_path(grant) {
-        f = f.step(format!("  {step}"));
-    }
-    for o in cx.grant_objects(grant) {
-        f = f.object(o);
-    }
-    f
+    f.evidence(Evidence::fact_under(
+        format!("strongest reachable: {}", s.account),
+        vec![cx.grant_evidence(grant)],
+    ))
+    .grant_objects(cx.policy, grant)
 }

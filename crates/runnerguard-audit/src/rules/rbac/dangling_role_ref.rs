@@ -5,7 +5,7 @@ use runnerguard_model::BindingKind;
 
 use super::{input_bindings, resolved_subject};
 use crate::rules::common::and_list;
-use crate::{Context, Finding, Rule, RuleMeta, declare_rule, qualified};
+use crate::{Context, Evidence, Finding, Rule, RuleMeta, declare_rule, qualified};
 
 declare_rule! {
     /// ## What it flags
@@ -99,8 +99,8 @@ impl Rule for DanglingRoleRef {
                     b.role_ref.kind, b.role_ref.name
                 ))
                 .object(b.object_ref())
-                .step(format!("{name} ({})", b.origin))
-                .step(format!(
+                .evidence(Evidence::object(b.object_ref()))
+                .fact(format!(
                     "roleRef: {} {}: {error}",
                     b.role_ref.kind, b.role_ref.name
                 )),

@@ -6,7 +6,7 @@ use super::{
     Group, Groups, Probe, Scope, evidence, identity, input_hits, phrase, targets, through,
 };
 use crate::rules::common::and_list;
-use crate::{Context, Finding, Rule, RuleMeta, Severity, declare_rule};
+use crate::{Context, Evidence, Finding, Rule, RuleMeta, Severity, declare_rule};
 
 declare_rule! {
     /// ## What it flags
@@ -115,10 +115,7 @@ impl Rule for EscalationVerb {
             }
             f = evidence(cx, f, &group.grants);
             for (step, grant) in what.also {
-                f = f.step(step);
-                for s in cx.grant_path(&grant) {
-                    f = f.step(format!("  {s}"));
-                }
+                f = f.evidence(Evidence::fact_under(step, vec![cx.grant_evidence(&grant)]));
             }
             out.push(f);
         }

@@ -103,8 +103,8 @@ pub(super) fn through(cx: &Context<'_>, grants: &[Grant]) -> String {
     and_list(&parts)
 }
 
-/// Adds the evidence of `grants` to `f`: per binding, binding → role → each allowing
-/// rule; and the binding and role objects.
+/// Adds the evidence of `grants` to `f`: per binding, each allowing rule once (a reporter
+/// names the binding and role once above their rules); and the binding and role objects.
 pub(super) fn evidence(cx: &Context<'_>, mut f: Finding, grants: &[Grant]) -> Finding {
     let mut bindings: Vec<BindingId> = Vec::new();
     for g in grants {
@@ -115,20 +115,9 @@ pub(super) fn evidence(cx: &Context<'_>, mut f: Finding, grants: &[Grant]) -> Fi
     for b in bindings {
         let mut rules: Vec<usize> = Vec::new();
         for g in grants.iter().filter(|g| g.binding == b) {
-            let path = cx.grant_path(g);
-            if rules.is_empty() {
-                for step in path.iter().take(2) {
-                    f = f.step(step.clone());
-                }
-                for o in cx.grant_objects(g) {
-                    f = f.object(o);
-                }
-            }
             if !rules.contains(&g.rule_index) {
                 rules.push(g.rule_index);
-                if let Some(step) = path.get(2) {
-                    f = f.step(step.clone());
-                }
+                f = f.grant(cx, g);
             }
         }
     }

@@ -293,7 +293,7 @@ impl PodCreateAssumesServiceAccounts {
             let mut f = Finding::new(self.meta(), message)
                 .remediation(remediation(false))
                 .severity(severity);
-            f = evidence(cx, f, &group.grants).step(format!("allowed: {}", describe(&group.perms)));
+            f = evidence(cx, f, &group.grants).fact(format!("allowed: {}", describe(&group.perms)));
             match (&best, ranked) {
                 (_, Some(s)) => f = strongest_evidence(cx, f, s),
                 (Some(g), None) => f = graded_evidence(cx, f, g),
@@ -450,12 +450,13 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-maker}
         );
         assert!(!f.message.contains("without extra rights"), "{}", f.message);
         assert!(
-            f.path
+            f.evidence
                 .iter()
-                .any(|p| p
-                    .contains("ClusterRole system:controller:clusterrole-aggregation-controller")),
+                .flat_map(crate::Evidence::objects)
+                .any(|o| o.kind == "ClusterRole"
+                    && o.name == "system:controller:clusterrole-aggregation-controller"),
             "{:?}",
-            f.path
+            f.evidence
         );
     }
 

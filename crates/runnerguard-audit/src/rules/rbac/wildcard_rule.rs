@@ -6,7 +6,7 @@ use runnerguard_engine::RoleId;
 use runnerguard_model::BindingKind;
 
 use crate::rules::common::and_list;
-use crate::{Context, Finding, Rule, RuleMeta, declare_rule, qualified};
+use crate::{Context, Evidence, Finding, Rule, RuleMeta, declare_rule, qualified};
 
 declare_rule! {
     /// ## What it flags
@@ -85,7 +85,11 @@ impl Rule for WildcardRule {
                 }
                 let fields = and_list(&fields);
                 rules.push(format!("rule {i} (`*` in {fields})"));
-                steps.push(format!("rule {i}: {rule}: `*` in {fields}"));
+                steps.push(Evidence::rule(
+                    i,
+                    rule.clone(),
+                    Some(format!("`*` in {fields}")),
+                ));
             }
             if rules.is_empty() {
                 continue;
@@ -117,9 +121,9 @@ impl Rule for WildcardRule {
                 role.kind
             ))
             .object(role.object_ref())
-            .step(format!("{} {name} ({})", role.kind, role.origin));
+            .evidence(Evidence::object(role.object_ref()));
             for step in steps {
-                f = f.step(step);
+                f = f.evidence(step);
             }
             for &b in users.get(&id).into_iter().flatten() {
                 let b = cx.policy.binding(b);
@@ -128,11 +132,9 @@ impl Rule for WildcardRule {
                     BindingKind::RoleBinding => format!("in namespace `{}`", b.namespace),
                 };
                 f = f
-                    .step(format!(
-                        "bound {scope} by {} {} ({})",
-                        b.kind,
-                        qualified(&b.namespace, &b.name),
-                        b.origin
+                    .evidence(Evidence::related_object(
+                        format!("bound {scope} by"),
+                        b.object_ref(),
                     ))
                     .object(b.object_ref());
             }

@@ -87,17 +87,17 @@ impl Rule for ChartValueIgnored {
                 }
                 .location(entry.key.clone(), entry.origin.clone());
                 if !below.is_empty() {
-                    f = f.step(format!("ignored with it: {}", below.join(", ")));
+                    f = f.fact(format!("ignored with it: {}", below.join(", ")));
                 }
                 if entry.key == "runners.kubernetes" || entry.key.starts_with("runners.kubernetes.")
                 {
-                    f = f.step(
+                    f = f.fact(
                         "job-pod settings are read only from the TOML in `runners.config`, under [runners.kubernetes]"
                             .to_owned(),
                     );
                 }
                 if let Some(note) = chart.note() {
-                    f = f.step(note.to_owned());
+                    f = f.fact(note.to_owned());
                 }
                 out.push(f);
             }
@@ -120,10 +120,10 @@ fn notes_only(meta: &'static RuleMeta, chart: &ChartKeys, key: &str) -> Finding 
     // Checked in every embedded version (0.77.2 to 0.86.0): NOTES.txt reads it inside
     // `if regexMatch "\\s*namespace\\s*=" .Values.runners.config`; templates/_env_vars.tpl
     // sets KUBERNETES_NAMESPACE from `runners.config` alone.
-    f.step(format!(
+    f.fact(format!(
         "chart {version}: when `runners.config` also has a `namespace =` line, the install notes warn that the `runners.config` namespace will be ignored; it is not: no template reads `runners.namespace`"
     ))
-    .step(format!(
+    .fact(format!(
         "chart {version}: jobs run in the `namespace` under [runners.kubernetes] in `runners.config`, or, when it has none, in the release namespace (env KUBERNETES_NAMESPACE)"
     ))
     .remediation(

@@ -5,7 +5,7 @@ use runnerguard_engine::RoleId;
 use runnerguard_model::{Binding, HelmValues, PolicyRule, RoleKind, SettingValue};
 
 use crate::rules::common::and_list;
-use crate::{Context, Finding, Rule, RuleMeta, declare_rule, qualified};
+use crate::{Context, Evidence, Finding, ObjectEvidence, Rule, RuleMeta, declare_rule, qualified};
 
 declare_rule! {
     /// ## What it flags
@@ -152,11 +152,11 @@ fn values_finding(cx: &Context<'_>, values: &HelmValues) -> Option<Finding> {
         Some(r) => {
             f = f
                 .location("rbac.rules", r.origin.clone())
-                .step("`rbac.rules` is empty");
+                .fact("`rbac.rules` is empty");
         }
-        None => f = f.step("`rbac.rules` is not set: the chart's default is `[]`"),
+        None => f = f.fact("`rbac.rules` is not set: the chart's default is `[]`"),
     }
-    f = f.step(
+    f = f.fact(
             "chart 0.86.0 then renders the rule apiGroups [\"\"], resources [\"*\"], verbs [\"*\"] (each missing field of a rule defaults the same way)",
         );
     if let Some(cw) = values
@@ -279,27 +279,26 @@ fn bound_subjects(cx: &Context<'_>, role: RoleId) -> Vec<String> {
 /// Adds the rendered role, its wildcard rule and the bindings granting it to `f`.
 fn rendered_evidence(cx: &Context<'_>, mut f: Finding, role: RoleId) -> Finding {
     let r = cx.policy.role(role);
-    f = f.object(r.object_ref()).step(format!(
-        "{} {} ({}), rendered by chart `{}`",
-        r.kind,
-        qualified(&r.namespace, &r.name),
-        r.origin,
-        r.labels.get("chart").map_or("", String::as_str)
-    ));
+    let mut under = Vec::new();
     for (i, rule) in r.rules.iter().enumerate() {
         if is_wildcard(rule) {
-            f = f.step(format!("  rule {i}: {rule}"));
+            under.push(Evidence::rule(i, rule.clone(), None));
         }
     }
+    f = f.object(r.object_ref());
     for b in bindings_of(cx, role) {
-        f = f.object(b.object_ref()).step(format!(
-            "  bound by {} {} ({})",
-            b.kind,
-            qualified(&b.namespace, &b.name),
-            b.origin
-        ));
+        f = f.object(b.object_ref());
+        under.push(Evidence::related_object("bound by", b.object_ref()));
     }
-    f
+    f.evidence(Evidence::Object(Box::new(ObjectEvidence {
+        object: r.object_ref(),
+        relation: None,
+        note: Some(format!(
+            "rendered by chart `{}`",
+            r.labels.get("chart").map_or("", String::as_str)
+        )),
+        under,
+    })))
 }
 
 /// The bindings whose role is `role`.

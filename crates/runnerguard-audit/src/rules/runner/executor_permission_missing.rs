@@ -5,7 +5,7 @@ use runnerguard_engine::{Action, Grant, Mismatch, UserInfo, applies_to};
 use runnerguard_model::{BindingKind, RoleKind};
 
 use crate::executor::{Need, Permission, Scope};
-use crate::{Context, Finding, Rule, RuleMeta, Severity, declare_rule, qualified};
+use crate::{Context, Evidence, Finding, Rule, RuleMeta, Severity, declare_rule, qualified};
 
 declare_rule! {
     /// ## What it flags
@@ -120,7 +120,7 @@ impl Rule for ExecutorPermissionMissing {
                     }
                 }
                 for (p, verbs) in &rows {
-                    f = f.step(format!(
+                    f = f.fact(format!(
                         "{} ({}): {}",
                         target(&p.group, &p.resource),
                         verbs.join(", "),
@@ -149,7 +149,7 @@ impl Rule for ExecutorPermissionMissing {
                             && !b.origin.is_builtin()
                             && applies_to(&manager, &b.subjects, &b.namespace).is_some()
                     });
-                    f = f.step(if bound_here {
+                    f = f.fact(if bound_here {
                         format!("no rule the manager holds in `{ns}` comes close")
                     } else {
                         format!(
@@ -158,15 +158,16 @@ impl Rule for ExecutorPermissionMissing {
                     });
                 }
                 for (grant, mismatches, what) in &closest {
-                    f = f.step(format!(
-                        "closest rule held for {} (differs in {}): {}",
-                        what.join(", "),
-                        describe_mismatches(mismatches),
-                        cx.grant_path(grant).join(" → ")
-                    ));
-                    for o in cx.grant_objects(grant) {
-                        f = f.object(o);
-                    }
+                    f = f
+                        .evidence(Evidence::fact_under(
+                            format!(
+                                "closest rule held for {} (differs in {}):",
+                                what.join(", "),
+                                describe_mismatches(mismatches),
+                            ),
+                            vec![cx.grant_evidence(grant)],
+                        ))
+                        .grant_objects(cx.policy, grant);
                 }
                 // A Role to extend: a namespaced Role bound in this namespace, close to it.
                 let mut roles: Vec<String> = Vec::new();

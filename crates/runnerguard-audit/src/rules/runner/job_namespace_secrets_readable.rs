@@ -142,15 +142,9 @@ impl Rule for JobNamespaceSecretsReadable {
                     "remove {} from {through}, or bind a role without Secret and exec rights (e.g. `view`)",
                     e.subject
                 ));
+                // One binding: a reporter names it and its role once, above the rules.
                 for g in &e.grants {
-                    let path = cx.grant_path(g);
-                    let skip = usize::from(!f.path.is_empty()) * 2;
-                    for step in path.into_iter().skip(skip) {
-                        f = f.step(step);
-                    }
-                    for o in cx.grant_objects(g) {
-                        f = f.object(o);
-                    }
+                    f = f.grant(cx, g);
                 }
                 out.push(f);
             }

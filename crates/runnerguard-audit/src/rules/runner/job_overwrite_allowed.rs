@@ -225,14 +225,14 @@ impl JobOverwriteAllowed {
             o.key
         ));
         if let Some(step) = first_step {
-            f = f.step(step);
+            f = f.fact(step);
         }
         if let Some(note) = pattern_note(pattern) {
-            f = f.step(note);
+            f = f.fact(note);
         }
         if o.key == "namespace_overwrite_allowed" {
             // Worked out once per check: it asks about every namespace (issue #9 C3).
-            f = f.step(pods.get_or_init(|| Self::pod_namespaces(cx)).clone());
+            f = f.fact(pods.get_or_init(|| Self::pod_namespaces(cx)).clone());
         }
         f
     }
@@ -275,7 +275,7 @@ impl JobOverwriteAllowed {
                     ),
                 )
                 .location(BEARER.key, s.origin.clone())
-                .step(format!("set for {}", entry_name(entry)))
+                .fact(format!("set for {}", entry_name(entry)))
                 .remediation(format!("set `{} = false` (the default)", BEARER.key)),
             );
         }
@@ -321,7 +321,7 @@ impl JobOverwriteAllowed {
             };
             out.push(
                 f.object(w.object.clone())
-                    .step(format!(
+                    .fact(format!(
                         "`gitlab-runner register` writes `{}` into the runner's config.toml as `{}`",
                         o.env, o.key
                     ))
@@ -343,7 +343,7 @@ impl JobOverwriteAllowed {
                     ),
                 )
                 .object(w.object.clone())
-                .step(format!(
+                .fact(format!(
                     "`gitlab-runner register` writes `{}` into the runner's config.toml as `{}`",
                     BEARER.env, BEARER.key
                 ))

@@ -4,11 +4,11 @@
 use runnerguard_engine::{Grant, breakdown_rule};
 use runnerguard_model::{BindingKind, PolicyRule, is_namespaced};
 
-use super::MAX_TARGETS;
+use super::{MAX_TARGETS, how, identity_evidence};
 use crate::rules::common::{describe_at_most, exists};
 use runnerguard_engine::Action;
 
-use crate::{Context, Finding, Rule, RuleMeta, declare_rule, qualified};
+use crate::{Context, Evidence, Finding, Rule, RuleMeta, declare_rule, qualified};
 
 declare_rule! {
     /// ## What it flags
@@ -96,7 +96,7 @@ impl Rule for JobReachesManagerNamespace {
                             self.meta(),
                             format!("a job can become {}, which reaches `{ns}`, the runner manager's namespace", id.identity),
                         )
-                        .step(id.how.clone()),
+                        .evidence(identity_evidence(cx, id, how(id))),
                     );
                 }
                 continue;
@@ -113,25 +113,28 @@ impl Rule for JobReachesManagerNamespace {
                     }
                 ),
             )
-            .step(format!("{}: {}", id.user.name, id.how));
+            .evidence(identity_evidence(
+                cx,
+                id,
+                format!("{}: {}", id.user.name, how(id)),
+            ));
             for (g, _) in &grants {
                 let b = cx.policy.binding(g.binding);
                 let scope = match b.kind {
                     BindingKind::RoleBinding => format!("in `{}`", b.namespace),
                     BindingKind::ClusterRoleBinding => format!("cluster-wide (so in `{ns}` too)"),
                 };
-                f = f.step(format!(
-                    "{} is granted, {scope}:",
-                    b.subjects
-                        .get(g.subject_index)
-                        .map_or_else(String::new, ToString::to_string)
-                ));
-                for step in cx.grant_path(g) {
-                    f = f.step(format!("  {step}"));
-                }
-                for o in cx.grant_objects(g) {
-                    f = f.object(o);
-                }
+                f = f
+                    .evidence(Evidence::fact_under(
+                        format!(
+                            "{} is granted, {scope}:",
+                            b.subjects
+                                .get(g.subject_index)
+                                .map_or_else(String::new, ToString::to_string)
+                        ),
+                        vec![cx.grant_evidence(g)],
+                    ))
+                    .grant_objects(cx.policy, g);
             }
             let bindings: Vec<String> = {
                 let mut v: Vec<String> = Vec::new();

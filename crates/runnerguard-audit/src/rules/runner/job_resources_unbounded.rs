@@ -142,7 +142,7 @@ impl Rule for JobResourcesUnbounded {
             others.sort_unstable_by_key(|(i, _)| *i);
             let others = others.into_iter().map(|(_, o)| o);
             for l in others {
-                f = f.object(l.clone()).step(format!(
+                f = f.object(l.clone()).fact(format!(
                     "LimitRange `{}` sets no default or maximum CPU and memory for containers",
                     crate::qualified(&l.namespace, &l.name)
                 ));

@@ -8,7 +8,7 @@ use runnerguard_model::{BindingKind, PolicyRule, SettingValue};
 
 use super::{MAX_TARGETS, grants_of, job_evidence};
 use crate::rules::common::{describe_at_most, exists};
-use crate::{Context, Finding, KeyUse, Rule, RuleMeta, declare_rule, qualified};
+use crate::{Context, Evidence, Finding, KeyUse, Rule, RuleMeta, declare_rule, qualified};
 
 declare_rule! {
     /// ## What it flags
@@ -88,7 +88,7 @@ impl Rule for JobServiceAccountUnsafe {
             let base = |message: String| {
                 let mut f = Finding::new(self.meta(), message);
                 for e in job_evidence(cx, job) {
-                    f = f.step(e);
+                    f = f.fact(e);
                 }
                 f
             };
@@ -97,7 +97,7 @@ impl Rule for JobServiceAccountUnsafe {
                 let f = base(format!(
                     "job pods in `{ns}` run as the manager's ServiceAccount {manager_name}: every job holds the manager's rights"
                 ))
-                .step("with them a job can start pods as any ServiceAccount of the job namespaces, exec into other jobs and read their Secrets".to_owned());
+                .fact("with them a job can start pods as any ServiceAccount of the job namespaces, exec into other jobs and read their Secrets");
                 out.push(with_grants(cx, f, &grants, "the manager's rights"));
                 continue;
             }
@@ -179,13 +179,7 @@ impl Rule for JobServiceAccountUnsafe {
                     runnerguard_model::service_account_user(ns, &job.service_account)
                 ));
                 for step in &reached.path {
-                    f = f.step(format!("{} → {}", step.primitive.describe(), step.to));
-                    for p in step.permissions.iter() {
-                        f = f.step(format!("  {}", cx.grant_path(&p.grant).join(" → ")));
-                        for o in cx.grant_objects(&p.grant) {
-                            f = f.object(o);
-                        }
-                    }
+                    f = f.escalation(cx, step);
                 }
                 out.push(with_grants(cx, f, &rights, "rights it then holds"));
             }
@@ -207,24 +201,17 @@ fn describe_grants(cx: &Context<'_>, grants: &[Grant]) -> String {
     describe_at_most(&all, MAX_TARGETS)
 }
 
-/// Adds each grant's binding → role → rule path and objects to `f`, under a heading.
+/// Adds each grant (binding → role → rule) and its objects to `f`, under a heading.
 fn with_grants(cx: &Context<'_>, mut f: Finding, grants: &[Grant], heading: &str) -> Finding {
     if grants.is_empty() {
         return f;
     }
-    f = f.step(format!("{heading}:"));
+    let mut under = Vec::new();
     for g in grants {
-        let b = cx.policy.binding(g.binding);
-        let scope = match b.kind {
-            BindingKind::RoleBinding => format!("in `{}`", b.namespace),
-            BindingKind::ClusterRoleBinding => "cluster-wide".to_owned(),
-        };
-        f = f.step(format!("  {scope}: {}", cx.grant_path(g).join(" → ")));
-        for o in cx.grant_objects(g) {
-            f = f.object(o);
-        }
+        under.push(cx.grant_evidence(g));
+        f = f.grant_objects(cx.policy, g);
     }
-    f
+    f.evidence(Evidence::fact_under(format!("{heading}:"), under))
 }
 
 /// Helm values keys under `runners` that look like they set the job ServiceAccount but that
@@ -245,12 +232,17 @@ fn ignored_service_account_keys(
         }
         f = f
             .location(entry.key.clone(), entry.origin.clone())
-            .step(format!(
-                "`{}: {}` is not read by the gitlab-runner chart {} (RG107): it does not set the job ServiceAccount",
-                entry.key, entry.value, cx.chart.version
-            ));
+            .setting(
+                entry.key.clone(),
+                Some(entry.value.to_string()),
+                entry.origin.clone(),
+                format!(
+                    "is not read by the gitlab-runner chart {} (RG107): it does not set the job ServiceAccount",
+                    cx.chart.version
+                ),
+            );
         if entry.value == SettingValue::String(manager_sa.to_owned()) {
-            f = f.step(if job_namespace == cx.topology.manager_namespace {
+            f = f.fact(if job_namespace == cx.topology.manager_namespace {
                 format!(
                     "had it been read, jobs would run as the manager's ServiceAccount {manager_name}, with all its rights: jobs need a ServiceAccount of their own without rights"
                 )
@@ -368,9 +360,12 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
         );
         assert!(
             out[0]
-                .path
+                .evidence
                 .iter()
-                .any(|p| p.contains("ClusterRoleBinding ci-view"))
+                .flat_map(crate::Evidence::objects)
+                .any(|o| o.kind == "ClusterRoleBinding" && o.name == "ci-view"),
+            "{:?}",
+            out[0].evidence
         );
     }
 }

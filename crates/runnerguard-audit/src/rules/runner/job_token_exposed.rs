@@ -8,7 +8,7 @@ use runnerguard_model::{BindingKind, PolicyRule};
 
 use super::{MAX_TARGETS, grants_of, job_evidence};
 use crate::rules::common::{describe, describe_at_most, exists};
-use crate::{Context, Finding, JobTarget, Rule, RuleMeta, declare_rule, qualified};
+use crate::{Context, Evidence, Finding, JobTarget, Rule, RuleMeta, declare_rule, qualified};
 
 declare_rule! {
     /// ## What it flags
@@ -119,15 +119,9 @@ impl Rule for JobTokenExposed {
                         names.join(", ")
                     ),
                 )
-                .step(format!("token mounted: {mounted}"));
+                .fact(format!("token mounted: {mounted}"));
                 for step in &first.path {
-                    f = f.step(format!("{} → {}", step.primitive.describe(), step.to));
-                    for p in step.permissions.iter() {
-                        f = f.step(format!("  {}", cx.grant_path(&p.grant).join(" → ")));
-                        for o in cx.grant_objects(&p.grant) {
-                            f = f.object(o);
-                        }
-                    }
+                    f = f.escalation(cx, step);
                 }
                 f = f.remediation(format!(
                     "set automount_service_account_token = false under [runners.kubernetes], and remove the rights that let {sa} become other identities (`runnerguard paths --as {}`)",
@@ -144,30 +138,21 @@ impl Rule for JobTokenExposed {
                     job.namespace
                 ),
             )
-            .step(format!("token mounted: {mounted}"));
+            .fact(format!("token mounted: {mounted}"));
             if let Some(obj) = service_account(cx, job) {
                 f = f.object(obj.object_ref());
             }
             for e in job_evidence(cx, job) {
-                f = f.step(e);
+                f = f.fact(e);
             }
             let mut bindings: Vec<String> = Vec::new();
             for (g, perms) in &beyond {
-                let path = cx.grant_path(g);
-                let last = path.len().saturating_sub(1);
-                for (i, step) in path.into_iter().enumerate() {
-                    if i == last {
-                        f = f.step(format!(
-                            "  {step}: beyond deploy rights: {}",
-                            describe(perms)
-                        ));
-                    } else {
-                        f = f.step(format!("  {step}"));
-                    }
-                }
-                for o in cx.grant_objects(g) {
-                    f = f.object(o);
-                }
+                f = f
+                    .evidence(Evidence::grant_noted(
+                        cx.grant_path(g),
+                        format!("beyond deploy rights: {}", describe(perms)),
+                    ))
+                    .grant_objects(cx.policy, g);
                 let b = cx.policy.binding(g.binding);
                 let s = format!("{} {}", b.kind, qualified(&b.namespace, &b.name));
                 if !bindings.contains(&s) {
@@ -288,7 +273,10 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: r}
             "{}",
             out[0].message
         );
-        assert!(out[0].path[0].contains("automount_service_account_token = true"));
+        assert!(
+            crate::rules::testing::facts(&out[0])[0]
+                .contains("automount_service_account_token = true")
+        );
     }
 
     #[test]

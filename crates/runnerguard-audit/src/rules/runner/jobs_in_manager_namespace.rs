@@ -2,7 +2,7 @@
 
 use runnerguard_engine::Action;
 
-use crate::{Context, Finding, Rule, RuleMeta, declare_rule};
+use crate::{Context, Evidence, Finding, Rule, RuleMeta, declare_rule};
 
 declare_rule! {
     /// ## What it flags
@@ -62,7 +62,7 @@ impl Rule for JobsInManagerNamespace {
             .iter()
             .filter(|e| e.fact.starts_with(&format!("job namespace `{ns}`")))
         {
-            f = f.step(format!("{}: {}", e.fact, e.source));
+            f = f.fact(format!("{}: {}", e.fact, e.source));
         }
         for s in cx
             .objects()
@@ -72,7 +72,7 @@ impl Rule for JobsInManagerNamespace {
         {
             f = f
                 .object(s.object.clone())
-                .step(format!("Secret `{ns}/{}` lives there", s.object.name));
+                .fact(format!("Secret `{ns}/{}` lives there", s.object.name));
         }
         // Who among the job pods' identities and the manager may read Secrets there.
         let read = Action::resource("get", ns, "", "secrets", "", "");
@@ -87,16 +87,20 @@ impl Rule for JobsInManagerNamespace {
         for id in who {
             let decision = cx.policy.authorize(&id.user, &read);
             if let Some(g) = decision.grants.first() {
-                f = f.step(format!(
-                    "{} ({}) may get Secrets in `{ns}`",
-                    id.user.name, id.how
-                ));
-                for step in cx.grant_path(g) {
-                    f = f.step(format!("  {step}"));
-                }
-                for o in cx.grant_objects(g) {
-                    f = f.object(o);
-                }
+                let how = if id.path.is_empty() {
+                    id.how.clone()
+                } else {
+                    format!("{}, through the escalation below", id.how)
+                };
+                let mut under: Vec<Evidence> =
+                    id.path.iter().map(|s| cx.escalation_evidence(s)).collect();
+                under.push(cx.grant_evidence(g));
+                f = f
+                    .evidence(Evidence::fact_under(
+                        format!("{} ({how}) may get Secrets in `{ns}`", id.user.name),
+                        under,
+                    ))
+                    .grant_objects(cx.policy, g);
             }
         }
         if let Some(n) = cx.namespace(ns) {

@@ -9,7 +9,7 @@ use runnerguard_model::{BindingKind, PolicyRule, SettingValue};
 use super::MAX_TARGETS;
 use crate::executor::{Need, Permission, Scope};
 use crate::rules::common::{describe, describe_at_most, exists, target};
-use crate::{Context, Finding, Rule, RuleMeta, declare_rule, qualified};
+use crate::{Context, Evidence, Finding, Rule, RuleMeta, declare_rule, qualified};
 
 declare_rule! {
     /// ## What it flags
@@ -170,7 +170,7 @@ impl Rule for ManagerExcessPermission {
                 if is_job {
                     f = unused_features(f, &excess, &unused);
                 } else {
-                    f = f.step(format!(
+                    f = f.fact(format!(
                         "job namespaces: {}",
                         job_namespaces
                             .iter()
@@ -240,21 +240,16 @@ fn excess_by_binding(
     out
 }
 
-/// Adds the binding → role → rule path and the objects of `excess` to `f`.
+/// Adds the grants of `excess` (binding → role → rule, with what is not needed) and their
+/// objects to `f`.
 fn evidence(cx: &Context<'_>, mut f: Finding, excess: &Excess) -> Finding {
-    for (i, (g, perms)) in excess.iter().enumerate() {
-        let path = cx.grant_path(g);
-        if i == 0 {
-            for step in path.iter().take(2) {
-                f = f.step(step.clone());
-            }
-        }
-        if let Some(rule) = path.get(2) {
-            f = f.step(format!("{rule}: not needed: {}", describe(perms)));
-        }
-        for o in cx.grant_objects(g) {
-            f = f.object(o);
-        }
+    for (g, perms) in excess {
+        f = f
+            .evidence(Evidence::grant_noted(
+                cx.grant_path(g),
+                format!("not needed: {}", describe(perms)),
+            ))
+            .grant_objects(cx.policy, g);
     }
     f
 }
@@ -299,7 +294,7 @@ fn unused_features(
             .any(|single| covers(std::slice::from_ref(rule), std::slice::from_ref(single)).0);
         if hit && !noted.contains(&p.feature.as_str()) {
             noted.push(&p.feature);
-            f = f.step(format!(
+            f = f.fact(format!(
                 "the executor uses {} only with `{}`, which no runner configuration read switches on",
                 target(rule),
                 p.feature
@@ -559,12 +554,11 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: executor}
                 .contains("deployments.apps (get, list, create, update, delete)")
         );
         assert!(
-            out[0]
-                .path
+            crate::rules::testing::facts(&out[0])
                 .iter()
                 .any(|p| p.contains("only with `kubernetes.autoscaler`")),
             "{:?}",
-            out[0].path
+            out[0].evidence
         );
         let config = "[[runners]]\n  executor = \"kubernetes\"\n  [runners.kubernetes]\n    namespace = \"teams\"\n    [runners.kubernetes.autoscaler]\n      max_pause_pods = 2\n";
         let out = run_with(

@@ -241,13 +241,13 @@ impl ManagerNetworkOpen {
                 ),
             );
             for p in &policies {
-                f = f.object(p.object.clone()).step(format!(
+                f = f.object(p.object.clone()).fact(format!(
                     "NetworkPolicy `{}` selects only some pods of `{ns}`",
                     name(p)
                 ));
             }
             for (p, i, job, why, _) in &admitting {
-                f = f.step(format!(
+                f = f.fact(format!(
                     "NetworkPolicy `{}` would not close it either: its ingress rule {} {why} (job namespace `{job}`)",
                     name(p),
                     i + 1
@@ -272,13 +272,13 @@ impl ManagerNetworkOpen {
             )
             .object(p.object.clone());
             if pod_selector {
-                f = f.step(format!(
+                f = f.fact(format!(
                     "its podSelector does not keep jobs out: job pods get their labels from the runner configuration (and from the job where pod_labels_overwrite_allowed is set), and pods that CI deploys into `{job}` may carry any labels"
                 ));
             }
             out.push(
                 f
-                .step(format!(
+                .fact(format!(
                     "isolated by NetworkPolicy `{}`, but policies add up: any rule that admits a source opens the namespace to it",
                     isolating.first().map_or_else(String::new, |p| name(p))
                 ))

@@ -42,7 +42,7 @@ pub(super) use unknown_runner_key::UnknownRunnerKey;
 use runnerguard_engine::{Grant, UserInfo};
 use runnerguard_model::{BindingKind, Origin, RunnerEntry, Setting};
 
-use crate::{Context, JobTarget};
+use crate::{Context, Evidence, JobIdentity, JobTarget};
 
 /// How many resources a message names before it counts the rest.
 const MAX_TARGETS: usize = 12;
@@ -116,6 +116,24 @@ fn job_evidence(cx: &Context<'_>, job: &JobTarget) -> Vec<String> {
     cx.job_evidence(&job.namespace)
         .map(|e| format!("{}: {}", e.fact, e.source))
         .collect()
+}
+
+/// `text` about a job identity, with the escalation steps that lead a job to it under it.
+fn identity_evidence(cx: &Context<'_>, id: &JobIdentity, text: String) -> Evidence {
+    Evidence::fact_under(
+        text,
+        id.path.iter().map(|s| cx.escalation_evidence(s)).collect(),
+    )
+}
+
+/// How a job gets identity `id`: [`JobIdentity::how`], followed by `, then:` when escalation
+/// steps (in [`identity_evidence`]) lead on from there.
+fn how(id: &JobIdentity) -> String {
+    if id.path.is_empty() {
+        id.how.clone()
+    } else {
+        format!("{}, then:", id.how)
+    }
 }
 
 /// Every rule `user` holds from bindings the user wrote (not Kubernetes' defaults): its

@@ -149,7 +149,7 @@ impl PrivilegedJobsPossible {
             }
         }
         if let Some(note) = Self::admission_note(cx, src.namespace, &["baseline", "restricted"]) {
-            f = f.step(note);
+            f = f.fact(note);
         }
         out.push(f);
     }
@@ -211,7 +211,7 @@ impl PrivilegedJobsPossible {
             f = f.location(src.what, src.at.clone());
         }
         if let Some(note) = Self::admission_note(cx, src.namespace, &["restricted"]) {
-            f = f.step(note);
+            f = f.fact(note);
         }
         out.push(f.remediation(
             "set `allow_privilege_escalation = false` under [runners.kubernetes], and true in no *_container_security_context",
@@ -238,7 +238,7 @@ impl PrivilegedJobsPossible {
                             "no Namespace object for `{ns}` was read, so no Pod Security enforce label is known for this job namespace"
                         ),
                     )
-                    .step(Self::namespace_evidence(cx, ns))
+                    .fact(Self::namespace_evidence(cx, ns))
                     .remediation(format!(
                         "include the Namespace `{ns}` in the audited manifests, labelled `{ENFORCE}: baseline` (or restricted)"
                     )),

@@ -92,7 +92,7 @@ impl Rule for RegistrationTokenDeprecated {
                 "`runnerRegistrationToken` is set: the runner registers with a registration token, a workflow GitLab deprecated and plans to remove in GitLab 20.0",
             )
             .location("runnerRegistrationToken", token.origin.clone())
-            .step(
+            .fact(
                 "the manager pod runs `gitlab-runner register` with it each time it starts, registering a new runner",
             );
             let runner_token = values.get("runnerToken").filter(|s| is_set(&s.value));
@@ -101,13 +101,16 @@ impl Rule for RegistrationTokenDeprecated {
                 .and_then(|s| s.value.as_str())
                 .filter(|s| !s.is_empty());
             if let Some(t) = runner_token {
-                f = f.step(format!(
-                    "`runnerToken` is set too ({}): keep the authentication token only, in a Secret",
-                    t.origin
-                ));
+                // The value is a token: the setting is named by key alone.
+                f = f.setting(
+                    "runnerToken",
+                    None,
+                    t.origin.clone(),
+                    "is set too: keep the authentication token only, in a Secret",
+                );
             }
             if let Some(name) = secret {
-                f = f.step(format!(
+                f = f.fact(format!(
                     "`runners.secret` names Secret `{name}`: the manager reads its tokens from there; put the authentication token under `runner-token` and leave `runner-registration-token` empty"
                 ));
             }
@@ -135,7 +138,7 @@ impl Rule for RegistrationTokenDeprecated {
             if secret.object.namespace == cx.topology.manager_namespace
                 && let Some(f) = from_values.first_mut()
             {
-                *f = f.clone().object(secret.object.clone()).step(step);
+                *f = f.clone().object(secret.object.clone()).fact(step);
                 continue;
             }
             let mut f = Finding::new(
@@ -145,15 +148,15 @@ impl Rule for RegistrationTokenDeprecated {
                 ),
             )
             .object(secret.object.clone())
-            .step(step)
-            .step(
+            .fact(step)
+            .fact(
                 "the manager pod runs `gitlab-runner register` with it each time it starts, registering a new runner",
             )
             .remediation(format!(
                 "create the runner in GitLab and put its authentication token (glrt-...) under `runner-token` in Secret {name}, with `{REGISTRATION_KEY}` empty; stop setting `runnerRegistrationToken`"
             ));
             if secret.has_value("runner-token") {
-                f = f.step(
+                f = f.fact(
                     "`runner-token` is set too: keep the authentication token only, and empty `runner-registration-token`",
                 );
             }

@@ -103,7 +103,7 @@ impl Rule for RunnerTagsList {
                     .is_some_and(|s| !matches!(&s.value, SettingValue::String(v) if v.is_empty()))
             };
             if non_empty("runnerToken") || non_empty("runners.secret") {
-                f = f.step(
+                f = f.fact(
                     "if the token in use is an authentication token (glrt-...), the chart's tags are ignored anyway: tags are then set on the runner in GitLab",
                 );
             }
@@ -134,7 +134,7 @@ impl Rule for RunnerTagsList {
                     ),
                 )
                 .object(w.object.clone())
-                .step("`runners.tags` in the chart's values was a list; the chart expects a comma-separated string")
+                .fact("`runners.tags` in the chart's values was a list; the chart expects a comma-separated string")
                 .remediation(format!(
                     "write `runners.tags: \"{}\"` in the values (or set tags on the runner in GitLab)",
                     wanted.join(",")

@@ -218,7 +218,7 @@ impl UnknownRunnerKey {
             ),
         )
         .location(key, o.clone())
-        .step(format!("removed in runner {version}"))
+        .fact(format!("removed in runner {version}"))
         .remediation(format!(
             "remove `{key}` (runner {version} and later ignore it), and check that what it did is done another way"
         ))

@@ -8,7 +8,7 @@ use runnerguard_engine::{Action, Escalation, Grant, Identity, Primitive, Reached
 use runnerguard_model::Subject;
 
 use crate::rules::rbac::{Accounts, Scope, identity, resolved_subject};
-use crate::{Context, Finding};
+use crate::{Context, Evidence, Finding};
 
 /// How far the rights of a ServiceAccount reach, weakest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -257,27 +257,22 @@ pub(super) fn graded_text(g: &Graded) -> String {
 /// Adds to `f` how the strongest ServiceAccount reached gets its power: each escalation step
 /// with the grant it rests on, or the grant that lets it read Secrets.
 pub(super) fn graded_evidence(cx: &Context<'_>, mut f: Finding, g: &Graded) -> Finding {
-    f = f.step(format!("strongest reachable: {}", g.account));
+    let mut under = Vec::new();
     for step in &g.path {
-        f = f.step(format!("  {} → {}", step.primitive.describe(), step.to));
+        // The first permission of each step says enough: the others are alternatives.
+        let mut e = cx.escalation_step(step);
+        e.permissions.truncate(1);
         if let Some(p) = step.permissions.first() {
-            f = f.step(format!(
-                "    {}: {}",
-                p.action,
-                cx.grant_path(&p.grant).join(" → ")
-            ));
-            for o in cx.grant_objects(&p.grant) {
-                f = f.object(o);
-            }
+            f = f.grant_objects(cx.policy, &p.grant);
         }
+        under.push(Evidence::Escalation(Box::new(e)));
     }
     if let Some(grant) = &g.grant {
-        for step in cx.grant_path(grant) {
-            f = f.step(format!("  {step}"));
-        }
-        for o in cx.grant_objects(grant) {
-            f = f.object(o);
-        }
+        under.push(cx.grant_evidence(grant));
+        f = f.grant_objects(cx.policy, grant);
     }
-    f
+    f.evidence(Evidence::fact_under(
+        format!("strongest reachable: {}", g.account),
+        under,
+    ))
 }
