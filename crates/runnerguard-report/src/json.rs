@@ -231,16 +231,14 @@ impl Pretty {
     /// A newline (after a comma unless `first`) and the current indentation.
     fn new_line<W: ?Sized + Write>(&self, w: &mut W, first: bool) -> io::Result<()> {
         let start = usize::from(first);
-        match BREAK.get(start..2 + 2 * self.depth) {
-            Some(bytes) => w.write_all(bytes),
-            None => {
-                w.write_all(&BREAK[start..2])?;
-                for _ in 0..self.depth {
-                    w.write_all(b"  ")?;
-                }
-                Ok(())
-            }
+        if let Some(bytes) = BREAK.get(start..2 + 2 * self.depth) {
+            return w.write_all(bytes);
         }
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        for _ in 0..self.depth {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
     }
 
     fn end<W: ?Sized + Write>(&mut self, w: &mut W, close: &[u8]) -> io::Result<()> {
