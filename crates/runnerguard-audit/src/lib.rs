@@ -390,6 +390,41 @@ mod tests {
         assert_eq!(merged.findings.len(), N);
     }
 
+    #[test]
+    fn findings_merge_on_equal_evidence_data_not_on_shared_values() {
+        // The same grant resolved twice (as two setups' contexts do) is the same evidence;
+        // another rule of the role is not.
+        let object = |kind: &str, name: &str| runnerguard_model::ObjectRef {
+            api_version: "rbac.authorization.k8s.io/v1".to_owned(),
+            kind: kind.to_owned(),
+            namespace: "teams".to_owned(),
+            name: name.to_owned(),
+            origin: runnerguard_model::Origin::default(),
+        };
+        let grant = |rule_index: usize| {
+            Evidence::grant(GrantPath {
+                binding: std::sync::Arc::new(object("RoleBinding", "ci")),
+                role: std::sync::Arc::new(object("Role", "deploy")),
+                rule_index,
+                rule: std::sync::Arc::new(runnerguard_model::PolicyRule::default()),
+                aggregated_from: None,
+                note: None,
+            })
+        };
+        let with = |e: Evidence, message: &str| finding(1, message).evidence(e);
+        let mut merged = Merged::default();
+        merged.add(with(grant(0), "m"));
+        merged.add(with(grant(0), "longer"));
+        merged.add(with(grant(1), "m"));
+        merged.add(with(Evidence::fact_under("x", vec![grant(0)]), "m"));
+        assert_eq!(merged.findings.len(), 3);
+        assert_eq!(merged.findings[0].message, "longer");
+        assert_eq!(
+            identity_hash(&with(grant(0), "a")),
+            identity_hash(&with(grant(0), "b"))
+        );
+    }
+
     fn root() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
     }
