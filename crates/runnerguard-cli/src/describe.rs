@@ -11,7 +11,7 @@
 
 use runnerguard_audit::{EscalationStep, GrantPath};
 use runnerguard_engine::{Action, Grant, Mismatch, Policy, Target};
-use runnerguard_model::{Binding, Origin, PolicyRule, Subject};
+use runnerguard_model::{Binding, PolicyRule, Subject};
 use runnerguard_report::{Escaped, escape, evidence};
 use serde_json::{Value, json};
 
@@ -166,35 +166,16 @@ fn mismatch_text(m: Mismatch, rule: &PolicyRule, b: &Binding, action: &Action) -
     }
 }
 
-/// An object reference in JSON output: kind, namespace, name, file, line.
-pub(crate) fn object_json(kind: &str, namespace: &str, name: &str, origin: &Origin) -> Value {
-    let mut v = json!({ "kind": kind, "name": name, "file": &*origin.file, "line": origin.line });
-    if !namespace.is_empty() {
-        v["namespace"] = json!(namespace);
-    }
-    v
-}
-
-/// A grant in JSON: binding, role, rule index and the rule.
+/// A grant in JSON: the audit's grant evidence (binding, role, rule index, the rule, where an
+/// aggregated rule was written), objects written as everywhere, and the subject that matched.
 pub(crate) fn grant_json(policy: &Policy, grant: &Grant) -> Value {
-    let b = policy.binding(grant.binding);
-    let r = policy.role(grant.role);
-    let mut v = json!({
-        "binding": object_json(b.kind.as_str(), &b.namespace, &b.name, &b.origin),
-        "role": object_json(r.kind.as_str(), &r.namespace, &r.name, &r.origin),
-        "ruleIndex": grant.rule_index,
-        "rule": policy.rule(grant),
-        "subject": b.subjects.get(grant.subject_index),
-    });
-    if let Some(src) = policy.rule_source(grant.role, grant.rule_index)
-        && src.role != grant.role
-    {
-        let from = policy.role(src.role);
-        v["aggregatedFrom"] = json!({
-            "role": object_json(from.kind.as_str(), &from.namespace, &from.name, &from.origin),
-            "ruleIndex": src.index,
-        });
-    }
+    let mut v = json!(GrantPath::new(policy, grant));
+    v["subject"] = json!(
+        policy
+            .binding(grant.binding)
+            .subjects
+            .get(grant.subject_index)
+    );
     v
 }
 
@@ -275,7 +256,7 @@ pub(crate) fn errors_json(
         .map(|e| {
             let b = policy.binding(e.binding);
             json!({
-                "binding": object_json(b.kind.as_str(), &b.namespace, &b.name, &b.origin),
+                "binding": b.object_ref(),
                 "message": e.message,
             })
         })
