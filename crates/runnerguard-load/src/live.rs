@@ -147,6 +147,10 @@ impl Snapshot {
     }
 }
 
+/// The `apiVersion` and `kind` of a snapshot's mark of a kind it could not read.
+const NOT_READ_API_VERSION: &str = "runnerguard.dev/v1";
+const NOT_READ_KIND: &str = "NotRead";
+
 impl Loaded {
     /// Adds what was read of a cluster to what was read of files: the cluster's objects come
     /// first, and an object of a file replaces the cluster's of the same kind, namespace and
@@ -154,6 +158,25 @@ impl Loaded {
     pub fn add_cluster(&mut self, cluster: Loaded) {
         self.warnings.extend(cluster.warnings);
         crate::input::merge_defaults(self, cluster.inventory);
+    }
+
+    /// Takes out a snapshot's marks of the kinds it could not read, and returns one line per
+    /// kind (`FILE:LINE: Secrets were not read when the snapshot was taken`): the audit of a
+    /// snapshot is as incomplete as the live read it was taken from.
+    pub fn take_not_read(&mut self) -> Vec<String> {
+        let mut lines = Vec::new();
+        self.inventory.others.retain(|o| {
+            let o = &o.object;
+            let mark = o.api_version == NOT_READ_API_VERSION && o.kind == NOT_READ_KIND;
+            if mark {
+                lines.push(format!(
+                    "{}: {} were not read when the snapshot was taken",
+                    o.origin, o.name
+                ));
+            }
+            !mark
+        });
+        lines
     }
 }
 
@@ -273,6 +296,19 @@ async fn read(
         }
     }
     let objects = items.len();
+    // A snapshot says what it could not read, for an offline audit of it to be incomplete as
+    // the live one was: one mark per kind, after the objects (their lines stay those of a
+    // live read's origins).
+    items.extend(unread.iter().map(|u| {
+        serde_json::json!({
+            "apiVersion": NOT_READ_API_VERSION,
+            "kind": NOT_READ_KIND,
+            "metadata": {
+                "name": u.kind,
+                "annotations": {"runnerguard.dev/reason": u.reason},
+            },
+        })
+    }));
     let list = serde_json::json!({
         "apiVersion": "v1",
         "kind": "List",
@@ -492,6 +528,17 @@ mod tests {
                 "ValidatingAdmissionPolicyBindings"
             ]
         );
+        // The snapshot keeps the mark: its offline audit is incomplete too.
+        let mut loaded = snapshot.load().unwrap();
+        let lines = loaded.take_not_read();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].starts_with("cluster:stand-in:")
+                && lines[0].ends_with("Secrets were not read when the snapshot was taken"),
+            "{}",
+            lines[0]
+        );
+        assert!(loaded.inventory.others.is_empty());
     }
 
     #[test]

@@ -78,6 +78,11 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
         runnerguard_load::load_inputs_with(&inputs, &load)?
     };
     let mut unreadable = unreadable(&mut loaded, out);
+    // A snapshot taken without some kinds is as incomplete offline as it was live.
+    for line in loaded.take_not_read() {
+        out.warn(&line);
+        unreadable.push(line);
+    }
     if live {
         // A kind the cluster would not list is missing from the audit exactly as an
         // unreadable file is: named under "Not read", and the run fails as incomplete.
@@ -88,7 +93,10 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
                 .iter()
                 .map(|u| super::snapshot::unread_line(&snapshot, u)),
         );
-        loaded.add_cluster(snapshot.load()?);
+        let mut cluster = snapshot.load()?;
+        // Its marks of the kinds not read are the lines above, with the API server's reasons.
+        cluster.take_not_read();
+        loaded.add_cluster(cluster);
     }
     if let Some(ns) = &args.namespace {
         loaded.place_unnamespaced(ns);

@@ -301,6 +301,36 @@ subjects:
         line.starts_with("cluster:reader: Secrets not read: 403"),
         "{line}"
     );
+    // Its snapshot says so too, and so does the offline audit of it.
+    let partial = cluster.scratch().join("partial.json");
+    let partial = partial.to_str().unwrap();
+    let out = runnerguard(
+        &[
+            "snapshot",
+            "--live",
+            "--kubeconfig",
+            file,
+            "--context",
+            "reader",
+            "-o",
+            partial,
+        ],
+        &nowhere,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let offline = report(&["audit", "-f", partial, "-o", "json"], &nowhere, 1);
+    assert_eq!(offline["complete"], false, "{offline}");
+    assert_eq!(keys(&offline), keys(&incomplete));
+    let line = offline["unreadable"][0].as_str().unwrap();
+    assert!(
+        line.ends_with(": Secrets were not read when the snapshot was taken"),
+        "{line}"
+    );
     let human = runnerguard(&args[..args.len() - 2], &nowhere);
     let stdout = String::from_utf8_lossy(&human.stdout);
     assert_eq!(human.status.code(), Some(1));
