@@ -155,7 +155,44 @@ impl Loaded {
     /// Adds what was read of a cluster to what was read of files: the cluster's objects come
     /// first, and an object of a file replaces the cluster's of the same kind, namespace and
     /// name (the files are what is about to be applied over it).
-    pub fn add_cluster(&mut self, cluster: Loaded) {
+    pub fn add_cluster(&mut self, mut cluster: Loaded) {
+        use runnerguard_model::{ObjectRef, RunnerConfigSource};
+        // RBAC objects, ServiceAccounts and Namespaces are replaced by the loader's own
+        // deduplication; the other kinds are left out here when a file gives them.
+        {
+            let inv = &self.inventory;
+            let given: std::collections::HashSet<(&str, &str, &str)> = inv
+                .workloads
+                .iter()
+                .map(|x| &x.object)
+                .chain(inv.network_policies.iter().map(|x| &x.object))
+                .chain(inv.limit_ranges.iter().map(|x| &x.object))
+                .chain(inv.resource_quotas.iter().map(|x| &x.object))
+                .chain(inv.secrets.iter().map(|x| &x.object))
+                .chain(inv.admission_policies.iter().map(|x| &x.object))
+                .chain(inv.admission_bindings.iter().map(|x| &x.object))
+                .chain(inv.others.iter().map(|x| &x.object))
+                .map(|o| (o.kind.as_str(), o.namespace.as_str(), o.name.as_str()))
+                .collect();
+            let kept = |o: &ObjectRef| {
+                !given.contains(&(o.kind.as_str(), o.namespace.as_str(), o.name.as_str()))
+            };
+            let c = &mut cluster.inventory;
+            c.workloads.retain(|x| kept(&x.object));
+            c.network_policies.retain(|x| kept(&x.object));
+            c.limit_ranges.retain(|x| kept(&x.object));
+            c.resource_quotas.retain(|x| kept(&x.object));
+            c.secrets.retain(|x| kept(&x.object));
+            c.admission_policies.retain(|x| kept(&x.object));
+            c.admission_bindings.retain(|x| kept(&x.object));
+            c.others.retain(|x| kept(&x.object));
+            c.runner_configs.retain(|r| match &r.source {
+                RunnerConfigSource::ConfigMap {
+                    namespace, name, ..
+                } => !given.contains(&("ConfigMap", namespace.as_str(), name.as_str())),
+                _ => true,
+            });
+        }
         self.warnings.extend(cluster.warnings);
         crate::input::merge_defaults(self, cluster.inventory);
     }
@@ -326,231 +363,4 @@ async fn read(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cluster_role_binding(name: &str, labelled: bool) -> String {
-        let labels = if labelled {
-            r#""labels": {"kubernetes.io/bootstrapping": "rbac-defaults"},"#
-        } else {
-            ""
-        };
-        format!(
-            r#"{{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-              "metadata": {{{labels} "name": "{name}"}},
-              "roleRef": {{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"}},
-              "subjects": [{{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "system:masters"}}]}}"#
-        )
-    }
-
-    #[test]
-    fn a_clusters_own_defaults_count_as_the_default_policy() {
-        let builtin = |name: &str, labelled: bool| {
-            let text = format!(
-                r#"{{"apiVersion": "v1", "kind": "List", "items": [{}]}}"#,
-                cluster_role_binding(name, labelled)
-            );
-            let loaded = load_str("cluster:test", &text).unwrap();
-            loaded.inventory.bindings[0].origin.is_builtin()
-        };
-        // Named as an embedded default, or `system:` (reserved), and labelled by the server.
-        assert!(builtin("cluster-admin", true));
-        assert!(builtin("system:some-newer-default", true));
-        // The label alone does not hide a grant of one's own; nor does the name alone.
-        assert!(!builtin("break-glass", true));
-        assert!(!builtin("cluster-admin", false));
-    }
-
-    #[test]
-    fn files_replace_the_clusters_objects() {
-        let cluster = load_str("cluster:test", &cluster_role_binding("x", false)).unwrap();
-        let mut files = load_str("f.json", &cluster_role_binding("x", false)).unwrap();
-        files.add_cluster(cluster);
-        assert_eq!(files.inventory.bindings.len(), 1);
-        assert_eq!(&*files.inventory.bindings[0].origin.file, "f.json");
-        assert!(
-            files
-                .warnings
-                .iter()
-                .any(|w| w.message.contains("cluster:test"))
-        );
-    }
-
-    /// A stand-in API server on loopback: each request gets a new connection (`Connection:
-    /// close`), and `answer(path with query, how many times this path was asked)` gives the
-    /// status and body (the request's headers lowercased, for a check); `None` never answers.
-    struct StandIn {
-        kubeconfig: tempfile::NamedTempFile,
-    }
-
-    impl StandIn {
-        fn start(answer: fn(&str, usize, &str) -> Option<(u16, String)>) -> Self {
-            use std::io::{BufRead as _, BufReader, Write as _};
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            let port = listener.local_addr().unwrap().port();
-            std::thread::spawn(move || {
-                let mut asked: std::collections::HashMap<String, usize> =
-                    std::collections::HashMap::new();
-                let mut silent = Vec::new();
-                for stream in listener.incoming() {
-                    let Ok(mut stream) = stream else { return };
-                    let mut reader = BufReader::new(stream.try_clone().unwrap());
-                    let mut first = String::new();
-                    let _ = reader.read_line(&mut first);
-                    let mut headers = String::new();
-                    loop {
-                        let mut line = String::new();
-                        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                            break;
-                        }
-                        headers.push_str(&line.to_ascii_lowercase());
-                    }
-                    let target = first.split(' ').nth(1).unwrap_or_default().to_owned();
-                    let path = target.split('?').next().unwrap_or_default().to_owned();
-                    let n = asked.entry(path).or_default();
-                    *n += 1;
-                    let Some((code, body)) = answer(&target, *n, &headers) else {
-                        silent.push(stream);
-                        continue;
-                    };
-                    let _ = write!(
-                        stream,
-                        "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
-                }
-            });
-            let mut kubeconfig = tempfile::NamedTempFile::new().unwrap();
-            write!(
-                kubeconfig,
-                "apiVersion: v1\nkind: Config\nclusters:\n- name: s\n  cluster: {{server: \"http://127.0.0.1:{port}\"}}\n\
-                 users:\n- name: u\n  user: {{token: t}}\ncontexts:\n- name: stand-in\n  context: {{cluster: s, user: u}}\n\
-                 current-context: stand-in\n"
-            )
-            .unwrap();
-            Self { kubeconfig }
-        }
-
-        fn read(&self, timeout: Duration) -> Result<Snapshot, LiveError> {
-            let options = LiveOptions::default()
-                .kubeconfig(Some(self.kubeconfig.path().to_owned()))
-                .timeout(timeout)
-                .retries(2);
-            read_cluster(&options, &mut |_| {})
-        }
-    }
-
-    #[allow(
-        clippy::unnecessary_wraps,
-        reason = "a stand-in answer, which may be none"
-    )]
-    fn empty() -> Option<(u16, String)> {
-        Some((
-            200,
-            r#"{"apiVersion": "v1", "kind": "List", "metadata": {}, "items": []}"#.to_owned(),
-        ))
-    }
-
-    #[allow(
-        clippy::unnecessary_wraps,
-        reason = "a stand-in answer, which may be none"
-    )]
-    fn status(code: u16, reason: &str) -> Option<(u16, String)> {
-        Some((
-            code,
-            format!(
-                r#"{{"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": "{reason}", "reason": "{reason}", "code": {code}}}"#
-            ),
-        ))
-    }
-
-    #[test]
-    fn a_429_is_retried_and_pages_are_followed() {
-        let server = StandIn::start(|target, n, headers| match target {
-            t if t.starts_with("/api/v1/namespaces?") && n == 1 => status(429, "TooManyRequests"),
-            t if t.starts_with("/api/v1/namespaces?") && !t.contains("continue") => Some((
-                200,
-                r#"{"apiVersion": "v1", "kind": "NamespaceList", "metadata": {"continue": "p2"},
-                    "items": [{"metadata": {"name": "one"}}]}"#
-                    .to_owned(),
-            )),
-            t if t.starts_with("/api/v1/namespaces?") => Some((
-                200,
-                r#"{"apiVersion": "v1", "kind": "NamespaceList", "metadata": {},
-                    "items": [{"metadata": {"name": "two", "managedFields": [{"manager": "m"}]}}]}"#
-                    .to_owned(),
-            )),
-            // Secrets are asked for as metadata only, or refused here.
-            t if t.starts_with("/api/v1/secrets?")
-                && !headers.contains("as=partialobjectmetadatalist") =>
-            {
-                status(400, "NotMetadata")
-            }
-            _ => empty(),
-        });
-        let snapshot = server.read(Duration::from_secs(5)).unwrap();
-        assert!(snapshot.unread.is_empty(), "{:?}", snapshot.unread);
-        assert_eq!(snapshot.source, "cluster:stand-in");
-        assert!(!snapshot.text.contains("managedFields"));
-        let loaded = snapshot.load().unwrap();
-        let names: Vec<&str> = loaded
-            .inventory
-            .namespaces
-            .iter()
-            .map(|n| n.name.as_str())
-            .collect();
-        assert_eq!(names, ["one", "two"]);
-        assert_eq!(
-            &*loaded.inventory.namespaces[0].origin.file,
-            "cluster:stand-in"
-        );
-    }
-
-    #[test]
-    fn a_forbidden_kind_is_named_and_the_rest_is_read() {
-        let server = StandIn::start(|target, _, _| {
-            if target.starts_with("/api/v1/secrets") {
-                status(403, "Forbidden")
-            } else if target.starts_with("/apis/admissionregistration.k8s.io/") {
-                status(404, "NotFound")
-            } else {
-                empty()
-            }
-        });
-        let snapshot = server.read(Duration::from_secs(5)).unwrap();
-        assert_eq!(snapshot.unread.len(), 1, "{:?}", snapshot.unread);
-        assert_eq!(snapshot.unread[0].kind, "Secrets");
-        assert!(snapshot.unread[0].reason.starts_with("403"));
-        assert_eq!(
-            snapshot.not_served,
-            [
-                "ValidatingAdmissionPolicies",
-                "ValidatingAdmissionPolicyBindings"
-            ]
-        );
-        // The snapshot keeps the mark: its offline audit is incomplete too.
-        let mut loaded = snapshot.load().unwrap();
-        let lines = loaded.take_not_read();
-        assert_eq!(lines.len(), 1, "{lines:?}");
-        assert!(
-            lines[0].starts_with("cluster:stand-in:")
-                && lines[0].ends_with("Secrets were not read when the snapshot was taken"),
-            "{}",
-            lines[0]
-        );
-        assert!(loaded.inventory.others.is_empty());
-    }
-
-    #[test]
-    fn a_server_that_never_answers_times_out() {
-        let server = StandIn::start(|_, _, _| None);
-        let started = std::time::Instant::now();
-        let e = server.read(Duration::from_millis(300)).unwrap_err();
-        // Three attempts of 0.3 s and two pauses (0.2 s, 0.4 s): about 1.5 s, well under 10.
-        assert!(started.elapsed() < Duration::from_secs(10));
-        assert!(
-            matches!(&e, LiveError::Unreachable { message, .. } if message.contains("no answer")),
-            "{e}"
-        );
-    }
-}
+mod tests;

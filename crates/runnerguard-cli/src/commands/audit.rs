@@ -83,21 +83,6 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
         out.warn(&line);
         unreadable.push(line);
     }
-    if live {
-        // A kind the cluster would not list is missing from the audit exactly as an
-        // unreadable file is: named under "Not read", and the run fails as incomplete.
-        let snapshot = super::snapshot::read(&args.live, args.namespace.as_deref(), out)?;
-        unreadable.extend(
-            snapshot
-                .unread
-                .iter()
-                .map(|u| super::snapshot::unread_line(&snapshot, u)),
-        );
-        let mut cluster = snapshot.load()?;
-        // Its marks of the kinds not read are the lines above, with the API server's reasons.
-        cluster.take_not_read();
-        loaded.add_cluster(cluster);
-    }
     if let Some(ns) = &args.namespace {
         loaded.place_unnamespaced(ns);
     }
@@ -118,6 +103,22 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
             .collect(),
     };
     let mut inputs = runnerguard_chart::render_inventory(&mut loaded, &render)?;
+    if live {
+        // A kind the cluster would not list is missing from the audit exactly as an
+        // unreadable file is: named under "Not read", and the run fails as incomplete.
+        let snapshot = super::snapshot::read(&args.live, args.namespace.as_deref(), out)?;
+        unreadable.extend(
+            snapshot
+                .unread
+                .iter()
+                .map(|u| super::snapshot::unread_line(&snapshot, u)),
+        );
+        let mut cluster = snapshot.load()?;
+        // Its marks of the kinds not read are the lines above, with the API server's reasons.
+        cluster.take_not_read();
+        // After rendering: what the values render replaces the cluster's objects too.
+        loaded.add_cluster(cluster);
+    }
     let options = TopologyOptions {
         runner_namespace: args.runner_namespace.clone(),
         runner_service_account: args.runner_service_account.clone(),

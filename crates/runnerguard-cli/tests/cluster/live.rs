@@ -158,6 +158,15 @@ pub(crate) fn audits_the_cluster_as_its_files(cluster: &Cluster) {
         "findings of the files only, other than those a cluster cannot show"
     );
 
+    // -f and --live together: the files' objects replace the cluster's of the same identity,
+    // so the seed over the cluster it was applied to is the seed.
+    let both = report(
+        &["audit", "--live", "-f", "examples/seed/", "-o", "json"],
+        &admin,
+        1,
+    );
+    assert_eq!(keys(&both), offline, "audit --live -f examples/seed/");
+
     // The snapshot repeats the live audit offline, and holds no Secret data.
     let snapshot = cluster.scratch().join("snapshot.json");
     let out = runnerguard(
