@@ -314,21 +314,21 @@ pub(crate) struct AuditArgs {
     pub(crate) output: Format,
 
     /// Exit 1 when a finding is at or above this severity [default: `fail-on` of the
-    /// --config file's [audit] section, else high].
+    /// --config file's `[audit]` section, else high].
     #[arg(long, value_enum)]
     pub(crate) fail_on: Option<FailOn>,
 
     /// Run only these rules (ids, names or id prefixes such as RG1). Repeatable [default:
-    /// `select` of the --config file's [audit] section, else every rule].
+    /// `select` of the --config file's `[audit]` section, else every rule].
     #[arg(long, value_name = "RULE")]
     pub(crate) select: Vec<String>,
 
-    /// Leave these rules out. Repeatable [default: `ignore` of the --config file's [audit]
+    /// Leave these rules out. Repeatable [default: `ignore` of the --config file's `[audit]`
     /// section].
     #[arg(long, value_name = "RULE")]
     pub(crate) ignore: Vec<String>,
 
-    /// A runnerguard.toml whose [audit] section sets what runs (select, ignore), rule
+    /// A runnerguard.toml whose `[audit]` section sets what runs (select, ignore), rule
     /// severities and fail-on; the flags above win over it (docs/config.md).
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<String>,
