@@ -51,7 +51,7 @@ fn push_all(out: &mut Vec<Line>, evidence: &[Evidence], depth: usize) {
                 None => format!("rule {}: {}", r.index, r.rule),
             }),
             Evidence::Fact { text, under } => {
-                line(text.clone());
+                line(text.to_string());
                 push_all(out, under, depth + 1);
             }
         }
