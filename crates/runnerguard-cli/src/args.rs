@@ -103,7 +103,7 @@ pub(crate) enum Command {
             runnerguard snapshot --live -o cluster.json\n  \
             runnerguard snapshot --live --context prod -n gitlab-runner -o prod.json\n  \
             runnerguard audit -f prod.json\n\n\
-            RBAC the reader needs: get and list on the kinds above (see `audit --help`).\n\
+            RBAC the reader needs: get and list on the kinds above (`audit --help`, docs/live.md).\n\
             Exit codes: 0 = written, 1 = written, but some kinds could not be read, 2 = error."
     )]
     Snapshot(SnapshotArgs),
