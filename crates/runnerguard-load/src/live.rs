@@ -147,9 +147,23 @@ impl Snapshot {
     }
 }
 
-/// The `apiVersion` and `kind` of a snapshot's mark of a kind it could not read.
-const NOT_READ_API_VERSION: &str = "runnerguard.dev/v1";
+/// The `apiVersion` of a snapshot's marks: `NotRead` (a kind it could not read) and
+/// `Snapshot` (that it is one, and of which cluster).
+const MARK_API_VERSION: &str = "runnerguard.dev/v1";
 const NOT_READ_KIND: &str = "NotRead";
+const SNAPSHOT_KIND: &str = "Snapshot";
+
+/// What a snapshot's marks said ([`Loaded::take_marks`]).
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct Marks {
+    /// One line per kind the snapshot could not read (`FILE:LINE: Secrets were not read when
+    /// the snapshot was taken`): its audit is as incomplete as the live read was.
+    pub not_read: Vec<String>,
+    /// The cluster a snapshot among the inputs was taken of (`cluster:<context>`): it holds
+    /// the cluster's own default roles, which replace the embedded ones as in a live read.
+    pub cluster: Option<String>,
+}
 
 impl Loaded {
     /// Adds what was read of a cluster to what was read of files: the cluster's objects come
@@ -197,23 +211,25 @@ impl Loaded {
         crate::input::merge_defaults(self, cluster.inventory);
     }
 
-    /// Takes out a snapshot's marks of the kinds it could not read, and returns one line per
-    /// kind (`FILE:LINE: Secrets were not read when the snapshot was taken`): the audit of a
-    /// snapshot is as incomplete as the live read it was taken from.
-    pub fn take_not_read(&mut self) -> Vec<String> {
-        let mut lines = Vec::new();
+    /// Takes out a snapshot's marks (see [`Marks`]): they are not objects of the cluster.
+    pub fn take_marks(&mut self) -> Marks {
+        let mut marks = Marks::default();
         self.inventory.others.retain(|o| {
             let o = &o.object;
-            let mark = o.api_version == NOT_READ_API_VERSION && o.kind == NOT_READ_KIND;
-            if mark {
-                lines.push(format!(
+            if o.api_version != MARK_API_VERSION {
+                return true;
+            }
+            match o.kind.as_str() {
+                NOT_READ_KIND => marks.not_read.push(format!(
                     "{}: {} were not read when the snapshot was taken",
                     o.origin, o.name
-                ));
+                )),
+                SNAPSHOT_KIND => marks.cluster = Some(o.name.clone()),
+                _ => return true,
             }
-            !mark
+            false
         });
-        lines
+        marks
     }
 }
 
@@ -338,13 +354,18 @@ async fn read(
     // live read's origins).
     items.extend(unread.iter().map(|u| {
         serde_json::json!({
-            "apiVersion": NOT_READ_API_VERSION,
+            "apiVersion": MARK_API_VERSION,
             "kind": NOT_READ_KIND,
             "metadata": {
                 "name": u.kind,
                 "annotations": {"runnerguard.dev/reason": u.reason},
             },
         })
+    }));
+    items.push(serde_json::json!({
+        "apiVersion": MARK_API_VERSION,
+        "kind": SNAPSHOT_KIND,
+        "metadata": {"name": source},
     }));
     let list = serde_json::json!({
         "apiVersion": "v1",

@@ -79,7 +79,8 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
     };
     let mut unreadable = unreadable(&mut loaded, out);
     // A snapshot taken without some kinds is as incomplete offline as it was live.
-    for line in loaded.take_not_read() {
+    let marks = loaded.take_marks();
+    for line in marks.not_read {
         out.warn(&line);
         unreadable.push(line);
     }
@@ -115,7 +116,7 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
         );
         let mut cluster = snapshot.load()?;
         // Its marks of the kinds not read are the lines above, with the API server's reasons.
-        cluster.take_not_read();
+        cluster.take_marks();
         // After rendering: what the values render replaces the cluster's objects too.
         loaded.add_cluster(cluster);
     }
@@ -129,9 +130,9 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
     if let Some(note) = spread_unnamespaced(&mut loaded, &options)? {
         inputs.push(note);
     }
-    // A cluster has its own default roles and bindings: the embedded ones would add what it
-    // may have removed, or lack what it added.
-    let no_defaults = args.input.no_default_roles || live;
+    // A cluster (read live, or a snapshot of one) has its own default roles and bindings:
+    // the embedded ones would add what it may have removed, or lack what it added.
+    let no_defaults = args.input.no_default_roles || live || marks.cluster.is_some();
     let policy = super::policy_from_loaded(loaded, no_defaults, out)?;
     let runner = runnerguard_audit::has_runner(policy.objects(), &options);
     if !runner {

@@ -238,7 +238,9 @@ fn a_forbidden_kind_is_named_and_the_rest_is_read() {
     );
     // The snapshot keeps the mark: its offline audit is incomplete too.
     let mut loaded = snapshot.load().unwrap();
-    let lines = loaded.take_not_read();
+    let marks = loaded.take_marks();
+    assert_eq!(marks.cluster.as_deref(), Some("cluster:stand-in"));
+    let lines = marks.not_read;
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(
         lines[0].starts_with("cluster:stand-in:")
