@@ -423,9 +423,9 @@ impl Sink<'_> {
             (RBAC_V1, "Role") => {
                 if let Some(r) = self.typed::<rbac::Role>(raw, "Role") {
                     let namespace = self.namespace(raw, &r.metadata, "Role");
-                    let origin = self.bootstrap_origin(origin, "Role", &r.metadata);
+                    let labelled = bootstrap_labelled(&r.metadata);
                     if let Some(meta) = self.meta(raw, r.metadata, "Role") {
-                        self.inventory.roles.push(Role {
+                        let role = Role {
                             kind: RoleKind::Role,
                             name: meta.0,
                             namespace,
@@ -433,7 +433,8 @@ impl Sink<'_> {
                             rules: rules(r.rules),
                             aggregation: None,
                             origin,
-                        });
+                        };
+                        self.push_role(role, labelled);
                     }
                 }
             }
@@ -446,9 +447,9 @@ impl Sink<'_> {
                             .map(crate::workload::selector)
                             .collect()
                     });
-                    let origin = self.bootstrap_origin(origin, "ClusterRole", &r.metadata);
+                    let labelled = bootstrap_labelled(&r.metadata);
                     if let Some(meta) = self.meta(raw, r.metadata, "ClusterRole") {
-                        self.inventory.roles.push(Role {
+                        let role = Role {
                             kind: RoleKind::ClusterRole,
                             name: meta.0,
                             namespace: String::new(),
@@ -456,7 +457,8 @@ impl Sink<'_> {
                             rules: rules(r.rules),
                             aggregation,
                             origin,
-                        });
+                        };
+                        self.push_role(role, labelled);
                     }
                 }
             }
@@ -466,16 +468,17 @@ impl Sink<'_> {
                     && self.check_subjects(raw, b.subjects.as_deref(), "RoleBinding")
                 {
                     let namespace = self.namespace(raw, &b.metadata, "RoleBinding");
-                    let origin = self.bootstrap_origin(origin, "RoleBinding", &b.metadata);
+                    let labelled = bootstrap_labelled(&b.metadata);
                     if let Some(meta) = self.meta(raw, b.metadata, "RoleBinding") {
-                        self.inventory.bindings.push(Binding {
+                        let binding = Binding {
                             kind: BindingKind::RoleBinding,
                             name: meta.0,
                             namespace,
                             role_ref: role_ref(b.role_ref),
                             subjects: subjects(b.subjects),
                             origin,
-                        });
+                        };
+                        self.push_binding(binding, labelled);
                     }
                 }
             }
@@ -501,16 +504,17 @@ impl Sink<'_> {
                             ));
                         }
                     }
-                    let origin = self.bootstrap_origin(origin, "ClusterRoleBinding", &b.metadata);
+                    let labelled = bootstrap_labelled(&b.metadata);
                     if let Some(meta) = self.meta(raw, b.metadata, "ClusterRoleBinding") {
-                        self.inventory.bindings.push(Binding {
+                        let binding = Binding {
                             kind: BindingKind::ClusterRoleBinding,
                             name: meta.0,
                             namespace: String::new(),
                             role_ref: role_ref(b.role_ref),
                             subjects: subjects(b.subjects),
                             origin,
-                        });
+                        };
+                        self.push_binding(binding, labelled);
                     }
                 }
             }
@@ -841,23 +845,30 @@ impl Sink<'_> {
 
     /// Name and labels, or a diagnostic when the object has no name.
     /// Kubernetes' own default RBAC as a cluster serves it (`kubectl get -o yaml`,
-    /// `snapshot --live`) counts as the embedded default policy does (a `builtin:` origin):
-    /// labelled `kubernetes.io/bootstrapping: rbac-defaults` by the API server, and named as a
-    /// default of the embedded policy or with the `system:` prefix Kubernetes reserves (a
-    /// newer cluster has defaults the embedded policy lacks). The label alone is not enough: a
-    /// copied label must not hide a grant of its own.
-    fn bootstrap_origin(&self, origin: Origin, kind: &str, meta: &ObjectMeta) -> Origin {
-        if self.file.starts_with("builtin:") {
+    /// `snapshot --live`), labelled `kubernetes.io/bootstrapping: rbac-defaults` by the API
+    /// server, counts as the embedded default policy does (a `builtin:` origin) only when it
+    /// grants no more than the embedded default of its kind and name ([`within_default`]).
+    /// The label and the name are written by whoever wrote the file: alone they never hide a
+    /// grant (issue #9), so a default someone widened, or an object merely labelled and named
+    /// like one, is audited as written, with a warning.
+    fn default_origin(
+        &mut self,
+        origin: Origin,
+        labelled: bool,
+        within: bool,
+        what: &str,
+    ) -> Origin {
+        if !labelled || self.file.starts_with("builtin:") {
             return origin;
         }
-        let labelled = meta
-            .labels
-            .as_ref()
-            .and_then(|l| l.get("kubernetes.io/bootstrapping"))
-            .is_some_and(|v| v == "rbac-defaults");
-        let name = meta.name.as_deref().unwrap_or_default();
-        let namespace = meta.namespace.as_deref().unwrap_or_default();
-        if !labelled || !(name.starts_with("system:") || is_default(kind, namespace, name)) {
+        if !within {
+            self.warnings.push(Warning {
+                file: self.file.clone(),
+                line: origin.line,
+                message: format!(
+                    "{what} is labelled kubernetes.io/bootstrapping: rbac-defaults but grants more than Kubernetes' default of that name, or is none: audited as any other object"
+                ),
+            });
             return origin;
         }
         Origin::new(
@@ -867,6 +878,32 @@ impl Sink<'_> {
         )
     }
 
+    fn push_role(&mut self, mut role: Role, labelled: bool) {
+        let what = format!(
+            "{} `{}`",
+            role.kind.as_str(),
+            qualified(&role.namespace, &role.name)
+        );
+        // The embedded files themselves are the defaults (and reading them is what builds
+        // `DEFAULTS`: asking it here would wait on itself).
+        let within = labelled && !self.file.starts_with("builtin:") && within_default_role(&role);
+        role.origin = self.default_origin(role.origin, labelled, within, &what);
+        self.inventory.roles.push(role);
+    }
+
+    fn push_binding(&mut self, mut binding: Binding, labelled: bool) {
+        let what = format!(
+            "{} `{}`",
+            binding.kind.as_str(),
+            qualified(&binding.namespace, &binding.name)
+        );
+        let within =
+            labelled && !self.file.starts_with("builtin:") && within_default_binding(&binding);
+        binding.origin = self.default_origin(binding.origin, labelled, within, &what);
+        self.inventory.bindings.push(binding);
+    }
+
+    /// Name and labels, or a diagnostic when the object has no name.
     fn meta(
         &mut self,
         raw: Raw<'_>,
@@ -888,32 +925,60 @@ impl Sink<'_> {
     }
 }
 
-/// Whether the embedded default policy has an RBAC object of this kind, namespace and name.
-fn is_default(kind: &str, namespace: &str, name: &str) -> bool {
-    static NAMES: std::sync::LazyLock<Vec<(String, String, String)>> =
-        std::sync::LazyLock::new(|| {
-            let Ok(inv) = crate::default_policy() else {
-                return Vec::new();
-            };
-            let roles = inv.roles.iter().map(|r| {
-                (
-                    r.kind.as_str().to_owned(),
-                    r.namespace.clone(),
-                    r.name.clone(),
-                )
-            });
-            let bindings = inv.bindings.iter().map(|b| {
-                (
-                    b.kind.as_str().to_owned(),
-                    b.namespace.clone(),
-                    b.name.clone(),
-                )
-            });
-            roles.chain(bindings).collect()
-        });
-    NAMES
-        .iter()
-        .any(|(k, ns, n)| k == kind && ns == namespace && n == name)
+/// `ns/name`, or `name` for cluster-scoped objects.
+fn qualified(namespace: &str, name: &str) -> String {
+    if namespace.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{namespace}/{name}")
+    }
+}
+
+/// Whether the API server labelled the object as part of its default policy.
+fn bootstrap_labelled(meta: &ObjectMeta) -> bool {
+    meta.labels
+        .as_ref()
+        .and_then(|l| l.get("kubernetes.io/bootstrapping"))
+        .is_some_and(|v| v == "rbac-defaults")
+}
+
+/// The embedded default policy, for [`within_default_role`] and [`within_default_binding`].
+static DEFAULTS: std::sync::LazyLock<Option<runnerguard_model::Inventory>> =
+    std::sync::LazyLock::new(|| crate::default_policy().ok());
+
+/// A role grants no more than the embedded default of its kind and name: a Role or a plain
+/// ClusterRole holds only rules the default holds; a ClusterRole that aggregates selects
+/// exactly as the default does (its rules are recomputed from the roles it selects, as the
+/// aggregation controller does, so what it holds itself does not count).
+fn within_default_role(role: &Role) -> bool {
+    let Some(defaults) = DEFAULTS.as_ref() else {
+        return false;
+    };
+    defaults.roles.iter().any(|d| {
+        d.kind == role.kind
+            && d.namespace == role.namespace
+            && d.name == role.name
+            && match (&d.aggregation, &role.aggregation) {
+                (Some(want), Some(got)) => want == got,
+                (None, None) => role.rules.iter().all(|r| d.rules.contains(r)),
+                _ => false,
+            }
+    })
+}
+
+/// A binding grants no more than the embedded default of its kind and name: the same role,
+/// and no subject the default does not name.
+fn within_default_binding(binding: &Binding) -> bool {
+    let Some(defaults) = DEFAULTS.as_ref() else {
+        return false;
+    };
+    defaults.bindings.iter().any(|d| {
+        d.kind == binding.kind
+            && d.namespace == binding.namespace
+            && d.name == binding.name
+            && d.role_ref == binding.role_ref
+            && binding.subjects.iter().all(|s| d.subjects.contains(s))
+    })
 }
 
 /// `serde_json` appends " at line L column C" relative to the object; the diagnostic places it.
