@@ -847,8 +847,8 @@ impl Sink<'_> {
     /// Kubernetes' own default RBAC as a cluster serves it (`kubectl get -o yaml`,
     /// `snapshot --live`), labelled `kubernetes.io/bootstrapping: rbac-defaults` by the API
     /// server, counts as the embedded default policy does (a `builtin:` origin) only when it
-    /// grants no more than the embedded default of its kind and name ([`within_default`]).
-    /// The label and the name are written by whoever wrote the file: alone they never hide a
+    /// grants no more than the embedded default of its kind and name
+    /// ([`within_default_role`], [`within_default_binding`]). The label and the name are written by whoever wrote the file: alone they never hide a
     /// grant (issue #9), so a default someone widened, or an object merely labelled and named
     /// like one, is audited as written, with a warning.
     fn default_origin(
