@@ -4,8 +4,7 @@
 //! Runner release it installs (its `appVersion`), are listed once, in
 //! [`with_chart_releases!`](crate::with_chart_releases). Everything else is derived from
 //! that list: the chart archives (`runnerguard-chart`), the values keys each release reads
-//! (`runnerguard-audit`), the defaults `generate` writes and `audit` assumes, and the
-//! versions `--version` prints.
+//! (`runnerguard-audit`), and the defaults `generate` writes and `audit` assumes.
 //!
 //! Supporting a new chart release is a change of this file: one line in the list, plus the
 //! release's files under `data/` (its archive in `data/charts/gitlab-runner/`, its
@@ -75,12 +74,6 @@ pub const DEFAULT_CHART: ChartRelease = CHART_RELEASES[CHART_RELEASES.len() - 1]
 /// it deploys.
 pub const DEFAULT_RUNNER: RunnerVersion = DEFAULT_CHART.runner;
 
-/// The chart release with `version` (a leading `v` is accepted), if embedded.
-pub fn chart_release(version: &str) -> Option<&'static ChartRelease> {
-    let version = version.trim().trim_start_matches('v');
-    CHART_RELEASES.iter().find(|c| c.version == version)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,10 +103,5 @@ mod tests {
     fn the_default_is_the_newest_release_and_its_runner() {
         assert_eq!(Some(&DEFAULT_CHART), CHART_RELEASES.last());
         assert_eq!(DEFAULT_RUNNER, DEFAULT_CHART.app_version.parse().unwrap());
-        assert_eq!(
-            chart_release(&format!("v{}", DEFAULT_CHART.version)),
-            Some(&DEFAULT_CHART)
-        );
-        assert_eq!(chart_release("0.1.0"), None);
     }
 }
