@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use runnerguard_engine::SubjectGrant;
+use runnerguard_engine::{Identity, SubjectGrant};
 use runnerguard_report::Escaped;
 use serde_json::json;
 
@@ -117,17 +117,8 @@ fn effective(
     let escalation = runnerguard_engine::Escalation::new(policy);
     let mut found = Vec::new();
     for subject in policy.subjects() {
-        let user = match subject.kind.as_str() {
-            "User" => runnerguard_engine::UserInfo::impersonated(&subject.name, &[]),
-            "Group" => runnerguard_engine::UserInfo::new(
-                String::new(),
-                [subject.name.clone(), "system:authenticated".to_owned()],
-            ),
-            "ServiceAccount" => runnerguard_engine::UserInfo::impersonated(
-                &runnerguard_model::service_account_user(&subject.namespace, &subject.name),
-                &[],
-            ),
-            _ => continue,
+        let Some(user) = Identity::of_subject(&subject).and_then(|i| i.user_info()) else {
+            continue;
         };
         let d = escalation.authorize(&user, action);
         if let Some(via) = d.via {

@@ -4,7 +4,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use runnerguard_model::{RoleKind, service_account_user, split_service_account_user};
+use runnerguard_model::{
+    RoleKind, Subject, SubjectKind, service_account_user, split_service_account_user,
+};
 use serde::Serialize;
 
 use crate::{Action, Grant, UserInfo};
@@ -62,13 +64,34 @@ impl Identity {
     /// The identity of an authenticated user as given (a ServiceAccount user name becomes a
     /// ServiceAccount identity).
     pub fn of(user: &UserInfo) -> Self {
-        match split_service_account_user(&user.name) {
+        Self::of_user_name(&user.name)
+    }
+
+    /// The identity a binding's subject names, its ServiceAccount namespace resolved (as
+    /// [`crate::Policy::subjects`] gives them); `None` for a kind RBAC does not know. How the
+    /// authorizer sees it is [`Identity::user_info`].
+    pub fn of_subject(subject: &Subject) -> Option<Self> {
+        Some(match SubjectKind::parse(&subject.kind)? {
+            SubjectKind::User => Self::of_user_name(&subject.name),
+            SubjectKind::Group => Self::Group {
+                name: subject.name.clone(),
+            },
+            SubjectKind::ServiceAccount => Self::ServiceAccount {
+                namespace: subject.namespace.clone(),
+                name: subject.name.clone(),
+            },
+        })
+    }
+
+    /// A user name's identity: a ServiceAccount's user name is that ServiceAccount.
+    fn of_user_name(user: &str) -> Self {
+        match split_service_account_user(user) {
             Some((namespace, name)) => Self::ServiceAccount {
                 namespace: namespace.to_owned(),
                 name: name.to_owned(),
             },
             None => Self::User {
-                name: user.name.clone(),
+                name: user.to_owned(),
             },
         }
     }
@@ -238,4 +261,42 @@ pub struct EffectiveDecision {
     /// The grant that allows it to that identity (`None` for cluster-admin and
     /// namespace-admin identities, which hold everything).
     pub grant: Option<Grant>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subject(kind: &str, namespace: &str, name: &str) -> Subject {
+        Subject {
+            kind: kind.to_owned(),
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            api_group: String::new(),
+        }
+    }
+
+    #[test]
+    fn subjects_name_identities() {
+        let sa = Identity::ServiceAccount {
+            namespace: "ci".to_owned(),
+            name: "runner".to_owned(),
+        };
+        assert_eq!(
+            Identity::of_subject(&subject("ServiceAccount", "ci", "runner")),
+            Some(sa.clone())
+        );
+        // A ServiceAccount's user name is that ServiceAccount, as for an authenticated user.
+        assert_eq!(
+            Identity::of_subject(&subject("User", "", "system:serviceaccount:ci:runner")),
+            Some(sa)
+        );
+        assert_eq!(
+            Identity::of_subject(&subject("Group", "", "devs"))
+                .and_then(|i| i.user_info())
+                .map(|u| u.groups),
+            Some(vec!["devs".to_owned(), "system:authenticated".to_owned()])
+        );
+        assert_eq!(Identity::of_subject(&subject("Robot", "", "r2")), None);
+    }
 }
