@@ -54,6 +54,11 @@ static POLICY: LazyLock<Result<Inventory, String>> = LazyLock::new(|| {
     Ok(inventory)
 });
 
+/// The parsed policy itself, without a copy; `None` if the embedded files do not load.
+pub(crate) fn policy() -> Option<&'static Inventory> {
+    POLICY.as_ref().ok()
+}
+
 /// The default cluster policy, as stored (aggregated roles still empty: the engine aggregates).
 pub fn default_policy() -> Result<Inventory> {
     POLICY

@@ -843,25 +843,29 @@ impl Sink<'_> {
         }
     }
 
-    /// Name and labels, or a diagnostic when the object has no name.
     /// Kubernetes' own default RBAC as a cluster serves it (`kubectl get -o yaml`,
     /// `snapshot --live`), labelled `kubernetes.io/bootstrapping: rbac-defaults` by the API
     /// server, counts as the embedded default policy does (a `builtin:` origin) only when it
-    /// grants no more than the embedded default of its kind and name
-    /// ([`within_default_role`], [`within_default_binding`]). The label and the name are written by whoever wrote the file: alone they never hide a
-    /// grant (issue #9), so a default someone widened, or an object merely labelled and named
-    /// like one, is audited as written, with a warning.
+    /// grants no more than the embedded default of its kind and name (`within`:
+    /// [`within_default_role`], [`within_default_binding`]). The label and the name are
+    /// written by whoever wrote the file: alone they never hide a grant (issue #9), so a
+    /// default someone widened, or an object merely labelled and named like one, is audited
+    /// as written, with a warning naming it (`what`). The `builtin:` origin replacing
+    /// `origin`, if any.
     fn default_origin(
         &mut self,
-        origin: Origin,
+        origin: &Origin,
         labelled: bool,
-        within: bool,
-        what: &str,
-    ) -> Origin {
+        within: impl FnOnce() -> bool,
+        what: impl FnOnce() -> String,
+    ) -> Option<Origin> {
+        // The embedded files themselves are the defaults (and reading them is what builds
+        // the policy `within` compares with: asking it here would wait on itself).
         if !labelled || self.file.starts_with("builtin:") {
-            return origin;
+            return None;
         }
-        if !within {
+        if !within() {
+            let what = what();
             self.warnings.push(Warning {
                 file: self.file.clone(),
                 line: origin.line,
@@ -869,37 +873,36 @@ impl Sink<'_> {
                     "{what} is labelled kubernetes.io/bootstrapping: rbac-defaults but grants more than Kubernetes' default of that name, or is none: audited as any other object"
                 ),
             });
-            return origin;
+            return None;
         }
-        Origin::new(
+        Some(Origin::new(
             Arc::from(format!("builtin:{}", self.file)),
             origin.line,
             origin.column,
-        )
+        ))
     }
 
     fn push_role(&mut self, mut role: Role, labelled: bool) {
-        let what = format!(
-            "{} `{}`",
-            role.kind.as_str(),
-            qualified(&role.namespace, &role.name)
-        );
-        // The embedded files themselves are the defaults (and reading them is what builds
-        // `DEFAULTS`: asking it here would wait on itself).
-        let within = labelled && !self.file.starts_with("builtin:") && within_default_role(&role);
-        role.origin = self.default_origin(role.origin, labelled, within, &what);
+        if let Some(origin) = self.default_origin(
+            &role.origin,
+            labelled,
+            || within_default_role(&role),
+            || described(role.kind.as_str(), &role.namespace, &role.name),
+        ) {
+            role.origin = origin;
+        }
         self.inventory.roles.push(role);
     }
 
     fn push_binding(&mut self, mut binding: Binding, labelled: bool) {
-        let what = format!(
-            "{} `{}`",
-            binding.kind.as_str(),
-            qualified(&binding.namespace, &binding.name)
-        );
-        let within =
-            labelled && !self.file.starts_with("builtin:") && within_default_binding(&binding);
-        binding.origin = self.default_origin(binding.origin, labelled, within, &what);
+        if let Some(origin) = self.default_origin(
+            &binding.origin,
+            labelled,
+            || within_default_binding(&binding),
+            || described(binding.kind.as_str(), &binding.namespace, &binding.name),
+        ) {
+            binding.origin = origin;
+        }
         self.inventory.bindings.push(binding);
     }
 
@@ -925,12 +928,12 @@ impl Sink<'_> {
     }
 }
 
-/// `ns/name`, or `name` for cluster-scoped objects.
-fn qualified(namespace: &str, name: &str) -> String {
+/// ``Kind `ns/name` ``, or ``Kind `name` `` for cluster-scoped objects.
+fn described(kind: &str, namespace: &str, name: &str) -> String {
     if namespace.is_empty() {
-        name.to_owned()
+        format!("{kind} `{name}`")
     } else {
-        format!("{namespace}/{name}")
+        format!("{kind} `{namespace}/{name}`")
     }
 }
 
@@ -942,16 +945,12 @@ fn bootstrap_labelled(meta: &ObjectMeta) -> bool {
         .is_some_and(|v| v == "rbac-defaults")
 }
 
-/// The embedded default policy, for [`within_default_role`] and [`within_default_binding`].
-static DEFAULTS: std::sync::LazyLock<Option<runnerguard_model::Inventory>> =
-    std::sync::LazyLock::new(|| crate::default_policy().ok());
-
 /// A role grants no more than the embedded default of its kind and name: a Role or a plain
 /// ClusterRole holds only rules the default holds; a ClusterRole that aggregates selects
 /// exactly as the default does (its rules are recomputed from the roles it selects, as the
 /// aggregation controller does, so what it holds itself does not count).
 fn within_default_role(role: &Role) -> bool {
-    let Some(defaults) = DEFAULTS.as_ref() else {
+    let Some(defaults) = crate::bootstrap::policy() else {
         return false;
     };
     defaults.roles.iter().any(|d| {
@@ -969,7 +968,7 @@ fn within_default_role(role: &Role) -> bool {
 /// A binding grants no more than the embedded default of its kind and name: the same role,
 /// and no subject the default does not name.
 fn within_default_binding(binding: &Binding) -> bool {
-    let Some(defaults) = DEFAULTS.as_ref() else {
+    let Some(defaults) = crate::bootstrap::policy() else {
         return false;
     };
     defaults.bindings.iter().any(|d| {
