@@ -181,6 +181,38 @@ pub(super) struct Edge {
     pub(super) then: Then,
 }
 
+impl Edge {
+    /// An edge with no note, after which the next rows are looked for too ([`Then::Next`]).
+    const fn new(
+        primitive: Primitive,
+        scope: Scope,
+        requires: &'static [&'static [Request]],
+        reaches: Reaches,
+    ) -> Self {
+        Self {
+            primitive,
+            scope,
+            requires,
+            reaches,
+            note: None,
+            then: Then::Next,
+        }
+    }
+
+    /// The same edge with a note on each step it gives.
+    const fn note(self, note: &'static str) -> Self {
+        Self {
+            note: Some(note),
+            ..self
+        }
+    }
+
+    /// The same edge with what finding it means for the rows below it.
+    const fn then(self, then: Then) -> Self {
+        Self { then, ..self }
+    }
+}
+
 /// The workload controllers whose pod template runs as any ServiceAccount: `create` (no name)
 /// or `update`/`patch` (any name), per resource in this order.
 const fn workloads() -> [Request; 21] {
@@ -213,40 +245,35 @@ const WORKLOADS: [Request; 21] = workloads();
 /// come from is named on its row.
 pub(super) static EDGES: &[Edge] = &[
     // `*` on `*` (evaluation_helpers.go: `VerbMatches`, `APIGroupMatches`, `ResourceMatches`).
-    Edge {
-        primitive: Primitive::Everything,
-        scope: Scope::Everywhere,
-        requires: &[&[Request::new("*", "*", "*")]],
-        reaches: Reaches::ScopeAdmin,
-        note: None,
-        then: Then::Stop,
-    },
+    Edge::new(
+        Primitive::Everything,
+        Scope::Everywhere,
+        &[&[Request::new("*", "*", "*")]],
+        Reaches::ScopeAdmin,
+    )
+    .then(Then::Stop),
     // A pod names its ServiceAccount; admission only checks that it exists
     // (plugin/pkg/admission/serviceaccount/admission.go).
-    Edge {
-        primitive: Primitive::CreatePods,
-        scope: Scope::Everywhere,
-        requires: &[&[CREATE_PODS]],
-        reaches: Reaches::ServiceAccounts,
-        note: None,
-        then: Then::Next,
-    },
+    Edge::new(
+        Primitive::CreatePods,
+        Scope::Everywhere,
+        &[&[CREATE_PODS]],
+        Reaches::ServiceAccounts,
+    ),
     // The controllers create the template's pods with their own credentials
     // (pkg/controller/{deployment,replicaset,statefulset,daemon,job,cronjob,replication}).
-    Edge {
-        primitive: Primitive::Workloads,
-        scope: Scope::Everywhere,
-        requires: &[&WORKLOADS],
-        reaches: Reaches::ServiceAccounts,
-        note: None,
-        then: Then::Next,
-    },
+    Edge::new(
+        Primitive::Workloads,
+        Scope::Everywhere,
+        &[&WORKLOADS],
+        Reaches::ServiceAccounts,
+    ),
     // pkg/registry/core/pod/rest/subresources.go (`ExecREST`, `AttachREST`: `create` on the
     // subresource), pkg/registry/core/pod/storage/storage.go (`EphemeralContainersREST`).
-    Edge {
-        primitive: Primitive::ExecPods,
-        scope: Scope::Everywhere,
-        requires: &[&[
+    Edge::new(
+        Primitive::ExecPods,
+        Scope::Everywhere,
+        &[&[
             Request::new("create", "", "pods")
                 .sub("exec")
                 .name(Name::Any),
@@ -262,212 +289,173 @@ pub(super) static EDGES: &[Edge] = &[
                 .sub("ephemeralcontainers")
                 .name(Name::Any),
         ]],
-        reaches: Reaches::PodServiceAccounts,
-        note: None,
-        then: Then::Next,
-    },
+        Reaches::PodServiceAccounts,
+    ),
     // Legacy token Secrets (pkg/controller/serviceaccount/tokens_controller.go): `list`/`watch`
     // (no name) or `get` of any name reads every Secret ...
-    Edge {
-        primitive: Primitive::ReadSecrets,
-        scope: Scope::Everywhere,
-        requires: &[&[
+    Edge::new(
+        Primitive::ReadSecrets,
+        Scope::Everywhere,
+        &[&[
             Request::new("list", "", "secrets"),
             Request::new("watch", "", "secrets"),
             GET_ANY_SECRET,
         ]],
-        reaches: Reaches::TokenSecretOwners,
-        note: None,
-        then: Then::SkipKind,
-    },
+        Reaches::TokenSecretOwners,
+    )
+    .then(Then::SkipKind),
     // ... otherwise `get` reads the token Secrets it names.
-    Edge {
-        primitive: Primitive::ReadSecrets,
-        scope: Scope::Everywhere,
-        requires: &[],
-        reaches: Reaches::EachTokenSecret {
+    Edge::new(
+        Primitive::ReadSecrets,
+        Scope::Everywhere,
+        &[],
+        Reaches::EachTokenSecret {
             request: Request::new("get", "", "secrets").name(Name::Each),
         },
-        note: None,
-        then: Then::Next,
-    },
+    ),
     // The token controller fills in a Secret of type `kubernetes.io/service-account-token`
     // for the ServiceAccount it names (tokens_controller.go).
-    Edge {
-        primitive: Primitive::WriteSecrets,
-        scope: Scope::Everywhere,
-        requires: &[&[
+    Edge::new(
+        Primitive::WriteSecrets,
+        Scope::Everywhere,
+        &[&[
             Request::new("create", "", "secrets"),
             Request::new("update", "", "secrets").name(Name::Any),
         ]],
-        reaches: Reaches::ServiceAccounts,
-        note: None,
-        then: Then::Next,
-    },
+        Reaches::ServiceAccounts,
+    ),
     // pkg/registry/core/serviceaccount/storage/token.go (`TokenREST.Create`): any name ...
-    Edge {
-        primitive: Primitive::TokenRequest,
-        scope: Scope::Everywhere,
-        requires: &[&[ANY_TOKEN]],
-        reaches: Reaches::ServiceAccounts,
-        note: None,
-        then: Then::SkipKind,
-    },
+    Edge::new(
+        Primitive::TokenRequest,
+        Scope::Everywhere,
+        &[&[ANY_TOKEN]],
+        Reaches::ServiceAccounts,
+    )
+    .then(Then::SkipKind),
     // ... or the named ones.
-    Edge {
-        primitive: Primitive::TokenRequest,
-        scope: Scope::Everywhere,
-        requires: &[],
-        reaches: Reaches::EachServiceAccount {
+    Edge::new(
+        Primitive::TokenRequest,
+        Scope::Everywhere,
+        &[],
+        Reaches::EachServiceAccount {
             request: Request::new("create", "", "serviceaccounts")
                 .sub("token")
                 .name(Name::Each),
         },
-        note: None,
-        then: Then::Next,
-    },
+    ),
     // `bind` on a role plus `create` on bindings in scope: the role's rights there
     // (pkg/registry/rbac/escalation_check.go `BindingAuthorized`, asked in the binding's
     // namespace). Granted cluster-wide, `bind` plus `create rolebindings` binds cluster-admin in
     // every namespace with a RoleBinding: every ServiceAccount.
-    Edge {
-        primitive: Primitive::Bind,
-        scope: Scope::Cluster,
-        requires: &[
-            &[Request::new("bind", RBAC, "clusterroles").name(Name::Any)],
-            &[Request::new("create", RBAC, "rolebindings")],
-        ],
-        reaches: Reaches::ServiceAccounts,
-        note: Some("binds ClusterRole cluster-admin in every namespace"),
-        then: Then::Next,
-    },
+    Edge::new(
+        Primitive::Bind,
+        Scope::Cluster,
+        &[&[BIND_ANY_CLUSTER_ROLE], &[CREATE_ROLE_BINDINGS]],
+        Reaches::ServiceAccounts,
+    )
+    .note("binds ClusterRole cluster-admin in every namespace"),
     // `bind` on any Role of the namespace: each of them.
-    Edge {
-        primitive: Primitive::Bind,
-        scope: Scope::Namespace,
-        requires: &[
+    Edge::new(
+        Primitive::Bind,
+        Scope::Namespace,
+        &[
             &[Request::new("bind", RBAC, "roles").name(Name::Any)],
-            &[Request::new("create", RBAC, "rolebindings")],
+            &[CREATE_ROLE_BINDINGS],
         ],
-        reaches: Reaches::RolesOfNamespace,
-        note: None,
-        then: Then::Next,
-    },
+        Reaches::RolesOfNamespace,
+    ),
     // Any ClusterRole: cluster-admin exists in every cluster.
-    Edge {
-        primitive: Primitive::Bind,
-        scope: Scope::Cluster,
-        requires: &[
-            &[Request::new("bind", RBAC, "clusterroles").name(Name::Any)],
-            &[Request::new("create", RBAC, "clusterrolebindings")],
-        ],
-        reaches: Reaches::ScopeAdmin,
-        note: Some("binds ClusterRole cluster-admin"),
-        then: Then::SkipKind,
-    },
-    Edge {
-        primitive: Primitive::Bind,
-        scope: Scope::Namespace,
-        requires: &[
-            &[Request::new("bind", RBAC, "clusterroles").name(Name::Any)],
-            &[Request::new("create", RBAC, "rolebindings")],
-        ],
-        reaches: Reaches::ScopeAdmin,
-        note: Some("binds ClusterRole cluster-admin"),
-        then: Then::SkipKind,
-    },
+    Edge::new(
+        Primitive::Bind,
+        Scope::Cluster,
+        &[&[BIND_ANY_CLUSTER_ROLE], &[CREATE_CLUSTER_ROLE_BINDINGS]],
+        Reaches::ScopeAdmin,
+    )
+    .note("binds ClusterRole cluster-admin")
+    .then(Then::SkipKind),
+    Edge::new(
+        Primitive::Bind,
+        Scope::Namespace,
+        &[&[BIND_ANY_CLUSTER_ROLE], &[CREATE_ROLE_BINDINGS]],
+        Reaches::ScopeAdmin,
+    )
+    .note("binds ClusterRole cluster-admin")
+    .then(Then::SkipKind),
     // Otherwise only the roles named in the subject's own `bind` rules.
-    Edge {
-        primitive: Primitive::Bind,
-        scope: Scope::Cluster,
-        requires: &[&[Request::new("create", RBAC, "clusterrolebindings")]],
-        reaches: Reaches::NamedRoles {
-            cluster_roles: Request::new("bind", RBAC, "clusterroles").name(Name::Each),
-            roles: Request::new("bind", RBAC, "roles").name(Name::Each),
-        },
-        note: None,
-        then: Then::Next,
-    },
-    Edge {
-        primitive: Primitive::Bind,
-        scope: Scope::Namespace,
-        requires: &[&[Request::new("create", RBAC, "rolebindings")]],
-        reaches: Reaches::NamedRoles {
-            cluster_roles: Request::new("bind", RBAC, "clusterroles").name(Name::Each),
-            roles: Request::new("bind", RBAC, "roles").name(Name::Each),
-        },
-        note: None,
-        then: Then::Next,
-    },
+    Edge::new(
+        Primitive::Bind,
+        Scope::Cluster,
+        &[&[CREATE_CLUSTER_ROLE_BINDINGS]],
+        NAMED_ROLES,
+    ),
+    Edge::new(
+        Primitive::Bind,
+        Scope::Namespace,
+        &[&[CREATE_ROLE_BINDINGS]],
+        NAMED_ROLES,
+    ),
     // `escalate` plus writing roles: any permission in scope (escalation_check.go
     // `EscalationAllowed`, `RoleEscalationAuthorized`).
-    Edge {
-        primitive: Primitive::Escalate,
-        scope: Scope::Cluster,
-        requires: &[
+    Edge::new(
+        Primitive::Escalate,
+        Scope::Cluster,
+        &[
             &[Request::new("escalate", RBAC, "clusterroles").name(Name::Any)],
             &[
                 Request::new("create", RBAC, "clusterroles"),
                 Request::new("update", RBAC, "clusterroles").name(Name::Any),
             ],
         ],
-        reaches: Reaches::ScopeAdmin,
-        note: Some(ESCALATE_NOTE),
-        then: Then::Next,
-    },
-    Edge {
-        primitive: Primitive::Escalate,
-        scope: Scope::Namespace,
-        requires: &[
+        Reaches::ScopeAdmin,
+    )
+    .note(ESCALATE_NOTE),
+    Edge::new(
+        Primitive::Escalate,
+        Scope::Namespace,
+        &[
             &[Request::new("escalate", RBAC, "roles").name(Name::Any)],
             &[
                 Request::new("create", RBAC, "roles"),
                 Request::new("update", RBAC, "roles").name(Name::Any),
             ],
         ],
-        reaches: Reaches::ScopeAdmin,
-        note: Some(ESCALATE_NOTE),
-        then: Then::Next,
-    },
+        Reaches::ScopeAdmin,
+    )
+    .note(ESCALATE_NOTE),
     // Users and groups (staging/src/k8s.io/apiserver/pkg/endpoints/filters/impersonation.go).
-    Edge {
-        primitive: Primitive::Impersonate,
-        scope: Scope::Cluster,
-        requires: &[],
-        reaches: Reaches::UsersAndGroups {
+    Edge::new(
+        Primitive::Impersonate,
+        Scope::Cluster,
+        &[],
+        Reaches::UsersAndGroups {
             users: Request::new("impersonate", "", "users").name(Name::Each),
             groups: Request::new("impersonate", "", "groups").name(Name::Each),
             service_accounts: IMPERSONATE_ANY_SERVICE_ACCOUNT,
         },
-        note: None,
-        then: Then::Next,
-    },
+    ),
     // ServiceAccounts: any name ...
-    Edge {
-        primitive: Primitive::Impersonate,
-        scope: Scope::Everywhere,
-        requires: &[&[IMPERSONATE_ANY_SERVICE_ACCOUNT]],
-        reaches: Reaches::ServiceAccounts,
-        note: None,
-        then: Then::SkipKind,
-    },
+    Edge::new(
+        Primitive::Impersonate,
+        Scope::Everywhere,
+        &[&[IMPERSONATE_ANY_SERVICE_ACCOUNT]],
+        Reaches::ServiceAccounts,
+    )
+    .then(Then::SkipKind),
     // ... or the named ones.
-    Edge {
-        primitive: Primitive::Impersonate,
-        scope: Scope::Everywhere,
-        requires: &[],
-        reaches: Reaches::EachServiceAccount {
+    Edge::new(
+        Primitive::Impersonate,
+        Scope::Everywhere,
+        &[],
+        Reaches::EachServiceAccount {
             request: Request::new("impersonate", "", "serviceaccounts").name(Name::Each),
         },
-        note: None,
-        then: Then::Next,
-    },
+    ),
     // The kubelet authorizes exec, attach and port-forward as `nodes/proxy`
     // (pkg/kubelet/server/auth.go `GetRequestAttributes`).
-    Edge {
-        primitive: Primitive::NodeProxy,
-        scope: Scope::Cluster,
-        requires: &[&[
+    Edge::new(
+        Primitive::NodeProxy,
+        Scope::Cluster,
+        &[&[
             Request::new("get", "", "nodes")
                 .sub("proxy")
                 .name(Name::Any),
@@ -475,16 +463,14 @@ pub(super) static EDGES: &[Edge] = &[
                 .sub("proxy")
                 .name(Name::Any),
         ]],
-        reaches: Reaches::Node,
-        note: None,
-        then: Then::Next,
-    },
+        Reaches::Node,
+    ),
     // Webhooks and mutating policies see and rewrite what is admitted
     // (staging/src/k8s.io/apiserver/pkg/admission/plugin/webhook, .../plugin/policy/mutating).
-    Edge {
-        primitive: Primitive::AdmissionControl,
-        scope: Scope::Cluster,
-        requires: &[&[
+    Edge::new(
+        Primitive::AdmissionControl,
+        Scope::Cluster,
+        &[&[
             Request::new("create", ADMISSION, "mutatingwebhookconfigurations").name(Name::Any),
             Request::new("update", ADMISSION, "mutatingwebhookconfigurations").name(Name::Any),
             Request::new("patch", ADMISSION, "mutatingwebhookconfigurations").name(Name::Any),
@@ -496,19 +482,16 @@ pub(super) static EDGES: &[Edge] = &[
             Request::new("create", ADMISSION, "mutatingadmissionpolicybindings").name(Name::Any),
             Request::new("update", ADMISSION, "mutatingadmissionpolicybindings").name(Name::Any),
         ]],
-        reaches: Reaches::ClusterAdmin,
-        note: Some(
-            "a mutating webhook sees every object admitted, Secrets included, and can rewrite pods to run as anything",
-        ),
-        then: Then::Next,
-    },
+        Reaches::ClusterAdmin,
+    )
+    .note(WEBHOOK_NOTE),
     // Create, approve (pkg/registry/certificates/certificates/strategy.go, the `approval`
     // subresource) and be allowed the signer: its name, or `<domain>/*`
     // (plugin/pkg/admission/certificates/util.go `IsAuthorizedForSignerName`).
-    Edge {
-        primitive: Primitive::CsrApproval,
-        scope: Scope::Cluster,
-        requires: &[
+    Edge::new(
+        Primitive::CsrApproval,
+        Scope::Cluster,
+        &[
             &[Request::new(
                 "create",
                 CERTIFICATES,
@@ -526,13 +509,29 @@ pub(super) static EDGES: &[Edge] = &[
                     .name(Name::Exact("kubernetes.io/*")),
             ],
         ],
-        reaches: Reaches::SystemMasters,
-        note: Some("a client certificate can name any user and group, system:masters included"),
-        then: Then::Next,
-    },
+        Reaches::SystemMasters,
+    )
+    .note(CSR_NOTE),
 ];
 
+/// `bind` on any ClusterRole.
+const BIND_ANY_CLUSTER_ROLE: Request = Request::new("bind", RBAC, "clusterroles").name(Name::Any);
+/// `create rolebindings`.
+const CREATE_ROLE_BINDINGS: Request = Request::new("create", RBAC, "rolebindings");
+/// `create clusterrolebindings`.
+const CREATE_CLUSTER_ROLE_BINDINGS: Request = Request::new("create", RBAC, "clusterrolebindings");
+
+/// The roles named by the subject's own `bind` rules.
+const NAMED_ROLES: Reaches = Reaches::NamedRoles {
+    cluster_roles: Request::new("bind", RBAC, "clusterroles").name(Name::Each),
+    roles: Request::new("bind", RBAC, "roles").name(Name::Each),
+};
+
 const ESCALATE_NOTE: &str = "a role written this way grants through any binding to it (an existing one, or a new one with `bind`)";
+
+const WEBHOOK_NOTE: &str = "a mutating webhook sees every object admitted, Secrets included, and can rewrite pods to run as anything";
+
+const CSR_NOTE: &str = "a client certificate can name any user and group, system:masters included";
 
 const IMPERSONATE_ANY_SERVICE_ACCOUNT: Request =
     Request::new("impersonate", "", "serviceaccounts").name(Name::Any);
