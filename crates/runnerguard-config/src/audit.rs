@@ -5,8 +5,9 @@
 
 use std::ops::Range;
 
+use crate::check::use_one_of;
 use crate::file::{Audit, Spanned, Texts};
-use crate::{ConfigDiagnostic, Source, closest};
+use crate::{Checks, ConfigDiagnostic, Source, closest};
 
 /// What the `[audit]` section is checked against: the rules and severities of this build.
 pub struct Catalogue<'a, S> {
@@ -40,7 +41,7 @@ impl Audit {
         source: &Source<'_>,
         catalogue: &Catalogue<'_, S>,
     ) -> Result<AuditSettings<S>, Vec<ConfigDiagnostic>> {
-        let mut problems = Vec::new();
+        let mut checks = Checks::new(source);
         let mut selectors = |list: &Texts, key: &str| {
             let mut out = Vec::new();
             for s in list.iter().flat_map(|l| &l.value) {
@@ -48,7 +49,7 @@ impl Audit {
                 if catalogue.rules.iter().any(|r| selects(*r, selector)) {
                     out.push(selector.to_owned());
                 } else {
-                    problems.push(unknown_rule(source, &s.span, key, &s.value, catalogue));
+                    unknown_rule(&mut checks, &s.span, key, &s.value, catalogue);
                 }
             }
             out
@@ -63,35 +64,24 @@ impl Audit {
                 .find(|(id, name)| id.eq_ignore_ascii_case(&rule.value) || *name == rule.value)
                 .map(|(id, _)| *id);
             let Some(id) = id else {
-                problems.push(unknown_rule(
-                    source,
-                    &rule.span,
-                    "severity",
-                    &rule.value,
-                    catalogue,
-                ));
+                unknown_rule(&mut checks, &rule.span, "severity", &rule.value, catalogue);
                 continue;
             };
             let what = format!("the severity of {id}");
-            if let Some(level) = level_of(source, level, &what, catalogue, &mut problems) {
+            if let Some(level) = level_of(&mut checks, level, &what, catalogue) {
                 severity.push((id.to_owned(), level));
             }
         }
         let fail_on = self
             .fail_on
             .as_ref()
-            .and_then(|f| level_of(source, f, "`fail-on`", catalogue, &mut problems));
-        if problems.is_empty() {
-            Ok(AuditSettings {
-                select,
-                ignore,
-                severity,
-                fail_on,
-            })
-        } else {
-            problems.sort_by_key(|d| (d.line, d.column));
-            Err(problems)
-        }
+            .and_then(|f| level_of(&mut checks, f, "`fail-on`", catalogue));
+        checks.finish(AuditSettings {
+            select,
+            ignore,
+            severity,
+            fail_on,
+        })
     }
 }
 
@@ -102,12 +92,12 @@ fn selects((id, name): (&str, &str), selector: &str) -> bool {
 }
 
 fn unknown_rule<S>(
-    source: &Source<'_>,
+    checks: &mut Checks<'_>,
     span: &Range<usize>,
     key: &str,
     value: &str,
     catalogue: &Catalogue<'_, S>,
-) -> ConfigDiagnostic {
+) {
     let names: Vec<&str> = catalogue
         .rules
         .iter()
@@ -117,19 +107,18 @@ fn unknown_rule<S>(
         Some(k) => format!("did you mean `{k}`?"),
         None => "`runnerguard rules` lists the rules".to_owned(),
     };
-    source.error(
+    checks.error(
         span,
         format!("unknown rule `{value}` in `{key}`"),
         Some(help),
-    )
+    );
 }
 
 fn level_of<S: Copy>(
-    source: &Source<'_>,
+    checks: &mut Checks<'_>,
     level: &Spanned<String>,
     what: &str,
     catalogue: &Catalogue<'_, S>,
-    problems: &mut Vec<ConfigDiagnostic>,
 ) -> Option<S> {
     if let Some((_, s)) = catalogue.severities.iter().find(|(n, _)| *n == level.value) {
         return Some(*s);
@@ -137,20 +126,13 @@ fn level_of<S: Copy>(
     let names: Vec<&str> = catalogue.severities.iter().map(|(n, _)| *n).collect();
     let help = match closest(&level.value, &names) {
         Some(k) => format!("did you mean `{k}`?"),
-        None => format!(
-            "use one of: {}",
-            names
-                .iter()
-                .map(|n| format!("\"{n}\""))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        None => use_one_of(&names),
     };
-    problems.push(source.error(
+    checks.error(
         &level.span,
         format!("{what} cannot be `{}`", level.value),
         Some(help),
-    ));
+    );
     None
 }
 

@@ -46,14 +46,7 @@ impl<'a> Checks<'a> {
         self.error(
             span,
             format!("`{key}` cannot be `{value}`"),
-            Some(format!(
-                "use one of: {}",
-                allowed
-                    .iter()
-                    .map(|a| format!("\"{a}\""))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
+            Some(use_one_of(allowed)),
         );
     }
 
@@ -143,6 +136,12 @@ impl<'a> Checks<'a> {
         }
         true
     }
+}
+
+/// The help of a value not among `allowed`: `use one of: "a", "b"`.
+pub(crate) fn use_one_of(allowed: &[&str]) -> String {
+    let quoted: Vec<String> = allowed.iter().map(|a| format!("\"{a}\"")).collect();
+    format!("use one of: {}", quoted.join(", "))
 }
 
 /// A DNS-1123 label (namespaces, tenant names): lowercase alphanumerics and `-`, at most
