@@ -18,36 +18,31 @@ impl Serialize for TopologyJson<'_> {
         let t = self.0;
         let mut map = s.serialize_map(Some(4))?;
         map.serialize_entry("evidence", &t.evidence)?;
-        map.serialize_entry("jobs", &Jobs(&t.jobs))?;
+        map.serialize_entry(
+            "jobs",
+            &Each(&t.jobs, |j| {
+                json!({
+                    "namespace": j.namespace,
+                    "serviceAccount": j.service_account,
+                    "automountServiceAccountToken": j.automount_token,
+                })
+            }),
+        )?;
         map.serialize_entry("managerNamespace", &t.manager_namespace)?;
         map.serialize_entry("managerServiceAccount", &t.manager_service_account)?;
         map.end()
     }
 }
 
-struct Jobs<'a>(&'a [runnerguard_audit::JobTarget]);
+/// A slice as a JSON array, each item written as the function makes it: one at a time, never
+/// a tree of them all.
+struct Each<'a, T, W>(&'a [T], fn(&'a T) -> W);
 
-impl Serialize for Jobs<'_> {
+impl<'a, T, W: Serialize> Serialize for Each<'a, T, W> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        for j in self.0 {
-            seq.serialize_element(&json!({
-                "namespace": j.namespace,
-                "serviceAccount": j.service_account,
-                "automountServiceAccountToken": j.automount_token,
-            }))?;
-        }
-        seq.end()
-    }
-}
-
-struct Topologies<'a>(&'a [runnerguard_audit::Topology]);
-
-impl Serialize for Topologies<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        for t in self.0 {
-            seq.serialize_element(&TopologyJson(t))?;
+        for item in self.0 {
+            seq.serialize_element(&(self.1)(item))?;
         }
         seq.end()
     }
@@ -65,12 +60,12 @@ impl Serialize for FindingJson<'_> {
             .into_iter()
             .map(|l| l.text)
             .collect();
-        let mut map = s.serialize_map(Some(10))?;
+        let mut map = s.serialize_map(Some(9))?;
         map.serialize_entry("evidence", &f.evidence)?;
-        map.serialize_entry("locations", &Sorted(&f.locations))?;
+        map.serialize_entry("locations", &Each(&f.locations, SortedLocation))?;
         map.serialize_entry("message", &f.message)?;
         map.serialize_entry("name", f.name)?;
-        map.serialize_entry("objects", &Sorted(&f.objects))?;
+        map.serialize_entry("objects", &Each(&f.objects, SortedObject))?;
         map.serialize_entry("path", &path)?;
         map.serialize_entry("remediation", &f.remediation)?;
         map.serialize_entry("rule", f.rule)?;
@@ -79,19 +74,7 @@ impl Serialize for FindingJson<'_> {
     }
 }
 
-/// Objects or locations with their keys sorted, as a `serde_json` map writes them.
-struct Sorted<'a, T>(&'a [T]);
-
-impl Serialize for Sorted<'_, runnerguard_model::ObjectRef> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        for o in self.0 {
-            seq.serialize_element(&SortedObject(o))?;
-        }
-        seq.end()
-    }
-}
-
+/// An object with its keys sorted, as a `serde_json` map writes them.
 struct SortedObject<'a>(&'a runnerguard_model::ObjectRef);
 
 impl Serialize for SortedObject<'_> {
@@ -111,16 +94,7 @@ impl Serialize for SortedObject<'_> {
     }
 }
 
-impl Serialize for Sorted<'_, runnerguard_audit::Location> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        for l in self.0 {
-            seq.serialize_element(&SortedLocation(l))?;
-        }
-        seq.end()
-    }
-}
-
+/// A location with its keys sorted, as a `serde_json` map writes them.
 struct SortedLocation<'a>(&'a runnerguard_audit::Location);
 
 impl Serialize for SortedLocation<'_> {
@@ -149,28 +123,16 @@ impl Serialize for Top<'_> {
         let mut map = s.serialize_map(Some(self.fields.len()))?;
         for (k, v) in &self.fields {
             if k == "findings" {
-                map.serialize_entry(k, &Findings(self.findings))?;
+                map.serialize_entry(k, &Each(self.findings, FindingJson))?;
             } else if k == "topology" {
                 map.serialize_entry(k, &self.topologies.first().map(TopologyJson))?;
             } else if k == "topologies" {
-                map.serialize_entry(k, &Topologies(self.topologies))?;
+                map.serialize_entry(k, &Each(self.topologies, TopologyJson))?;
             } else {
                 map.serialize_entry(k, v)?;
             }
         }
         map.end()
-    }
-}
-
-struct Findings<'a>(&'a [runnerguard_audit::Finding]);
-
-impl Serialize for Findings<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        for f in self.0 {
-            seq.serialize_element(&FindingJson(f))?;
-        }
-        seq.end()
     }
 }
 
@@ -209,117 +171,8 @@ pub fn json(w: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
     };
     // Buffered here: the serializer's many small writes stay out of `w`'s dynamic calls.
     let mut buffered = io::BufWriter::with_capacity(64 * 1024, &mut *w);
-    let mut ser = serde_json::Serializer::with_formatter(&mut buffered, Pretty::default());
+    let mut ser = serde_json::Serializer::pretty(&mut buffered);
     top.serialize(&mut ser).map_err(io::Error::from)?;
     writeln!(buffered)?;
     buffered.flush()
-}
-
-/// `serde_json`'s pretty formatter (two spaces), byte for byte, writing each newline and its
-/// indentation at once instead of one write per level: an audit's JSON is tens of megabytes
-/// of deeply nested evidence.
-#[derive(Default)]
-struct Pretty {
-    depth: usize,
-    has_value: bool,
-}
-
-/// A comma, a newline and enough indentation for 64 levels.
-const BREAK: &[u8; 130] = b",\n                                                                                                                                ";
-
-impl Pretty {
-    /// A newline (after a comma unless `first`) and the current indentation.
-    fn new_line<W: ?Sized + Write>(&self, w: &mut W, first: bool) -> io::Result<()> {
-        let start = usize::from(first);
-        if let Some(bytes) = BREAK.get(start..2 + 2 * self.depth) {
-            return w.write_all(bytes);
-        }
-        w.write_all(if first { b"\n" } else { b",\n" })?;
-        for _ in 0..self.depth {
-            w.write_all(b"  ")?;
-        }
-        Ok(())
-    }
-
-    fn end<W: ?Sized + Write>(&mut self, w: &mut W, close: &[u8]) -> io::Result<()> {
-        self.depth -= 1;
-        if self.has_value {
-            self.new_line(w, true)?;
-        }
-        w.write_all(close)
-    }
-}
-
-impl serde_json::ser::Formatter for Pretty {
-    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.depth += 1;
-        self.has_value = false;
-        w.write_all(b"[")
-    }
-
-    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.end(w, b"]")
-    }
-
-    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
-        self.new_line(w, first)
-    }
-
-    fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
-        self.has_value = true;
-        Ok(())
-    }
-
-    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.depth += 1;
-        self.has_value = false;
-        w.write_all(b"{")
-    }
-
-    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.end(w, b"}")
-    }
-
-    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
-        self.new_line(w, first)
-    }
-
-    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        w.write_all(b": ")
-    }
-
-    fn end_object_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
-        self.has_value = true;
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, reason = "tests fail on any error")]
-
-    use serde::Serialize;
-    use serde_json::json;
-
-    use super::Pretty;
-
-    #[test]
-    fn pretty_writes_what_serde_json_pretty_writes() {
-        // Deeper than the indentation kept at hand, with empty and one-item containers.
-        let mut deep = json!({"leaf": [1, {}, [], "x"]});
-        for i in 0..70 {
-            deep = if i % 2 == 0 {
-                json!([deep, i, null])
-            } else {
-                json!({"a": deep, "b": {"c": []}, "d": i})
-            };
-        }
-        let mut out = Vec::new();
-        let mut ser = serde_json::Serializer::with_formatter(&mut out, Pretty::default());
-        deep.serialize(&mut ser).unwrap();
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            serde_json::to_string_pretty(&deep).unwrap()
-        );
-    }
 }
