@@ -30,7 +30,7 @@ pub struct Finding {
 }
 
 /// A place in a configuration file, with what is there.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Location {
     /// What is at that place (a key, a setting).
     pub what: String,

@@ -287,11 +287,7 @@ fn identity_hash(f: &Finding) -> u64 {
     f.rule.hash(&mut h);
     f.severity.hash(&mut h);
     f.objects.hash(&mut h);
-    f.locations.len().hash(&mut h);
-    for l in &f.locations {
-        l.what.hash(&mut h);
-        l.origin.hash(&mut h);
-    }
+    f.locations.hash(&mut h);
     f.evidence.hash(&mut h);
     h.finish()
 }
