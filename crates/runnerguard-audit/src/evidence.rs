@@ -253,45 +253,6 @@ impl Evidence {
         Self::Grant(Box::new(path))
     }
 
-    /// Every object this evidence names, nested evidence included, in order: bindings,
-    /// roles (and the roles aggregated rules come from), objects. For reporters that point
-    /// at each (SARIF related locations).
-    pub fn objects(&self) -> Vec<&ObjectRef> {
-        let mut out = Vec::new();
-        self.collect_objects(&mut out);
-        out
-    }
-
-    fn collect_objects<'a>(&'a self, out: &mut Vec<&'a ObjectRef>) {
-        fn grant<'a>(g: &'a GrantPath, out: &mut Vec<&'a ObjectRef>) {
-            out.push(&g.binding);
-            out.push(&g.role);
-            if let Some(from) = &g.aggregated_from {
-                out.push(&from.role);
-            }
-        }
-        match self {
-            Self::Grant(g) => grant(g, out),
-            Self::Escalation(s) => {
-                for p in &s.permissions {
-                    grant(&p.grant, out);
-                }
-            }
-            Self::Object(o) => {
-                out.push(&o.object);
-                for e in &o.under {
-                    e.collect_objects(out);
-                }
-            }
-            Self::Fact { under, .. } => {
-                for e in under {
-                    e.collect_objects(out);
-                }
-            }
-            Self::Setting(_) | Self::Rule(_) => {}
-        }
-    }
-
     /// A grant with what the finding says of its rule.
     pub fn grant_noted(mut path: GrantPath, note: impl Into<String>) -> Self {
         path.note = Some(note.into());

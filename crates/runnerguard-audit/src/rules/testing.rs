@@ -2,9 +2,13 @@
 //! outright, a runner version's executor table.
 
 use runnerguard_engine::Policy;
-use runnerguard_model::PolicyRule;
 
-use crate::{ChartKeys, Context, Evidence, Finding, JobTarget, Rule, Topology};
+use runnerguard_model::ObjectRef;
+
+use crate::{ChartKeys, Context, Evidence, Finding, GrantPath, JobTarget, Rule, Topology};
+
+/// One job target: ServiceAccount `ci-job` in namespace `teams`, its token not mounted.
+pub(super) const JOBS: &[(&str, &str, Option<bool>)] = &[("teams", "ci-job", Some(false))];
 
 /// The findings of `rule` on `yaml` with the manager `gitlab-runner/gitlab-runner` and
 /// job targets `(namespace, service account, automount)`, for runner 18.9.
@@ -62,17 +66,6 @@ pub(super) fn rule_by_id(id: &str) -> &'static dyn Rule {
         .unwrap_or_else(|| panic!("no rule {id}"))
 }
 
-/// A rule with the given groups, resources and verbs.
-pub(super) fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
-    let own = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
-    PolicyRule {
-        verbs: own(verbs),
-        api_groups: own(groups),
-        resources: own(resources),
-        ..PolicyRule::default()
-    }
-}
-
 /// The texts of every fact in `f`'s evidence, nested ones included, in order (the wording of
 /// grants and objects is the report crate's: tests look at those as data).
 pub(super) fn facts(f: &Finding) -> Vec<&str> {
@@ -85,6 +78,39 @@ pub(super) fn facts(f: &Finding) -> Vec<&str> {
                 }
                 Evidence::Object(o) => walk(&o.under, out),
                 _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&f.evidence, &mut out);
+    out
+}
+
+/// Every object `f`'s evidence names, nested evidence included, in order: the binding and
+/// role of each grant (and the role an aggregated rule comes from), objects.
+pub(super) fn objects(f: &Finding) -> Vec<&ObjectRef> {
+    fn grant<'a>(g: &'a GrantPath, out: &mut Vec<&'a ObjectRef>) {
+        out.push(&g.binding);
+        out.push(&g.role);
+        if let Some(from) = &g.aggregated_from {
+            out.push(&from.role);
+        }
+    }
+    fn walk<'a>(evidence: &'a [Evidence], out: &mut Vec<&'a ObjectRef>) {
+        for e in evidence {
+            match e {
+                Evidence::Grant(g) => grant(g, out),
+                Evidence::Escalation(s) => {
+                    for p in &s.permissions {
+                        grant(&p.grant, out);
+                    }
+                }
+                Evidence::Object(o) => {
+                    out.push(&o.object);
+                    walk(&o.under, out);
+                }
+                Evidence::Fact { under, .. } => walk(under, out),
+                Evidence::Setting(_) | Evidence::Rule(_) => {}
             }
         }
     }

@@ -106,10 +106,20 @@ pub(super) fn describe_at_most<'a>(
     out
 }
 
+/// A rule with the given groups, resources and verbs.
+pub(super) fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
+    let own = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
+    PolicyRule {
+        verbs: own(verbs),
+        api_groups: own(groups),
+        resources: own(resources),
+        ..PolicyRule::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{describe, describe_at_most, exists};
-    use crate::rules::testing::rule;
+    use super::{describe, describe_at_most, exists, rule};
 
     #[test]
     fn describe_groups_targets_with_equal_verbs() {

@@ -114,9 +114,7 @@ impl Rule for AdmissionWebhookWrite {
 #[cfg(test)]
 mod tests {
     use super::AdmissionWebhookWrite;
-    use crate::rules::testing::run;
-
-    const JOBS: &[(&str, &str, Option<bool>)] = &[("teams", "ci-job", Some(false))];
+    use crate::rules::testing::{JOBS, run};
 
     #[test]
     fn reading_webhooks_is_not_writing_them() {

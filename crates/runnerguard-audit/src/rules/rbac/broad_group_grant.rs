@@ -131,9 +131,7 @@ fn default_rules(cx: &Context<'_>, group: &str, namespace: &str) -> Vec<PolicyRu
 mod tests {
     use super::BroadGroupGrant;
     use crate::Severity;
-    use crate::rules::testing::run;
-
-    const JOBS: &[(&str, &str, Option<bool>)] = &[("teams", "ci-job", Some(false))];
+    use crate::rules::testing::{JOBS, run};
 
     fn binding(group: &str, role: &str) -> String {
         format!(

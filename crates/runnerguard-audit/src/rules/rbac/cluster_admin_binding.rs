@@ -153,9 +153,7 @@ fn is_system(subject: &Subject) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::run;
-
-    const JOBS: &[(&str, &str, Option<bool>)] = &[("teams", "ci-job", Some(false))];
+    use crate::rules::testing::{JOBS, run};
 
     fn binding(kind: &str, ns: &str, subject: &str, role: &str) -> String {
         let ns = if ns.is_empty() {

@@ -182,9 +182,7 @@ fn pick(d: &Decision, input: impl Fn(&Grant) -> bool) -> Option<Grant> {
 mod tests {
     use super::CsrApproval;
     use crate::Severity;
-    use crate::rules::testing::run;
-
-    const JOBS: &[(&str, &str, Option<bool>)] = &[("teams", "ci-job", Some(false))];
+    use crate::rules::testing::{JOBS, run};
 
     fn role(name: &str, rule: &str) -> String {
         format!(

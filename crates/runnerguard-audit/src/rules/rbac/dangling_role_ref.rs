@@ -112,9 +112,7 @@ impl Rule for DanglingRoleRef {
 #[cfg(test)]
 mod tests {
     use super::DanglingRoleRef;
-    use crate::rules::testing::run;
-
-    const JOBS: &[(&str, &str, Option<bool>)] = &[("teams", "ci-job", Some(false))];
+    use crate::rules::testing::{JOBS, run};
 
     #[test]
     fn bindings_to_default_roles_resolve() {

@@ -310,9 +310,7 @@ fn escalation(cx: &Context<'_>, user: &UserInfo, group: &Group, scope: &Scope) -
 mod tests {
     use super::EscalationVerb;
     use crate::Severity;
-    use crate::rules::testing::run;
-
-    const JOBS: &[(&str, &str, Option<bool>)] = &[("teams", "ci-job", Some(false))];
+    use crate::rules::testing::{JOBS, run};
 
     fn with_rule(kind: &str, ns: &str, rule: &str) -> String {
         let (role_kind, meta) = if ns.is_empty() {

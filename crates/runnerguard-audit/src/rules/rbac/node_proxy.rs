@@ -103,9 +103,7 @@ impl Rule for NodeProxy {
 #[cfg(test)]
 mod tests {
     use super::NodeProxy;
-    use crate::rules::testing::run;
-
-    const JOBS: &[(&str, &str, Option<bool>)] = &[("teams", "ci-job", Some(false))];
+    use crate::rules::testing::{JOBS, run};
 
     fn yaml(binding: &str) -> String {
         format!(

@@ -353,9 +353,7 @@ fn names(accounts: &[&Subject], scope: &Scope) -> String {
 mod tests {
     use super::PodCreateAssumesServiceAccounts;
     use crate::Severity;
-    use crate::rules::testing::run;
-
-    const JOBS: &[(&str, &str, Option<bool>)] = &[("teams", "ci-job", Some(false))];
+    use crate::rules::testing::{JOBS, run};
 
     const DEPLOYER: &str = r#"
 apiVersion: rbac.authorization.k8s.io/v1
@@ -450,9 +448,8 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-maker}
         );
         assert!(!f.message.contains("without extra rights"), "{}", f.message);
         assert!(
-            f.evidence
+            crate::rules::testing::objects(f)
                 .iter()
-                .flat_map(crate::Evidence::objects)
                 .any(|o| o.kind == "ClusterRole"
                     && o.name == "system:controller:clusterrole-aggregation-controller"),
             "{:?}",

@@ -247,9 +247,7 @@ fn collect(
 #[cfg(test)]
 mod tests {
     use super::SecretsReadable;
-    use crate::rules::testing::run;
-
-    const JOBS: &[(&str, &str, Option<bool>)] = &[("teams", "ci-job", Some(false))];
+    use crate::rules::testing::{JOBS, run};
 
     const TOKEN: &str = "apiVersion: v1\nkind: Secret\nmetadata: {name: gitlab-runner-token, namespace: gitlab-runner}\nstringData: {runner-token: x}\n---\n";
 

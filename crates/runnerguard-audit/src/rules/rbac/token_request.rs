@@ -99,9 +99,7 @@ impl Rule for TokenRequest {
 #[cfg(test)]
 mod tests {
     use super::TokenRequest;
-    use crate::rules::testing::run;
-
-    const JOBS: &[(&str, &str, Option<bool>)] = &[("teams", "ci-job", Some(false))];
+    use crate::rules::testing::{JOBS, run};
 
     #[test]
     fn resource_names_say_which_service_accounts() {

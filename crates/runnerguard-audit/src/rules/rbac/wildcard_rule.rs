@@ -146,9 +146,7 @@ impl Rule for WildcardRule {
 #[cfg(test)]
 mod tests {
     use super::WildcardRule;
-    use crate::rules::testing::run;
-
-    const JOBS: &[(&str, &str, Option<bool>)] = &[("teams", "ci-job", Some(false))];
+    use crate::rules::testing::{JOBS, run};
 
     #[test]
     fn aggregated_roles_are_judged_on_their_sources() {

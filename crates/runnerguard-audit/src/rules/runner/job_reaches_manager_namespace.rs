@@ -4,7 +4,7 @@
 use runnerguard_engine::{Grant, breakdown_rule};
 use runnerguard_model::{BindingKind, PolicyRule, is_namespaced};
 
-use super::{MAX_TARGETS, how, identity_evidence};
+use super::{MAX_TARGETS, binding_names, how, identity_evidence};
 use crate::rules::common::{describe_at_most, exists};
 use runnerguard_engine::Action;
 
@@ -136,20 +136,9 @@ impl Rule for JobReachesManagerNamespace {
                     ))
                     .grant_objects(cx.policy, g);
             }
-            let bindings: Vec<String> = {
-                let mut v: Vec<String> = Vec::new();
-                for (g, _) in &grants {
-                    let b = cx.policy.binding(g.binding);
-                    let s = format!("{} {}", b.kind, qualified(&b.namespace, &b.name));
-                    if !v.contains(&s) {
-                        v.push(s);
-                    }
-                }
-                v
-            };
             f = f.remediation(format!(
                 "delete {} (or remove the job identity and its groups from the subjects): job identities need no right in `{ns}`",
-                bindings.join(", ")
+                binding_names(cx, grants.iter().map(|(g, _)| g))
             ));
             out.push(f);
         }
@@ -191,7 +180,7 @@ fn reaching(rule: &PolicyRule, cluster: bool) -> Vec<PolicyRule> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::rule;
+    use crate::rules::common::rule;
 
     #[test]
     fn cluster_scoped_rules_do_not_reach_a_namespace_except_node_proxy() {

@@ -359,10 +359,8 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
             out[0].message
         );
         assert!(
-            out[0]
-                .evidence
+            crate::rules::testing::objects(&out[0])
                 .iter()
-                .flat_map(crate::Evidence::objects)
                 .any(|o| o.kind == "ClusterRoleBinding" && o.name == "ci-view"),
             "{:?}",
             out[0].evidence

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use runnerguard_engine::{Grant, UserInfo, covers};
 use runnerguard_model::{BindingKind, PolicyRule};
 
-use super::{MAX_TARGETS, grants_of, job_evidence};
+use super::{MAX_TARGETS, binding_names, grants_of, job_evidence};
 use crate::rules::common::{describe, describe_at_most, exists};
 use crate::{Context, Evidence, Finding, JobTarget, Rule, RuleMeta, declare_rule, qualified};
 
@@ -145,7 +145,6 @@ impl Rule for JobTokenExposed {
             for e in job_evidence(cx, job) {
                 f = f.fact(e);
             }
-            let mut bindings: Vec<String> = Vec::new();
             for (g, perms) in &beyond {
                 f = f
                     .evidence(Evidence::grant_noted(
@@ -153,15 +152,10 @@ impl Rule for JobTokenExposed {
                         format!("beyond deploy rights: {}", describe(perms)),
                     ))
                     .grant_objects(cx.policy, g);
-                let b = cx.policy.binding(g.binding);
-                let s = format!("{} {}", b.kind, qualified(&b.namespace, &b.name));
-                if !bindings.contains(&s) {
-                    bindings.push(s);
-                }
             }
             f = f.remediation(format!(
                 "set automount_service_account_token = false under [runners.kubernetes] (and automountServiceAccountToken: false on ServiceAccount {sa}); remove {sa} from {}",
-                bindings.join(", ")
+                binding_names(cx, beyond.iter().map(|(g, _)| g))
             ));
             out.push(f);
         }

@@ -8,7 +8,7 @@ use runnerguard_model::{BindingKind, PolicyRule, SettingValue};
 
 use super::MAX_TARGETS;
 use crate::executor::{Need, Permission, Scope};
-use crate::rules::common::{describe, describe_at_most, exists, target};
+use crate::rules::common::{describe, describe_at_most, exists, rule, target};
 use crate::{Context, Evidence, Finding, Rule, RuleMeta, declare_rule, qualified};
 
 declare_rule! {
@@ -373,17 +373,6 @@ fn everyone_gets() -> Vec<PolicyRule> {
             "/openid/v1/jwks/",
         ]),
     ]
-}
-
-/// A rule with the given groups, resources and verbs.
-fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
-    let own = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
-    PolicyRule {
-        verbs: own(verbs),
-        api_groups: own(groups),
-        resources: own(resources),
-        ..PolicyRule::default()
-    }
 }
 
 /// The executor's permissions as RBAC rules, with the verbs the documentation also lists.

@@ -42,7 +42,7 @@ pub(super) use unknown_runner_key::UnknownRunnerKey;
 use runnerguard_engine::{Grant, UserInfo};
 use runnerguard_model::{BindingKind, Origin, RunnerEntry, Setting};
 
-use crate::{Context, Evidence, JobIdentity, JobTarget};
+use crate::{Context, Evidence, JobIdentity, JobTarget, qualified};
 
 /// How many resources a message names before it counts the rest.
 const MAX_TARGETS: usize = 12;
@@ -134,6 +134,20 @@ fn how(id: &JobIdentity) -> String {
     } else {
         format!("{}, then:", id.how)
     }
+}
+
+/// The bindings of `grants`, each once, in order: `RoleBinding teams/x, ClusterRoleBinding y`
+/// (for a remediation that names what to delete or edit).
+fn binding_names<'a>(cx: &Context<'_>, grants: impl IntoIterator<Item = &'a Grant>) -> String {
+    let mut names: Vec<String> = Vec::new();
+    for g in grants {
+        let b = cx.policy.binding(g.binding);
+        let s = format!("{} {}", b.kind, qualified(&b.namespace, &b.name));
+        if !names.contains(&s) {
+            names.push(s);
+        }
+    }
+    names.join(", ")
 }
 
 /// Every rule `user` holds from bindings the user wrote (not Kubernetes' defaults): its
