@@ -76,6 +76,21 @@ const CONTAINERS: [(&str, &str); 4] = [
     ),
 ];
 
+/// `f` with the place of each setting (once) that sets a flag to `true` in `eff`, as
+/// [`Source::effective`] gives it.
+fn locate_true(mut f: Finding, eff: &[(&str, Option<(bool, &Setting)>)]) -> Finding {
+    let mut seen: Vec<&Setting> = Vec::new();
+    for (_, v) in eff {
+        if let Some((true, s)) = v
+            && !seen.contains(s)
+        {
+            seen.push(s);
+            f = f.location(s.key.clone(), s.origin.clone());
+        }
+    }
+    f
+}
+
 const ENFORCE: &str = "pod-security.kubernetes.io/enforce";
 
 impl Source<'_> {
@@ -139,15 +154,7 @@ impl PrivilegedJobsPossible {
             ),
         )
         .remediation("set `privileged = false` under [runners.kubernetes] and in every *_container_security_context");
-        let mut seen: Vec<&Setting> = Vec::new();
-        for (_, v) in &eff {
-            if let Some((true, s)) = v
-                && !seen.contains(s)
-            {
-                seen.push(s);
-                f = f.location(s.key.clone(), s.origin.clone());
-            }
-        }
+        f = locate_true(f, &eff);
         if let Some(note) = Self::admission_note(cx, src.namespace, &["baseline", "restricted"]) {
             f = f.fact(note);
         }
@@ -198,15 +205,7 @@ impl PrivilegedJobsPossible {
                 parts.join(" and in ")
             ),
         );
-        let mut seen: Vec<&Setting> = Vec::new();
-        for (_, v) in &eff {
-            if let Some((true, s)) = v
-                && !seen.contains(s)
-            {
-                seen.push(s);
-                f = f.location(s.key.clone(), s.origin.clone());
-            }
-        }
+        f = locate_true(f, &eff);
         if !unset.is_empty() {
             f = f.location(src.what, src.at.clone());
         }
