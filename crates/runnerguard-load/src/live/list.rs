@@ -21,7 +21,6 @@ enum Read {
 pub(super) struct Collection {
     /// `api/v1` or `apis/GROUP/VERSION`.
     prefix: &'static str,
-    api_version: &'static str,
     plural: &'static str,
     kind: &'static str,
     /// Plural, for people.
@@ -37,13 +36,8 @@ const fn kind(
     name: &'static str,
     namespaced: bool,
 ) -> Collection {
-    let api_version = match prefix.as_bytes() {
-        [b'a', b'p', b'i', b'/', ..] => "v1",
-        _ => "",
-    };
     Collection {
         prefix,
-        api_version,
         plural,
         kind,
         name,
@@ -152,11 +146,7 @@ pub(super) const KINDS: &[Collection] = &[
 
 /// The `apiVersion` of a kind: `v1` for the core group, else `GROUP/VERSION`.
 fn api_version(k: &Collection) -> &'static str {
-    if k.api_version.is_empty() {
-        k.prefix.trim_start_matches("apis/")
-    } else {
-        k.api_version
-    }
+    k.prefix.strip_prefix("apis/").unwrap_or("v1")
 }
 
 /// The owners whose pod template the audit already judges: what they own (ReplicaSets of a
@@ -218,7 +208,7 @@ pub(super) async fn list_kind(
             }
         }
     }
-    let token_uids: Vec<&str> = tokens
+    let token_uids: std::collections::HashSet<&str> = tokens
         .iter()
         .filter_map(|t| t.pointer("/metadata/uid").and_then(Value::as_str))
         .collect();
