@@ -149,17 +149,24 @@ fn api_version(k: &Collection) -> &'static str {
     k.prefix.strip_prefix("apis/").unwrap_or("v1")
 }
 
-/// The owners whose pod template the audit already judges: what they own (ReplicaSets of a
-/// Deployment, Pods of a ReplicaSet, Jobs of a CronJob) repeats it, and would repeat every
-/// finding about it.
-const CONTROLLERS: &[&str] = &[
-    "Deployment",
-    "ReplicaSet",
-    "StatefulSet",
-    "DaemonSet",
-    "ReplicationController",
-    "Job",
-    "CronJob",
+/// The kinds whose items a controller the audit also reads makes from its pod template, and
+/// those controllers: such an item (ReplicaSets of a Deployment, Pods of a ReplicaSet, Jobs of
+/// a CronJob) repeats the template, and would repeat every finding about it. Any other owner
+/// reference (a RoleBinding naming a Deployment its controller) is anyone's to write and hides
+/// nothing.
+const CONTROLLERS: &[(&str, &[&str])] = &[
+    ("ReplicaSet", &["Deployment"]),
+    (
+        "Pod",
+        &[
+            "ReplicaSet",
+            "StatefulSet",
+            "DaemonSet",
+            "ReplicationController",
+            "Job",
+        ],
+    ),
+    ("Job", &["CronJob"]),
 ];
 
 /// The annotations kept on a Secret: which ServiceAccount a token belongs to. Any other may
@@ -214,7 +221,7 @@ pub(super) async fn list_kind(
         .collect();
     let mut out = Vec::with_capacity(items.len());
     for item in &mut items {
-        if owned_by_controller(item) {
+        if owned_by_controller(k.kind, item) {
             continue;
         }
         let Value::Object(object) = item else {
@@ -254,8 +261,11 @@ pub(super) async fn list_kind(
     Ok(Listed::Items(out))
 }
 
-/// Whether a workload controller the audit also reads manages this object.
-fn owned_by_controller(item: &Value) -> bool {
+/// Whether a workload controller the audit also reads made this object, of kind `kind`.
+fn owned_by_controller(kind: &str, item: &Value) -> bool {
+    let Some((_, controllers)) = CONTROLLERS.iter().find(|(k, _)| *k == kind) else {
+        return false;
+    };
     item.pointer("/metadata/ownerReferences")
         .and_then(Value::as_array)
         .is_some_and(|owners| {
@@ -263,7 +273,7 @@ fn owned_by_controller(item: &Value) -> bool {
                 o.get("controller").and_then(Value::as_bool) == Some(true)
                     && o.get("kind")
                         .and_then(Value::as_str)
-                        .is_some_and(|kind| CONTROLLERS.contains(&kind))
+                        .is_some_and(|owner| controllers.contains(&owner))
             })
         })
 }
@@ -370,12 +380,23 @@ mod tests {
         let pod = serde_json::json!({"metadata": {"ownerReferences": [
             {"kind": "ReplicaSet", "controller": true, "name": "x"}
         ]}});
-        assert!(owned_by_controller(&pod));
+        assert!(owned_by_controller("Pod", &pod));
         let foreign = serde_json::json!({"metadata": {"ownerReferences": [
             {"kind": "Node", "controller": true, "name": "x"}
         ]}});
-        assert!(!owned_by_controller(&foreign));
-        assert!(!owned_by_controller(&serde_json::json!({"metadata": {}})));
+        assert!(!owned_by_controller("Pod", &foreign));
+        assert!(!owned_by_controller(
+            "Pod",
+            &serde_json::json!({"metadata": {}})
+        ));
+        // Only what the controller makes from its template: a grant naming a Deployment its
+        // controller is still read, and so is a Pod claiming a Deployment directly.
+        let by_deployment = serde_json::json!({"metadata": {"ownerReferences": [
+            {"kind": "Deployment", "controller": true, "name": "x"}
+        ]}});
+        assert!(owned_by_controller("ReplicaSet", &by_deployment));
+        assert!(!owned_by_controller("RoleBinding", &by_deployment));
+        assert!(!owned_by_controller("Pod", &by_deployment));
     }
 
     #[test]
