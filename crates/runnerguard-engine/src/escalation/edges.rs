@@ -183,6 +183,10 @@ pub(super) struct Edge {
 
 impl Edge {
     /// An edge with no note, after which the next rows are looked for too ([`Then::Next`]).
+    #[expect(
+        clippy::large_types_passed_by_value,
+        reason = "called only to build the static table, at compile time"
+    )]
     const fn new(
         primitive: Primitive,
         scope: Scope,
