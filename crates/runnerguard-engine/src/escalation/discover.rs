@@ -7,7 +7,7 @@ use runnerguard_model::{PolicyRule, RoleKind};
 
 use super::edges::{EDGES, Edge, Name, Reaches, Request, Then};
 use super::{Graph, Identity, Permission, Primitive, SYSTEM_MASTERS, Step};
-use crate::{BindingId, Policy, RoleId, UserInfo, rule_allows};
+use crate::{BindingId, Policy, RoleId, rule_allows};
 
 /// One scope's questions: its namespace (empty: cluster-wide), the bindings (with the matching
 /// subject) that apply there, and the authorizer asked about them.
@@ -93,15 +93,12 @@ impl Graph<'_> {
                 steps.extend(self.service_accounts_in(ns, primitive, permissions, note));
             }
             Reaches::PodServiceAccounts => match self.pod_service_accounts.get(ns) {
-                Some(known) if !ns.is_empty() => {
-                    let permissions: Arc<[Permission]> = permissions.into();
-                    steps.extend(known.iter().map(|sa| Step {
-                        primitive,
-                        permissions: Arc::clone(&permissions),
-                        to: service_account(sa),
-                        note: note.clone(),
-                    }));
-                }
+                Some(known) if !ns.is_empty() => steps.extend(steps_to(
+                    primitive,
+                    permissions,
+                    note,
+                    known.iter().map(|sa| service_account(sa)),
+                )),
                 _ => steps.extend(self.service_accounts_in(
                     ns,
                     primitive,
@@ -110,15 +107,12 @@ impl Graph<'_> {
                 )),
             },
             Reaches::TokenSecretOwners => match self.token_secrets.get(ns) {
-                Some(tokens) => {
-                    let permissions: Arc<[Permission]> = permissions.into();
-                    steps.extend(tokens.iter().map(|(_, sa)| Step {
-                        primitive,
-                        permissions: Arc::clone(&permissions),
-                        to: service_account(sa),
-                        note: note.clone(),
-                    }));
-                }
+                Some(tokens) => steps.extend(steps_to(
+                    primitive,
+                    permissions,
+                    note,
+                    tokens.iter().map(|(_, sa)| service_account(sa)),
+                )),
                 None => steps.extend(self.service_accounts_in(
                     ns,
                     primitive,
@@ -140,19 +134,15 @@ impl Graph<'_> {
                     }
                 }
             }
-            Reaches::RolesOfNamespace => {
-                let permissions: Arc<[Permission]> = permissions.into();
-                for (id, role) in self.policy.roles_with_ids() {
-                    if role.kind == RoleKind::Role && role.namespace == ns {
-                        steps.push(Step {
-                            primitive,
-                            permissions: Arc::clone(&permissions),
-                            to: bound_role(self.policy, id, ns),
-                            note: note.clone(),
-                        });
-                    }
-                }
-            }
+            Reaches::RolesOfNamespace => steps.extend(steps_to(
+                primitive,
+                permissions,
+                note,
+                self.policy
+                    .roles_with_ids()
+                    .filter(|(_, role)| role.kind == RoleKind::Role && role.namespace == ns)
+                    .map(|(id, _)| bound_role(self.policy, id, ns)),
+            )),
             Reaches::NamedRoles {
                 cluster_roles,
                 roles,
@@ -277,10 +267,7 @@ impl Graph<'_> {
         };
         for name in known {
             if let Some(p) = ask(&users, &name) {
-                out.push((
-                    vec![p],
-                    Identity::of(&UserInfo::new(name, Vec::<String>::new())),
-                ));
+                out.push((vec![p], Identity::of_user_name(&name)));
             }
         }
         out
@@ -305,32 +292,40 @@ impl Graph<'_> {
         permissions: Vec<Permission>,
         note: Option<String>,
     ) -> Vec<Step> {
-        let permissions: Arc<[Permission]> = permissions.into();
         if ns.is_empty() {
-            return vec![Step {
-                primitive,
-                permissions,
-                to: Identity::AnyServiceAccount,
-                note,
-            }];
+            return steps_to(primitive, permissions, note, [Identity::AnyServiceAccount]).collect();
         }
         let names: Vec<String> = self.service_accounts.get(ns).map_or_else(
             || vec!["default".to_owned()],
             |s| s.iter().cloned().collect(),
         );
-        names
-            .into_iter()
-            .map(|name| Step {
-                primitive,
-                permissions: Arc::clone(&permissions),
-                to: Identity::ServiceAccount {
-                    namespace: ns.to_owned(),
-                    name,
-                },
-                note: note.clone(),
-            })
-            .collect()
+        steps_to(
+            primitive,
+            permissions,
+            note,
+            names.into_iter().map(|name| Identity::ServiceAccount {
+                namespace: ns.to_owned(),
+                name,
+            }),
+        )
+        .collect()
     }
+}
+
+/// One step to each identity of `to`, all resting on the same `permissions`.
+fn steps_to(
+    primitive: Primitive,
+    permissions: Vec<Permission>,
+    note: Option<String>,
+    to: impl IntoIterator<Item = Identity>,
+) -> impl Iterator<Item = Step> {
+    let permissions: Arc<[Permission]> = permissions.into();
+    to.into_iter().map(move |to| Step {
+        primitive,
+        permissions: Arc::clone(&permissions),
+        to,
+        note: note.clone(),
+    })
 }
 
 /// `first`, then the edge's own permissions.

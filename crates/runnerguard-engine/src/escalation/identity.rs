@@ -84,7 +84,7 @@ impl Identity {
     }
 
     /// A user name's identity: a ServiceAccount's user name is that ServiceAccount.
-    fn of_user_name(user: &str) -> Self {
+    pub(super) fn of_user_name(user: &str) -> Self {
         match split_service_account_user(user) {
             Some((namespace, name)) => Self::ServiceAccount {
                 namespace: namespace.to_owned(),
