@@ -103,10 +103,9 @@ pub struct Context<'a> {
     job_identities: OnceCell<Vec<JobIdentity>>,
     /// Indexes into `job_identities` by job namespace, for [`Context::job_identities_in`].
     job_identities_by_namespace: OnceCell<HashMap<String, Vec<usize>>>,
-    /// [`Context::escalation`], built once for all rules (its caches are shared too).
-    escalation: OnceCell<Escalation<'a>>,
     /// What the contexts of the other setups of [`crate::run_all`] share with this one: the
-    /// escalation analysis (used instead of `escalation`) and what rules remember.
+    /// escalation analysis and indexes of the policy (used instead of `own`), and what
+    /// rules remember.
     shared: Option<&'a Shared<'a>>,
     /// [`Context::job_namespaces`], worked out once.
     job_namespaces: OnceCell<Vec<&'a str>>,
@@ -115,10 +114,6 @@ pub struct Context<'a> {
     /// The topology's evidence about job namespaces, by the namespace its fact names, for
     /// [`Context::job_evidence`].
     job_evidence: OnceCell<HashMap<&'a str, Vec<&'a TopologyEvidence>>>,
-    /// The Namespace objects by name (the first of each name), for [`Context::namespace`].
-    namespaces: OnceCell<HashMap<&'a str, &'a Namespace>>,
-    /// [`Context::role_binding_namespaces`]'s index, when not shared.
-    bound_in: OnceCell<BoundIn<'a>>,
     /// The caches of [`Shared`] this context keeps itself when it shares none.
     own: Shared<'a>,
 }
@@ -142,13 +137,10 @@ impl<'a> Context<'a> {
             chart,
             job_identities: OnceCell::new(),
             job_identities_by_namespace: OnceCell::new(),
-            escalation: OnceCell::new(),
             shared: None,
             job_namespaces: OnceCell::new(),
             job_namespace_set: OnceCell::new(),
             job_evidence: OnceCell::new(),
-            namespaces: OnceCell::new(),
-            bound_in: OnceCell::new(),
             own: Shared::default(),
         }
     }
@@ -331,8 +323,8 @@ impl<'a> Context<'a> {
     /// The escalation analysis of the policy (`runnerguard paths`), built on first use and
     /// shared by every rule, with what it has already found.
     pub fn escalation(&self) -> &Escalation<'a> {
-        self.shared
-            .map_or(&self.escalation, |s| &s.escalation)
+        self.store()
+            .escalation
             .get_or_init(|| Escalation::new(self.policy))
     }
 
@@ -414,32 +406,29 @@ impl<'a> Context<'a> {
     /// job and per setup: the scan was quadratic, issue #9 C3).
     pub fn role_binding_namespaces(&self, user: &UserInfo) -> BTreeSet<&'a str> {
         let policy: &'a Policy = self.policy;
-        let index = self
-            .shared
-            .map_or(&self.bound_in, |s| &s.bound_in)
-            .get_or_init(|| {
-                let mut index: BoundIn<'a> = HashMap::new();
-                for b in policy.bindings() {
-                    if b.kind != BindingKind::RoleBinding || b.origin.is_builtin() {
-                        continue;
-                    }
-                    for s in &b.subjects {
-                        let key = match SubjectKind::parse(&s.kind) {
-                            Some(SubjectKind::User) => (false, s.name.clone()),
-                            Some(SubjectKind::Group) => (true, s.name.clone()),
-                            Some(SubjectKind::ServiceAccount) => {
-                                match s.service_account_user(&b.namespace) {
-                                    Some(u) => (false, u),
-                                    None => continue,
-                                }
-                            }
-                            None => continue,
-                        };
-                        index.entry(key).or_default().insert(b.namespace.as_str());
-                    }
+        let index = self.store().bound_in.get_or_init(|| {
+            let mut index: BoundIn<'a> = HashMap::new();
+            for b in policy.bindings() {
+                if b.kind != BindingKind::RoleBinding || b.origin.is_builtin() {
+                    continue;
                 }
-                index
-            });
+                for s in &b.subjects {
+                    let key = match SubjectKind::parse(&s.kind) {
+                        Some(SubjectKind::User) => (false, s.name.clone()),
+                        Some(SubjectKind::Group) => (true, s.name.clone()),
+                        Some(SubjectKind::ServiceAccount) => {
+                            match s.service_account_user(&b.namespace) {
+                                Some(u) => (false, u),
+                                None => continue,
+                            }
+                        }
+                        None => continue,
+                    };
+                    index.entry(key).or_default().insert(b.namespace.as_str());
+                }
+            }
+            index
+        });
         let mut out = BTreeSet::new();
         let keys = std::iter::once((false, user.name.clone()))
             .chain(user.groups.iter().map(|g| (true, g.clone())));
@@ -454,8 +443,8 @@ impl<'a> Context<'a> {
     /// The Namespace object named `name`, when read.
     pub fn namespace(&self, name: &str) -> Option<&'a Namespace> {
         let policy: &'a Policy = self.policy;
-        self.shared
-            .map_or(&self.namespaces, |s| &s.namespaces)
+        self.store()
+            .namespaces
             .get_or_init(|| {
                 let mut index = HashMap::new();
                 for n in &policy.objects().namespaces {
