@@ -38,7 +38,7 @@ impl Serialize for TopologyJson<'_> {
 /// a tree of them all.
 struct Each<'a, T, W>(&'a [T], fn(&'a T) -> W);
 
-impl<'a, T, W: Serialize> Serialize for Each<'a, T, W> {
+impl<T, W: Serialize> Serialize for Each<'_, T, W> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
         for item in self.0 {
