@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use crate::{ConfigDiagnostic, Source, Spanned, TOKEN_HELP};
+use crate::{ConfigDiagnostic, MAX_PROBLEMS, Source, Spanned, TOKEN_HELP};
 
 /// Namespaces that belong to Kubernetes itself: no tenant or manager goes there.
 pub const SYSTEM_NAMESPACES: &[&str] =
@@ -30,14 +30,13 @@ impl<'a> Checks<'a> {
         self.problems.push(self.source.error(span, message, help));
     }
 
-    /// `value` when nothing was found, else every problem, sorted by place.
+    /// `value` when nothing was found, else the problems, sorted by place: the first
+    /// [`MAX_PROBLEMS`].
     pub fn finish<T>(self, value: T) -> Result<T, Vec<ConfigDiagnostic>> {
         if self.problems.is_empty() {
             Ok(value)
         } else {
-            let mut problems = self.problems;
-            problems.sort_by_key(|d| (d.line, d.column));
-            Err(problems)
+            Err(first_problems(self.problems))
         }
     }
 
@@ -138,6 +137,14 @@ impl<'a> Checks<'a> {
     }
 }
 
+/// `problems` sorted by place, the first [`MAX_PROBLEMS`] of them: what a file's reader
+/// and its checks report.
+pub(crate) fn first_problems(mut problems: Vec<ConfigDiagnostic>) -> Vec<ConfigDiagnostic> {
+    problems.sort_by_key(|d| (d.line, d.column));
+    problems.truncate(MAX_PROBLEMS);
+    problems
+}
+
 /// The help of a value not among `allowed`: `use one of: "a", "b"`.
 pub(crate) fn use_one_of(allowed: &[&str]) -> String {
     let quoted: Vec<String> = allowed.iter().map(|a| format!("\"{a}\"")).collect();
@@ -194,6 +201,19 @@ mod tests {
             check(|c, s| c.dns_label(s, "tenant name"), "Web"),
             Err("f:1:5: `Web` is not a valid tenant name\n  help: use lowercase letters, digits and `-` (at most 63, starting and ending with a letter or digit)".to_owned())
         );
+    }
+
+    #[test]
+    fn problems_are_bounded() {
+        let source = Source::new("f", "k = 1\n");
+        let mut checks = Checks::new(&source);
+        for _ in 0..=MAX_PROBLEMS {
+            checks.error(&(0..1), "bad", None);
+        }
+        assert_eq!(checks.finish(()).unwrap_err().len(), MAX_PROBLEMS);
+        let mut checks = Checks::new(&source);
+        checks.error(&(0..1), "bad", None);
+        assert_eq!(checks.finish(()).unwrap_err().len(), 1);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use runnerguard_model::SettingValue;
 use serde::Deserialize;
 use toml::de::{DeArray, DeTable, DeValue, Deserializer};
 
+use crate::check::first_problems;
 use crate::file::ConfigFile;
 use crate::{ConfigDiagnostic, Source};
 
@@ -59,8 +60,8 @@ pub fn read(source: &Source<'_>) -> Result<ConfigFile, Vec<ConfigDiagnostic>> {
         };
         problems.push(explain(source, &span, error.message(), &fault));
     }
-    problems.sort_by_key(|d| (d.line, d.column));
-    Err(problems)
+    // The scan for tokens is not bounded by the loop: a file of many may pass the bound.
+    Err(first_problems(problems))
 }
 
 /// A step into the document.
@@ -495,5 +496,13 @@ mod tests {
             text
         });
         assert_eq!(problems(&text).len(), MAX_PROBLEMS);
+        // Values that look like tokens are found in one scan, not one pass each.
+        let text = (0..300).fold(String::new(), |mut text, i| {
+            let _ = writeln!(text, "k{i} = \"glrt-x\"");
+            text
+        });
+        let got = problems(&text);
+        assert_eq!(got.len(), MAX_PROBLEMS);
+        assert!(got[0].starts_with("f:1:"), "{}", got[0]);
     }
 }
