@@ -400,7 +400,8 @@ fn object(kind: &str, name: &str) -> runnerguard_model::ObjectRef {
 #[test]
 fn admission_pins_cut_pod_edges_only_when_sound() {
     use runnerguard_model::{AdmissionBinding, AdmissionPolicy};
-    let build = |match_conditions: bool, can_delete_binding: bool| {
+    // `delete_binding`: the names bob may delete the binding by (empty: any), or `None`.
+    let build = |match_conditions: bool, delete_binding: Option<&[&str]>| {
         let mut bindings = vec![
             bind(
                 BindingKind::RoleBinding,
@@ -417,7 +418,7 @@ fn admission_pins_cut_pod_edges_only_when_sound() {
                 Subject::service_account("teams", "powerful"),
             ),
         ];
-        if can_delete_binding {
+        if delete_binding.is_some() {
             bindings.push(bind(
                 BindingKind::ClusterRoleBinding,
                 "",
@@ -448,7 +449,7 @@ fn admission_pins_cut_pod_edges_only_when_sound() {
                         &["delete"],
                         &["admissionregistration.k8s.io"],
                         &["validatingadmissionpolicybindings"],
-                        &[],
+                        delete_binding.unwrap_or_default(),
                     )],
                 ),
             ],
@@ -481,12 +482,20 @@ fn admission_pins_cut_pod_edges_only_when_sound() {
         reached.contains(&sa_id("teams", "powerful"))
     };
     assert!(
-        !build(false, false),
+        !build(false, None),
         "pinned: pods in teams run only as ci-job"
     );
     assert!(
-        build(true, false),
+        build(true, None),
         "matchConditions: the policy may not apply"
     );
-    assert!(build(false, true), "bob may delete the binding");
+    assert!(build(false, Some(&[])), "bob may delete the binding");
+    assert!(
+        build(false, Some(&["pin"])),
+        "bob may delete the binding by its name"
+    );
+    assert!(
+        !build(false, Some(&["other"])),
+        "bob may delete another binding only"
+    );
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use runnerguard_model::AdmissionBinding;
 
-use super::edges::Request;
+use super::edges::{ADMISSION, Name, Request};
 use super::{Graph, Identity, Primitive, Step};
 use crate::{Policy, UserInfo};
 
@@ -42,7 +42,7 @@ impl Pin {
     fn removable_by(&self, policy: &Policy, user: &UserInfo) -> bool {
         self.objects.iter().any(|(resource, name)| {
             ["delete", "update", "patch"].into_iter().any(|verb| {
-                let request = Request::new(verb, "admissionregistration.k8s.io", resource);
+                let request = Request::new(verb, ADMISSION, resource).name(Name::Each);
                 policy.authorize(user, &request.action("", name)).allowed
             })
         })

@@ -9,7 +9,7 @@ use super::{ANY_NAME, Primitive};
 use crate::Action;
 
 const RBAC: &str = "rbac.authorization.k8s.io";
-const ADMISSION: &str = "admissionregistration.k8s.io";
+pub(super) const ADMISSION: &str = "admissionregistration.k8s.io";
 const CERTIFICATES: &str = "certificates.k8s.io";
 
 /// The name a [`Request`] asks about.
