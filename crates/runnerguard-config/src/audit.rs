@@ -32,6 +32,18 @@ pub struct AuditSettings<S> {
     pub fail_on: Option<S>,
 }
 
+/// No `[audit]` section: every rule, at its own severity, and no `fail-on` of the file's.
+impl<S> Default for AuditSettings<S> {
+    fn default() -> Self {
+        Self {
+            select: Vec::new(),
+            ignore: Vec::new(),
+            severity: Vec::new(),
+            fail_on: None,
+        }
+    }
+}
+
 impl Audit {
     /// Checks the section against `catalogue`: every selector must name a rule, every
     /// `severity` key be a rule's id or name and every severity one of the catalogue's. Each

@@ -23,12 +23,7 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
     // flags, which win over it.
     let config = match &args.config {
         Some(file) => audit_settings(file, out)?,
-        None => AuditSettings {
-            select: Vec::new(),
-            ignore: Vec::new(),
-            severity: Vec::new(),
-            fail_on: None,
-        },
+        None => AuditSettings::default(),
     };
     let or_config = |flags: &Vec<String>, file: Vec<String>| {
         if flags.is_empty() {
