@@ -3,7 +3,8 @@
 //!
 //! This crate owns what the configuration means (runnerguard-config reads the file with
 //! spans; [`parse_config`] checks it and reports every problem at `file:line:col`, and
-//! [`init_template`] is the commented file `runnerguard init` writes), the generation itself ([`generate`]: Kubernetes manifests, Helm values for the
+//! [`init_template`] is the commented file `runnerguard init` writes), the generation itself
+//! ([`generate`]: Kubernetes manifests, Helm values for the
 //! official gitlab-runner chart, a kustomization and install instructions), and writing the
 //! result ([`write_dir`], atomically, never over files it did not write; or [`to_stream`]).
 //! It prints nothing and reads no cluster: the CLI wires it up.
