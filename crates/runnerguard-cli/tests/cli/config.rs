@@ -86,6 +86,7 @@ fn flags_win_over_the_file() {
     let (_dir, ignore) = config("[audit]\nignore = [\"RG1\"]\n");
     let r = audit_seed(&ignore, &["-o", "json"]);
     assert!(findings(&r).iter().all(|(rule, _)| rule.starts_with("RB")));
+    assert!(!findings(&r).is_empty());
     let r = audit_seed(&ignore, &["-o", "json", "--ignore", "RB"]);
     assert!(findings(&r).iter().all(|(rule, _)| rule.starts_with("RG")));
     assert!(!findings(&r).is_empty());
