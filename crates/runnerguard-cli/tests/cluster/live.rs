@@ -320,16 +320,8 @@ subjects:
     let file = file.to_str().unwrap();
     // Not the admin's: --kubeconfig and --context choose the reader.
     let nowhere = cluster.scratch().join("no-such-kubeconfig");
-    let args = [
-        "audit",
-        "--live",
-        "--kubeconfig",
-        file,
-        "--context",
-        "reader",
-        "-o",
-        "json",
-    ];
+    let reader = ["--live", "--kubeconfig", file, "--context", "reader"];
+    let args = [&["audit"][..], &reader, &["-o", "json"]].concat();
     let incomplete = report(&args, &nowhere, 1);
     assert_eq!(incomplete["complete"], false, "{incomplete}");
     let unreadable = incomplete["unreadable"].as_array().unwrap();
@@ -343,16 +335,7 @@ subjects:
     let partial = cluster.scratch().join("partial.json");
     let partial = partial.to_str().unwrap();
     let out = runnerguard(
-        &[
-            "snapshot",
-            "--live",
-            "--kubeconfig",
-            file,
-            "--context",
-            "reader",
-            "-o",
-            partial,
-        ],
+        &[&["snapshot"][..], &reader, &["-o", partial]].concat(),
         &nowhere,
     );
     assert_eq!(
