@@ -15,7 +15,7 @@ use crate::{Action, breakdown_rule};
 
 /// The verbs `kubectl auth can-i` knows for resources (cani.go `resourceVerbs`, with `approve`,
 /// `sign` and `escalate` added in Kubernetes 1.31).
-pub const RESOURCE_VERBS: &[&str] = &[
+const RESOURCE_VERBS: &[&str] = &[
     "get",
     "list",
     "watch",
@@ -34,13 +34,13 @@ pub const RESOURCE_VERBS: &[&str] = &[
 ];
 
 /// The verbs kubectl knows for non-resource URLs (cani.go `nonResourceURLVerbs`).
-pub const NON_RESOURCE_VERBS: &[&str] = &[
+const NON_RESOURCE_VERBS: &[&str] = &[
     "get", "put", "post", "head", "options", "delete", "patch", "*",
 ];
 
 /// The resource names kubectl passes through without warning (cani.go
 /// `nonStandardResourceNames`, plus the impersonation resources of authentication.k8s.io).
-pub const NON_STANDARD_RESOURCES: &[&str] = &["users", "groups", "uids", "userextras"];
+const NON_STANDARD_RESOURCES: &[&str] = &["users", "groups", "uids", "userextras"];
 
 /// The arguments of `kubectl auth can-i VERB TYPE[/NAME] | NONRESOURCEURL`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -242,7 +242,7 @@ impl RequestArgs<'_> {
 /// One row of `kubectl auth can-i --list`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListRow {
-    /// `resource.group/subresource` ([`combine_resource_group`]).
+    /// `resource.group/subresource` (describe.go `CombineResourceGroup`).
     pub resources: String,
     /// The non-resource URLs, as Go prints a slice.
     pub non_resource_urls: String,
@@ -269,7 +269,7 @@ impl ListRow {
 }
 
 /// The rows `kubectl auth can-i --list` prints for `rules` (cani.go `printStatus`): each rule
-/// broken down ([`breakdown_rule`]), compacted ([`compact_rules`]) and sorted as
+/// broken down ([`breakdown_rule`]), compacted (rbac.go `CompactRules`) and sorted as
 /// `SortableRuleSlice` sorts them.
 pub fn list_rows<'a>(rules: impl IntoIterator<Item = &'a PolicyRule>) -> Vec<ListRow> {
     let broken: Vec<PolicyRule> = rules.into_iter().flat_map(breakdown_rule).collect();
@@ -289,7 +289,7 @@ pub fn list_rows<'a>(rules: impl IntoIterator<Item = &'a PolicyRule>) -> Vec<Lis
 /// kubectl's `rbacutil.CompactRules`: simple rules (one group, one resource, at most one name,
 /// no URLs) with the same group, resource and name are merged by appending verbs (not
 /// deduplicated); other rules are kept as they are.
-pub fn compact_rules(rules: Vec<PolicyRule>) -> Vec<PolicyRule> {
+fn compact_rules(rules: Vec<PolicyRule>) -> Vec<PolicyRule> {
     let mut simple: BTreeMap<(String, String, bool, String), usize> = BTreeMap::new();
     let mut out: Vec<PolicyRule> = Vec::new();
     for rule in rules {
@@ -342,7 +342,7 @@ fn go_rule_string(r: &PolicyRule) -> String {
 
 /// kubectl's `describe.CombineResourceGroup`: `resource.group/subresource`, no suffix for the
 /// core group; empty for non-resource rules.
-pub fn combine_resource_group(resources: &[String], groups: &[String]) -> String {
+fn combine_resource_group(resources: &[String], groups: &[String]) -> String {
     let Some(resource) = resources.first() else {
         return String::new();
     };
