@@ -56,17 +56,14 @@ struct FindingJson<'a>(&'a runnerguard_audit::Finding);
 impl Serialize for FindingJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let f = self.0;
-        let path: Vec<String> = crate::evidence::lines(&f.evidence)
-            .into_iter()
-            .map(|l| l.text)
-            .collect();
+        let lines = crate::evidence::lines(&f.evidence);
         let mut map = s.serialize_map(Some(9))?;
         map.serialize_entry("evidence", &f.evidence)?;
         map.serialize_entry("locations", &Each(&f.locations, SortedLocation))?;
         map.serialize_entry("message", &f.message)?;
         map.serialize_entry("name", f.name)?;
         map.serialize_entry("objects", &Each(&f.objects, SortedObject))?;
-        map.serialize_entry("path", &path)?;
+        map.serialize_entry("path", &Each(&lines, |l| &l.text))?;
         map.serialize_entry("remediation", &f.remediation)?;
         map.serialize_entry("rule", f.rule)?;
         map.serialize_entry("severity", &f.severity)?;
