@@ -228,7 +228,7 @@ pub(crate) struct LiveArgs {
     pub(crate) all_namespaces: bool,
 
     /// Seconds one request to the API server may take (each is retried up to 3 times after
-    /// a timeout, a 429 or a 5xx).
+    /// a timeout, a failed connection, a 429 or a 5xx).
     #[arg(long, value_name = "SECONDS", default_value_t = 30, requires = "live")]
     pub(crate) request_timeout: u64,
 }
@@ -305,7 +305,8 @@ pub(crate) struct AuditArgs {
     pub(crate) no_helm: bool,
 
     /// The GitLab Runner version whose needs are checked (MAJOR.MINOR) [default: the tag of
-    /// the manager's gitlab-runner image, else the chart's appVersion, else the newest known].
+    /// the manager's gitlab-runner image, else the chart's appVersion, else the runner the
+    /// default chart installs, as `generate` targets].
     #[arg(long, value_name = "VERSION")]
     pub(crate) runner_version: Option<String>,
 

@@ -198,11 +198,6 @@ pub fn table_for(tables: &[PermissionTable], version: RunnerVersion) -> Option<P
     Some(table)
 }
 
-/// The runner version assumed when nothing names one (the default of `--runner-version`):
-/// [`crate::versions::DEFAULT_RUNNER`], the runner the default chart installs, which is also
-/// what `generate` targets.
-pub const NEWEST: RunnerVersion = crate::versions::DEFAULT_RUNNER;
-
 #[cfg(test)]
 mod tests {
     use super::*;

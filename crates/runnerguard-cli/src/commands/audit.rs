@@ -6,12 +6,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result, anyhow};
-use runnerguard_audit::{
-    ChartKeys, RunnerVersion, Selection, Setup, Severity, TopologyOptions, executor,
-};
+use runnerguard_audit::{ChartKeys, RunnerVersion, Selection, Setup, Severity, TopologyOptions};
 use runnerguard_chart::{HelmChoice, RenderOptions};
 use runnerguard_config::{AuditSettings, Catalogue, Source};
 use runnerguard_load::{Input, LoadOptions, Loaded};
+use runnerguard_model::versions::DEFAULT_RUNNER;
 use runnerguard_report::Report;
 
 use super::leak_at_exit;
@@ -138,7 +137,7 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
                 .to_owned(),
         );
     }
-    let mut setups = Setup::all(&policy, &options, given.unwrap_or(executor::NEWEST))?;
+    let mut setups = Setup::all(&policy, &options, given.unwrap_or(DEFAULT_RUNNER))?;
     // Each setup is judged by the runner and chart versions its inputs name.
     runnerguard_audit::settle_versions(&mut setups, policy.objects(), given, &|chart| {
         runnerguard_chart::Chart::find(chart).map(|c| c.app_version.to_owned())
@@ -209,7 +208,7 @@ fn spread_unnamespaced(loaded: &mut Loaded, options: &TopologyOptions) -> Result
     let probe = runnerguard_engine::Policy::new(loaded.inventory.clone());
     let mut namespaces: Vec<String> = Vec::new();
     if runnerguard_audit::has_runner(probe.objects(), options) {
-        for setup in Setup::all(&probe, options, executor::NEWEST)? {
+        for setup in Setup::all(&probe, options, DEFAULT_RUNNER)? {
             let t = setup.topology;
             for ns in
                 std::iter::once(t.manager_namespace).chain(t.jobs.into_iter().map(|j| j.namespace))
@@ -273,8 +272,8 @@ fn unreadable(loaded: &mut Loaded, out: &mut Out) -> Vec<String> {
     lines
 }
 
-/// The runner versions checked, each once, in setup order (`--runner-version`, or the newest,
-/// when there is no setup).
+/// The runner versions checked, each once, in setup order (`--runner-version`, or the
+/// default runner, when there is no setup).
 fn runner_versions(setups: &[Setup], given: Option<RunnerVersion>) -> String {
     let mut versions: Vec<String> = Vec::new();
     for s in setups {
@@ -284,7 +283,7 @@ fn runner_versions(setups: &[Setup], given: Option<RunnerVersion>) -> String {
         }
     }
     if versions.is_empty() {
-        given.unwrap_or(executor::NEWEST).to_string()
+        given.unwrap_or(DEFAULT_RUNNER).to_string()
     } else {
         versions.join(", ")
     }
