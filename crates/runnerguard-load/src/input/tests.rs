@@ -1,0 +1,102 @@
+//! Reading inputs: later definitions win, defaults are replaced, large lists keep their order.
+
+use super::*;
+
+const SA: &str = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: NAME, namespace: ns}\nautomountServiceAccountToken: AUTO\n";
+
+fn sa(name: &str, auto: &str) -> String {
+    SA.replace("NAME", name).replace("AUTO", auto)
+}
+
+#[test]
+fn later_definitions_win_in_the_first_place() {
+    let text = [
+        sa("a", "true"),
+        sa("b", "true"),
+        sa("a", "false"),
+        sa("a", "true"),
+        sa("c", "false"),
+    ]
+    .join("---\n");
+    let loaded = load_str("f.yaml", &text).unwrap();
+    let names: Vec<(&str, Option<bool>)> = loaded
+        .inventory
+        .service_accounts
+        .iter()
+        .map(|s| (s.name.as_str(), s.automount_token))
+        .collect();
+    assert_eq!(
+        names,
+        [("a", Some(true)), ("b", Some(true)), ("c", Some(false))]
+    );
+    // The surviving `a` is the fourth document (line 16), not the first.
+    assert_eq!(loaded.inventory.service_accounts[0].origin.line, 16);
+    let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [
+            "f.yaml:11: ServiceAccount `ns/a` defined again; this definition replaces the one at f.yaml:1",
+            "f.yaml:16: ServiceAccount `ns/a` defined again; this definition replaces the one at f.yaml:11",
+        ]
+    );
+}
+
+#[test]
+fn input_replaces_defaults_silently() {
+    let mut loaded = load_str(
+            "f.yaml",
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: view}\nrules: []\n",
+        )
+        .unwrap();
+    loaded.add_default_policy().unwrap();
+    let views: Vec<_> = loaded
+        .inventory
+        .roles
+        .iter()
+        .filter(|r| r.name == "view")
+        .collect();
+    assert_eq!(views.len(), 1);
+    assert_eq!(&*views[0].origin.file, "f.yaml");
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+}
+
+/// Large Lists are read in parallel chunks: order, positions and errors stay exact.
+#[test]
+fn large_lists_keep_order_and_positions() {
+    let item = |i: usize| {
+        format!(
+            r#"{{"apiVersion":"v1","kind":"ServiceAccount","metadata":{{"name":"sa-{i}","namespace":"ns"}}}}"#
+        )
+    };
+    let items: Vec<String> = (0..5000).map(item).collect();
+    let text = format!(
+        "{{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[\n{}]}}",
+        items.join(",\n")
+    );
+    let loaded = load_str("big.json", &text).unwrap();
+    let sas = &loaded.inventory.service_accounts;
+    assert_eq!(sas.len(), 5000);
+    assert!(
+        sas.iter()
+            .enumerate()
+            .all(|(i, sa)| sa.name == format!("sa-{i}")
+                && usize::try_from(sa.origin.line).unwrap() == 2 + i)
+    );
+
+    let mut bad = items;
+    bad[4321] = r#"{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":7}}"#.to_owned();
+    let text = format!(
+        "{{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[\n{}]}}",
+        bad.join(",\n")
+    );
+    let Err(Error::Invalid(diagnostics, _)) = load_str("big.json", &text) else {
+        panic!("the bad item must be reported");
+    };
+    assert_eq!(diagnostics.len(), 1);
+    assert_eq!((diagnostics[0].line, diagnostics[0].column), (4323, 63));
+    assert!(
+        diagnostics[0].message.contains("at `metadata.name`"),
+        "{}",
+        diagnostics[0].message
+    );
+}
