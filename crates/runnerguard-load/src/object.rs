@@ -4,17 +4,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use k8s_openapi::api::apps::v1 as apps;
-use k8s_openapi::api::batch::v1 as batch;
-use k8s_openapi::api::core::v1 as core;
-use k8s_openapi::api::networking::v1 as net;
-use k8s_openapi::api::rbac::v1 as rbac;
+use k8s_openapi::api::rbac::v1 as k8s_rbac;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use runnerguard_model::{
-    Binding, BindingKind, Inventory, Namespace, ObjectRef, Origin, OtherObject, PolicyRule, Role,
-    RoleKind, RoleRef, ServiceAccount, Subject,
-};
-use serde::Deserialize;
+use runnerguard_model::{BindingKind, Inventory, ObjectRef, Origin, RoleKind};
 use serde::de::DeserializeOwned;
 
 use rayon::prelude::*;
@@ -22,6 +14,10 @@ use rayon::prelude::*;
 use crate::json::{Cursor, LineIndex, offset_in};
 use crate::yaml::Node;
 use crate::{Diagnostic, Warning};
+
+mod default_origin;
+mod rbac;
+mod workloads;
 
 const RBAC_V1: &str = "rbac.authorization.k8s.io/v1";
 const RBAC_GROUP: &str = "rbac.authorization.k8s.io/";
@@ -420,213 +416,24 @@ impl Sink<'_> {
         }
         let origin = self.origin(raw);
         match (api_version, kind) {
-            (RBAC_V1, "Role") => {
-                if let Some(r) = self.typed::<rbac::Role>(raw, "Role") {
-                    let namespace = self.namespace(raw, &r.metadata, "Role");
-                    let labelled = bootstrap_labelled(&r.metadata);
-                    if let Some(meta) = self.meta(raw, r.metadata, "Role") {
-                        let role = Role {
-                            kind: RoleKind::Role,
-                            name: meta.0,
-                            namespace,
-                            labels: meta.1,
-                            rules: rules(r.rules),
-                            aggregation: None,
-                            origin,
-                        };
-                        self.push_role(role, labelled);
-                    }
-                }
-            }
+            (RBAC_V1, "Role") => self.role::<k8s_rbac::Role>(raw, RoleKind::Role, origin, |r| {
+                (r.metadata, r.rules, None)
+            }),
             (RBAC_V1, "ClusterRole") => {
-                if let Some(r) = self.typed::<rbac::ClusterRole>(raw, "ClusterRole") {
-                    let aggregation = r.aggregation_rule.map(|a| {
-                        a.cluster_role_selectors
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(crate::workload::selector)
-                            .collect()
-                    });
-                    let labelled = bootstrap_labelled(&r.metadata);
-                    if let Some(meta) = self.meta(raw, r.metadata, "ClusterRole") {
-                        let role = Role {
-                            kind: RoleKind::ClusterRole,
-                            name: meta.0,
-                            namespace: String::new(),
-                            labels: meta.1,
-                            rules: rules(r.rules),
-                            aggregation,
-                            origin,
-                        };
-                        self.push_role(role, labelled);
-                    }
-                }
+                self.role::<k8s_rbac::ClusterRole>(raw, RoleKind::ClusterRole, origin, |r| {
+                    (r.metadata, r.rules, r.aggregation_rule)
+                });
             }
             (RBAC_V1, "RoleBinding") => {
-                if let Some(b) = self.typed::<rbac::RoleBinding>(raw, "RoleBinding")
-                    && self.check_role_ref(raw, &b.role_ref, "RoleBinding")
-                    && self.check_subjects(raw, b.subjects.as_deref(), "RoleBinding")
-                {
-                    let namespace = self.namespace(raw, &b.metadata, "RoleBinding");
-                    let labelled = bootstrap_labelled(&b.metadata);
-                    if let Some(meta) = self.meta(raw, b.metadata, "RoleBinding") {
-                        let binding = Binding {
-                            kind: BindingKind::RoleBinding,
-                            name: meta.0,
-                            namespace,
-                            role_ref: role_ref(b.role_ref),
-                            subjects: subjects(b.subjects),
-                            origin,
-                        };
-                        self.push_binding(binding, labelled);
-                    }
-                }
+                self.binding::<k8s_rbac::RoleBinding>(raw, BindingKind::RoleBinding, origin, |b| {
+                    (b.metadata, b.role_ref, b.subjects)
+                });
             }
             (RBAC_V1, "ClusterRoleBinding") => {
-                if let Some(b) = self.typed::<rbac::ClusterRoleBinding>(raw, "ClusterRoleBinding")
-                    && self.check_role_ref(raw, &b.role_ref, "ClusterRoleBinding")
-                    && self.check_subjects(raw, b.subjects.as_deref(), "ClusterRoleBinding")
-                {
-                    let name = b.metadata.name.clone().unwrap_or_default();
-                    if b.role_ref.kind != "ClusterRole" {
-                        self.warn(raw, format!(
-                            "ClusterRoleBinding `{name}` refers to a {}: it grants nothing (the API server refuses such a binding)",
-                            b.role_ref.kind
-                        ));
-                    }
-                    for s in b.subjects.iter().flatten() {
-                        if s.kind == "ServiceAccount"
-                            && s.namespace.as_deref().unwrap_or_default().is_empty()
-                        {
-                            self.warn(raw, format!(
-                                "ClusterRoleBinding `{name}`: ServiceAccount subject `{}` has no namespace and matches nobody (the API server requires one)",
-                                s.name
-                            ));
-                        }
-                    }
-                    let labelled = bootstrap_labelled(&b.metadata);
-                    if let Some(meta) = self.meta(raw, b.metadata, "ClusterRoleBinding") {
-                        let binding = Binding {
-                            kind: BindingKind::ClusterRoleBinding,
-                            name: meta.0,
-                            namespace: String::new(),
-                            role_ref: role_ref(b.role_ref),
-                            subjects: subjects(b.subjects),
-                            origin,
-                        };
-                        self.push_binding(binding, labelled);
-                    }
-                }
-            }
-            ("v1", "ServiceAccount") => {
-                if let Some(sa) = self.typed::<core::ServiceAccount>(raw, "ServiceAccount") {
-                    let namespace = self.namespace(raw, &sa.metadata, "ServiceAccount");
-                    if let Some(meta) = self.meta(raw, sa.metadata, "ServiceAccount") {
-                        self.inventory.service_accounts.push(ServiceAccount {
-                            name: meta.0,
-                            namespace,
-                            automount_token: sa.automount_service_account_token,
-                            origin,
-                        });
-                    }
-                }
-            }
-            ("v1", "Namespace") => {
-                if let Some(ns) = self.typed::<core::Namespace>(raw, "Namespace")
-                    && let Some(meta) = self.meta(raw, ns.metadata, "Namespace")
-                {
-                    self.inventory.namespaces.push(Namespace {
-                        name: meta.0,
-                        labels: meta.1,
-                        origin,
-                    });
-                }
-            }
-            ("v1", "Pod") => {
-                if let Some(pod) = self.typed::<core::Pod>(raw, kind) {
-                    let object = self.object_ref(raw, api_version, kind, &pod.metadata, true);
-                    let labels = pod.metadata.labels.unwrap_or_default();
-                    let w = crate::workload::workload(object, labels, pod.spec);
-                    self.inventory.workloads.push(w);
-                }
-            }
-            ("apps/v1", "Deployment") => {
-                self.controller::<apps::Deployment>(raw, api_version, kind, |d| {
-                    (d.metadata, Some(d.spec.template))
+                let kind = BindingKind::ClusterRoleBinding;
+                self.binding::<k8s_rbac::ClusterRoleBinding>(raw, kind, origin, |b| {
+                    (b.metadata, b.role_ref, b.subjects)
                 });
-            }
-            ("apps/v1", "StatefulSet") => {
-                self.controller::<apps::StatefulSet>(raw, api_version, kind, |d| {
-                    (d.metadata, Some(d.spec.template))
-                });
-            }
-            ("apps/v1", "DaemonSet") => {
-                self.controller::<apps::DaemonSet>(raw, api_version, kind, |d| {
-                    (d.metadata, Some(d.spec.template))
-                });
-            }
-            ("apps/v1", "ReplicaSet") => {
-                self.controller::<apps::ReplicaSet>(raw, api_version, kind, |d| {
-                    (d.metadata, d.spec.template)
-                });
-            }
-            ("v1", "ReplicationController") => {
-                self.controller::<core::ReplicationController>(raw, api_version, kind, |d| {
-                    (d.metadata, d.spec.and_then(|s| s.template))
-                });
-            }
-            ("batch/v1", "Job") => self.controller::<batch::Job>(raw, api_version, kind, |d| {
-                (d.metadata, d.spec.map(|s| s.template))
-            }),
-            ("batch/v1", "CronJob") => {
-                self.controller::<batch::CronJob>(raw, api_version, kind, |d| {
-                    (d.metadata, d.spec.job_template.spec.map(|s| s.template))
-                });
-            }
-            ("networking.k8s.io/v1", "NetworkPolicy") => {
-                if let Some(np) = self.typed::<net::NetworkPolicy>(raw, kind) {
-                    let object = self.object_ref(raw, api_version, kind, &np.metadata, true);
-                    let np = crate::workload::network_policy(object, np);
-                    self.inventory.network_policies.push(np);
-                }
-            }
-            ("v1", "LimitRange") => {
-                if let Some(lr) = self.typed::<core::LimitRange>(raw, kind) {
-                    let object = self.object_ref(raw, api_version, kind, &lr.metadata, true);
-                    let lr = crate::workload::limit_range(object, lr);
-                    self.inventory.limit_ranges.push(lr);
-                }
-            }
-            ("v1", "ResourceQuota") => {
-                if let Some(rq) = self.typed::<core::ResourceQuota>(raw, kind) {
-                    let object = self.object_ref(raw, api_version, kind, &rq.metadata, true);
-                    let rq = crate::workload::resource_quota(object, rq);
-                    self.inventory.resource_quotas.push(rq);
-                }
-            }
-            ("v1", "Secret") => {
-                if let Some(s) = self.typed::<crate::workload::SecretShape>(raw, kind) {
-                    let object = self.object_ref(raw, api_version, kind, s.metadata(), true);
-                    let s = crate::workload::secret(object, s);
-                    self.inventory.secrets.push(s);
-                }
-            }
-            ("v1", "ConfigMap") => self.config_map(raw, api_version, kind),
-            ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy") => {
-                use k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicy;
-                if let Some(p) = self.typed::<ValidatingAdmissionPolicy>(raw, kind) {
-                    let object = self.object_ref(raw, api_version, kind, &p.metadata, false);
-                    let p = crate::workload::admission_policy(object, p);
-                    self.inventory.admission_policies.push(p);
-                }
-            }
-            ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding") => {
-                use k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding;
-                if let Some(b) = self.typed::<ValidatingAdmissionPolicyBinding>(raw, kind) {
-                    let object = self.object_ref(raw, api_version, kind, &b.metadata, false);
-                    let b = crate::workload::admission_binding(object, b);
-                    self.inventory.admission_bindings.push(b);
-                }
             }
             (version, "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding")
                 if version.starts_with(RBAC_GROUP) =>
@@ -638,24 +445,7 @@ impl Sink<'_> {
                     ),
                 );
             }
-            _ => {
-                #[derive(Deserialize)]
-                struct Any {
-                    #[serde(default)]
-                    metadata: ObjectMeta,
-                }
-                if let Some(any) = self.typed::<Any>(raw, kind) {
-                    self.inventory.others.push(OtherObject {
-                        object: ObjectRef {
-                            api_version: api_version.to_owned(),
-                            kind: kind.to_owned(),
-                            namespace: any.metadata.namespace.unwrap_or_default(),
-                            name: any.metadata.name.unwrap_or_default(),
-                            origin,
-                        },
-                    });
-                }
-            }
+            _ => self.other_object(raw, api_version, kind, origin),
         }
     }
 
@@ -683,146 +473,6 @@ impl Sink<'_> {
         }
     }
 
-    /// A workload controller: its pod template's facts.
-    fn controller<T: DeserializeOwned>(
-        &mut self,
-        raw: Raw<'_>,
-        api_version: &str,
-        kind: &str,
-        parts: impl FnOnce(T) -> (ObjectMeta, Option<core::PodTemplateSpec>),
-    ) {
-        let Some(object) = self.typed::<T>(raw, kind) else {
-            return;
-        };
-        let (meta, template) = parts(object);
-        let object = self.object_ref(raw, api_version, kind, &meta, true);
-        let (labels, spec) = template.map_or((BTreeMap::new(), None), |t| {
-            (
-                t.metadata.and_then(|m| m.labels).unwrap_or_default(),
-                t.spec,
-            )
-        });
-        let w = crate::workload::workload(object, labels, spec);
-        self.inventory.workloads.push(w);
-    }
-
-    /// A ConfigMap: kept as an object, and its `config.toml` / `config.template.toml` read as
-    /// a runner configuration when it has `[[runners]]`.
-    fn config_map(&mut self, raw: Raw<'_>, api_version: &str, kind: &str) {
-        let Some(cm) = self.typed::<core::ConfigMap>(raw, kind) else {
-            return;
-        };
-        let object = self.object_ref(raw, api_version, kind, &cm.metadata, true);
-        for (key, template) in [("config.toml", false), ("config.template.toml", true)] {
-            let Some(toml) = cm.data.as_ref().and_then(|d| d.get(key)) else {
-                continue;
-            };
-            let placement = match raw {
-                Raw::Yaml(node) => node
-                    .get("data")
-                    .and_then(|d| d.get(key))
-                    .map(|v| crate::runner::placement_of(self.text, v)),
-                Raw::Json(_) => None,
-            }
-            .unwrap_or(crate::runner::Placement::At {
-                line: object.origin.line,
-                column: object.origin.column,
-            });
-            let src = crate::runner::TomlSource {
-                file: self.file,
-                toml,
-                placement,
-            };
-            let source = runnerguard_model::RunnerConfigSource::ConfigMap {
-                namespace: object.namespace.clone(),
-                name: object.name.clone(),
-                key: key.to_owned(),
-            };
-            match crate::runner::runner_config(&src, source, template) {
-                Ok(Some(config)) => self.inventory.runner_configs.push(config),
-                Ok(None) => {}
-                Err(e) => self.error(
-                    e.at,
-                    format!(
-                        "invalid TOML in ConfigMap `{}` key `{key}`: {}",
-                        object.name, e.message
-                    ),
-                    None,
-                ),
-            }
-        }
-        self.inventory.others.push(OtherObject { object });
-    }
-
-    /// A Helm values document for the gitlab-runner chart.
-    pub(crate) fn helm_values(&mut self, node: &Node) {
-        let (values, error) = crate::runner::helm_values(self.file, self.text, node);
-        if let Some(e) = error {
-            self.error(
-                e.at,
-                format!("invalid TOML in `runners.config`: {}", e.message),
-                Some("`runners.config` is the runner's config.toml template, as a TOML string"),
-            );
-        }
-        if let Some(config) = &values.runner_config {
-            self.inventory.runner_configs.push(config.clone());
-        }
-        self.inventory.helm_values.push(values);
-    }
-
-    /// `roleRef` is required, with a kind and a name (k8s-openapi defaults a missing one to
-    /// empty strings; the API server refuses it).
-    fn check_role_ref(&mut self, raw: Raw<'_>, role_ref: &rbac::RoleRef, kind: &str) -> bool {
-        if role_ref.name.is_empty() || role_ref.kind.is_empty() {
-            let at = match raw {
-                Raw::Yaml(node) => node
-                    .get("roleRef")
-                    .map_or((node.line, node.column), |n| (n.line, n.column)),
-                Raw::Json(_) => self.position(raw),
-            };
-            self.error(
-                at,
-                format!("invalid {kind}: `roleRef` needs `kind` and `name`"),
-                Some("roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role or ClusterRole, name: ...}"),
-            );
-            return false;
-        }
-        true
-    }
-
-    /// Every subject has a name: the API server refuses a binding with a nameless one
-    /// (pkg/apis/rbac/validation/validation.go `ValidateRoleBindingSubject`: "name:
-    /// Required value"), while k8s-openapi reads a missing name as empty.
-    fn check_subjects(
-        &mut self,
-        raw: Raw<'_>,
-        subjects: Option<&[rbac::Subject]>,
-        kind: &str,
-    ) -> bool {
-        let Some(i) = subjects
-            .unwrap_or_default()
-            .iter()
-            .position(|s| s.name.is_empty())
-        else {
-            return true;
-        };
-        let at = match raw {
-            Raw::Yaml(node) => match node.get("subjects").map(|n| &n.value) {
-                Some(crate::yaml::Value::Seq(items)) => items
-                    .get(i)
-                    .map_or((node.line, node.column), |n| (n.line, n.column)),
-                _ => (node.line, node.column),
-            },
-            Raw::Json(_) => self.position(raw),
-        };
-        self.error(
-            at,
-            format!("invalid {kind}: `subjects[{i}]` has no `name`"),
-            Some("the API server refuses a subject without a name: give the ServiceAccount, User or Group name"),
-        );
-        false
-    }
-
     /// The namespace of a namespaced object; without one, `default`, as `kubectl apply`
     /// without `-n` would use on a fresh context.
     fn namespace(&mut self, raw: Raw<'_>, meta: &ObjectMeta, kind: &str) -> String {
@@ -841,69 +491,6 @@ impl Sink<'_> {
                 "default".to_owned()
             }
         }
-    }
-
-    /// Kubernetes' own default RBAC as a cluster serves it (`kubectl get -o yaml`,
-    /// `snapshot --live`), labelled `kubernetes.io/bootstrapping: rbac-defaults` by the API
-    /// server, counts as the embedded default policy does (a `builtin:` origin) only when it
-    /// grants no more than the embedded default of its kind and name (`within`:
-    /// [`within_default_role`], [`within_default_binding`]). The label and the name are
-    /// written by whoever wrote the file: alone they never hide a grant (issue #9), so a
-    /// default someone widened, or an object merely labelled and named like one, is audited
-    /// as written, with a warning naming it (`what`). The `builtin:` origin replacing
-    /// `origin`, if any.
-    fn default_origin(
-        &mut self,
-        origin: &Origin,
-        labelled: bool,
-        within: impl FnOnce() -> bool,
-        what: impl FnOnce() -> String,
-    ) -> Option<Origin> {
-        // The embedded files themselves are the defaults (and reading them is what builds
-        // the policy `within` compares with: asking it here would wait on itself).
-        if !labelled || self.file.starts_with("builtin:") {
-            return None;
-        }
-        if !within() {
-            let what = what();
-            self.warnings.push(Warning {
-                file: self.file.clone(),
-                line: origin.line,
-                message: format!(
-                    "{what} is labelled kubernetes.io/bootstrapping: rbac-defaults but grants more than Kubernetes' default of that name, or is none: audited as any other object"
-                ),
-            });
-            return None;
-        }
-        Some(Origin::new(
-            Arc::from(format!("builtin:{}", self.file)),
-            origin.line,
-            origin.column,
-        ))
-    }
-
-    fn push_role(&mut self, mut role: Role, labelled: bool) {
-        if let Some(origin) = self.default_origin(
-            &role.origin,
-            labelled,
-            || within_default_role(&role),
-            || described(role.kind.as_str(), &role.namespace, &role.name),
-        ) {
-            role.origin = origin;
-        }
-        self.inventory.roles.push(role);
-    }
-
-    fn push_binding(&mut self, mut binding: Binding, labelled: bool) {
-        if let Some(origin) = self.default_origin(
-            &binding.origin,
-            labelled,
-            || within_default_binding(&binding),
-            || described(binding.kind.as_str(), &binding.namespace, &binding.name),
-        ) {
-            binding.origin = origin;
-        }
-        self.inventory.bindings.push(binding);
     }
 
     /// Name and labels, or a diagnostic when the object has no name.
@@ -928,97 +515,10 @@ impl Sink<'_> {
     }
 }
 
-/// ``Kind `ns/name` ``, or ``Kind `name` `` for cluster-scoped objects.
-fn described(kind: &str, namespace: &str, name: &str) -> String {
-    if namespace.is_empty() {
-        format!("{kind} `{name}`")
-    } else {
-        format!("{kind} `{namespace}/{name}`")
-    }
-}
-
-/// Whether the API server labelled the object as part of its default policy.
-fn bootstrap_labelled(meta: &ObjectMeta) -> bool {
-    meta.labels
-        .as_ref()
-        .and_then(|l| l.get("kubernetes.io/bootstrapping"))
-        .is_some_and(|v| v == "rbac-defaults")
-}
-
-/// A role grants no more than the embedded default of its kind and name: a Role or a plain
-/// ClusterRole holds only rules the default holds; a ClusterRole that aggregates selects
-/// exactly as the default does (its rules are recomputed from the roles it selects, as the
-/// aggregation controller does, so what it holds itself does not count).
-fn within_default_role(role: &Role) -> bool {
-    let Some(defaults) = crate::bootstrap::policy() else {
-        return false;
-    };
-    defaults.roles.iter().any(|d| {
-        d.kind == role.kind
-            && d.namespace == role.namespace
-            && d.name == role.name
-            && match (&d.aggregation, &role.aggregation) {
-                (Some(want), Some(got)) => want == got,
-                (None, None) => role.rules.iter().all(|r| d.rules.contains(r)),
-                _ => false,
-            }
-    })
-}
-
-/// A binding grants no more than the embedded default of its kind and name: the same role,
-/// and no subject the default does not name.
-fn within_default_binding(binding: &Binding) -> bool {
-    let Some(defaults) = crate::bootstrap::policy() else {
-        return false;
-    };
-    defaults.bindings.iter().any(|d| {
-        d.kind == binding.kind
-            && d.namespace == binding.namespace
-            && d.name == binding.name
-            && d.role_ref == binding.role_ref
-            && binding.subjects.iter().all(|s| d.subjects.contains(s))
-    })
-}
-
 /// `serde_json` appends " at line L column C" relative to the object; the diagnostic places it.
 fn strip_json_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_owned(),
         None => message.to_owned(),
     }
-}
-
-fn rules(rules: Option<Vec<rbac::PolicyRule>>) -> Vec<PolicyRule> {
-    rules
-        .unwrap_or_default()
-        .into_iter()
-        .map(|r| PolicyRule {
-            verbs: r.verbs,
-            api_groups: r.api_groups.unwrap_or_default(),
-            resources: r.resources.unwrap_or_default(),
-            resource_names: r.resource_names.unwrap_or_default(),
-            non_resource_urls: r.non_resource_urls.unwrap_or_default(),
-        })
-        .collect()
-}
-
-fn role_ref(r: rbac::RoleRef) -> RoleRef {
-    RoleRef {
-        api_group: r.api_group.unwrap_or_default(),
-        kind: r.kind,
-        name: r.name,
-    }
-}
-
-fn subjects(subjects: Option<Vec<rbac::Subject>>) -> Vec<Subject> {
-    subjects
-        .unwrap_or_default()
-        .into_iter()
-        .map(|s| Subject {
-            kind: s.kind,
-            api_group: s.api_group.unwrap_or_default(),
-            name: s.name,
-            namespace: s.namespace.unwrap_or_default(),
-        })
-        .collect()
 }
