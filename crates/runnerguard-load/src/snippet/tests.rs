@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use super::redact::sensitive_key;
 use super::*;
 
 fn hidden(text: &str, line: u32, column: u32) -> String {
