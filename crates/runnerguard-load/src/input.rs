@@ -1,8 +1,5 @@
 //! From `-f` arguments to an inventory: find the files, read them, collect every problem.
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -10,7 +7,14 @@ use runnerguard_model::{Binding, BindingKind, Inventory, Origin, Role};
 
 use crate::json::{self, LineIndex};
 use crate::object::{Raw, Sink};
-use crate::{Diagnostic, Error, Result, Warning, limits, yaml};
+use crate::{Diagnostic, Error, Result, Warning, yaml};
+
+mod dedup;
+mod files;
+
+use dedup::dedup;
+pub(crate) use dedup::merge_defaults;
+use files::{manifest_files, read_capped, read_file};
 
 /// One `-f` argument.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -493,236 +497,6 @@ fn load_toml(name: &Arc<str>, text: &str, loaded: &mut Loaded, diagnostics: &mut
             format!("invalid TOML: {}", e.message),
         )),
     }
-}
-
-/// Reads a regular file, at most [`limits::MAX_FILE_BYTES`].
-///
-/// Anything else is refused before it is opened: opening a FIFO blocks until a writer comes,
-/// and a device (`/dev/zero`, perhaps behind a committed link) never ends. Streams are read
-/// with `-f -`.
-fn read_file(path: &Path) -> Result<Vec<u8>> {
-    let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
-    if !meta.is_file() {
-        let what = special_kind(&meta);
-        return Err(Error::Io {
-            path: path.display().to_string(),
-            message: format!(
-                "not a regular file but {what}; runnerguard reads files and directories (pipe a stream in with `-f -`)"
-            ),
-        });
-    }
-    // Refused before a byte is read: no buffer for a file that is too large.
-    let limit = limits::MAX_FILE_BYTES.get();
-    if usize::try_from(meta.len()).map_or(true, |len| len > limit) {
-        return Err(too_large(path, limit));
-    }
-    let file = std::fs::File::open(path).map_err(|e| io_error(path, &e))?;
-    read_capped(file, path)
-}
-
-fn too_large(path: &Path, limit: usize) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        message: format!(
-            "larger than {limit} bytes, the most runnerguard reads from one input (raise it with {}=BYTES)",
-            limits::MAX_FILE_BYTES.env
-        ),
-    }
-}
-
-/// What a non-regular file is, in words.
-fn special_kind(meta: &std::fs::Metadata) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt as _;
-        let t = meta.file_type();
-        if t.is_fifo() {
-            return "a FIFO";
-        }
-        if t.is_char_device() || t.is_block_device() {
-            return "a device";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-    }
-    let _ = meta;
-    "a special file"
-}
-
-/// Reads everything from `reader`, refusing more than [`limits::MAX_FILE_BYTES`].
-///
-/// The buffer grows by doubling but never past the limit, so a stream that does not end
-/// costs at most the limit, not twice it.
-fn read_capped(mut reader: impl Read, path: &Path) -> Result<Vec<u8>> {
-    let limit = limits::MAX_FILE_BYTES.get();
-    let mut bytes: Vec<u8> = Vec::new();
-    let mut chunk = vec![0u8; 64 * 1024];
-    loop {
-        let n = match reader.read(&mut chunk) {
-            Ok(0) => return Ok(bytes),
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(io_error(path, &e)),
-        };
-        let len = bytes.len() + n;
-        if len > limit {
-            return Err(too_large(path, limit));
-        }
-        if len > bytes.capacity() {
-            let target = (bytes.capacity() * 2).max(len).min(limit);
-            bytes
-                .try_reserve_exact(target - bytes.len())
-                .map_err(|e| io_error(path, &std::io::Error::other(e)))?;
-        }
-        bytes.extend_from_slice(&chunk[..n]);
-    }
-}
-
-fn io_error(path: &Path, e: &std::io::Error) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    }
-}
-
-/// The files behind one path: the file itself, or the manifests under a directory, sorted,
-/// without following symlinked directories (which could loop).
-fn manifest_files(path: &Path) -> Result<Vec<PathBuf>> {
-    let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
-    if !meta.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
-    }
-    let mut files = Vec::new();
-    let mut stack = vec![path.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|e| io_error(&dir, &e))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| io_error(&dir, &e))?;
-            let p = entry.path();
-            let kind = entry.file_type().map_err(|e| io_error(&p, &e))?;
-            if kind.is_dir() {
-                stack.push(p);
-            } else if is_manifest(&p) && std::fs::metadata(&p).is_ok_and(|m| m.is_file()) {
-                files.push(p);
-            }
-        }
-    }
-    if files.is_empty() {
-        return Err(Error::Empty {
-            path: path.display().to_string(),
-        });
-    }
-    files.sort();
-    Ok(files)
-}
-
-fn is_manifest(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml" | "json" | "toml")
-    )
-}
-
-/// Later objects with the same kind, namespace and name replace earlier ones, in the earlier
-/// one's place, as a later `kubectl apply` of the same object would. Each replacement is a
-/// warning, except a replacement of a built-in default role or binding, which is the point of
-/// giving one.
-fn dedup(loaded: &mut Loaded) {
-    let inv = &mut loaded.inventory;
-    let w = &mut loaded.warnings;
-    dedup_by(
-        &mut inv.roles,
-        |r| (r.kind.as_str(), &r.namespace, &r.name),
-        |r| &r.origin,
-        w,
-    );
-    dedup_by(
-        &mut inv.bindings,
-        |b| (b.kind.as_str(), &b.namespace, &b.name),
-        |b| &b.origin,
-        w,
-    );
-    dedup_by(
-        &mut inv.service_accounts,
-        |s| ("ServiceAccount", &s.namespace, &s.name),
-        |s| &s.origin,
-        w,
-    );
-    dedup_by(
-        &mut inv.namespaces,
-        |n| ("Namespace", "", &n.name),
-        |n| &n.origin,
-        w,
-    );
-}
-
-/// Deduplicates `items` by `key`: the last of each key wins, in the first one's place.
-///
-/// The first pass only borrows, so the common case (no duplicates) moves nothing.
-fn dedup_by<T>(
-    items: &mut Vec<T>,
-    key: impl for<'a> Fn(&'a T) -> (&'a str, &'a str, &'a str),
-    origin: impl Fn(&T) -> &runnerguard_model::Origin,
-    warnings: &mut Vec<Warning>,
-) {
-    // (position of the first occurrence, index of a later one), in input order.
-    let mut repeats: Vec<(usize, usize)> = Vec::new();
-    {
-        let mut first: HashMap<(&str, &str, &str), usize, foldhash::fast::RandomState> =
-            HashMap::with_capacity_and_hasher(items.len(), foldhash::fast::RandomState::default());
-        for (i, item) in items.iter().enumerate() {
-            match first.entry(key(item)) {
-                Entry::Occupied(e) => repeats.push((*e.get(), i)),
-                Entry::Vacant(e) => {
-                    e.insert(i);
-                }
-            }
-        }
-    }
-    if repeats.is_empty() {
-        return;
-    }
-    for &(at, later) in &repeats {
-        // `items[at]` holds the definition that `items[later]` replaces.
-        let earlier = origin(&items[at]);
-        if !earlier.is_builtin() {
-            let (kind, ns, name) = key(&items[later]);
-            let ns = if ns.is_empty() {
-                String::new()
-            } else {
-                format!("{ns}/")
-            };
-            let later_origin = origin(&items[later]);
-            warnings.push(Warning {
-                file: later_origin.file.clone(),
-                line: later_origin.line,
-                message: format!(
-                    "{kind} `{ns}{name}` defined again; this definition replaces the one at {earlier}"
-                ),
-            });
-        }
-        items.swap(at, later);
-    }
-    let mut dropped = vec![false; items.len()];
-    for &(_, later) in &repeats {
-        dropped[later] = true;
-    }
-    let mut index = 0;
-    items.retain(|_| {
-        let keep = !dropped[index];
-        index += 1;
-        keep
-    });
-}
-
-/// Appends `defaults` before `loaded`'s objects and deduplicates again, so that input objects
-/// replace built-in ones of the same identity.
-pub(crate) fn merge_defaults(loaded: &mut Loaded, defaults: Inventory) {
-    let mut inventory = defaults;
-    inventory.extend(std::mem::take(&mut loaded.inventory));
-    loaded.inventory = inventory;
-    dedup(loaded);
 }
 
 #[cfg(test)]
