@@ -1,0 +1,119 @@
+//! The rule resolver: `VisitRulesFor` and `appliesTo` of
+//! `pkg/registry/rbac/validation/rule.go` (which bindings apply to an identity, in which
+//! order) and `RulesFor` of `plugin/pkg/auth/authorizer/rbac/rbac.go` (every rule they give).
+
+use runnerguard_model::{BindingKind, Subject, SubjectKind};
+use serde::Serialize;
+
+use super::{BindingId, Entry, Grant, Policy, ResolveError};
+use crate::UserInfo;
+
+/// One rule an identity holds in a namespace, with the binding that gives it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RuleEntry {
+    /// Where the rule comes from.
+    pub grant: Grant,
+}
+
+/// The rule resolver's answer: every rule of every applicable binding, not deduplicated.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RulesFor {
+    /// The rules, in visiting order.
+    pub rules: Vec<RuleEntry>,
+    /// Applicable bindings whose roles are missing.
+    pub errors: Vec<ResolveError>,
+}
+
+impl Policy {
+    /// The bindings that apply to `user` for a request in `namespace`, each with the index of
+    /// its first applying subject, in Kubernetes' visiting order: ClusterRoleBindings in input
+    /// order, then the namespace's RoleBindings in input order.
+    pub(crate) fn applicable(&self, user: &UserInfo, namespace: &str) -> Vec<(BindingId, usize)> {
+        let mut found: Vec<(bool, BindingId, usize)> = Vec::new();
+        let mut add = |entries: Option<&Vec<Entry>>| {
+            for e in entries.into_iter().flatten() {
+                let id = e.binding as usize;
+                let binding = &self.bindings[id];
+                let namespaced = binding.kind == BindingKind::RoleBinding;
+                if namespaced && (namespace.is_empty() || binding.namespace != namespace) {
+                    continue;
+                }
+                found.push((namespaced, id, e.subject as usize));
+            }
+        };
+        add(self.by_user.get(&user.name));
+        for group in &user.groups {
+            add(self.by_group.get(group));
+        }
+        found.sort_unstable();
+        // `appliesTo` returns the first applying subject of each binding.
+        found.dedup_by_key(|(_, id, _)| *id);
+        found.into_iter().map(|(_, id, s)| (id, s)).collect()
+    }
+
+    /// Where `user` holds any binding: the namespaces of its RoleBindings (sorted), and
+    /// whether a ClusterRoleBinding applies to it. Escalation analysis asks its questions only
+    /// there: nowhere else can a rule reach the user.
+    pub fn binding_scopes(&self, user: &UserInfo) -> (Vec<&str>, bool) {
+        let mut namespaces: Vec<&str> = Vec::new();
+        let mut cluster = false;
+        let entries = std::iter::once(self.by_user.get(&user.name))
+            .chain(user.groups.iter().map(|g| self.by_group.get(g)))
+            .flatten()
+            .flatten();
+        for e in entries {
+            let b = &self.bindings[e.binding as usize];
+            match b.kind {
+                BindingKind::ClusterRoleBinding => cluster = true,
+                BindingKind::RoleBinding => namespaces.push(&b.namespace),
+            }
+        }
+        namespaces.sort_unstable();
+        namespaces.dedup();
+        (namespaces, cluster)
+    }
+
+    /// `RulesFor`: every rule of every binding that applies to `user` in `namespace` (empty:
+    /// ClusterRoleBindings only), in visiting order, not deduplicated.
+    pub fn rules_for(&self, user: &UserInfo, namespace: &str) -> RulesFor {
+        let mut out = RulesFor::default();
+        for (binding, subject_index) in self.applicable(user, namespace) {
+            match &self.binding_roles[binding] {
+                Err(message) => out.errors.push(ResolveError {
+                    binding,
+                    message: message.clone(),
+                }),
+                Ok(role) => {
+                    out.rules
+                        .extend(
+                            (0..self.roles[*role].rules.len()).map(|rule_index| RuleEntry {
+                                grant: Grant {
+                                    binding,
+                                    subject_index,
+                                    role: *role,
+                                    rule_index,
+                                },
+                            }),
+                        );
+                }
+            }
+        }
+        out
+    }
+}
+
+/// `appliesTo(user, subjects, namespace)`: the index of the first subject that names `user`
+/// or one of its groups. A ServiceAccount subject with no namespace takes `namespace` (the
+/// RoleBinding's); with neither it matches nobody. Unknown kinds never match.
+pub fn applies_to(user: &UserInfo, subjects: &[Subject], namespace: &str) -> Option<usize> {
+    subjects
+        .iter()
+        .position(|s| match SubjectKind::parse(&s.kind) {
+            Some(SubjectKind::User) => user.name == s.name,
+            Some(SubjectKind::Group) => user.groups.contains(&s.name),
+            Some(SubjectKind::ServiceAccount) => s
+                .service_account_user(namespace)
+                .is_some_and(|u| u == user.name),
+            None => false,
+        })
+}
