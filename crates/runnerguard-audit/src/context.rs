@@ -32,12 +32,15 @@ pub struct JobIdentity {
     pub path: Vec<Step>,
 }
 
-/// What the contexts of one policy's setups share in [`crate::run_all`]: analyses that
+/// What the contexts of one policy's setups share in [`crate::Audit::run`]: analyses that
 /// depend on the policy alone, built once instead of once per setup (issue #9 C3: with a
 /// setup per tenant, per-setup work over the whole policy was quadratic), and what rules
 /// remember from one setup to the next.
 #[derive(Default)]
 pub(crate) struct Shared<'a> {
+    /// Every setup's manager ServiceAccount with each of its job namespaces, for
+    /// [`Context::is_executor`].
+    pub(crate) executors: HashSet<(Subject, String)>,
     /// [`Context::escalation`].
     escalation: OnceCell<Escalation<'a>>,
     /// The ServiceAccounts known from the policy alone (`Accounts` without the job pods').
@@ -103,7 +106,7 @@ pub struct Context<'a> {
     job_identities: OnceCell<Vec<JobIdentity>>,
     /// Indexes into `job_identities` by job namespace, for [`Context::job_identities_in`].
     job_identities_by_namespace: OnceCell<HashMap<String, Vec<usize>>>,
-    /// What the contexts of the other setups of [`crate::run_all`] share with this one: the
+    /// What the contexts of the other setups of [`crate::Audit::run`] share with this one: the
     /// escalation analysis and indexes of the policy (used instead of `own`), and what
     /// rules remember.
     shared: Option<&'a Shared<'a>>,
@@ -161,7 +164,7 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// What this context shares with the other setups' contexts, in [`crate::run_all`].
+    /// What this context shares with the other setups' contexts, in [`crate::Audit::run`].
     pub(crate) fn shared(&self) -> Option<&'a Shared<'a>> {
         self.shared
     }
@@ -173,7 +176,7 @@ impl<'a> Context<'a> {
     }
 
     /// Whether rule `id` reports now the findings it finds the same under every setup: true
-    /// under the first setup of [`crate::run_all`] that asks (the rules that ask run under
+    /// under the first setup of [`crate::Audit::run`] that asks (the rules that ask run under
     /// every setup, so that is the first, where those findings were first seen anyway: the
     /// merged findings and their order are unchanged), and always for a context of its own.
     pub(crate) fn first_report(&self, id: &'static str) -> bool {
@@ -342,6 +345,23 @@ impl<'a> Context<'a> {
             .contains(ns)
     }
 
+    /// Whether `subject` is the manager of a setup of the audit in one of that setup's job
+    /// namespaces `ns`: where the Kubernetes executor needs to create pods. Under every
+    /// setup of an audit the same answer, so that findings worded by it are found the same.
+    pub fn is_executor(&self, subject: &Subject, ns: &str) -> bool {
+        match self.shared {
+            Some(shared) => shared.executors.contains(&(subject.clone(), ns.to_owned())),
+            None => {
+                *subject
+                    == Subject::service_account(
+                        &self.topology.manager_namespace,
+                        &self.topology.manager_service_account,
+                    )
+                    && self.is_job_namespace(ns)
+            }
+        }
+    }
+
     /// The topology's evidence whose fact starts with ``job namespace `ns` ``, in order.
     pub fn job_evidence<'s>(
         &'s self,
@@ -386,7 +406,7 @@ impl<'a> Context<'a> {
     }
 
     /// A yes/no fact about the objects read alone (no part of the setup), named `key`:
-    /// worked out by `compute` once for every setup in [`crate::run_all`] (rules ask per
+    /// worked out by `compute` once for every setup in [`crate::Audit::run`] (rules ask per
     /// setup; a scan of every runner entry per setup was quadratic, issue #9 C3).
     pub(crate) fn policy_fact(&self, key: &'static str, compute: impl FnOnce() -> bool) -> bool {
         let Some(shared) = self.shared else {

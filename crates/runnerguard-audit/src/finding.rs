@@ -8,7 +8,7 @@ use crate::{Context, Evidence, RuleMeta, Severity};
 
 /// One violation of one rule, with the objects that show it and, for RBAC, the path
 /// (binding → role → rule) that grants what should not be granted.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Finding {
     /// The rule id (`RG101`).
     pub rule: &'static str,

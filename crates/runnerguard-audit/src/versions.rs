@@ -7,7 +7,7 @@
 //!   with (or that the manager's `chart`/`helm.sh/chart` label names); else the runner of
 //!   the default chart release, the one `generate` targets
 //!   ([`runnerguard_model::versions::DEFAULT_RUNNER`]);
-//! - chart: the rendered release's chart version (set by [`crate::Setup::all`]); else, for
+//! - chart: the rendered release's chart version (set by [`crate::Audit::new`]); else, for
 //!   `helm template` output, the manager's `chart: gitlab-runner-X` label; else the newest.
 //!
 //! Each decision is added to the topology's evidence, so the report says where it came from.

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use runnerguard_audit::{Evidence, Finding, Selection, Setup, TopologyOptions};
+use runnerguard_audit::{Audit, Evidence, Finding, Selection, Setup, TopologyOptions};
 use runnerguard_engine::Policy;
 use runnerguard_load::{Input, load_inputs};
 use runnerguard_report::{Report, evidence, json};
@@ -17,14 +17,14 @@ fn seed() -> (Vec<Setup>, Vec<Finding>) {
     let mut loaded = load_inputs(&[Input::Path(root.join("examples/seed"))]).unwrap();
     loaded.add_default_policy().unwrap();
     let policy = Policy::new(loaded.inventory);
-    let setups = Setup::all(
+    let audit = Audit::new(
         &policy,
         &TopologyOptions::default(),
         "18.9".parse().unwrap(),
     )
     .unwrap();
-    let findings = runnerguard_audit::run_all(&policy, &setups, &Selection::default());
-    (setups, findings)
+    let findings = audit.run(&Selection::default());
+    (audit.setups().to_vec(), findings)
 }
 
 #[test]

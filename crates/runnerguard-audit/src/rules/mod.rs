@@ -45,7 +45,7 @@ pub static ALL: &[&dyn Rule] = &[
     &runner::UnknownRunnerKey,
 ];
 
-/// What a rule's findings depend on, besides the policy: [`crate::run_all`] runs a rule once
+/// What a rule's findings depend on, besides the policy: [`crate::Audit::run`] runs a rule once
 /// per distinct value of it, not once per setup (with thousands of tenants, each a setup,
 /// every rule run per setup made the audit quadratic, issue #9 C3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result, anyhow};
-use runnerguard_audit::{ChartKeys, RunnerVersion, Selection, Setup, Severity, TopologyOptions};
+use runnerguard_audit::{
+    Audit, ChartKeys, RunnerVersion, Selection, Setup, Severity, Topology, TopologyOptions,
+};
 use runnerguard_chart::{HelmChoice, RenderOptions};
 use runnerguard_config::{AuditSettings, Catalogue, Source};
 use runnerguard_load::{Input, LoadOptions, Loaded};
@@ -35,6 +37,7 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
         select: or_config(&args.select, config.select),
         ignore: or_config(&args.ignore, config.ignore),
         rbac_only: false,
+        severity: config.severity,
     };
     selection.validate()?;
     let fail_on = args
@@ -137,13 +140,13 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
                 .to_owned(),
         );
     }
-    let mut setups = Setup::all(&policy, &options, given.unwrap_or(DEFAULT_RUNNER))?;
+    let mut audit = Audit::new(&policy, &options, given.unwrap_or(DEFAULT_RUNNER))?;
     // Each setup is judged by the runner and chart versions its inputs name.
-    runnerguard_audit::settle_versions(&mut setups, policy.objects(), given, &|chart| {
+    audit.settle_versions(given, &|chart| {
         runnerguard_chart::Chart::find(chart).map(|c| c.app_version.to_owned())
     })?;
-    let mut findings = runnerguard_audit::run_all(&policy, &setups, &selection);
-    runnerguard_audit::set_severities(&mut findings, &config.severity);
+    let findings = audit.run(&selection);
+    let setups = audit.setups();
     let topologies: Vec<_> = if runner {
         setups.iter().map(|s| s.topology.clone()).collect()
     } else {
@@ -154,7 +157,7 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
         topologies: &topologies,
         findings: &findings,
         fail_on,
-        runner_version: runner_versions(&setups, given),
+        runner_version: runner_versions(setups, given),
         chart_version: setups
             .first()
             .map_or_else(|| ChartKeys::newest().version, |s| s.chart.version)
@@ -208,8 +211,7 @@ fn spread_unnamespaced(loaded: &mut Loaded, options: &TopologyOptions) -> Result
     let probe = runnerguard_engine::Policy::new(loaded.inventory.clone());
     let mut namespaces: Vec<String> = Vec::new();
     if runnerguard_audit::has_runner(probe.objects(), options) {
-        for setup in Setup::all(&probe, options, DEFAULT_RUNNER)? {
-            let t = setup.topology;
+        for t in Topology::discover_all(&probe, options) {
             for ns in
                 std::iter::once(t.manager_namespace).chain(t.jobs.into_iter().map(|j| j.namespace))
             {

@@ -107,10 +107,10 @@ impl<'p> Accounts<'p> {
         }
     }
 
-    /// In [`crate::run_all`], the state shared across setups when this setup's job pods
+    /// In [`crate::Audit::run`], the state shared across setups when this setup's job pods
     /// run as ServiceAccounts the policy makes known anyway: then [`Accounts::new`] is the
     /// same under this setup as under any other such setup, and so are the findings of
-    /// rules that depend on the setup only through it. `None` outside `run_all`, or when
+    /// rules that depend on the setup only through it. `None` outside `Audit::run`, or when
     /// the setup adds a ServiceAccount.
     pub(super) fn same_for_every_setup<'c>(
         cx: &Context<'c>,

@@ -3,7 +3,7 @@
 
 mod grade;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use runnerguard_model::Subject;
 
@@ -113,28 +113,24 @@ impl Rule for PodCreateAssumesServiceAccounts {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
-        let manager = Subject::service_account(
-            &cx.topology.manager_namespace,
-            &cx.topology.manager_service_account,
-        );
-        let executor = |g: &Graded5| g.subject == manager && cx.is_job_namespace(&g.namespace);
-        // The setup counts through the ServiceAccounts known and through the manager (the
-        // executor's own namespaces). When it adds no ServiceAccount, the findings are worked
-        // out once for every such setup and reported once; each setup adds only its manager's
-        // findings in its job namespaces, which merge into those (issue #9 C3).
+        // A finding is worded for the executor where its subject is the manager of one of the
+        // audit's setups and its scope that setup's job namespace: the same under every
+        // setup, so each finding is found the same under every setup that finds it.
+        let executor = |g: &Graded5| cx.is_executor(&g.subject, &g.namespace);
+        // The setup counts through the ServiceAccounts known. When it adds none, the findings
+        // are worked out once for every such setup and reported once (issue #9 C3).
         if let Some(shared) = Accounts::same_for_every_setup(cx) {
             let memo = shared
                 .rb005
                 .get_or_init(|| Rb005Memo::new(self.findings(cx)));
             if shared.first_report(self.meta().id) {
-                out.extend(memo.groups.iter().map(|g| g.base.clone()));
-            }
-            for &i in memo.by_subject.get(&manager).into_iter().flatten() {
-                if let Some(g) = memo.groups.get(i)
-                    && executor(g)
-                {
-                    out.push(g.executor.clone());
-                }
+                out.extend(memo.groups.iter().map(|g| {
+                    if executor(g) {
+                        g.executor.clone()
+                    } else {
+                        g.base.clone()
+                    }
+                }));
             }
             return;
         }
@@ -155,21 +151,16 @@ struct Graded5 {
     executor: Finding,
 }
 
-/// RB005's findings for the setups that add no ServiceAccount, by subject
+/// RB005's findings for the setups that add no ServiceAccount
 /// (see [`crate::context::Shared`]).
 #[derive(Debug)]
 pub(crate) struct Rb005Memo {
     groups: Vec<Graded5>,
-    by_subject: HashMap<Subject, Vec<usize>>,
 }
 
 impl Rb005Memo {
     fn new(groups: Vec<Graded5>) -> Self {
-        let mut by_subject: HashMap<Subject, Vec<usize>> = HashMap::new();
-        for (i, g) in groups.iter().enumerate() {
-            by_subject.entry(g.subject.clone()).or_default().push(i);
-        }
-        Self { groups, by_subject }
+        Self { groups }
     }
 }
 

@@ -1,0 +1,294 @@
+//! One audit of one policy: its setups (a topology and the data for its versions each),
+//! discovered once, and the rules run under all of them with their findings merged.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, RandomState};
+
+use runnerguard_engine::Policy;
+use runnerguard_model::Subject;
+
+use crate::context::{Context, Shared};
+use crate::rules::{self, Reads};
+use crate::{ChartKeys, Error, Finding, PermissionTable, Rule, RunnerVersion, Selection};
+use crate::{Topology, TopologyOptions, executor};
+
+/// What an audit checks against, besides the policy: the topology, the executor's needs for
+/// the runner version, and the chart's keys. [`Setup::context`] lends them to the rules.
+#[derive(Clone, Debug)]
+pub struct Setup {
+    /// Where the manager and the jobs run.
+    pub topology: Topology,
+    /// The runner version checked.
+    pub version: RunnerVersion,
+    /// What the executor needs for that version.
+    pub executor: PermissionTable,
+    /// The chart's values keys.
+    pub chart: ChartKeys,
+}
+
+impl Setup {
+    /// Works out the topology of `policy`'s objects and loads the data for `version`.
+    ///
+    /// # Errors
+    /// [`Error::Data`] when the embedded executor tables do not cover `version`.
+    pub fn new(
+        policy: &Policy,
+        options: &TopologyOptions,
+        version: RunnerVersion,
+    ) -> Result<Self, Error> {
+        Self::of(
+            Topology::discover(policy, options),
+            version,
+            chart_keys(policy.objects().releases.first()),
+        )
+    }
+
+    /// A setup of `topology`, checked against runner `version` and `chart`'s keys.
+    ///
+    /// # Errors
+    /// [`Error::Data`] when the embedded executor tables do not cover `version`.
+    pub fn of(topology: Topology, version: RunnerVersion, chart: ChartKeys) -> Result<Self, Error> {
+        Ok(Self {
+            topology,
+            version,
+            executor: executor_table(version)?,
+            chart,
+        })
+    }
+
+    /// The rules' view of `policy` under this setup.
+    pub fn context<'a>(&'a self, policy: &'a Policy) -> Context<'a> {
+        Context::new(policy, &self.topology, &self.executor, &self.chart)
+    }
+}
+
+fn executor_table(version: RunnerVersion) -> Result<PermissionTable, Error> {
+    let tables = executor::permission_tables().map_err(|e| Error::Data(e.to_string()))?;
+    executor::table_for(&tables, version).ok_or_else(|| {
+        Error::Data(format!(
+            "no executor permission table for GitLab Runner {version} (this build knows 17.0 and later)"
+        ))
+    })
+}
+
+/// The chart keys for the chart a release was rendered with (the nearest embedded one for a
+/// user's chart), the newest when values were not rendered.
+fn chart_keys(release: Option<&runnerguard_model::Release>) -> ChartKeys {
+    match release.map(|r| r.chart_version.as_str()) {
+        Some(v) if !v.is_empty() => ChartKeys::nearest(v),
+        _ => ChartKeys::newest(),
+    }
+}
+
+/// An audit of one policy: a [`Setup`] per runner release ([`Topology::discover_all`]),
+/// each topology discovered once, and [`Audit::run`] to run rules under all of them.
+#[derive(Debug)]
+pub struct Audit<'p> {
+    policy: &'p Policy,
+    setups: Vec<Setup>,
+}
+
+impl<'p> Audit<'p> {
+    /// One setup per runner release of `policy`, each checked against runner `version` (until
+    /// [`Audit::settle_versions`] says otherwise) and the chart its release was rendered
+    /// with.
+    ///
+    /// # Errors
+    /// [`Error::Data`] when the embedded executor tables do not cover `version`.
+    pub fn new(
+        policy: &'p Policy,
+        options: &TopologyOptions,
+        version: RunnerVersion,
+    ) -> Result<Self, Error> {
+        let executor = executor_table(version)?;
+        let topologies = Topology::discover_all(policy, options);
+        let releases = &policy.objects().releases;
+        // One topology per rendered release (same order), else one for everything.
+        let per_release = topologies.len() == releases.len() && releases.len() > 1;
+        let first = chart_keys(releases.first());
+        let setups = topologies
+            .into_iter()
+            .enumerate()
+            .map(|(i, topology)| Setup {
+                topology,
+                version,
+                executor: executor.clone(),
+                chart: if per_release {
+                    chart_keys(releases.get(i))
+                } else {
+                    first.clone()
+                },
+            })
+            .collect();
+        Ok(Self { policy, setups })
+    }
+
+    /// An audit of `policy` under the setups given.
+    #[must_use]
+    pub fn of_setups(policy: &'p Policy, setups: Vec<Setup>) -> Self {
+        Self { policy, setups }
+    }
+
+    /// The setups, in release order.
+    #[must_use]
+    pub fn setups(&self) -> &[Setup] {
+        &self.setups
+    }
+
+    /// Settles each setup's runner and chart versions from what the inputs name
+    /// ([`crate::settle_versions`]).
+    ///
+    /// # Errors
+    /// [`Error::Data`] when the embedded executor tables cannot be read.
+    pub fn settle_versions(
+        &mut self,
+        given: Option<RunnerVersion>,
+        app_version: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<(), Error> {
+        crate::settle_versions(&mut self.setups, self.policy.objects(), given, app_version)
+    }
+
+    /// Runs the selected rules under every setup, findings merged (a finding found the same
+    /// under several setups is reported once) and given the selection's severities.
+    ///
+    /// Near-linear in the number of setups and findings: a rule whose findings depend on the
+    /// policy alone runs once, one that reads only the chart's keys once per chart, the
+    /// others once per setup, all on one shared escalation analysis; findings are merged
+    /// through a hash, never compared pairwise. The result is what running every rule under
+    /// every setup and merging in setup order gives (the test `reference` does that).
+    #[must_use]
+    pub fn run(&self, selection: &Selection) -> Vec<Finding> {
+        let mut shared = Shared::default();
+        shared.executors = executors(&self.setups);
+        let mut merged = Merged::default();
+        let mut charts_seen: Vec<(&str, Option<&str>)> = Vec::new();
+        for (i, setup) in self.setups.iter().enumerate() {
+            let cx = Context::sharing(
+                self.policy,
+                &setup.topology,
+                &setup.executor,
+                &setup.chart,
+                &shared,
+            );
+            let chart = (setup.chart.version, setup.chart.note());
+            let new_chart = !charts_seen.contains(&chart);
+            if new_chart {
+                charts_seen.push(chart);
+            }
+            let runs = |rule: &dyn Rule| match rules::reads(rule.meta().id) {
+                Reads::Policy => i == 0,
+                Reads::Chart => new_chart,
+                Reads::Setup => true,
+            };
+            for finding in run_rules(&cx, selection, runs) {
+                merged.add(finding);
+            }
+        }
+        let mut findings = merged.findings;
+        set_severities(&mut findings, &selection.severity);
+        sort(&mut findings);
+        findings
+    }
+}
+
+/// Every setup's manager ServiceAccount with each of its job namespaces: where the
+/// Kubernetes executor needs to create pods, for RB005's wording.
+fn executors(setups: &[Setup]) -> HashSet<(Subject, String)> {
+    setups
+        .iter()
+        .flat_map(|s| {
+            let t = &s.topology;
+            let manager =
+                Subject::service_account(&t.manager_namespace, &t.manager_service_account);
+            t.job_namespaces()
+                .into_iter()
+                .map(move |ns| (manager.clone(), ns.to_owned()))
+        })
+        .collect()
+}
+
+/// Findings merged by identity, in first-seen order: a finding found again, to the letter,
+/// under another setup is the same finding. Findings that differ in anything (the namespace
+/// their message names, a severity, a remediation) are kept apart: two releases in two
+/// namespaces without a NetworkPolicy are two findings. Each finding is hashed once and
+/// compared in full only with those of the same hash: linear in the findings (a pairwise
+/// search was quadratic, issue #9 C3).
+#[derive(Default)]
+struct Merged {
+    findings: Vec<Finding>,
+    /// Indexes into `findings`, by their hash.
+    by_hash: HashMap<u64, Vec<usize>>,
+    hasher: RandomState,
+    /// Full comparisons made, for the test that pins the cost.
+    #[cfg(test)]
+    comparisons: usize,
+}
+
+impl Merged {
+    fn add(&mut self, finding: Finding) {
+        let slots = self
+            .by_hash
+            .entry(self.hasher.hash_one(&finding))
+            .or_default();
+        for &i in slots.iter() {
+            #[cfg(test)]
+            {
+                self.comparisons += 1;
+            }
+            if self.findings.get(i) == Some(&finding) {
+                return;
+            }
+        }
+        slots.push(self.findings.len());
+        self.findings.push(finding);
+    }
+}
+
+/// Gives the findings of each rule listed in `severities` (by id) that severity instead of
+/// the rule's default, as a configuration's `[audit] severity` asks.
+fn set_severities(findings: &mut [Finding], severities: &[(String, crate::Severity)]) {
+    for f in findings.iter_mut() {
+        if let Some((_, s)) = severities.iter().find(|(id, _)| id == f.rule) {
+            f.severity = *s;
+        }
+    }
+}
+
+/// Most severe first, then by rule id, then by message, so output is deterministic.
+fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.rule.cmp(b.rule))
+            .then_with(|| a.message.cmp(&b.message))
+    });
+}
+
+/// Runs the selected rules under one setup. Findings come sorted ([`sort`]), each once.
+pub fn run(cx: &Context<'_>, selection: &Selection) -> Vec<Finding> {
+    let mut findings = run_rules(cx, selection, |_| true);
+    set_severities(&mut findings, &selection.severity);
+    sort(&mut findings);
+    findings
+}
+
+/// [`run`] for the selected rules that `also` keeps, without the selection's severities.
+fn run_rules(
+    cx: &Context<'_>,
+    selection: &Selection,
+    also: impl Fn(&dyn Rule) -> bool,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for rule in crate::ALL
+        .iter()
+        .filter(|r| selection.includes(r.meta()) && also(**r))
+    {
+        rule.check(cx, &mut findings);
+    }
+    sort(&mut findings);
+    findings.dedup();
+    findings
+}
+
+#[cfg(test)]
+mod tests;
