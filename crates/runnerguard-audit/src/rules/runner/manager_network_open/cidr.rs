@@ -3,61 +3,36 @@
 
 use std::net::Ipv4Addr;
 
+use ipnet::Ipv4Net;
+
 /// Address space pod networks are usually drawn from: RFC 1918 and RFC 6598.
-const POD_SPACE: [&str; 4] = [
-    "10.0.0.0/8",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
-    "100.64.0.0/10",
+/// (`new_assert` checks the prefix length when the constant is evaluated, at compile time.)
+const POD_SPACE: [Ipv4Net; 4] = [
+    Ipv4Net::new_assert(Ipv4Addr::new(10, 0, 0, 0), 8),
+    Ipv4Net::new_assert(Ipv4Addr::new(172, 16, 0, 0), 12),
+    Ipv4Net::new_assert(Ipv4Addr::new(192, 168, 0, 0), 16),
+    Ipv4Net::new_assert(Ipv4Addr::new(100, 64, 0, 0), 10),
 ];
 
-/// An IPv4 network: address and prefix length, host bits cleared.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct V4Net {
-    base: u32,
-    prefix: u8,
+/// `a.b.c.d/n` (host bits cleared, as the API server accepts them set), or a bare address
+/// as `/32`. `None` for anything else (IPv6 included).
+fn parse(text: &str) -> Option<Ipv4Net> {
+    let text = text.trim();
+    if text.contains('/') {
+        text.parse::<Ipv4Net>().ok().map(|n| n.trunc())
+    } else {
+        text.parse::<Ipv4Addr>().ok().map(Ipv4Net::from)
+    }
 }
 
-impl V4Net {
-    fn mask(prefix: u8) -> u32 {
-        if prefix == 0 {
-            0
-        } else {
-            u32::MAX << (32 - u32::from(prefix))
-        }
-    }
-
-    /// `a.b.c.d/n`, or a bare address as `/32`. `None` for anything else (IPv6 included).
-    fn parse(text: &str) -> Option<Self> {
-        let (addr, prefix) = match text.trim().split_once('/') {
-            Some((a, p)) => (a, p.parse::<u8>().ok().filter(|p| *p <= 32)?),
-            None => (text.trim(), 32),
-        };
-        let addr: Ipv4Addr = addr.parse().ok()?;
-        Some(Self {
-            base: u32::from(addr) & Self::mask(prefix),
-            prefix,
-        })
-    }
-
-    fn contains(self, ip: Ipv4Addr) -> bool {
-        u32::from(ip) & Self::mask(self.prefix) == self.base
-    }
-
-    /// Whether every address of `other` is in `self`.
-    fn covers(self, other: V4Net) -> bool {
-        other.prefix >= self.prefix && other.base & Self::mask(self.prefix) == self.base
-    }
-
-    /// The addresses both hold, if any (CIDR blocks nest or are disjoint).
-    fn intersect(self, other: V4Net) -> Option<V4Net> {
-        if self.covers(other) {
-            Some(other)
-        } else if other.covers(self) {
-            Some(self)
-        } else {
-            None
-        }
+/// The addresses both hold, if any (CIDR blocks nest or are disjoint).
+fn intersect(a: Ipv4Net, b: Ipv4Net) -> Option<Ipv4Net> {
+    if a.contains(&b) {
+        Some(b)
+    } else if b.contains(&a) {
+        Some(a)
+    } else {
+        None
     }
 }
 
@@ -69,11 +44,11 @@ fn is_all_v6(cidr: &str) -> bool {
 
 /// Whether an `ipBlock` lets `ip` through: its CIDR contains it and no `except` does.
 pub(super) fn block_allows(cidr: &str, except: &[String], ip: Ipv4Addr) -> bool {
-    V4Net::parse(cidr).is_some_and(|net| net.contains(ip))
+    parse(cidr).is_some_and(|net| net.contains(&ip))
         && !except
             .iter()
-            .filter_map(|e| V4Net::parse(e))
-            .any(|e| e.contains(ip))
+            .filter_map(|e| parse(e))
+            .any(|e| e.contains(&ip))
 }
 
 /// Whether an ingress `ipBlock` may hold pod addresses: `::/0`, or an IPv4 block overlapping
@@ -82,15 +57,14 @@ pub(super) fn block_may_hold_pods(cidr: &str, except: &[String]) -> bool {
     if is_all_v6(cidr) {
         return true;
     }
-    let Some(net) = V4Net::parse(cidr) else {
+    let Some(net) = parse(cidr) else {
         return false;
     };
-    let excepts: Vec<V4Net> = except.iter().filter_map(|e| V4Net::parse(e)).collect();
+    let excepts: Vec<Ipv4Net> = except.iter().filter_map(|e| parse(e)).collect();
     POD_SPACE
         .iter()
-        .filter_map(|s| V4Net::parse(s))
-        .filter_map(|space| net.intersect(space))
-        .any(|overlap| !excepts.iter().any(|e| e.covers(overlap)))
+        .filter_map(|space| intersect(net, *space))
+        .any(|overlap| !excepts.iter().any(|e| e.contains(&overlap)))
 }
 
 #[cfg(test)]
@@ -100,33 +74,33 @@ mod tests {
     /// The cloud metadata address, as the rule asks about it.
     const METADATA: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 254);
 
-    fn net(s: &str) -> V4Net {
-        V4Net::parse(s).unwrap()
+    fn net(s: &str) -> Ipv4Net {
+        parse(s).unwrap()
     }
 
     #[test]
     fn cidrs_parse_and_normalise() {
         assert_eq!(net("10.1.2.3/8"), net("10.0.0.0/8"));
         assert_eq!(net("169.254.169.254"), net("169.254.169.254/32"));
-        assert_eq!(net("0.0.0.0/0").prefix, 0);
-        assert!(V4Net::parse("10.0.0.0/33").is_none());
-        assert!(V4Net::parse("::/0").is_none());
-        assert!(V4Net::parse("nonsense").is_none());
+        assert_eq!(net("0.0.0.0/0").prefix_len(), 0);
+        assert!(parse("10.0.0.0/33").is_none());
+        assert!(parse("::/0").is_none());
+        assert!(parse("nonsense").is_none());
     }
 
     #[test]
     fn containment() {
-        assert!(net("0.0.0.0/0").contains(METADATA));
-        assert!(net("169.254.0.0/16").contains(METADATA));
-        assert!(!net("169.254.169.0/32").contains(METADATA));
-        assert!(net("10.0.0.0/8").covers(net("10.20.0.0/16")));
-        assert!(!net("10.20.0.0/16").covers(net("10.0.0.0/8")));
-        assert!(!net("10.0.0.0/8").covers(net("11.0.0.0/16")));
+        assert!(net("0.0.0.0/0").contains(&METADATA));
+        assert!(net("169.254.0.0/16").contains(&METADATA));
+        assert!(!net("169.254.169.0/32").contains(&METADATA));
+        assert!(net("10.0.0.0/8").contains(&net("10.20.0.0/16")));
+        assert!(!net("10.20.0.0/16").contains(&net("10.0.0.0/8")));
+        assert!(!net("10.0.0.0/8").contains(&net("11.0.0.0/16")));
         assert_eq!(
-            net("0.0.0.0/0").intersect(net("10.0.0.0/8")),
+            intersect(net("0.0.0.0/0"), net("10.0.0.0/8")),
             Some(net("10.0.0.0/8"))
         );
-        assert_eq!(net("10.0.0.0/8").intersect(net("192.168.0.0/16")), None);
+        assert_eq!(intersect(net("10.0.0.0/8"), net("192.168.0.0/16")), None);
     }
 
     #[test]
@@ -147,7 +121,7 @@ mod tests {
         assert!(block_may_hold_pods("::/0", &[]));
         assert!(!block_may_hold_pods("203.0.113.0/24", &[]));
         assert!(!block_may_hold_pods("2001:db8::/32", &[]));
-        let private: Vec<String> = POD_SPACE.iter().map(|s| (*s).to_owned()).collect();
+        let private: Vec<String> = POD_SPACE.iter().map(ToString::to_string).collect();
         assert!(!block_may_hold_pods("0.0.0.0/0", &private));
         assert!(block_may_hold_pods("0.0.0.0/0", &private[..3]));
     }
