@@ -20,6 +20,7 @@ mod covers;
 mod escalation;
 pub mod kubectl;
 mod matcher;
+mod pattern;
 mod policy;
 mod request;
 
@@ -32,6 +33,7 @@ pub use matcher::{
     api_group_matches, non_resource_url_matches, resource_matches, resource_name_matches,
     rule_allows, verb_matches,
 };
+pub use pattern::{ANY_NAME, ResourceVerb};
 pub use policy::{
     BindingId, Decision, Grant, Mismatch, NearMiss, Policy, ResolveError, RoleId, RuleEntry,
     RulesFor, SubjectGrant, applies_to,

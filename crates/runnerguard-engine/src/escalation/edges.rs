@@ -5,8 +5,8 @@
 //! wildcards are honoured (`pods/*` gives no edge: it is literal). The table's order is the
 //! order of the edges found, and so of the shortest paths the search returns: do not sort it.
 
-use super::{ANY_NAME, Primitive};
-use crate::Action;
+use super::Primitive;
+use crate::{ANY_NAME, Action, ResourceVerb};
 
 const RBAC: &str = "rbac.authorization.k8s.io";
 pub(super) const ADMISSION: &str = "admissionregistration.k8s.io";
@@ -29,10 +29,7 @@ pub(super) enum Name {
 /// One request an edge rests on, in the scope the edge is looked for in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Request {
-    verb: &'static str,
-    group: &'static str,
-    resource: &'static str,
-    subresource: &'static str,
+    verb: ResourceVerb,
     name: Name,
 }
 
@@ -44,10 +41,7 @@ impl Request {
         resource: &'static str,
     ) -> Self {
         Self {
-            verb,
-            group,
-            resource,
-            subresource: "",
+            verb: ResourceVerb::new(verb, group, resource),
             name: Name::None,
         }
     }
@@ -55,7 +49,7 @@ impl Request {
     /// The same request on a subresource.
     pub(super) const fn sub(self, subresource: &'static str) -> Self {
         Self {
-            subresource,
+            verb: self.verb.sub(subresource),
             ..self
         }
     }
@@ -74,14 +68,7 @@ impl Request {
             Name::Exact(name) => name,
             Name::Each => object,
         };
-        Action::resource(
-            self.verb,
-            namespace,
-            self.group,
-            self.resource,
-            self.subresource,
-            name,
-        )
+        self.verb.action(namespace, name)
     }
 }
 

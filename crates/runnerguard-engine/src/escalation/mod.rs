@@ -34,10 +34,6 @@ use admission::Pin;
 pub use identity::{EffectiveDecision, Identity, Permission, Primitive, Reached, Step};
 pub use search::Escalation;
 
-/// A name no `resourceNames` list holds: a request for it is allowed only by rules that allow
-/// every name. (Kubernetes names cannot contain spaces or parentheses.)
-const ANY_NAME: &str = "(any name)";
-
 /// The superuser group the API server never asks RBAC about.
 const SYSTEM_MASTERS: &str = "system:masters";
 

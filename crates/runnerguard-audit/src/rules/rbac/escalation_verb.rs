@@ -91,7 +91,7 @@ impl Rule for EscalationVerb {
         let mut groups: Groups<(Scope, &'static str)> = Groups::default();
         for hit in input_hits(cx, &PROBES) {
             let scope = Scope::of(cx.policy.binding(hit.binding));
-            groups.add_hit(cx, &hit, &(scope, hit.probe.verb));
+            groups.add_hit(cx, &hit, &(scope, hit.probe.request.verb));
         }
         for (subject, (scope, verb), group) in groups {
             let Some(user) = identity(&subject) else {
@@ -170,7 +170,9 @@ fn allowed(
     cx.policy.authorize(user, action).grants.into_iter().next()
 }
 
-fn binding(cx: &Context<'_>, user: &UserInfo, group: &Group, scope: &Scope) -> Effect {
+/// The ClusterRoles a group's rules name (any, or these names), and the roles described
+/// (`any ClusterRole and Roles a, b`).
+fn role_targets(group: &Group) -> (Option<(bool, Vec<String>)>, String) {
     let cluster_roles = targets(group, "clusterroles");
     let roles = targets(group, "roles");
     let mut parts = Vec::new();
@@ -180,10 +182,15 @@ fn binding(cx: &Context<'_>, user: &UserInfo, group: &Group, scope: &Scope) -> E
     if let Some((any, names)) = &roles {
         parts.push(phrase(*any, names, "Role", "Roles"));
     }
+    (cluster_roles, and_list(&parts))
+}
+
+fn binding(cx: &Context<'_>, user: &UserInfo, group: &Group, scope: &Scope) -> Effect {
+    let (cluster_roles, described) = role_targets(group);
     let admin = cluster_roles
         .as_ref()
         .is_some_and(|(any, names)| *any || names.iter().any(|n| n == "cluster-admin"));
-    let may = format!("bind {} {scope}", and_list(&parts));
+    let may = format!("bind {described} {scope}");
     let mut also = Vec::new();
     let ns = scope.namespace();
     let rb = allowed(
@@ -243,16 +250,9 @@ fn binding(cx: &Context<'_>, user: &UserInfo, group: &Group, scope: &Scope) -> E
 }
 
 fn escalation(cx: &Context<'_>, user: &UserInfo, group: &Group, scope: &Scope) -> Effect {
-    let cluster_roles = targets(group, "clusterroles");
+    let (cluster_roles, described) = role_targets(group);
     let roles = targets(group, "roles");
-    let mut parts = Vec::new();
-    if let Some((any, names)) = &cluster_roles {
-        parts.push(phrase(*any, names, "ClusterRole", "ClusterRoles"));
-    }
-    if let Some((any, names)) = &roles {
-        parts.push(phrase(*any, names, "Role", "Roles"));
-    }
-    let may = format!("escalate {} {scope}", and_list(&parts));
+    let may = format!("escalate {described} {scope}");
     let ns = scope.namespace();
     let mut also = Vec::new();
     let any_cluster_role = cluster_roles.as_ref().is_some_and(|(any, _)| *any);

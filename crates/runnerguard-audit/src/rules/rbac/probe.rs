@@ -2,28 +2,18 @@
 
 use std::collections::HashMap;
 
-use runnerguard_engine::{Action, BindingId, Grant, RoleId, rule_allows};
+use runnerguard_engine::{ANY_NAME, Action, BindingId, Grant, ResourceVerb, RoleId, rule_allows};
 use runnerguard_model::PolicyRule;
 
 use super::{Groups, Scope, input_bindings};
 use crate::Context;
 
-/// A name no object has (object names cannot hold NUL): a rule that allows a request
-/// for it allows any name.
-const ANY_NAME: &str = "\u{0}any";
-
 /// A request a rule asks the engine about; the namespace comes from the binding and the
 /// name from the rule's `resourceNames`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Probe {
-    /// The verb.
-    pub(super) verb: &'static str,
-    /// The API group; empty for the core group.
-    pub(super) group: &'static str,
-    /// The resource.
-    pub(super) resource: &'static str,
-    /// The subresource, or empty.
-    pub(super) subresource: &'static str,
+    /// The verb on its resource.
+    pub(super) request: ResourceVerb,
     /// Whether the request carries a namespace, so that a RoleBinding can grant it.
     pub(super) namespaced: bool,
     /// Whether the request names an object, so that `resourceNames` can restrict it.
@@ -39,10 +29,7 @@ impl Probe {
         subresource: &'static str,
     ) -> Self {
         Self {
-            verb,
-            group,
-            resource,
-            subresource,
+            request: ResourceVerb::new(verb, group, resource).sub(subresource),
             namespaced: true,
             named: false,
         }
@@ -68,14 +55,7 @@ impl Probe {
     /// The request in `namespace` on the object `name`.
     pub(super) fn action(&self, namespace: &str, name: &str) -> Action {
         let namespace = if self.namespaced { namespace } else { "" };
-        Action::resource(
-            self.verb,
-            namespace,
-            self.group,
-            self.resource,
-            self.subresource,
-            name,
-        )
+        self.request.action(namespace, name)
     }
 
     /// The request for any object: no name, or for a named request a name no object has
@@ -84,22 +64,13 @@ impl Probe {
         self.action("", if self.named { ANY_NAME } else { "" })
     }
 
-    /// `resource` or `resource/subresource`.
-    pub(super) fn combined(&self) -> String {
-        if self.subresource.is_empty() {
-            self.resource.to_owned()
-        } else {
-            format!("{}/{}", self.resource, self.subresource)
-        }
-    }
-
     /// The request as a single permission, restricted to `names` when not empty (the
     /// shape `describe` reads).
     pub(super) fn perm(&self, names: &[String]) -> PolicyRule {
         PolicyRule {
-            verbs: vec![self.verb.to_owned()],
-            api_groups: vec![self.group.to_owned()],
-            resources: vec![self.combined()],
+            verbs: vec![self.request.verb.to_owned()],
+            api_groups: vec![self.request.group.to_owned()],
+            resources: vec![self.request.combined()],
             resource_names: names.to_vec(),
             ..PolicyRule::default()
         }
