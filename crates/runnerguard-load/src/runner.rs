@@ -367,7 +367,7 @@ pub(crate) fn helm_values(
             entries,
             runner_config,
             templated_config,
-            document: document_json(node, "").to_string(),
+            document: document_json(node).to_string(),
             release: runnerguard_model::ReleaseHints::default(),
         },
         error,
@@ -376,38 +376,28 @@ pub(crate) fn helm_values(
 
 /// A values document as JSON, for rendering with the chart; strings are hidden as [`redact`]
 /// hides them (the chart only tests whether credentials are empty).
-fn document_json(node: &Node, path: &str) -> serde_json::Value {
+fn document_json(node: &Node) -> serde_json::Value {
+    let mut json = node.to_json();
+    redact_json(&mut json, "");
+    json
+}
+
+/// Hides the strings of `value`, at dotted `path`, that [`hides`] names.
+fn redact_json(value: &mut serde_json::Value, path: &str) {
     use serde_json::Value as J;
-    match &node.value {
-        Value::Null => J::Null,
-        Value::Bool(b) => J::Bool(*b),
-        Value::Int(i) => J::from(*i),
-        Value::UInt(u) => J::from(*u),
-        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-        Value::String(s) if hides(path, s) => J::String(REDACTED.to_owned()),
-        Value::String(s) => J::String(s.clone()),
-        Value::Seq(items) => J::Array(items.iter().map(|i| document_json(i, path)).collect()),
-        Value::Map(entries) => {
-            let mut map = serde_json::Map::new();
-            for (key, value) in entries {
-                let name = match &key.value {
-                    Value::String(s) => s.clone(),
-                    Value::Bool(b) => b.to_string(),
-                    Value::Int(i) => i.to_string(),
-                    Value::UInt(u) => u.to_string(),
-                    Value::Float(f) => f.to_string(),
-                    Value::Null => "null".to_owned(),
-                    Value::Seq(_) | Value::Map(_) => format!("{:?}", key.value),
-                };
-                let child = if path.is_empty() {
-                    name.clone()
+    match value {
+        J::String(s) if hides(path, s) => REDACTED.clone_into(s),
+        J::Array(items) => items.iter_mut().for_each(|i| redact_json(i, path)),
+        J::Object(map) => {
+            for (name, child) in map.iter_mut() {
+                if path.is_empty() {
+                    redact_json(child, name);
                 } else {
-                    format!("{path}.{name}")
-                };
-                map.insert(name, document_json(value, &child));
+                    redact_json(child, &format!("{path}.{name}"));
+                }
             }
-            J::Object(map)
         }
+        J::Null | J::Bool(_) | J::Number(_) | J::String(_) => {}
     }
 }
 

@@ -141,8 +141,26 @@ pub(crate) fn network_policy(object: ObjectRef, np: net::NetworkPolicy) -> Netwo
         ),
         _ => (true, spec.egress.is_some()),
     };
-    let peers = |peers: Option<Vec<net::NetworkPolicyPeer>>| -> Vec<NetworkPeer> {
-        peers
+    let ingress = spec.ingress.into_iter().flatten();
+    let egress = spec.egress.into_iter().flatten();
+    NetworkPolicy {
+        object,
+        pod_selector: spec.pod_selector.map(selector).unwrap_or_default(),
+        ingress_type,
+        egress_type,
+        ingress: ingress.map(|r| network_rule(r.ports, r.from)).collect(),
+        egress: egress.map(|r| network_rule(r.ports, r.to)).collect(),
+    }
+}
+
+/// An ingress or egress rule: whether it names ports, and the peers it allows.
+fn network_rule(
+    ports: Option<Vec<net::NetworkPolicyPort>>,
+    peers: Option<Vec<net::NetworkPolicyPeer>>,
+) -> NetworkRule {
+    NetworkRule {
+        ports_restricted: ports.is_some_and(|p| !p.is_empty()),
+        peers: peers
             .unwrap_or_default()
             .into_iter()
             .map(|p| match p.ip_block {
@@ -154,30 +172,6 @@ pub(crate) fn network_policy(object: ObjectRef, np: net::NetworkPolicy) -> Netwo
                     namespace_selector: p.namespace_selector.map(selector),
                     pod_selector: p.pod_selector.map(selector),
                 },
-            })
-            .collect()
-    };
-    NetworkPolicy {
-        object,
-        pod_selector: spec.pod_selector.map(selector).unwrap_or_default(),
-        ingress_type,
-        egress_type,
-        ingress: spec
-            .ingress
-            .unwrap_or_default()
-            .into_iter()
-            .map(|r| NetworkRule {
-                ports_restricted: r.ports.is_some_and(|p| !p.is_empty()),
-                peers: peers(r.from),
-            })
-            .collect(),
-        egress: spec
-            .egress
-            .unwrap_or_default()
-            .into_iter()
-            .map(|r| NetworkRule {
-                ports_restricted: r.ports.is_some_and(|p| !p.is_empty()),
-                peers: peers(r.to),
             })
             .collect(),
     }

@@ -5,16 +5,17 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::Metadata;
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::batch::v1 as batch;
 use k8s_openapi::api::core::v1 as core;
-use k8s_openapi::api::networking::v1 as net;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use runnerguard_model::{Namespace, ObjectRef, Origin, OtherObject, ServiceAccount};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::{Raw, Sink};
+use crate::workload as w;
 use crate::yaml::Node;
 
 impl Sink<'_> {
@@ -55,8 +56,8 @@ impl Sink<'_> {
                 if let Some(pod) = self.typed::<core::Pod>(raw, kind) {
                     let object = self.object_ref(raw, api_version, kind, &pod.metadata, true);
                     let labels = pod.metadata.labels.unwrap_or_default();
-                    let w = crate::workload::workload(object, labels, pod.spec);
-                    self.inventory.workloads.push(w);
+                    let workload = w::workload(object, labels, pod.spec);
+                    self.inventory.workloads.push(workload);
                 }
             }
             ("apps/v1", "Deployment") => {
@@ -93,49 +94,31 @@ impl Sink<'_> {
                 });
             }
             ("networking.k8s.io/v1", "NetworkPolicy") => {
-                if let Some(np) = self.typed::<net::NetworkPolicy>(raw, kind) {
-                    let object = self.object_ref(raw, api_version, kind, &np.metadata, true);
-                    let np = crate::workload::network_policy(object, np);
-                    self.inventory.network_policies.push(np);
-                }
+                let read = self.converted(raw, api_version, kind, true, w::network_policy);
+                self.inventory.network_policies.extend(read);
             }
             ("v1", "LimitRange") => {
-                if let Some(lr) = self.typed::<core::LimitRange>(raw, kind) {
-                    let object = self.object_ref(raw, api_version, kind, &lr.metadata, true);
-                    let lr = crate::workload::limit_range(object, lr);
-                    self.inventory.limit_ranges.push(lr);
-                }
+                let read = self.converted(raw, api_version, kind, true, w::limit_range);
+                self.inventory.limit_ranges.extend(read);
             }
             ("v1", "ResourceQuota") => {
-                if let Some(rq) = self.typed::<core::ResourceQuota>(raw, kind) {
-                    let object = self.object_ref(raw, api_version, kind, &rq.metadata, true);
-                    let rq = crate::workload::resource_quota(object, rq);
-                    self.inventory.resource_quotas.push(rq);
-                }
+                let read = self.converted(raw, api_version, kind, true, w::resource_quota);
+                self.inventory.resource_quotas.extend(read);
             }
             ("v1", "Secret") => {
-                if let Some(s) = self.typed::<crate::workload::SecretShape>(raw, kind) {
+                if let Some(s) = self.typed::<w::SecretShape>(raw, kind) {
                     let object = self.object_ref(raw, api_version, kind, s.metadata(), true);
-                    let s = crate::workload::secret(object, s);
-                    self.inventory.secrets.push(s);
+                    self.inventory.secrets.push(w::secret(object, s));
                 }
             }
             ("v1", "ConfigMap") => self.config_map(raw, api_version, kind),
             ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy") => {
-                use k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicy;
-                if let Some(p) = self.typed::<ValidatingAdmissionPolicy>(raw, kind) {
-                    let object = self.object_ref(raw, api_version, kind, &p.metadata, false);
-                    let p = crate::workload::admission_policy(object, p);
-                    self.inventory.admission_policies.push(p);
-                }
+                let read = self.converted(raw, api_version, kind, false, w::admission_policy);
+                self.inventory.admission_policies.extend(read);
             }
             ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding") => {
-                use k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding;
-                if let Some(b) = self.typed::<ValidatingAdmissionPolicyBinding>(raw, kind) {
-                    let object = self.object_ref(raw, api_version, kind, &b.metadata, false);
-                    let b = crate::workload::admission_binding(object, b);
-                    self.inventory.admission_bindings.push(b);
-                }
+                let read = self.converted(raw, api_version, kind, false, w::admission_binding);
+                self.inventory.admission_bindings.extend(read);
             }
             _ => {
                 #[derive(Deserialize)]
@@ -158,6 +141,22 @@ impl Sink<'_> {
         }
     }
 
+    /// Reads `raw` as `T` and converts it, with a reference to it, by `convert`; `namespaced`
+    /// says whether its kind is.
+    fn converted<T: DeserializeOwned + Metadata<Ty = ObjectMeta>, U>(
+        &mut self,
+        raw: Raw<'_>,
+        api_version: &str,
+        kind: &str,
+        namespaced: bool,
+        convert: impl FnOnce(ObjectRef, T) -> U,
+    ) -> Option<U> {
+        let object = self.typed::<T>(raw, kind)?;
+        let meta = object.metadata();
+        let reference = self.object_ref(raw, api_version, kind, meta, namespaced);
+        Some(convert(reference, object))
+    }
+
     /// A workload controller: its pod template's facts.
     pub(super) fn controller<T: DeserializeOwned>(
         &mut self,
@@ -177,8 +176,8 @@ impl Sink<'_> {
                 t.spec,
             )
         });
-        let w = crate::workload::workload(object, labels, spec);
-        self.inventory.workloads.push(w);
+        let workload = w::workload(object, labels, spec);
+        self.inventory.workloads.push(workload);
     }
 
     /// A ConfigMap: kept as an object, and its `config.toml` / `config.template.toml` read as
