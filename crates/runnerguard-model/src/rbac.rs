@@ -98,28 +98,40 @@ impl fmt::Display for PolicyRule {
     }
 }
 
-/// Whether a role is a namespaced `Role` or a `ClusterRole`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub enum RoleKind {
-    /// A namespaced `Role`.
-    Role,
-    /// A `ClusterRole`.
-    ClusterRole,
-}
-
-impl RoleKind {
-    /// The Kubernetes kind name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RoleKind::Role => "Role",
-            RoleKind::ClusterRole => "ClusterRole",
+/// Declares an enum of Kubernetes kinds, each variant spelt as its kind, with `as_str` and
+/// `Display` giving that name.
+macro_rules! kinds {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$doc:meta])* $variant:ident,)+ }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        pub enum $name {
+            $($(#[$doc])* $variant,)+
         }
-    }
+
+        impl $name {
+            /// The Kubernetes kind name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => stringify!($variant),)+
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
 }
 
-impl fmt::Display for RoleKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+kinds! {
+    /// Whether a role is a namespaced `Role` or a `ClusterRole`.
+    pub enum RoleKind {
+        /// A namespaced `Role`.
+        Role,
+        /// A `ClusterRole`.
+        ClusterRole,
     }
 }
 
@@ -176,15 +188,16 @@ pub struct RoleRef {
     pub name: String,
 }
 
-/// The kinds of subject RBAC knows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub enum SubjectKind {
-    /// `User`.
-    User,
-    /// `Group`.
-    Group,
-    /// `ServiceAccount`.
-    ServiceAccount,
+kinds! {
+    /// The kinds of subject RBAC knows.
+    pub enum SubjectKind {
+        /// `User`.
+        User,
+        /// `Group`.
+        Group,
+        /// `ServiceAccount`.
+        ServiceAccount,
+    }
 }
 
 impl SubjectKind {
@@ -195,15 +208,6 @@ impl SubjectKind {
             "Group" => Some(Self::Group),
             "ServiceAccount" => Some(Self::ServiceAccount),
             _ => None,
-        }
-    }
-
-    /// The Kubernetes kind name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::User => "User",
-            Self::Group => "Group",
-            Self::ServiceAccount => "ServiceAccount",
         }
     }
 }
@@ -270,28 +274,13 @@ impl fmt::Display for Subject {
     }
 }
 
-/// Whether a binding is a `RoleBinding` or a `ClusterRoleBinding`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub enum BindingKind {
-    /// A namespaced `RoleBinding`.
-    RoleBinding,
-    /// A `ClusterRoleBinding`.
-    ClusterRoleBinding,
-}
-
-impl BindingKind {
-    /// The Kubernetes kind name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::RoleBinding => "RoleBinding",
-            Self::ClusterRoleBinding => "ClusterRoleBinding",
-        }
-    }
-}
-
-impl fmt::Display for BindingKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+kinds! {
+    /// Whether a binding is a `RoleBinding` or a `ClusterRoleBinding`.
+    pub enum BindingKind {
+        /// A namespaced `RoleBinding`.
+        RoleBinding,
+        /// A `ClusterRoleBinding`.
+        ClusterRoleBinding,
     }
 }
 
