@@ -148,15 +148,7 @@ pub(crate) fn job_service_account(t: &Tenant) -> Result<String, GenerateError> {
             t.job_namespace
         ),
     );
-    docs.push(&ServiceAccount {
-        metadata: meta(
-            &t.job_service_account,
-            Some(&t.job_namespace),
-            Some(&t.name),
-        ),
-        automount_service_account_token: Some(false),
-        ..ServiceAccount::default()
-    })?;
+    docs.push(&tokenless_service_account(t, &t.job_service_account))?;
     Ok(docs.finish())
 }
 
@@ -210,15 +202,7 @@ pub(crate) fn deployer(t: &Tenant) -> Result<Option<String>, GenerateError> {
             t.name, t.job_namespace, t.deployer_service_account
         ),
     );
-    docs.push(&ServiceAccount {
-        metadata: meta(
-            &t.deployer_service_account,
-            Some(&t.job_namespace),
-            Some(&t.name),
-        ),
-        automount_service_account_token: Some(false),
-        ..ServiceAccount::default()
-    })?;
+    docs.push(&tokenless_service_account(t, &t.deployer_service_account))?;
     let name = deploy_role_name(t);
     for ns in &t.deploy_namespaces {
         docs.push(&Role {
@@ -350,5 +334,15 @@ fn service_account_subject(name: &str, namespace: &str) -> Subject {
         kind: "ServiceAccount".to_owned(),
         name: name.to_owned(),
         namespace: Some(namespace.to_owned()),
+    }
+}
+
+/// A ServiceAccount of `t`'s job namespace that gets no token mounted (it has no bindings
+/// either: pods that run as it hold nothing).
+fn tokenless_service_account(t: &Tenant, name: &str) -> ServiceAccount {
+    ServiceAccount {
+        metadata: meta(name, Some(&t.job_namespace), Some(&t.name)),
+        automount_service_account_token: Some(false),
+        ..ServiceAccount::default()
     }
 }
