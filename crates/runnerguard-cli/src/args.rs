@@ -3,6 +3,53 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// Declares a clap arguments struct whose body may name, as `..group,`, a group of arguments
+/// several commands take with the same meaning and help: written once here, so their help
+/// cannot drift apart, and still plain fields of each struct.
+macro_rules! arguments {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($body:tt)* }) => {
+        arguments!(@fields [$(#[$meta])* $vis struct $name] [] $($body)*);
+    };
+    (@fields [$($head:tt)*] [$($done:tt)*]) => {
+        $($head)* { $($done)* }
+    };
+    (@fields $head:tt [$($done:tt)*] ..output, $($rest:tt)*) => {
+        arguments!(@fields $head [$($done)*
+            /// Output format.
+            #[arg(short = 'o', long, value_enum, default_value_t = Format::Human)]
+            pub(crate) output: Format,
+        ] $($rest)*);
+    };
+    // `can-i` and `who-can`: where the request is.
+    (@fields $head:tt [$($done:tt)*] ..request_scope, $($rest:tt)*) => {
+        arguments!(@fields $head [$($done)*
+            /// The namespace of the request.
+            #[arg(short = 'n', long, value_name = "NAMESPACE")]
+            pub(crate) namespace: Option<String>,
+
+            /// Ask about all namespaces at once: only cluster-wide grants (ClusterRoleBindings) count.
+            #[arg(short = 'A', long, conflicts_with = "namespace")]
+            pub(crate) all_namespaces: bool,
+
+            /// The subresource, e.g. exec, log, status, token.
+            #[arg(long, value_name = "SUBRESOURCE")]
+            pub(crate) subresource: Option<String>,
+        ] $($rest)*);
+    };
+    // `can-i` and `paths`: the asking identity's groups.
+    (@fields $head:tt [$($done:tt)*] ..as_groups, $($rest:tt)*) => {
+        arguments!(@fields $head [$($done)*
+            /// A group of that user. Repeatable. Replaces the groups a ServiceAccount gets by default.
+            #[arg(long = "as-group", value_name = "GROUP")]
+            pub(crate) as_groups: Vec<String>,
+        ] $($rest)*);
+    };
+    (@fields $head:tt [$($done:tt)*]
+        $(#[$attr:meta])* $fvis:vis $field:ident: $ty:ty, $($rest:tt)*) => {
+        arguments!(@fields $head [$($done)* $(#[$attr])* $fvis $field: $ty,] $($rest)*);
+    };
+}
+
 /// Prove GitLab Runner on Kubernetes is isolated, and answer RBAC questions offline with the
 /// Kubernetes authorizer's exact semantics.
 #[derive(Debug, Parser)]
@@ -233,106 +280,106 @@ pub(crate) struct LiveArgs {
     pub(crate) request_timeout: u64,
 }
 
-/// `audit`'s arguments.
-#[derive(Debug, Args)]
-pub(crate) struct AuditArgs {
-    #[command(flatten)]
-    pub(crate) input: InputArgs,
+arguments! {
+    /// `audit`'s arguments.
+    #[derive(Debug, Args)]
+    pub(crate) struct AuditArgs {
+        #[command(flatten)]
+        pub(crate) input: InputArgs,
 
-    #[command(flatten)]
-    pub(crate) live: LiveArgs,
+        #[command(flatten)]
+        pub(crate) live: LiveArgs,
 
-    /// A Helm values file for the gitlab-runner chart (read as values whatever its keys).
-    /// Repeatable: several are one release, merged as `helm -f a.yaml -f b.yaml` merges them.
-    #[arg(long = "values", value_name = "FILE")]
-    pub(crate) values: Vec<String>,
+        /// A Helm values file for the gitlab-runner chart (read as values whatever its keys).
+        /// Repeatable: several are one release, merged as `helm -f a.yaml -f b.yaml` merges them.
+        #[arg(long = "values", value_name = "FILE")]
+        pub(crate) values: Vec<String>,
 
-    /// The namespace manifests without `metadata.namespace` are applied to, as with
-    /// `kubectl apply -n` [default: they are checked in `default` and in every runner
-    /// namespace they could land in]. With --live, also: only this namespace's namespaced
-    /// objects are read.
-    #[arg(short = 'n', long, value_name = "NAMESPACE")]
-    pub(crate) namespace: Option<String>,
+        /// The namespace manifests without `metadata.namespace` are applied to, as with
+        /// `kubectl apply -n` [default: they are checked in `default` and in every runner
+        /// namespace they could land in]. With --live, also: only this namespace's namespaced
+        /// objects are read.
+        #[arg(short = 'n', long, value_name = "NAMESPACE")]
+        pub(crate) namespace: Option<String>,
 
-    /// Read the chart's values from under this top-level key of each values document: an
-    /// umbrella chart's alias for the gitlab-runner subchart (Big Bang: `upstream`).
-    #[arg(long, value_name = "KEY")]
-    pub(crate) values_key: Option<String>,
+        /// Read the chart's values from under this top-level key of each values document: an
+        /// umbrella chart's alias for the gitlab-runner subchart (Big Bang: `upstream`).
+        #[arg(long, value_name = "KEY")]
+        pub(crate) values_key: Option<String>,
 
-    /// The runner manager's namespace (default: from the inputs, else the release namespace).
-    #[arg(long, value_name = "NAMESPACE")]
-    pub(crate) runner_namespace: Option<String>,
+        /// The runner manager's namespace (default: from the inputs, else the release namespace).
+        #[arg(long, value_name = "NAMESPACE")]
+        pub(crate) runner_namespace: Option<String>,
 
-    /// The runner manager's ServiceAccount (default: from the chart's Deployment or values).
-    #[arg(long, value_name = "NAME")]
-    pub(crate) runner_service_account: Option<String>,
+        /// The runner manager's ServiceAccount (default: from the chart's Deployment or values).
+        #[arg(long, value_name = "NAME")]
+        pub(crate) runner_service_account: Option<String>,
 
-    /// A namespace where CI jobs run (default: from the runner configuration). Repeatable.
-    #[arg(long = "job-namespace", value_name = "NAMESPACE")]
-    pub(crate) job_namespaces: Vec<String>,
+        /// A namespace where CI jobs run (default: from the runner configuration). Repeatable.
+        #[arg(long = "job-namespace", value_name = "NAMESPACE")]
+        pub(crate) job_namespaces: Vec<String>,
 
-    /// The job pods' ServiceAccount (default: `service_account` of the runner configuration,
-    /// else `default`).
-    #[arg(long, value_name = "NAME")]
-    pub(crate) job_service_account: Option<String>,
+        /// The job pods' ServiceAccount (default: `service_account` of the runner configuration,
+        /// else `default`).
+        #[arg(long, value_name = "NAME")]
+        pub(crate) job_service_account: Option<String>,
 
-    /// The Helm release's namespace, when only values are read [default: gitlab-runner].
-    #[arg(long, value_name = "NAMESPACE")]
-    pub(crate) release_namespace: Option<String>,
+        /// The Helm release's namespace, when only values are read [default: gitlab-runner].
+        #[arg(long, value_name = "NAMESPACE")]
+        pub(crate) release_namespace: Option<String>,
 
-    /// The Helm release name values are rendered under (`helm template NAME`); the chart's
-    /// object names derive from it [default: the wrapper's, else gitlab-runner].
-    #[arg(long, value_name = "NAME")]
-    pub(crate) release_name: Option<String>,
+        /// The Helm release name values are rendered under (`helm template NAME`); the chart's
+        /// object names derive from it [default: the wrapper's, else gitlab-runner].
+        #[arg(long, value_name = "NAME")]
+        pub(crate) release_name: Option<String>,
 
-    /// The gitlab-runner chart version values are rendered with (embedded: 0.77.2-0.86.0)
-    /// [default: the newest embedded, or the chart version a wrapper names].
-    #[arg(long, value_name = "VERSION")]
-    pub(crate) chart_version: Option<String>,
+        /// The gitlab-runner chart version values are rendered with (embedded: 0.77.2-0.86.0)
+        /// [default: the newest embedded, or the chart version a wrapper names].
+        #[arg(long, value_name = "VERSION")]
+        pub(crate) chart_version: Option<String>,
 
-    /// A local chart archive (.tgz) or directory to render values with instead of the
-    /// embedded official chart (needs helm; never fetched from the network).
-    #[arg(long, value_name = "PATH")]
-    pub(crate) chart: Option<String>,
+        /// A local chart archive (.tgz) or directory to render values with instead of the
+        /// embedded official chart (needs helm; never fetched from the network).
+        #[arg(long, value_name = "PATH")]
+        pub(crate) chart: Option<String>,
 
-    /// The helm binary to render values with [default: `$RUNNERGUARD_HELM`, else helm on PATH;
-    /// without helm, a built-in model of the chart is used].
-    #[arg(long, value_name = "PATH", conflicts_with = "no_helm")]
-    pub(crate) helm: Option<String>,
+        /// The helm binary to render values with [default: `$RUNNERGUARD_HELM`, else helm on PATH;
+        /// without helm, a built-in model of the chart is used].
+        #[arg(long, value_name = "PATH", conflicts_with = "no_helm")]
+        pub(crate) helm: Option<String>,
 
-    /// Do not run helm: render values with the built-in model of the chart.
-    #[arg(long)]
-    pub(crate) no_helm: bool,
+        /// Do not run helm: render values with the built-in model of the chart.
+        #[arg(long)]
+        pub(crate) no_helm: bool,
 
-    /// The GitLab Runner version whose needs are checked (MAJOR.MINOR) [default: the tag of
-    /// the manager's gitlab-runner image, else the chart's appVersion, else the runner the
-    /// default chart installs, as `generate` targets].
-    #[arg(long, value_name = "VERSION")]
-    pub(crate) runner_version: Option<String>,
+        /// The GitLab Runner version whose needs are checked (MAJOR.MINOR) [default: the tag of
+        /// the manager's gitlab-runner image, else the chart's appVersion, else the runner the
+        /// default chart installs, as `generate` targets].
+        #[arg(long, value_name = "VERSION")]
+        pub(crate) runner_version: Option<String>,
 
-    /// Output format.
-    #[arg(short = 'o', long, value_enum, default_value_t = Format::Human)]
-    pub(crate) output: Format,
+        ..output,
 
-    /// Exit 1 when a finding is at or above this severity [default: `fail-on` of the
-    /// --config file's `[audit]` section, else high].
-    #[arg(long, value_enum)]
-    pub(crate) fail_on: Option<FailOn>,
+        /// Exit 1 when a finding is at or above this severity [default: `fail-on` of the
+        /// --config file's `[audit]` section, else high].
+        #[arg(long, value_enum)]
+        pub(crate) fail_on: Option<FailOn>,
 
-    /// Run only these rules (ids, names or id prefixes such as RG1). Repeatable [default:
-    /// `select` of the --config file's `[audit]` section, else every rule].
-    #[arg(long, value_name = "RULE")]
-    pub(crate) select: Vec<String>,
+        /// Run only these rules (ids, names or id prefixes such as RG1). Repeatable [default:
+        /// `select` of the --config file's `[audit]` section, else every rule].
+        #[arg(long, value_name = "RULE")]
+        pub(crate) select: Vec<String>,
 
-    /// Leave these rules out. Repeatable [default: `ignore` of the --config file's `[audit]`
-    /// section].
-    #[arg(long, value_name = "RULE")]
-    pub(crate) ignore: Vec<String>,
+        /// Leave these rules out. Repeatable [default: `ignore` of the --config file's `[audit]`
+        /// section].
+        #[arg(long, value_name = "RULE")]
+        pub(crate) ignore: Vec<String>,
 
-    /// A runnerguard.toml whose `[audit]` section sets what runs (select, ignore), rule
-    /// severities and fail-on; the flags above win over it (docs/config.md).
-    #[arg(long, value_name = "FILE")]
-    pub(crate) config: Option<String>,
+        /// A runnerguard.toml whose `[audit]` section sets what runs (select, ignore), rule
+        /// severities and fail-on; the flags above win over it (docs/config.md).
+        #[arg(long, value_name = "FILE")]
+        pub(crate) config: Option<String>,
+    }
 }
 
 /// `--fail-on` levels.
@@ -367,42 +414,40 @@ pub(crate) enum RulesCommand {
     },
 }
 
-/// `paths`' arguments.
-#[derive(Debug, Args)]
-pub(crate) struct PathsArgs {
-    /// The subject: a user, or system:serviceaccount:NAMESPACE:NAME.
-    #[arg(
-        long = "as",
-        value_name = "USER",
-        required_unless_present = "all_service_accounts"
-    )]
-    pub(crate) as_user: Option<String>,
+arguments! {
+    /// `paths`' arguments.
+    #[derive(Debug, Args)]
+    pub(crate) struct PathsArgs {
+        /// The subject: a user, or system:serviceaccount:NAMESPACE:NAME.
+        #[arg(
+            long = "as",
+            value_name = "USER",
+            required_unless_present = "all_service_accounts"
+        )]
+        pub(crate) as_user: Option<String>,
 
-    /// Every ServiceAccount the inputs know (read, or named by a binding), each with the
-    /// identities it can become (a summary; `--as` shows one subject's paths).
-    #[arg(long, conflicts_with_all = ["as_user", "to"])]
-    pub(crate) all_service_accounts: bool,
+        /// Every ServiceAccount the inputs know (read, or named by a binding), each with the
+        /// identities it can become (a summary; `--as` shows one subject's paths).
+        #[arg(long, conflicts_with_all = ["as_user", "to"])]
+        pub(crate) all_service_accounts: bool,
 
-    /// A group of that user. Repeatable. Replaces the groups a ServiceAccount gets by default.
-    #[arg(long = "as-group", value_name = "GROUP")]
-    pub(crate) as_groups: Vec<String>,
+        ..as_groups,
 
-    /// Show only identities in this namespace (and cluster-wide ones). With
-    /// --all-service-accounts: only the ServiceAccounts of this namespace. Not used with --to,
-    /// whose permission names its own namespace.
-    #[arg(short = 'n', long, value_name = "NAMESPACE")]
-    pub(crate) namespace: Option<String>,
+        /// Show only identities in this namespace (and cluster-wide ones). With
+        /// --all-service-accounts: only the ServiceAccounts of this namespace. Not used with --to,
+        /// whose permission names its own namespace.
+        #[arg(short = 'n', long, value_name = "NAMESPACE")]
+        pub(crate) namespace: Option<String>,
 
-    /// A permission to reach, as can-i takes it: 'VERB TYPE[/NAME] [-n NS] [--subresource S]'.
-    #[arg(long, value_name = "PERMISSION")]
-    pub(crate) to: Option<String>,
+        /// A permission to reach, as can-i takes it: 'VERB TYPE[/NAME] [-n NS] [--subresource S]'.
+        #[arg(long, value_name = "PERMISSION")]
+        pub(crate) to: Option<String>,
 
-    /// Output format.
-    #[arg(short = 'o', long, value_enum, default_value_t = Format::Human)]
-    pub(crate) output: Format,
+        ..output,
 
-    #[command(flatten)]
-    pub(crate) input: InputArgs,
+        #[command(flatten)]
+        pub(crate) input: InputArgs,
+    }
 }
 
 /// Where manifests come from.
@@ -428,108 +473,86 @@ pub(crate) enum Format {
     Json,
 }
 
-#[derive(Debug, Args)]
-#[expect(
-    clippy::struct_excessive_bools,
-    reason = "kubectl's flags are booleans"
-)]
-pub(crate) struct CanIArgs {
-    /// The verb, e.g. get, list, create.
-    #[arg(value_name = "VERB")]
-    pub(crate) verb: Option<String>,
+arguments! {
+    #[derive(Debug, Args)]
+    #[expect(
+        clippy::struct_excessive_bools,
+        reason = "kubectl's flags are booleans"
+    )]
+    pub(crate) struct CanIArgs {
+        /// The verb, e.g. get, list, create.
+        #[arg(value_name = "VERB")]
+        pub(crate) verb: Option<String>,
 
-    /// TYPE, TYPE/NAME or NONRESOURCEURL.
-    #[arg(value_name = "TYPE[/NAME] | NONRESOURCEURL")]
-    pub(crate) target: Option<String>,
+        /// TYPE, TYPE/NAME or NONRESOURCEURL.
+        #[arg(value_name = "TYPE[/NAME] | NONRESOURCEURL")]
+        pub(crate) target: Option<String>,
 
-    /// Extra arguments are an error, as in kubectl; kept to say so clearly.
-    #[arg(hide = true, trailing_var_arg = true)]
-    pub(crate) rest: Vec<String>,
+        /// Extra arguments are an error, as in kubectl; kept to say so clearly.
+        #[arg(hide = true, trailing_var_arg = true)]
+        pub(crate) rest: Vec<String>,
 
-    /// The namespace of the request.
-    #[arg(short = 'n', long, value_name = "NAMESPACE")]
-    pub(crate) namespace: Option<String>,
+        ..request_scope,
 
-    /// Ask about all namespaces at once: only cluster-wide grants (ClusterRoleBindings) count.
-    #[arg(short = 'A', long, conflicts_with = "namespace")]
-    pub(crate) all_namespaces: bool,
+        /// The user to ask about, e.g. alice or system:serviceaccount:NAMESPACE:NAME.
+        #[arg(long = "as", value_name = "USER")]
+        pub(crate) as_user: Option<String>,
 
-    /// The subresource, e.g. exec, log, status, token.
-    #[arg(long, value_name = "SUBRESOURCE")]
-    pub(crate) subresource: Option<String>,
+        ..as_groups,
 
-    /// The user to ask about, e.g. alice or system:serviceaccount:NAMESPACE:NAME.
-    #[arg(long = "as", value_name = "USER")]
-    pub(crate) as_user: Option<String>,
+        /// List every rule the identity holds in the namespace.
+        #[arg(long)]
+        pub(crate) list: bool,
 
-    /// A group of that user. Repeatable. Replaces the groups a ServiceAccount gets by default.
-    #[arg(long = "as-group", value_name = "GROUP")]
-    pub(crate) as_groups: Vec<String>,
+        /// With human output, print nothing; the exit code is the answer.
+        #[arg(short = 'q', long)]
+        pub(crate) quiet: bool,
 
-    /// List every rule the identity holds in the namespace.
-    #[arg(long)]
-    pub(crate) list: bool,
+        /// With --list, print no header line.
+        #[arg(long)]
+        pub(crate) no_headers: bool,
 
-    /// With human output, print nothing; the exit code is the answer.
-    #[arg(short = 'q', long)]
-    pub(crate) quiet: bool,
+        /// Say why: each granting binding → role → rule; for "no", the rules that came closest.
+        #[arg(long)]
+        pub(crate) explain: bool,
 
-    /// With --list, print no header line.
-    #[arg(long)]
-    pub(crate) no_headers: bool,
+        /// Answer on effective permissions: also through every identity the subject can become
+        /// (see `runnerguard paths`).
+        #[arg(long)]
+        pub(crate) effective: bool,
 
-    /// Say why: each granting binding → role → rule; for "no", the rules that came closest.
-    #[arg(long)]
-    pub(crate) explain: bool,
+        ..output,
 
-    /// Answer on effective permissions: also through every identity the subject can become
-    /// (see `runnerguard paths`).
-    #[arg(long)]
-    pub(crate) effective: bool,
-
-    /// Output format.
-    #[arg(short = 'o', long, value_enum, default_value_t = Format::Human)]
-    pub(crate) output: Format,
-
-    #[command(flatten)]
-    pub(crate) input: InputArgs,
+        #[command(flatten)]
+        pub(crate) input: InputArgs,
+    }
 }
 
-#[derive(Debug, Args)]
-pub(crate) struct WhoCanArgs {
-    /// The verb, e.g. get, list, create.
-    #[arg(value_name = "VERB")]
-    pub(crate) verb: String,
+arguments! {
+    #[derive(Debug, Args)]
+    pub(crate) struct WhoCanArgs {
+        /// The verb, e.g. get, list, create.
+        #[arg(value_name = "VERB")]
+        pub(crate) verb: String,
 
-    /// TYPE, TYPE/NAME or NONRESOURCEURL.
-    #[arg(value_name = "TYPE[/NAME] | NONRESOURCEURL")]
-    pub(crate) target: String,
+        /// TYPE, TYPE/NAME or NONRESOURCEURL.
+        #[arg(value_name = "TYPE[/NAME] | NONRESOURCEURL")]
+        pub(crate) target: String,
 
-    /// The namespace of the request.
-    #[arg(short = 'n', long, value_name = "NAMESPACE")]
-    pub(crate) namespace: Option<String>,
+        ..request_scope,
 
-    /// Ask about all namespaces at once: only cluster-wide grants (ClusterRoleBindings) count.
-    #[arg(short = 'A', long, conflicts_with = "namespace")]
-    pub(crate) all_namespaces: bool,
+        ..output,
 
-    /// The subresource, e.g. exec, log, status, token.
-    #[arg(long, value_name = "SUBRESOURCE")]
-    pub(crate) subresource: Option<String>,
+        /// Print no header line.
+        #[arg(long)]
+        pub(crate) no_headers: bool,
 
-    /// Output format.
-    #[arg(short = 'o', long, value_enum, default_value_t = Format::Human)]
-    pub(crate) output: Format,
+        /// List subjects allowed on effective permissions: also those that can become an identity
+        /// that is allowed, with the path.
+        #[arg(long)]
+        pub(crate) effective: bool,
 
-    /// Print no header line.
-    #[arg(long)]
-    pub(crate) no_headers: bool,
-
-    /// List subjects allowed on effective permissions: also those that can become an identity
-    /// that is allowed, with the path.
-    #[arg(long)]
-    pub(crate) effective: bool,
-
-    #[command(flatten)]
-    pub(crate) input: InputArgs,
+        #[command(flatten)]
+        pub(crate) input: InputArgs,
+    }
 }
