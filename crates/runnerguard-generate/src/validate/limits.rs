@@ -18,13 +18,7 @@ pub(super) fn container(
         (&raw.memory_request, &mut c.memory_request, Kind::Memory),
         (&raw.memory_limit, &mut c.memory_limit, Kind::Memory),
     ] {
-        if let Some(q) = field {
-            match quantity::parse(&q.value, kind) {
-                Ok(0) => w.error(&q.span, format!("`{}` is zero", q.value), None),
-                Ok(_) => target.clone_from(&q.value),
-                Err(e) => w.error(&q.span, e, None),
-            }
-        }
+        quantity_field(w, field.as_ref(), target, kind, false);
     }
     for (request, limit, rspan, kind, what) in [
         (
@@ -123,12 +117,26 @@ pub(super) fn quota(w: &mut Checks<'_>, raw: &RawTenant, mut q: Quota) -> Quota 
         (&r.limits_cpu, &mut q.limits_cpu, Kind::Cpu),
         (&r.limits_memory, &mut q.limits_memory, Kind::Memory),
     ] {
-        if let Some(v) = field {
-            match quantity::parse(&v.value, kind) {
-                Ok(_) => target.clone_from(&v.value),
-                Err(e) => w.error(&v.span, e, None),
-            }
-        }
+        quantity_field(w, field.as_ref(), target, kind, true);
     }
     q
+}
+
+/// Takes a quantity the config gives into `target`, or reports why it cannot: not a
+/// quantity of `kind`, or zero where zero is not allowed.
+fn quantity_field(
+    w: &mut Checks<'_>,
+    field: Option<&Sp<String>>,
+    target: &mut String,
+    kind: Kind,
+    zero_allowed: bool,
+) {
+    let Some(q) = field else {
+        return;
+    };
+    match quantity::parse(&q.value, kind) {
+        Ok(0) if !zero_allowed => w.error(&q.span, format!("`{}` is zero", q.value), None),
+        Ok(_) => target.clone_from(&q.value),
+        Err(e) => w.error(&q.span, e, None),
+    }
 }
