@@ -474,6 +474,16 @@ fn walk(v: &Value, path: &str) -> Value {
     lookup(v, path).cloned().unwrap_or(Value::Null)
 }
 
+/// Sprig's `quote` and `squote`: the arguments but `nil`s, each as text quoted by `quote`,
+/// joined by spaces.
+fn quoted(args: &[Value], quote: impl Fn(String) -> String) -> String {
+    args.iter()
+        .filter(|a| !a.is_null())
+        .map(|a| quote(display(a)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The Sprig and template functions `runners.config` templates use. `None`: not modelled.
 fn call(name: &str, mut args: Vec<Value>) -> Option<Value> {
     let s = |x: String| Some(Value::String(x));
@@ -483,18 +493,8 @@ fn call(name: &str, mut args: Vec<Value>) -> Option<Value> {
             let fallback = args.pop()?;
             Some(if truthy(&given) { given } else { fallback })
         }
-        ("quote", _) => s(args
-            .iter()
-            .filter(|a| !a.is_null())
-            .map(|a| format!("{:?}", display(a)))
-            .collect::<Vec<_>>()
-            .join(" ")),
-        ("squote", _) => s(args
-            .iter()
-            .filter(|a| !a.is_null())
-            .map(|a| format!("'{}'", display(a)))
-            .collect::<Vec<_>>()
-            .join(" ")),
+        ("quote", _) => s(quoted(&args, |a| format!("{a:?}"))),
+        ("squote", _) => s(quoted(&args, |a| format!("'{a}'"))),
         ("toString", 1) => s(display(&args[0])),
         ("lower", 1) => s(display(&args[0]).to_lowercase()),
         ("upper", 1) => s(display(&args[0]).to_uppercase()),
