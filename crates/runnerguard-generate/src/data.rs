@@ -30,25 +30,11 @@ impl RunnerVersion {
     /// (a chart's appVersion); only ever called to build a constant.
     ///
     /// # Panics
-    /// On a malformed version, which, in a constant, fails the build instead.
+    /// On a malformed version ([`runnerguard_model::versions::release_numbers`]), which, in
+    /// a constant, fails the build instead.
     pub(crate) const fn parse_const(s: &str) -> Self {
-        let bytes = s.as_bytes();
-        let mut parts = [0u32; 3];
-        let mut part = 0;
-        let mut i = 0;
-        while i < bytes.len() {
-            let b = bytes[i];
-            if b == b'.' && part < 2 {
-                part += 1;
-            } else if b.is_ascii_digit() {
-                parts[part] = parts[part] * 10 + (b - b'0') as u32;
-            } else {
-                panic!("a runner release is MAJOR.MINOR.PATCH");
-            }
-            i += 1;
-        }
-        assert!(part == 2, "a runner release is MAJOR.MINOR.PATCH");
-        Self::new(parts[0], parts[1], parts[2])
+        let [major, minor, patch] = runnerguard_model::versions::release_numbers(s);
+        Self::new(major, minor, patch)
     }
 
     /// `major.minor.patch`.

@@ -19,32 +19,15 @@ pub struct RunnerVersion {
 }
 
 impl RunnerVersion {
-    /// Parses `MAJOR.MINOR[.PATCH]` at compile time, for versions written in the source
-    /// ([`crate::versions`]); only ever called to build a constant.
+    /// The `major.minor` of a release written in the source ([`crate::versions`]), at
+    /// compile time; only ever called to build a constant.
     ///
     /// # Panics
-    /// On a malformed version, which, in a constant, fails the build instead.
+    /// On a malformed release ([`crate::versions::release_numbers`]), which, in a constant,
+    /// fails the build instead.
     pub(crate) const fn parse_const(s: &str) -> Self {
-        let bytes = s.as_bytes();
-        let mut i = 0;
-        let mut parts = [0u32; 2];
-        let mut part = 0;
-        while i < bytes.len() && part < 2 {
-            let b = bytes[i];
-            if b == b'.' {
-                part += 1;
-            } else if b.is_ascii_digit() {
-                parts[part] = parts[part] * 10 + (b - b'0') as u32;
-            } else {
-                panic!("a runner version is MAJOR.MINOR[.PATCH]");
-            }
-            i += 1;
-        }
-        assert!(part >= 1, "a runner version is MAJOR.MINOR[.PATCH]");
-        Self {
-            major: parts[0],
-            minor: parts[1],
-        }
+        let [major, minor, _] = crate::versions::release_numbers(s);
+        Self { major, minor }
     }
 }
 

@@ -65,6 +65,33 @@ macro_rules! releases {
 
 with_chart_releases!(releases);
 
+/// The numbers of a GitLab Runner release written in the source, `MAJOR.MINOR.PATCH` (an
+/// appVersion of [`with_chart_releases!`](crate::with_chart_releases)), read at compile
+/// time: both `RunnerVersion`s (this crate's `major.minor`, and the generator's, which keeps
+/// the patch for the image tag) are built from it.
+///
+/// # Panics
+/// On a malformed release, which, in a constant, fails the build instead.
+pub const fn release_numbers(s: &str) -> [u32; 3] {
+    let bytes = s.as_bytes();
+    let mut parts = [0u32; 3];
+    let mut part = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'.' && part < 2 {
+            part += 1;
+        } else if b.is_ascii_digit() {
+            parts[part] = parts[part] * 10 + (b - b'0') as u32;
+        } else {
+            panic!("a runner release is MAJOR.MINOR.PATCH");
+        }
+        i += 1;
+    }
+    assert!(part == 2, "a runner release is MAJOR.MINOR.PATCH");
+    parts
+}
+
 /// The chart release `generate` targets and `audit` assumes when nothing names one: the
 /// newest embedded.
 pub const DEFAULT_CHART: ChartRelease = CHART_RELEASES[CHART_RELEASES.len() - 1];
