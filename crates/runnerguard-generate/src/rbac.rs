@@ -279,21 +279,27 @@ pub(crate) fn developers(t: &Tenant) -> Result<Option<String>, GenerateError> {
         role_ref: role_ref(kind, role),
         subjects: Some(subjects.clone()),
     };
+    // The developers' groups bound to `view` in `ns`.
+    let view = |ns: &str| {
+        let name = format!("{}-developers-view", t.name);
+        binding(name, ns, "ClusterRole", "view")
+    };
+    // A Role `name` of `rules` in `ns`, and the developers' groups bound to it.
+    let own_role = |name: String, ns: &str, rules: Vec<PolicyRule>| {
+        let role = Role {
+            metadata: meta(&name, Some(ns), Some(&t.name)),
+            rules: Some(rules),
+        };
+        (role, binding(name.clone(), ns, "Role", &name))
+    };
     if t.developer_job_access != JobAccess::None {
-        docs.push(&binding(
-            format!("{}-developers-view", t.name),
-            &t.job_namespace,
-            "ClusterRole",
-            "view",
-        ))?;
+        docs.push(&view(&t.job_namespace))?;
     }
     if t.developer_job_access == JobAccess::Debug {
         let name = format!("{}-developers-debug", t.name);
-        docs.push(&Role {
-            metadata: meta(&name, Some(&t.job_namespace), Some(&t.name)),
-            rules: Some(debug_rules()),
-        })?;
-        docs.push(&binding(name.clone(), &t.job_namespace, "Role", &name))?;
+        let (role, bound) = own_role(name, &t.job_namespace, debug_rules());
+        docs.push(&role)?;
+        docs.push(&bound)?;
     }
     if t.developer_deploy_access != DeployAccess::None {
         for ns in t
@@ -301,19 +307,12 @@ pub(crate) fn developers(t: &Tenant) -> Result<Option<String>, GenerateError> {
             .iter()
             .filter(|n| **n != t.job_namespace)
         {
-            docs.push(&binding(
-                format!("{}-developers-view", t.name),
-                ns,
-                "ClusterRole",
-                "view",
-            ))?;
+            docs.push(&view(ns))?;
             if t.developer_deploy_access == DeployAccess::Deploy {
                 let name = format!("{}-developers-deploy", t.name);
-                docs.push(&Role {
-                    metadata: meta(&name, Some(ns), Some(&t.name)),
-                    rules: Some(deploy_rules(false)),
-                })?;
-                docs.push(&binding(name.clone(), ns, "Role", &name))?;
+                let (role, bound) = own_role(name, ns, deploy_rules(false));
+                docs.push(&role)?;
+                docs.push(&bound)?;
             }
         }
     }
