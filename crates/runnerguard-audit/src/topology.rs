@@ -117,12 +117,22 @@ impl Topology {
     }
 
     /// One topology per runner release: each Helm values file read is a release of its own
-    /// (a tenant of a multi-tenant setup: its manager ServiceAccount, its job namespaces).
-    /// With topology flags, or with at most one values file, the single topology of
-    /// [`Topology::discover`].
+    /// (a tenant of a multi-tenant setup: its manager ServiceAccount, its job namespaces), and
+    /// so is each runner manager Deployment of rendered manifests (`helm template` of two
+    /// releases) that runs as a ServiceAccount of its own. With topology flags, or with one
+    /// release at most, the single topology of [`Topology::discover`].
     pub fn discover_all(policy: &Policy, options: &TopologyOptions) -> Vec<Self> {
         let objects = policy.objects();
         let flags = options.has_flags();
+        if !flags && objects.helm_values.is_empty() && objects.releases.is_empty() {
+            let managers = manager_deployments(objects);
+            if managers.len() > 1 {
+                return managers
+                    .iter()
+                    .map(|d| Self::discover_in(policy, &manager_release(objects, d), options))
+                    .collect();
+            }
+        }
         if flags || (objects.helm_values.len() <= 1 && objects.releases.len() <= 1) {
             return vec![Self::discover(policy, options)];
         }
@@ -290,12 +300,60 @@ impl Topology {
 /// The runner manager's Deployment: a workload running the gitlab-runner image, or setting
 /// the runner's environment.
 fn manager_deployment(objects: &Inventory) -> Option<&Workload> {
-    objects.workloads.iter().find(|w| {
-        w.containers.iter().any(|c| {
-            c.image.contains("gitlab-runner") && !c.image.contains("gitlab-runner-helper")
-                || c.env.iter().any(|e| e.name == "RUNNER_EXECUTOR")
-        })
+    objects.workloads.iter().find(|w| is_manager(w))
+}
+
+fn is_manager(w: &Workload) -> bool {
+    w.containers.iter().any(|c| {
+        c.image.contains("gitlab-runner") && !c.image.contains("gitlab-runner-helper")
+            || c.env.iter().any(|e| e.name == "RUNNER_EXECUTOR")
     })
+}
+
+/// The first manager workload of each manager identity (namespace and ServiceAccount), in
+/// input order: two replicas' Deployments of one release are one manager, two releases'
+/// are two.
+fn manager_deployments(objects: &Inventory) -> Vec<&Workload> {
+    let mut seen: HashSet<(&str, &str)> = HashSet::new();
+    objects
+        .workloads
+        .iter()
+        .filter(|w| is_manager(w))
+        .filter(|w| seen.insert((w.object.namespace.as_str(), w.service_account.as_str())))
+        .collect()
+}
+
+/// What belongs to `manager`'s release: the manager workloads of its identity, and the
+/// runner configurations of the ConfigMaps they mount, with every configuration no manager
+/// mounts (a `config.toml` file, a ConfigMap of another name): each manager may read those.
+fn manager_release(objects: &Inventory, manager: &Workload) -> Inventory {
+    let identity = |w: &Workload| (w.object.namespace.clone(), w.service_account.clone());
+    let managers: Vec<&Workload> = objects.workloads.iter().filter(|w| is_manager(w)).collect();
+    let mounts = |w: &Workload, config: &runnerguard_model::RunnerConfig| match &config.source {
+        RunnerConfigSource::ConfigMap {
+            namespace, name, ..
+        } => *namespace == w.object.namespace && w.config_map_volumes.contains(name),
+        RunnerConfigSource::File | RunnerConfigSource::HelmValues => false,
+    };
+    Inventory {
+        workloads: managers
+            .iter()
+            .filter(|w| identity(w) == identity(manager))
+            .map(|w| (*w).clone())
+            .collect(),
+        runner_configs: objects
+            .runner_configs
+            .iter()
+            .filter(|c| {
+                managers
+                    .iter()
+                    .filter(|w| mounts(w, c))
+                    .all(|w| identity(w) == identity(manager))
+            })
+            .cloned()
+            .collect(),
+        ..Inventory::default()
+    }
 }
 
 /// Job targets from runner configurations: `namespace` and `service_account` of each
