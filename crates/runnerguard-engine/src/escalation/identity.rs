@@ -100,10 +100,10 @@ impl Identity {
     pub fn user_info(&self) -> Option<UserInfo> {
         match self {
             Self::User { name } => Some(UserInfo::impersonated(name, &[])),
-            Self::Group { name } => Some(UserInfo::new(
-                String::new(),
-                [name.clone(), "system:authenticated".to_owned()],
-            )),
+            // A member of the group, as impersonating it gives (impersonation.go adds
+            // `system:authenticated` unless `system:unauthenticated` is among the groups):
+            // anonymous requests are not authenticated ones.
+            Self::Group { name } => Some(UserInfo::impersonated("", std::slice::from_ref(name))),
             Self::ServiceAccount { namespace, name } => Some(UserInfo::impersonated(
                 &service_account_user(namespace, name),
                 &[],
@@ -297,6 +297,16 @@ mod tests {
                 .map(|u| u.groups),
             Some(vec!["devs".to_owned(), "system:authenticated".to_owned()])
         );
+        // Anonymous requests carry `system:unauthenticated` only: a role bound to
+        // `system:authenticated` is not theirs.
+        for group in ["system:unauthenticated", "system:authenticated"] {
+            let groups = Identity::Group {
+                name: group.to_owned(),
+            }
+            .user_info()
+            .map(|u| u.groups);
+            assert_eq!(groups, Some(vec![group.to_owned()]));
+        }
         assert_eq!(Identity::of_subject(&subject("Robot", "", "r2")), None);
     }
 }
