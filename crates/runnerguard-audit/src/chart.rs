@@ -106,22 +106,12 @@ impl ChartKeys {
             .map(|(v, data)| Self::parse(v, data))
     }
 
-    /// The keys of the newest embedded chart.
+    /// The keys of the newest embedded chart: the one `generate` targets and `audit`
+    /// assumes when no release names one
+    /// ([`runnerguard_model::versions::DEFAULT_CHART`], the newest by definition).
     pub fn newest() -> Self {
         let (version, data) = CHARTS[CHARTS.len() - 1];
         Self::parse(version, data)
-    }
-
-    /// The keys of chart 0.86.0 (appVersion 18.9.0).
-    pub fn v0_86_0() -> Self {
-        Self::for_version("0.86.0").unwrap_or_else(Self::newest)
-    }
-
-    /// The keys of the chart `generate` targets and `audit` assumes by default
-    /// ([`runnerguard_model::versions::DEFAULT_CHART`]).
-    pub fn default_release() -> Self {
-        Self::for_version(runnerguard_model::versions::DEFAULT_CHART.version)
-            .unwrap_or_else(Self::newest)
     }
 
     /// The keys of `version` if embedded, else of the nearest embedded version, with a
@@ -417,7 +407,7 @@ mod tests {
 
     #[test]
     fn chart_0_86_0_keys() {
-        let c = ChartKeys::v0_86_0();
+        let c = ChartKeys::for_version("0.86.0").unwrap();
         assert_eq!(c.version, "0.86.0");
         assert_eq!(c.key_use("runners.config"), KeyUse::Read);
         assert_eq!(c.key_use("runners"), KeyUse::Read);
@@ -471,10 +461,6 @@ mod tests {
         assert_eq!(
             ChartKeys::newest().version,
             runnerguard_model::versions::DEFAULT_CHART.version
-        );
-        assert_eq!(
-            ChartKeys::default_release().version,
-            ChartKeys::newest().version
         );
         assert_eq!(ChartKeys::for_version("v0.83.2").unwrap().version, "0.83.2");
         assert!(ChartKeys::for_version("0.83.0").is_none());

@@ -142,7 +142,7 @@ fn policy_of(dir: &Path) -> Policy {
 
 fn setup(topology: Topology) -> Setup {
     let version: RunnerVersion = "18.9".parse().unwrap();
-    Setup::of(topology, version, ChartKeys::v0_86_0()).unwrap()
+    Setup::of(topology, version, ChartKeys::for_version("0.86.0").unwrap()).unwrap()
 }
 
 fn topology(manager: (&str, &str), jobs: &[(&str, &str)]) -> Topology {

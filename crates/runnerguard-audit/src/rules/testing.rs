@@ -50,7 +50,7 @@ pub(super) fn run_with(
     };
     let tables = crate::executor::permission_tables().unwrap();
     let table = crate::executor::table_for(&tables, version.parse().unwrap()).unwrap();
-    let chart = ChartKeys::v0_86_0();
+    let chart = ChartKeys::for_version("0.86.0").unwrap();
     let cx = Context::new(&policy, &topology, &table, &chart);
     let mut out = Vec::new();
     rule.check(&cx, &mut out);

@@ -72,7 +72,7 @@ fn toml_paths(prefix: &str, table: &toml::Table, maps: &BTreeSet<String>, out: &
 }
 
 fn check_keys(config: &Config) {
-    let chart = ChartKeys::v0_86_0();
+    let chart = ChartKeys::for_version("0.86.0").unwrap();
     let v = config.runner_version();
     let (known, maps) = runner_keys((v.major, v.minor));
     let files = files(config);
