@@ -156,9 +156,12 @@ fn values_finding(cx: &Context<'_>, values: &HelmValues) -> Option<Finding> {
         }
         None => f = f.fact("`rbac.rules` is not set: the chart's default is `[]`"),
     }
-    f = f.fact(
-            "chart 0.86.0 then renders the rule apiGroups [\"\"], resources [\"*\"], verbs [\"*\"] (each missing field of a rule defaults the same way)",
-        );
+    // Every embedded chart (0.77.2-0.86.0) renders the same rule: templates/role.yaml's
+    // `{{- if empty .Values.rbac.rules }}` branch.
+    f = f.fact(format!(
+        "chart {} then renders the rule apiGroups [\"\"], resources [\"*\"], verbs [\"*\"] (each missing field of a rule defaults the same way)",
+        cx.chart.version
+    ));
     if let Some(cw) = values
         .get("rbac.clusterWideAccess")
         .filter(|_| cluster_wide)
