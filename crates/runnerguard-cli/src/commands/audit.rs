@@ -124,7 +124,7 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
         job_service_account: args.job_service_account.clone(),
         release_namespace: args.release_namespace.clone(),
     };
-    if let Some(note) = spread_unnamespaced(&mut loaded, &options)? {
+    if let Some(note) = spread_unnamespaced(&mut loaded, &options) {
         inputs.push(note);
     }
     // A cluster (read live, or a snapshot of one) has its own default roles and bindings:
@@ -203,9 +203,9 @@ fn audit_settings(file: &str, out: &mut Out) -> Result<AuditSettings<Severity>> 
 /// Roles and RoleBindings without a namespace land wherever they are applied (`kubectl apply
 /// -n`, Helm's release namespace, Argo CD's destination): besides `default`, they are checked
 /// in every namespace of the runner topologies, and the report says so.
-fn spread_unnamespaced(loaded: &mut Loaded, options: &TopologyOptions) -> Result<Option<String>> {
+fn spread_unnamespaced(loaded: &mut Loaded, options: &TopologyOptions) -> Option<String> {
     if loaded.inventory.unnamespaced.is_empty() {
-        return Ok(None);
+        return None;
     }
     // The topologies come from the runner's objects, which these do not change.
     let probe = runnerguard_engine::Policy::new(loaded.inventory.clone());
@@ -223,7 +223,7 @@ fn spread_unnamespaced(loaded: &mut Loaded, options: &TopologyOptions) -> Result
     }
     let copied = loaded.spread_unnamespaced(&namespaces);
     if copied.is_empty() {
-        return Ok(None);
+        return None;
     }
     let mut what = copied[..copied.len().min(3)].join(", ");
     if copied.len() > 3 {
@@ -237,7 +237,7 @@ fn spread_unnamespaced(loaded: &mut Loaded, options: &TopologyOptions) -> Result
                 .map(|n| format!("`{n}`")),
         )
         .collect();
-    Ok(Some(if namespaces.iter().all(|n| n == "default") {
+    Some(if namespaces.iter().all(|n| n == "default") {
         format!(
             "{what} name no namespace: checked in `default` only, where `kubectl apply` without -n puts them; give -n NAMESPACE if they are applied elsewhere"
         )
@@ -246,7 +246,7 @@ fn spread_unnamespaced(loaded: &mut Loaded, options: &TopologyOptions) -> Result
             "{what} name no namespace: checked in {} (where `kubectl apply -n`, Helm or Argo CD could put them); give -n NAMESPACE to say where they go",
             places.join(", ")
         )
-    }))
+    })
 }
 
 /// Prints the problems of the inputs that could not be read, with their snippets, and returns
