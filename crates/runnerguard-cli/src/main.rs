@@ -6,7 +6,6 @@
 
 mod args;
 mod commands;
-mod describe;
 mod output;
 
 use std::process::ExitCode;

@@ -1,16 +1,22 @@
-//! Findings rendered for people and for CI. Each format writes to a `&mut dyn Write`; none
-//! prints, and none sees anything but the [`Report`].
+//! Every output of every command, for people and for CI. Each format writes to a
+//! `&mut dyn Write`; none prints.
 //!
-//! Formats: [`human()`] (grouped by severity, evidence and a one-line fix per finding, colour
-//! when asked) and [`json()`] (schema version 1, docs/json-output.md).
+//! The audit: [`human()`] (grouped by severity, evidence and a one-line fix per finding,
+//! colour when asked) and [`json()`] (schema version 1, docs/json-output.md), from a
+//! [`Report`]. The RBAC answers (`can-i`, `who-can`, `paths`): [`answers`], each with a
+//! `human` and a `json` writer. Every JSON document is a type of [`schema::v1`], from which
+//! docs/schema/v1.json is generated.
 //!
 //! Text for people shows input strings through [`Escaped`] (or [`escape()`]): control
 //! characters and bidirectional overrides appear as `\u{1b}`, `\r`, `\n`, ..., never raw, so
 //! a name cannot rewrite the terminal. JSON carries the exact strings, escaped as JSON is.
 
+pub mod answers;
 pub mod evidence;
 mod human;
 mod json;
+pub mod schema;
+pub mod table;
 
 use runnerguard_audit::{Finding, Severity, Topology};
 

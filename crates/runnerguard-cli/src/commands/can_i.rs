@@ -3,14 +3,12 @@
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use runnerguard_engine::{Decision, Policy, UserInfo, kubectl};
-use runnerguard_report::Escaped;
-use serde_json::json;
+use runnerguard_engine::{Policy, UserInfo};
+use runnerguard_report::answers;
 
 use super::{build_action, leak_at_exit, load_policy, request_namespace};
 use crate::args::{CanIArgs, Format};
-use crate::describe;
-use crate::output::{Out, write_table};
+use crate::output::Out;
 
 /// How many near misses `--explain` shows at most.
 const NEAR_MISS_LIMIT: usize = 5;
@@ -42,51 +40,15 @@ pub(crate) fn run(args: &CanIArgs, out: &mut Out) -> Result<ExitCode> {
     if args.effective {
         let escalation = runnerguard_engine::Escalation::new(&policy);
         let d = escalation.authorize(&user, &action);
+        let answer = answers::Effective {
+            policy: &policy,
+            user: &user,
+            action: &action,
+            decision: &d,
+        };
         match args.output {
-            Format::Json => {
-                let v = json!({
-                    "version": 1,
-                    "effective": true,
-                    "allowed": d.allowed,
-                    "user": user,
-                    "request": describe::action_json(&action),
-                    "via": d.via.as_ref().map(|r| describe::reached_json(&policy, r)),
-                    "grant": d.grant.as_ref().map(|g| describe::grant_json(&policy, g)),
-                });
-                serde_json::to_writer_pretty(&mut *out.stdout(), &v)?;
-                writeln!(out.stdout())?;
-            }
-            Format::Human if !quiet => {
-                writeln!(out.stdout(), "{}", if d.allowed { "yes" } else { "no" })?;
-                if args.explain {
-                    let w = out.stdout();
-                    writeln!(w)?;
-                    writeln!(w, "identity: {}", Escaped(&user))?;
-                    writeln!(w, "request:  {}", Escaped(&action))?;
-                    match &d.via {
-                        None => writeln!(
-                            w,
-                            "neither directly nor through any identity it can become (see `runnerguard paths`)"
-                        )?,
-                        Some(via) => {
-                            if !via.path.is_empty() {
-                                writeln!(w, "as {}:", Escaped(&via.identity))?;
-                                describe::write_path(w, &policy, via)?;
-                            }
-                            match &d.grant {
-                                Some(g) => {
-                                    writeln!(w, "allowed by {}", describe::grant_path(&policy, g))?;
-                                }
-                                None => writeln!(
-                                    w,
-                                    "({} holds every permission in scope)",
-                                    Escaped(&via.identity)
-                                )?,
-                            }
-                        }
-                    }
-                }
-            }
+            Format::Json => answer.can_i_json(out.stdout())?,
+            Format::Human if !quiet => answer.can_i_human(out.stdout(), args.explain)?,
             Format::Human => {}
         }
         leak_at_exit(policy);
@@ -102,37 +64,17 @@ pub(crate) fn run(args: &CanIArgs, out: &mut Out) -> Result<ExitCode> {
     } else {
         policy.near_misses(&user, &action, NEAR_MISS_LIMIT)
     };
-
+    let answer = answers::CanI {
+        policy: &policy,
+        user: &user,
+        action: &action,
+        decision: &decision,
+        near_misses: &misses,
+    };
     match args.output {
-        Format::Json => {
-            let v = json!({
-                "version": 1,
-                "allowed": decision.allowed,
-                "user": user,
-                "request": describe::action_json(&action),
-                "grants": decision.grants.iter().map(|g| describe::grant_json(&policy, g)).collect::<Vec<_>>(),
-                "nearMisses": misses.iter().map(|m| {
-                    let mut g = describe::grant_json(&policy, &m.grant);
-                    g["mismatches"] = json!(m.mismatches);
-                    g
-                }).collect::<Vec<_>>(),
-                "errors": describe::errors_json(&policy, &decision.errors),
-            });
-            serde_json::to_writer_pretty(&mut *out.stdout(), &v)?;
-            writeln!(out.stdout())?;
-        }
-        Format::Human => {
-            if !quiet {
-                writeln!(
-                    out.stdout(),
-                    "{}",
-                    if decision.allowed { "yes" } else { "no" }
-                )?;
-            }
-            if args.explain && !quiet {
-                explain(&policy, &user, &action, &decision, &misses, out)?;
-            }
-        }
+        Format::Json => answer.json(out.stdout())?,
+        Format::Human if !quiet => answer.human(out.stdout(), args.explain)?,
+        Format::Human => {}
     }
     leak_at_exit(policy);
     Ok(if decision.allowed {
@@ -193,71 +135,8 @@ fn identity(args: &CanIArgs, out: &mut Out) -> Result<UserInfo> {
     }
 }
 
-fn explain(
-    policy: &Policy,
-    user: &UserInfo,
-    action: &runnerguard_engine::Action,
-    decision: &Decision,
-    misses: &[runnerguard_engine::NearMiss],
-    out: &mut Out,
-) -> Result<()> {
-    let w = out.stdout();
-    writeln!(w)?;
-    writeln!(w, "identity: {}", Escaped(user))?;
-    writeln!(w, "request:  {}", Escaped(action))?;
-    if decision.allowed {
-        writeln!(w, "allowed by:")?;
-        for g in &decision.grants {
-            let b = policy.binding(g.binding);
-            writeln!(w, "  {}", describe::grant_path(policy, g))?;
-            writeln!(
-                w,
-                "      subject {} matches; rule {}",
-                describe::subject(&b.subjects[g.subject_index], &b.namespace),
-                Escaped(policy.rule(g))
-            )?;
-        }
-    } else if misses.is_empty() {
-        writeln!(
-            w,
-            "no binding names this user or any of its groups{}",
-            if user.groups.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", Escaped(user.groups.join(", ")))
-            }
-        )?;
-    } else {
-        let n = misses[0].mismatches.len();
-        writeln!(
-            w,
-            "no rule allows it; the closest ({n} difference{}):",
-            if n == 1 { "" } else { "s" }
-        )?;
-        for m in misses {
-            let b = policy.binding(m.grant.binding);
-            let rule = policy.rule(&m.grant);
-            writeln!(w, "  {}", describe::grant_path(policy, &m.grant))?;
-            writeln!(w, "      rule {}", Escaped(rule))?;
-            for &mm in &m.mismatches {
-                writeln!(w, "      - {}", describe::mismatch(mm, rule, b, action))?;
-            }
-        }
-    }
-    for e in &decision.errors {
-        let b = policy.binding(e.binding);
-        writeln!(
-            w,
-            "note: {} grants nothing: {}",
-            describe::binding(b),
-            Escaped(&e.message)
-        )?;
-    }
-    Ok(())
-}
-
 /// `--list`: every rule the identity holds in the namespace, broken down, compacted and
-/// sorted as kubectl prints them ([`kubectl::list_rows`]).
+/// sorted as kubectl prints them ([`runnerguard_engine::kubectl::list_rows`]).
 fn list(
     policy: &Policy,
     user: &UserInfo,
@@ -266,34 +145,18 @@ fn list(
     out: &mut Out,
 ) -> Result<()> {
     let rules = policy.rules_for(user, namespace);
+    let answer = answers::RuleList {
+        policy,
+        user,
+        namespace,
+        rules: &rules,
+    };
     if args.output == Format::Json {
-        let v = json!({
-            "version": 1,
-            "user": user,
-            "namespace": namespace,
-            "rules": rules.rules.iter().map(|e| describe::grant_json(policy, &e.grant)).collect::<Vec<_>>(),
-            "errors": describe::errors_json(policy, &rules.errors),
-        });
-        serde_json::to_writer_pretty(&mut *out.stdout(), &v)?;
-        writeln!(out.stdout())?;
-        return Ok(());
+        return answer.json(out.stdout()).map_err(Into::into);
     }
-    let mut rows = Vec::new();
-    if !args.no_headers {
-        rows.push(kubectl::ListRow::HEADER.map(str::to_owned).to_vec());
-    }
-    rows.extend(
-        kubectl::list_rows(rules.rules.iter().map(|e| policy.rule(&e.grant)))
-            .into_iter()
-            .map(|row| row.into_cells().to_vec()),
-    );
-    write_table(out.stdout(), &rows)?;
-    for e in &rules.errors {
-        out.warn(&format!(
-            "the list may be incomplete: {}: {}",
-            describe::binding(policy.binding(e.binding)),
-            e.message
-        ));
+    answer.human(out.stdout(), !args.no_headers)?;
+    for warning in answer.warnings() {
+        out.warn(&warning);
     }
     Ok(())
 }

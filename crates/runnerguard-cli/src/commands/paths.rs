@@ -4,12 +4,10 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use runnerguard_engine::{Escalation, Identity, UserInfo};
-use runnerguard_report::Escaped;
-use serde_json::json;
+use runnerguard_report::answers;
 
 use super::{build_action, leak_at_exit, load_policy, request_namespace};
 use crate::args::{Format, PathsArgs};
-use crate::describe;
 use crate::output::Out;
 
 pub(crate) fn run(args: &PathsArgs, out: &mut Out) -> Result<ExitCode> {
@@ -31,55 +29,15 @@ pub(crate) fn run(args: &PathsArgs, out: &mut Out) -> Result<ExitCode> {
     if let Some(to) = &args.to {
         let action = parse_permission(to, out)?;
         let d = escalation.authorize(&user, &action);
+        let answer = answers::Effective {
+            policy: &policy,
+            user: &user,
+            action: &action,
+            decision: &d,
+        };
         match args.output {
-            Format::Json => {
-                let v = json!({
-                    "version": 1,
-                    "user": user,
-                    "request": describe::action_json(&action),
-                    "allowed": d.allowed,
-                    "via": d.via.as_ref().map(|r| describe::reached_json(&policy, r)),
-                    "grant": d.grant.as_ref().map(|g| describe::grant_json(&policy, g)),
-                });
-                serde_json::to_writer_pretty(&mut *out.stdout(), &v)?;
-                writeln!(out.stdout())?;
-            }
-            Format::Human => {
-                let w = out.stdout();
-                let name = Escaped(&user.name);
-                let action = Escaped(&action);
-                match &d.via {
-                    None => writeln!(
-                        w,
-                        "no: {name} cannot reach `{action}`, directly or through any identity it can become"
-                    )?,
-                    Some(via) => {
-                        writeln!(w, "yes")?;
-                        if via.path.is_empty() {
-                            writeln!(w, "{name} may `{action}` itself")?;
-                        } else {
-                            writeln!(
-                                w,
-                                "{name} reaches `{action}` as {}:",
-                                Escaped(&via.identity)
-                            )?;
-                            describe::write_path(w, &policy, via)?;
-                        }
-                        match &d.grant {
-                            Some(g) => {
-                                writeln!(w, "  allowed by {}", describe::grant_path(&policy, g))?;
-                            }
-                            None => {
-                                writeln!(
-                                    w,
-                                    "  ({} holds every permission in scope)",
-                                    Escaped(&via.identity)
-                                )?;
-                            }
-                        }
-                    }
-                }
-            }
+            Format::Json => answer.paths_json(out.stdout())?,
+            Format::Human => answer.paths_human(out.stdout())?,
         }
         leak_at_exit(policy);
         return Ok(if d.allowed {
@@ -99,41 +57,15 @@ pub(crate) fn run(args: &PathsArgs, out: &mut Out) -> Result<ExitCode> {
                 .is_none_or(|ns| in_namespace(&r.identity, ns))
         })
         .collect();
+    let answer = answers::Paths {
+        policy: &policy,
+        user: &user,
+        namespace: args.namespace.as_deref(),
+        reached: &shown,
+    };
     match args.output {
-        Format::Json => {
-            let v = json!({
-                "version": 1,
-                "user": user,
-                "namespace": args.namespace,
-                "reached": shown.iter().map(|r| describe::reached_json(&policy, r)).collect::<Vec<_>>(),
-            });
-            serde_json::to_writer_pretty(&mut *out.stdout(), &v)?;
-            writeln!(out.stdout())?;
-        }
-        Format::Human => {
-            let w = out.stdout();
-            let scope = args
-                .namespace
-                .as_deref()
-                .map(|ns| format!(" in namespace `{}` (or cluster-wide)", Escaped(ns)))
-                .unwrap_or_default();
-            let name = Escaped(&user.name);
-            if shown.is_empty() {
-                writeln!(w, "{name} can become no other identity{scope}")?;
-            } else {
-                writeln!(
-                    w,
-                    "{name} can become {} identit{}{scope}:",
-                    shown.len(),
-                    if shown.len() == 1 { "y" } else { "ies" }
-                )?;
-                for r in &shown {
-                    writeln!(w)?;
-                    writeln!(w, "{}", Escaped(&r.identity))?;
-                    describe::write_path(w, &policy, r)?;
-                }
-            }
-        }
+        Format::Json => answer.json(out.stdout())?,
+        Format::Human => answer.human(out.stdout())?,
     }
     leak_at_exit(policy);
     Ok(ExitCode::SUCCESS)
@@ -158,49 +90,15 @@ fn all_service_accounts(
         .collect();
     escalation.prepare(&users);
     let mut results = Vec::new();
-    for ((ns, name), user) in accounts.iter().zip(&users) {
+    for ((ns, name), user) in accounts.into_iter().zip(&users) {
         let reached: Vec<Identity> = escalation.reachable(user);
         results.push((ns, name, reached));
     }
+    let answer = answers::AllServiceAccounts { accounts: &results };
     if args.output == Format::Json {
-        let v = json!({
-            "version": 1,
-            "serviceAccounts": results.iter().map(|(ns, name, reached)| json!({
-                "namespace": ns,
-                "name": name,
-                "reached": reached,
-            })).collect::<Vec<_>>(),
-        });
-        serde_json::to_writer(&mut *out.stdout(), &v)?;
-        writeln!(out.stdout())?;
-        return Ok(());
-    }
-    let w = out.stdout();
-    let escalating = results.iter().filter(|(_, _, r)| !r.is_empty()).count();
-    writeln!(
-        w,
-        "{} ServiceAccounts; {escalating} can become another identity",
-        results.len()
-    )?;
-    for (ns, name, reached) in results.iter().filter(|(_, _, r)| !r.is_empty()) {
-        let shown: Vec<String> = reached
-            .iter()
-            .take(3)
-            .map(|r| Escaped(r).to_string())
-            .collect();
-        let more = reached.len().saturating_sub(3);
-        let more = if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        };
-        writeln!(
-            w,
-            "ServiceAccount {}/{} → {}{more}",
-            Escaped(ns),
-            Escaped(name),
-            shown.join("; ")
-        )?;
+        answer.json(out.stdout())?;
+    } else {
+        answer.human(out.stdout())?;
     }
     Ok(())
 }

@@ -78,5 +78,6 @@ mod leaks;
 mod namespaces;
 mod paths;
 mod render;
+mod schema;
 mod terminal;
 mod who_can;
