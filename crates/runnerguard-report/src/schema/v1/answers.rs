@@ -112,11 +112,13 @@ pub struct WhoCanSubject<'a> {
     pub subject: Subject<'a>,
     /// The user name a ServiceAccount subject stands for.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub user: Option<String>,
     /// The first allowing rule of the binding's role; `null` for `system:masters`.
     pub grant: Option<Grant<'a>>,
     /// Why no grant is needed (`system:masters`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub note: Option<&'a str>,
 }
 

@@ -368,6 +368,7 @@ pub struct EscalationStep<'a> {
     pub permissions: List<'a, lib::StepPermission, Permission<'a>>,
     /// A caveat, when the edge is conservative.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub note: Option<&'a str>,
 }
 
@@ -389,6 +390,7 @@ pub struct Setting<'a> {
     pub key: &'a str,
     /// Its value as written; absent for secrets.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub value: Option<&'a str>,
     /// The file.
     pub file: &'a str,
@@ -407,9 +409,11 @@ pub struct ObjectEvidence<'a> {
     pub object: ObjectRef<'a>,
     /// How it relates to what comes before (`bound by`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub relation: Option<&'a str>,
     /// What the finding says of it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub note: Option<&'a str>,
     /// Evidence about the object.
     pub under: List<'a, lib::Evidence, Evidence<'a>>,
@@ -424,5 +428,6 @@ pub struct RuleEvidence<'a> {
     pub rule: Rule<'a>,
     /// What the finding says of it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub note: Option<&'a str>,
 }

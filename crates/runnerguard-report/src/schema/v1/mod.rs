@@ -344,13 +344,16 @@ pub struct Grant<'a> {
     pub rule: Rule<'a>,
     /// The ClusterRole (and index there) an aggregated rule was written in.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "RuleOrigin<'a>")]
     pub aggregated_from: Option<RuleOrigin<'a>>,
     /// What an audit finding says of the rule.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub note: Option<&'a str>,
     /// The binding's subject that matched (`can-i`, `who-can`, `paths`; not in audit
     /// evidence).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Subject<'a>")]
     pub subject: Option<Subject<'a>>,
 }
 
