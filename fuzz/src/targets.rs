@@ -383,7 +383,7 @@ pub fn authorizer(data: &[u8]) {
         .map(|g| {
             let r = policy.role(g.role);
             (
-                g.binding,
+                g.binding.index(),
                 g.subject_index,
                 g.rule_index,
                 (r.kind, r.namespace.clone(), r.name.clone()),
@@ -395,7 +395,7 @@ pub fn authorizer(data: &[u8]) {
         "authorize({user}, {action:?}) grants differ from the reference"
     );
     assert_eq!(decision.allowed, !want_grants.is_empty());
-    let got_errors: Vec<usize> = decision.errors.iter().map(|e| e.binding).collect();
+    let got_errors: Vec<usize> = decision.errors.iter().map(|e| e.binding.index()).collect();
     assert_eq!(
         got_errors, visited.errors,
         "authorize: resolve errors differ"
@@ -406,7 +406,13 @@ pub fn authorizer(data: &[u8]) {
     let got_rules: Vec<(usize, usize, usize)> = rules
         .rules
         .iter()
-        .map(|r| (r.grant.binding, r.grant.subject_index, r.grant.rule_index))
+        .map(|r| {
+            (
+                r.grant.binding.index(),
+                r.grant.subject_index,
+                r.grant.rule_index,
+            )
+        })
         .collect();
     let want_rules: Vec<(usize, usize, usize)> = visited
         .rules
@@ -417,7 +423,7 @@ pub fn authorizer(data: &[u8]) {
         got_rules, want_rules,
         "rules_for differs from the reference"
     );
-    let got_errors: Vec<usize> = rules.errors.iter().map(|e| e.binding).collect();
+    let got_errors: Vec<usize> = rules.errors.iter().map(|e| e.binding.index()).collect();
     assert_eq!(
         got_errors, visited.errors,
         "rules_for: resolve errors differ"

@@ -33,10 +33,39 @@ pub use authorizer::{Decision, Mismatch, NearMiss};
 pub use rule_resolver::{RuleEntry, RulesFor, applies_to};
 pub use subject_locator::SubjectGrant;
 
-/// Index of a binding in [`Policy::bindings`].
-pub type BindingId = usize;
-/// Index of a role in [`Policy::roles`].
-pub type RoleId = usize;
+/// A binding of a [`Policy`]; ask the policy for it with [`Policy::binding`]. Ids order as
+/// the bindings were read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct BindingId(u32);
+
+/// A role of a [`Policy`]; ask the policy for it with [`Policy::role`]. Ids order as the roles
+/// were read (a role read twice keeps its first place).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct RoleId(u32);
+
+impl BindingId {
+    fn new(index: usize) -> Self {
+        Self(to_u32(index))
+    }
+
+    /// The binding's place in [`Policy::bindings`], which is its place in the input: for code
+    /// that checks the policy against another reading of the same input (the differential
+    /// fuzz target).
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl RoleId {
+    fn new(index: usize) -> Self {
+        Self(to_u32(index))
+    }
+
+    /// The role's place in [`Policy::roles`].
+    fn index(self) -> usize {
+        self.0 as usize
+    }
+}
 
 /// One rule that allows a request, and how the identity got it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -78,7 +107,7 @@ pub struct RuleSource {
 
 #[derive(Clone, Copy, Debug)]
 struct Entry {
-    binding: u32,
+    binding: BindingId,
     subject: u32,
 }
 
@@ -117,9 +146,9 @@ impl Policy {
         for role in roles {
             let key = role_key(role.kind, &role.namespace, &role.name);
             if let Some(&id) = role_index.get(&key) {
-                unique[id] = role;
+                unique[id.index()] = role;
             } else {
-                role_index.insert(key, unique.len());
+                role_index.insert(key, RoleId::new(unique.len()));
                 unique.push(role);
             }
         }
@@ -153,8 +182,8 @@ impl Policy {
             aggregation_passes,
             ..Self::default()
         };
-        for (id, binding) in bindings.iter().enumerate() {
-            policy.index_binding(id, binding);
+        for (i, binding) in bindings.iter().enumerate() {
+            policy.index_binding(BindingId::new(i), binding);
         }
         policy.bindings = bindings;
         policy
@@ -175,7 +204,7 @@ impl Policy {
         };
         for (i, subject) in binding.subjects.iter().enumerate() {
             let entry = Entry {
-                binding: to_u32(id),
+                binding: id,
                 subject: to_u32(i),
             };
             match SubjectKind::parse(&subject.kind) {
@@ -211,15 +240,20 @@ impl Policy {
         &self.bindings
     }
 
-    /// Every role with its id, in input order. Code that keeps ids iterates this rather than
-    /// `roles().iter().enumerate()`, so that it keeps compiling when ids get their own type.
+    /// Every role with its id, in input order.
     pub fn roles_with_ids(&self) -> impl Iterator<Item = (RoleId, &Role)> {
-        self.roles.iter().enumerate()
+        self.roles
+            .iter()
+            .enumerate()
+            .map(|(i, role)| (RoleId::new(i), role))
     }
 
-    /// Every binding with its id, in input order (see [`Policy::roles_with_ids`]).
+    /// Every binding with its id, in input order.
     pub fn bindings_with_ids(&self) -> impl Iterator<Item = (BindingId, &Binding)> {
-        self.bindings.iter().enumerate()
+        self.bindings
+            .iter()
+            .enumerate()
+            .map(|(i, binding)| (BindingId::new(i), binding))
     }
 
     /// The ServiceAccounts read.
@@ -244,12 +278,18 @@ impl Policy {
 
     /// The role `id`.
     pub fn role(&self, id: RoleId) -> &Role {
-        &self.roles[id]
+        &self.roles[id.index()]
+    }
+
+    /// The id of the role at `index` of [`Policy::roles`], for code that walks that slice by
+    /// position; `None` past its end.
+    pub fn role_id(&self, index: usize) -> Option<RoleId> {
+        (index < self.roles.len()).then(|| RoleId::new(index))
     }
 
     /// The binding `id`.
     pub fn binding(&self, id: BindingId) -> &Binding {
-        &self.bindings[id]
+        &self.bindings[id.index()]
     }
 
     /// Looks a role up by kind, namespace (empty for a ClusterRole) and name.
@@ -261,7 +301,7 @@ impl Policy {
 
     /// The role a binding refers to, or why it cannot be found.
     pub fn binding_role(&self, id: BindingId) -> Result<RoleId, &str> {
-        self.binding_roles[id]
+        self.binding_roles[id.index()]
             .as_ref()
             .copied()
             .map_err(String::as_str)
@@ -270,12 +310,12 @@ impl Policy {
     /// Where rule `index` of role `role` was written: the role itself, or for an aggregated
     /// ClusterRole, the role it was aggregated from.
     pub fn rule_source(&self, role: RoleId, index: usize) -> Option<&RuleSource> {
-        self.rule_sources.get(role)?.get(index)
+        self.rule_sources.get(role.index())?.get(index)
     }
 
     /// The rule a grant points at.
     pub fn rule(&self, grant: &Grant) -> &PolicyRule {
-        &self.roles[grant.role].rules[grant.rule_index]
+        &self.roles[grant.role.index()].rules[grant.rule_index]
     }
 }
 
@@ -328,8 +368,8 @@ fn write_role_key(key: &mut String, kind: RoleKind, namespace: &str, name: &str)
 /// For each role, where each of its rules was written: itself, or for aggregated ClusterRoles,
 /// the first ClusterRole (by name) that holds an equal rule as written.
 fn rule_sources(roles: &[Role], originals: &[Vec<PolicyRule>]) -> Vec<Vec<RuleSource>> {
-    let mut by_rule: HashMap<&PolicyRule, RoleId> = HashMap::default();
-    let mut order: Vec<RoleId> = (0..roles.len())
+    let mut by_rule: HashMap<&PolicyRule, usize> = HashMap::default();
+    let mut order: Vec<usize> = (0..roles.len())
         .filter(|&i| roles[i].kind == RoleKind::ClusterRole)
         .collect();
     order.sort_by(|&a, &b| roles[a].name.cmp(&roles[b].name));
@@ -346,8 +386,12 @@ fn rule_sources(roles: &[Role], originals: &[Vec<PolicyRule>]) -> Vec<Vec<RuleSo
                 .iter()
                 .enumerate()
                 .map(|(index, rule)| {
+                    let own = RuleSource {
+                        role: RoleId::new(id),
+                        index,
+                    };
                     if role.aggregation.is_none() {
-                        return RuleSource { role: id, index };
+                        return own;
                     }
                     by_rule
                         .get(rule)
@@ -355,9 +399,12 @@ fn rule_sources(roles: &[Role], originals: &[Vec<PolicyRule>]) -> Vec<Vec<RuleSo
                             originals[src]
                                 .iter()
                                 .position(|r| r == rule)
-                                .map(|index| RuleSource { role: src, index })
+                                .map(|index| RuleSource {
+                                    role: RoleId::new(src),
+                                    index,
+                                })
                         })
-                        .unwrap_or(RuleSource { role: id, index })
+                        .unwrap_or(own)
                 })
                 .collect()
         })

@@ -193,10 +193,11 @@ proptest! {
         let policy = Policy::new(inv);
         let allowed = policy.authorize(&user, &action).allowed;
         let (subjects, _) = policy.allowed_subjects(&action);
-        let listed = subjects.iter().filter(|s| s.grant.is_some()).any(|s| {
-            let g = s.grant.as_ref().map(|g| g.binding).unwrap_or_default();
-            let b = policy.binding(g);
-            runnerguard_engine::applies_to(&user, std::slice::from_ref(&s.subject), &b.namespace).is_some()
+        let listed = subjects.iter().any(|s| {
+            s.grant.as_ref().is_some_and(|g| {
+                let b = policy.binding(g.binding);
+                runnerguard_engine::applies_to(&user, std::slice::from_ref(&s.subject), &b.namespace).is_some()
+            })
         });
         prop_assert_eq!(allowed, listed);
     }

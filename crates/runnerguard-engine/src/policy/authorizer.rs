@@ -57,8 +57,8 @@ impl Policy {
         action: &Action,
     ) -> Option<Grant> {
         applicable.iter().find_map(|&(binding, subject_index)| {
-            let role = *self.binding_roles[binding].as_ref().ok()?;
-            self.roles[role]
+            let role = self.binding_role(binding).ok()?;
+            self.role(role)
                 .rules
                 .iter()
                 .position(|rule| rule_allows(rule, action))
@@ -75,18 +75,18 @@ impl Policy {
     pub fn authorize(&self, user: &UserInfo, action: &Action) -> Decision {
         let mut decision = Decision::default();
         for (binding, subject_index) in self.applicable(user, &action.namespace) {
-            match &self.binding_roles[binding] {
+            match self.binding_role(binding) {
                 Err(message) => decision.errors.push(ResolveError {
                     binding,
-                    message: message.clone(),
+                    message: message.to_owned(),
                 }),
                 Ok(role) => {
-                    for (rule_index, rule) in self.roles[*role].rules.iter().enumerate() {
+                    for (rule_index, rule) in self.role(role).rules.iter().enumerate() {
                         if rule_allows(rule, action) {
                             decision.grants.push(Grant {
                                 binding,
                                 subject_index,
-                                role: *role,
+                                role,
                                 rule_index,
                             });
                         }
@@ -110,9 +110,9 @@ impl Policy {
             .chain(user.groups.iter().map(|g| self.by_group.get(g)))
         {
             for e in entries.into_iter().flatten() {
-                let id = e.binding as usize;
+                let id = e.binding;
                 seen.push((
-                    self.bindings[id].kind == BindingKind::RoleBinding,
+                    self.binding(id).kind == BindingKind::RoleBinding,
                     id,
                     e.subject as usize,
                 ));
@@ -123,12 +123,11 @@ impl Policy {
 
         let mut misses: Vec<NearMiss> = Vec::new();
         for (namespaced, binding, subject_index) in seen {
-            let Ok(role) = self.binding_roles[binding] else {
+            let Ok(role) = self.binding_role(binding) else {
                 continue;
             };
-            let wrong_namespace =
-                namespaced && self.bindings[binding].namespace != action.namespace;
-            for (rule_index, rule) in self.roles[role].rules.iter().enumerate() {
+            let wrong_namespace = namespaced && self.binding(binding).namespace != action.namespace;
+            for (rule_index, rule) in self.role(role).rules.iter().enumerate() {
                 let mut mismatches = rule_mismatches(rule, action);
                 if wrong_namespace {
                     mismatches.push(Mismatch::Namespace);

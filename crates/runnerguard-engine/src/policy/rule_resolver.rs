@@ -32,8 +32,8 @@ impl Policy {
         let mut found: Vec<(bool, BindingId, usize)> = Vec::new();
         let mut add = |entries: Option<&Vec<Entry>>| {
             for e in entries.into_iter().flatten() {
-                let id = e.binding as usize;
-                let binding = &self.bindings[id];
+                let id = e.binding;
+                let binding = self.binding(id);
                 let namespaced = binding.kind == BindingKind::RoleBinding;
                 if namespaced && (namespace.is_empty() || binding.namespace != namespace) {
                     continue;
@@ -62,7 +62,7 @@ impl Policy {
             .flatten()
             .flatten();
         for e in entries {
-            let b = &self.bindings[e.binding as usize];
+            let b = self.binding(e.binding);
             match b.kind {
                 BindingKind::ClusterRoleBinding => cluster = true,
                 BindingKind::RoleBinding => namespaces.push(&b.namespace),
@@ -78,19 +78,19 @@ impl Policy {
     pub fn rules_for(&self, user: &UserInfo, namespace: &str) -> RulesFor {
         let mut out = RulesFor::default();
         for (binding, subject_index) in self.applicable(user, namespace) {
-            match &self.binding_roles[binding] {
+            match self.binding_role(binding) {
                 Err(message) => out.errors.push(ResolveError {
                     binding,
-                    message: message.clone(),
+                    message: message.to_owned(),
                 }),
                 Ok(role) => {
                     out.rules
                         .extend(
-                            (0..self.roles[*role].rules.len()).map(|rule_index| RuleEntry {
+                            (0..self.role(role).rules.len()).map(|rule_index| RuleEntry {
                                 grant: Grant {
                                     binding,
                                     subject_index,
-                                    role: *role,
+                                    role,
                                     rule_index,
                                 },
                             }),

@@ -67,18 +67,18 @@ impl Policy {
                 .map_or(&[][..], Vec::as_slice)
         };
         for &binding in self.cluster_bindings.iter().chain(namespaced) {
-            let role = match &self.binding_roles[binding] {
-                Ok(role) => *role,
+            let role = match self.binding_role(binding) {
+                Ok(role) => role,
                 Err(message) => {
                     errors.push(ResolveError {
                         binding,
-                        message: message.clone(),
+                        message: message.to_owned(),
                     });
                     continue;
                 }
             };
             let rule_index = *allowing.entry(role).or_insert_with(|| {
-                self.roles[role]
+                self.role(role)
                     .rules
                     .iter()
                     .position(|rule| rule_allows(rule, action))
@@ -86,7 +86,7 @@ impl Policy {
             let Some(rule_index) = rule_index else {
                 continue;
             };
-            let b = &self.bindings[binding];
+            let b = self.binding(binding);
             subjects.extend(
                 b.subjects
                     .iter()

@@ -96,9 +96,7 @@ impl fmt::Display for Scope {
 fn input_bindings<'p>(cx: &Context<'p>) -> impl Iterator<Item = (BindingId, &'p Binding)> + 'p {
     let policy: &'p Policy = cx.policy;
     policy
-        .bindings()
-        .iter()
-        .enumerate()
+        .bindings_with_ids()
         .filter(|(_, b)| !b.origin.is_builtin())
 }
 

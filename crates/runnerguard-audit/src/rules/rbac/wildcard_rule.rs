@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use runnerguard_engine::RoleId;
+use runnerguard_engine::{BindingId, RoleId};
 use runnerguard_model::BindingKind;
 
 use crate::rules::common::and_list;
@@ -56,13 +56,13 @@ impl Rule for WildcardRule {
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
         // The bindings that use each role, to show what the wildcard reaches.
-        let mut users: BTreeMap<RoleId, Vec<usize>> = BTreeMap::new();
-        for id in 0..cx.policy.bindings().len() {
+        let mut users: BTreeMap<RoleId, Vec<BindingId>> = BTreeMap::new();
+        for (id, _) in cx.policy.bindings_with_ids() {
             if let Ok(role) = cx.policy.binding_role(id) {
                 users.entry(role).or_default().push(id);
             }
         }
-        for (id, role) in cx.policy.roles().iter().enumerate() {
+        for (id, role) in cx.policy.roles_with_ids() {
             // Aggregated rules are copies: the roles they come from are judged instead.
             if role.origin.is_builtin() || role.aggregation.is_some() {
                 continue;

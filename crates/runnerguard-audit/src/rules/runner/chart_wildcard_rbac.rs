@@ -244,8 +244,8 @@ fn predicted<'v>(cx: &'v Context<'_>, values: &'v HelmValues) -> (RoleKind, &'v 
 /// Found through a scan of every role under the first setup only (issue #9 C3).
 fn chart_wildcard_roles(cx: &Context<'_>) -> Vec<RoleId> {
     let roles = cx.policy.roles();
-    let rendered = |id: usize| {
-        roles.get(id).is_some_and(|r| {
+    let rendered = |i: usize| {
+        roles.get(i).is_some_and(|r| {
             !r.origin.is_builtin()
                 && r.labels
                     .get("chart")
@@ -255,7 +255,8 @@ fn chart_wildcard_roles(cx: &Context<'_>) -> Vec<RoleId> {
     };
     cx.once_or_again("RG113 roles", roles.len(), rendered)
         .into_iter()
-        .filter(|&id| rendered(id))
+        .filter(|&i| rendered(i))
+        .filter_map(|i| cx.policy.role_id(i))
         .collect()
 }
 
@@ -308,9 +309,7 @@ fn rendered_evidence(cx: &Context<'_>, mut f: Finding, role: RoleId) -> Finding 
 fn bindings_of<'p>(cx: &Context<'p>, role: RoleId) -> impl Iterator<Item = &'p Binding> {
     let policy = cx.policy;
     policy
-        .bindings()
-        .iter()
-        .enumerate()
+        .bindings_with_ids()
         .filter(move |(id, _)| policy.binding_role(*id) == Ok(role))
         .map(|(_, b)| b)
 }

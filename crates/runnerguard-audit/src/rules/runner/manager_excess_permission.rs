@@ -439,7 +439,7 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: session-server}
             "system:serviceaccounts",
         ];
         let mut from_defaults: Vec<PolicyRule> = Vec::new();
-        for (i, b) in policy.bindings().iter().enumerate() {
+        for (i, b) in policy.bindings_with_ids() {
             if !b
                 .subjects
                 .iter()
