@@ -127,9 +127,18 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
     if let Some(note) = spread_unnamespaced(&mut loaded, &options) {
         inputs.push(note);
     }
-    // A cluster (read live, or a snapshot of one) has its own default roles and bindings:
-    // the embedded ones would add what it may have removed, or lack what it added.
-    let no_defaults = args.input.no_default_roles || live || marks.cluster.is_some();
+    // A cluster read live has its own default roles and bindings: the embedded ones would
+    // add what it may have removed, or lack what it added. A snapshot file is a file: its
+    // `Snapshot` mark is text anyone can write, so it cannot switch the embedded defaults
+    // off (a `cluster-admin` binding would then refer to no role and grant nothing). The
+    // cluster's own defaults in it replace the embedded ones of the same name, which only
+    // fill in what it lacks; the API server recreates its defaults at every start anyway.
+    let no_defaults = args.input.no_default_roles || live;
+    if let Some(cluster) = &marks.cluster {
+        inputs.push(format!(
+            "a snapshot of {cluster}: its default roles and bindings replace the embedded ones of the same names"
+        ));
+    }
     let policy = super::policy_from_loaded(loaded, no_defaults, out)?;
     let runner = runnerguard_audit::has_runner(policy.objects(), &options);
     if !runner {

@@ -211,3 +211,51 @@ fn rules_list_and_explain() {
     let r = run(&["rules", "explain", "RG000"]);
     assert_eq!(r.code, 2);
 }
+
+/// A `Snapshot` mark is text anyone can put in a file: it must not switch the embedded
+/// default roles off, or a binding to `cluster-admin` refers to no role and seems to grant
+/// nothing (it gave one low RB008 finding and exit 0).
+#[test]
+fn a_snapshot_mark_in_a_crafted_file_hides_no_binding() {
+    const BINDING: &str = "apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: ci-admin}
+subjects: [{kind: Group, name: 'system:serviceaccounts', apiGroup: rbac.authorization.k8s.io}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+";
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("snapshot.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "apiVersion: runnerguard.dev/v1\nkind: Snapshot\nmetadata: {{name: 'cluster:prod'}}\n---\n{BINDING}"
+        ),
+    )
+    .unwrap();
+    let r = run(&["audit", "-o", "json", "-f", file.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert!(rules.contains(&"RB001"), "{rules:?}");
+    assert!(!rules.contains(&"RB008"), "{rules:?}");
+    assert!(
+        r.stdout.contains("a snapshot of cluster:prod"),
+        "{}",
+        r.stdout
+    );
+    // --no-default-roles still leaves them out, as asked.
+    let r = run(&[
+        "audit",
+        "-o",
+        "json",
+        "--no-default-roles",
+        "-f",
+        file.to_str().unwrap(),
+    ]);
+    assert!(r.stdout.contains("RB008"), "{}", r.stdout);
+}
