@@ -4,6 +4,7 @@
 //! executor Role from it.
 
 use std::fmt;
+use std::ops::RangeInclusive;
 use std::str::FromStr;
 use std::sync::LazyLock;
 
@@ -19,6 +20,11 @@ pub struct RunnerVersion {
 }
 
 impl RunnerVersion {
+    /// `major.minor`.
+    pub const fn new(major: u32, minor: u32) -> Self {
+        Self { major, minor }
+    }
+
     /// The `major.minor` of a release written in the source ([`crate::versions`]), at
     /// compile time; only ever called to build a constant.
     ///
@@ -169,6 +175,31 @@ pub fn permission_tables() -> Result<Vec<PermissionTable>, DataError> {
     TABLES.clone().map_err(DataError)
 }
 
+/// The runner versions the tables describe: from the oldest range's first version to the
+/// newest version they name (a range's bounds, a row's `since` or `until`). [`table_for`]
+/// applies the open-ended newest range to later versions too, but what those releases need
+/// is not known yet: `generate` refuses them. Adding a release's data widens this span with no
+/// code change.
+pub fn known_versions() -> Result<RangeInclusive<RunnerVersion>, DataError> {
+    let tables = TABLES.as_ref().map_err(|e| DataError(e.clone()))?;
+    let oldest = tables
+        .first()
+        .map(|t| t.min)
+        .ok_or_else(|| DataError("no [[range]]".to_owned()))?;
+    let newest = tables
+        .iter()
+        .flat_map(|t| {
+            let rows = t
+                .permissions
+                .iter()
+                .flat_map(|p| p.since.into_iter().chain(p.until));
+            std::iter::once(t.min).chain(t.max).chain(rows)
+        })
+        .max()
+        .unwrap_or(oldest);
+    Ok(oldest..=newest)
+}
+
 /// The permissions `version` needs: its range's table (the newest range for versions newer
 /// than every range), without the rows whose `since`/`until` exclude `version`.
 pub fn table_for(tables: &[PermissionTable], version: RunnerVersion) -> Option<PermissionTable> {
@@ -191,6 +222,20 @@ mod tests {
         assert_eq!((v.major, v.minor), (18, 9));
         assert!("18".parse::<RunnerVersion>().is_err());
         assert!("18.10".parse::<RunnerVersion>().unwrap() > "18.9".parse().unwrap());
+    }
+
+    #[test]
+    fn known_versions_span_the_tables() {
+        let known = known_versions().unwrap();
+        let v = |s: &str| s.parse::<RunnerVersion>().unwrap();
+        assert_eq!(known, v("17.0")..=v("18.11"));
+        let tables = permission_tables().unwrap();
+        assert!(table_for(&tables, *known.start()).is_some());
+        let before = RunnerVersion {
+            major: known.start().major - 1,
+            minor: 99,
+        };
+        assert!(table_for(&tables, before).is_none());
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod limits;
 use runnerguard_config::{
     Checks, ConfigDiagnostic, ConfigFile, Source, Spanned as Sp, Tenant as RawTenant,
 };
+use runnerguard_model::executor;
 
 use self::across::check_across;
 use self::limits::{container, quota, security};
@@ -15,11 +16,6 @@ use crate::config::{
     default_config, default_tenant,
 };
 use crate::{Config, RunnerVersion};
-
-/// The oldest runner version whose executor needs this build knows.
-const OLDEST: (u32, u32) = (17, 0);
-/// The newest runner version whose executor needs and keys this build knows.
-const NEWEST: (u32, u32) = (18, 11);
 
 /// Checks `raw` (read from `source`) and fills in defaults: the configuration, or every
 /// problem found, sorted by place.
@@ -47,20 +43,25 @@ fn check(raw: &ConfigFile, w: &mut Checks<'_>) -> Config {
     }
     if let Some(v) = &m.runner_version {
         match v.value.parse::<RunnerVersion>() {
-            Ok(version) if version.minor_version() < OLDEST || version.minor_version() > NEWEST => {
-                w.error(
-                    &v.span,
-                    format!(
-                        "runner version `{}` is not one this build knows the executor's needs for",
-                        v.value
+            Ok(version) => {
+                let minor = executor::RunnerVersion::new(version.major, version.minor);
+                match executor::known_versions() {
+                    Ok(known) if known.contains(&minor) => config.runner_version = version,
+                    Ok(known) => w.error(
+                        &v.span,
+                        format!(
+                            "runner version `{}` is not one this build knows the executor's needs for",
+                            v.value
+                        ),
+                        Some(format!(
+                            "use a version from {} to {}",
+                            known.start(),
+                            known.end()
+                        )),
                     ),
-                    Some(format!(
-                        "use a version from {}.{} to {}.{}",
-                        OLDEST.0, OLDEST.1, NEWEST.0, NEWEST.1
-                    )),
-                );
+                    Err(e) => w.error(&v.span, e.to_string(), None),
+                }
             }
-            Ok(version) => config.runner_version = version,
             Err(e) => w.error(&v.span, e, None),
         }
     }
@@ -456,5 +457,33 @@ fn jobs(w: &mut Checks<'_>, raw: &Sp<RawTenant>, t: &mut Tenant, version: Runner
             }
         }
         t.executor_features.sort_unstable();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::parse_config;
+
+    /// The span of accepted runner versions is the executor data's: both ends are accepted,
+    /// one minor release past either is refused, and the help names the span.
+    #[test]
+    fn runner_versions_are_those_of_the_executor_data() {
+        let with =
+            |v: &str| parse_config("x.toml", &format!("[manager]\nrunner_version = \"{v}\"\n"));
+        assert_eq!(with("17.0").map(|c| c.runner_version.minor), Ok(0));
+        assert_eq!(with("18.11.2").map(|c| c.runner_version.patch), Ok(2));
+        for outside in ["16.11", "18.12"] {
+            let e = with(outside).expect_err(outside);
+            assert_eq!(
+                e[0].message,
+                format!(
+                    "runner version `{outside}` is not one this build knows the executor's needs for"
+                )
+            );
+            assert_eq!(
+                e[0].help.as_deref(),
+                Some("use a version from 17.0 to 18.11")
+            );
+        }
     }
 }
