@@ -77,19 +77,9 @@ pub fn rule_allows(rule: &PolicyRule, action: &Action) -> bool {
 mod tests {
     use super::*;
 
-    fn rule(verbs: &[&str], groups: &[&str], resources: &[&str]) -> PolicyRule {
-        let v = |s: &[&str]| s.iter().map(|s| (*s).to_owned()).collect();
-        PolicyRule {
-            verbs: v(verbs),
-            api_groups: v(groups),
-            resources: v(resources),
-            ..PolicyRule::default()
-        }
-    }
-
     #[test]
     fn pods_star_is_literal() {
-        let r = rule(&["*"], &[""], &["pods/*"]);
+        let r = PolicyRule::resource(&[""], &["pods/*"], &["*"]);
         assert!(!rule_allows(
             &r,
             &Action::resource("create", "ns", "", "pods", "exec", "p")
@@ -102,7 +92,7 @@ mod tests {
 
     #[test]
     fn star_slash_subresource_matches_any_parent() {
-        let r = rule(&["get"], &["*"], &["*/scale"]);
+        let r = PolicyRule::resource(&["*"], &["*/scale"], &["get"]);
         assert!(rule_allows(
             &r,
             &Action::resource("get", "ns", "apps", "deployments", "scale", "")
@@ -119,7 +109,7 @@ mod tests {
 
     #[test]
     fn resource_names_do_not_match_unnamed_requests() {
-        let mut r = rule(&["get", "list"], &[""], &["secrets"]);
+        let mut r = PolicyRule::resource(&[""], &["secrets"], &["get", "list"]);
         r.resource_names = vec!["runner-token".into()];
         assert!(rule_allows(
             &r,
@@ -137,7 +127,7 @@ mod tests {
 
     #[test]
     fn non_resource_prefix() {
-        let mut r = rule(&["get"], &[], &[]);
+        let mut r = PolicyRule::resource(&[], &[], &["get"]);
         r.non_resource_urls = vec!["/apis/*".into()];
         assert!(rule_allows(&r, &Action::non_resource("get", "/apis/apps")));
         assert!(!rule_allows(&r, &Action::non_resource("get", "/apis")));

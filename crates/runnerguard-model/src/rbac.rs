@@ -58,6 +58,19 @@ pub struct PolicyRule {
 }
 
 impl PolicyRule {
+    /// A rule over resources: `apiGroups`, `resources` (possibly `resource/subresource`) and
+    /// `verbs` as given, any name. For rules written in code: the default ones a rule judges
+    /// against, and tests.
+    pub fn resource(api_groups: &[&str], resources: &[&str], verbs: &[&str]) -> Self {
+        let own = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
+        Self {
+            verbs: own(verbs),
+            api_groups: own(api_groups),
+            resources: own(resources),
+            ..Self::default()
+        }
+    }
+
     /// Whether this rule speaks about non-resource URLs only.
     pub fn is_non_resource(&self) -> bool {
         !self.non_resource_urls.is_empty() && self.resources.is_empty()

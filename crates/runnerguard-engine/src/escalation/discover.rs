@@ -348,12 +348,7 @@ fn scope_admin(ns: &str) -> Identity {
 /// covers everything is namespace- or cluster-admin.
 fn bound_role(policy: &Policy, id: RoleId, ns: &str) -> Identity {
     let role = policy.role(id);
-    let star = PolicyRule {
-        verbs: vec!["*".into()],
-        api_groups: vec!["*".into()],
-        resources: vec!["*".into()],
-        ..PolicyRule::default()
-    };
+    let star = PolicyRule::resource(&["*"], &["*"], &["*"]);
     if crate::covers(&role.rules, &[star]).0 {
         return scope_admin(ns);
     }

@@ -106,29 +106,18 @@ pub(super) fn describe_at_most<'a>(
     out
 }
 
-/// A rule with the given groups, resources and verbs.
-pub(super) fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
-    let own = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
-    PolicyRule {
-        verbs: own(verbs),
-        api_groups: own(groups),
-        resources: own(resources),
-        ..PolicyRule::default()
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{describe, describe_at_most, exists, rule};
+    use super::{PolicyRule, describe, describe_at_most, exists};
 
     #[test]
     fn describe_groups_targets_with_equal_verbs() {
         let rules = [
-            rule(&["apps"], &["deployments"], &["get"]),
-            rule(&["batch"], &["cronjobs"], &["get"]),
-            rule(&[""], &["secrets"], &["list"]),
-            rule(&[""], &["secrets"], &["watch"]),
-            rule(&["apps"], &["deployments/scale"], &["patch"]),
+            PolicyRule::resource(&["apps"], &["deployments"], &["get"]),
+            PolicyRule::resource(&["batch"], &["cronjobs"], &["get"]),
+            PolicyRule::resource(&[""], &["secrets"], &["list"]),
+            PolicyRule::resource(&[""], &["secrets"], &["watch"]),
+            PolicyRule::resource(&["apps"], &["deployments/scale"], &["patch"]),
         ];
         assert_eq!(
             describe(&rules),
@@ -142,6 +131,7 @@ mod tests {
 
     #[test]
     fn pairs_no_api_serves_are_dropped() {
+        let rule = PolicyRule::resource;
         assert!(!exists(&rule(&["apps"], &["pods"], &["get"])));
         assert!(exists(&rule(&["apps"], &["deployments"], &["get"])));
         assert!(exists(&rule(&[""], &["pods/exec"], &["create"])));

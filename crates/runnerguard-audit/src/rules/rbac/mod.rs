@@ -161,10 +161,5 @@ fn everyone_group(name: &str) -> Option<String> {
 
 /// The `*`/`*`/`*` rule: what `cluster-admin` holds.
 fn star_rule() -> PolicyRule {
-    PolicyRule {
-        verbs: vec!["*".to_owned()],
-        api_groups: vec!["*".to_owned()],
-        resources: vec!["*".to_owned()],
-        ..PolicyRule::default()
-    }
+    PolicyRule::resource(&["*"], &["*"], &["*"])
 }

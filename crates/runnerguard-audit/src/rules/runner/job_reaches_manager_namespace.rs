@@ -180,11 +180,10 @@ fn reaching(rule: &PolicyRule, cluster: bool) -> Vec<PolicyRule> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::common::rule;
 
     #[test]
     fn cluster_scoped_rules_do_not_reach_a_namespace_except_node_proxy() {
-        let r = rule(
+        let r = PolicyRule::resource(
             &[""],
             &["nodes", "namespaces", "nodes/proxy", "secrets"],
             &["get"],
@@ -195,6 +194,9 @@ mod tests {
             .collect();
         assert_eq!(reach, ["nodes/proxy", "secrets"]);
         assert_eq!(reaching(&r, false).len(), 4);
-        assert_eq!(reaching(&rule(&["*"], &["*"], &["*"]), true).len(), 1);
+        assert_eq!(
+            reaching(&PolicyRule::resource(&["*"], &["*"], &["*"]), true).len(),
+            1
+        );
     }
 }

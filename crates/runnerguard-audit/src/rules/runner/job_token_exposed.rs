@@ -193,20 +193,13 @@ fn service_account<'a>(
 
 /// The deploy rights this rule accepts in the job namespace: the workload kinds CI deploys.
 fn deploy_rules() -> Vec<PolicyRule> {
-    let own = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
     vec![
-        PolicyRule {
-            verbs: own(&["*"]),
-            api_groups: own(&["apps"]),
-            resources: own(&["deployments", "replicasets", "statefulsets"]),
-            ..PolicyRule::default()
-        },
-        PolicyRule {
-            verbs: own(&["*"]),
-            api_groups: own(&[""]),
-            resources: own(&["services", "configmaps"]),
-            ..PolicyRule::default()
-        },
+        PolicyRule::resource(
+            &["apps"],
+            &["deployments", "replicasets", "statefulsets"],
+            &["*"],
+        ),
+        PolicyRule::resource(&[""], &["services", "configmaps"], &["*"]),
     ]
 }
 

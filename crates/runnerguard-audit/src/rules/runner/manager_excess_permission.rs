@@ -8,7 +8,7 @@ use runnerguard_model::{BindingKind, PolicyRule, SettingValue};
 
 use super::MAX_TARGETS;
 use crate::executor::{Need, Permission, Scope};
-use crate::rules::common::{describe, describe_at_most, exists, rule, target};
+use crate::rules::common::{describe, describe_at_most, exists, target};
 use crate::{Context, Evidence, Finding, Rule, RuleMeta, declare_rule, qualified};
 
 declare_rule! {
@@ -116,7 +116,7 @@ impl Rule for ManagerExcessPermission {
                 namespaced.clone()
             } else if ns == cx.topology.manager_namespace && session_server(cx) {
                 let mut v = everyone.clone();
-                v.push(rule(&[""], &["services"], &["get"]));
+                v.push(PolicyRule::resource(&[""], &["services"], &["get"]));
                 v
             } else {
                 everyone.clone()
@@ -339,12 +339,12 @@ fn everyone_gets() -> Vec<PolicyRule> {
     };
     vec![
         // system:basic-user
-        rule(
+        PolicyRule::resource(
             &["authorization.k8s.io"],
             &["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
             &["create"],
         ),
-        rule(
+        PolicyRule::resource(
             &["authentication.k8s.io"],
             &["selfsubjectreviews"],
             &["create"],
