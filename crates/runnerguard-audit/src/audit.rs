@@ -264,7 +264,8 @@ fn sort(findings: &mut [Finding]) {
     });
 }
 
-/// Runs the selected rules under one setup. Findings come sorted ([`sort`]), each once.
+/// Runs the selected rules under one setup, with the selection's severities. Findings come
+/// sorted (most severe first, then by rule id, then by message), each once.
 pub fn run(cx: &Context<'_>, selection: &Selection) -> Vec<Finding> {
     let mut findings = run_rules(cx, selection, |_| true);
     set_severities(&mut findings, &selection.severity);

@@ -6,9 +6,16 @@
 /// release and its runner filled in ([`runnerguard_model::versions::DEFAULT_CHART`]).
 pub fn init_template() -> String {
     let chart = runnerguard_model::versions::DEFAULT_CHART;
+    // The embedded data is checked by the model's tests; were it unreadable, generate would
+    // refuse every runner_version with that error, so the comment may say "17.0 and later".
+    let known = runnerguard_model::executor::known_versions().map_or_else(
+        |_| "17.0 and later".to_owned(),
+        |r| format!("{} to {}", r.start(), r.end()),
+    );
     TEMPLATE
         .replace("{chart}", chart.version)
         .replace("{runner}", chart.app_version)
+        .replace("{known}", &known)
 }
 
 /// [`init_template`] before the versions are filled in.
@@ -24,7 +31,7 @@ const TEMPLATE: &str = r#"# runnerguard.toml: the hardened GitLab Runner setup `
 namespace = "gitlab-runner"
 # The GitLab instance the runners register with.
 gitlab_url = "https://gitlab.com/"
-# GitLab Runner version (the executor Role and the runner keys follow it; 17.0 to 18.11) and
+# GitLab Runner version (the executor Role and the runner keys follow it; {known}) and
 # gitlab-runner Helm chart version ({chart} ships runner {runner}).
 runner_version = "{runner}"
 chart_version = "{chart}"
