@@ -362,47 +362,28 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// The topology's evidence whose fact starts with ``job namespace `ns` ``, in order.
+    /// The topology's evidence about job namespace `ns`, in order.
     pub fn job_evidence<'s>(
         &'s self,
         ns: &'s str,
     ) -> impl Iterator<Item = &'a TopologyEvidence> + 's {
-        const PREFIX: &str = "job namespace `";
         let topology: &'a Topology = self.topology;
-        // Indexed by the name between the backticks (rules ask per job: a scan per job was
-        // quadratic, issue #9 C3); a name holding a backtick is looked for by a scan.
-        let indexed = (!ns.contains('`')).then(|| {
-            self.job_evidence
-                .get_or_init(|| {
-                    let mut index: HashMap<&'a str, Vec<&'a TopologyEvidence>> = HashMap::new();
-                    for e in &topology.evidence {
-                        if let Some(name) = e
-                            .fact
-                            .strip_prefix(PREFIX)
-                            .and_then(|rest| rest.split_once('`'))
-                            .map(|(name, _)| name)
-                        {
-                            index.entry(name).or_default().push(e);
-                        }
+        // Indexed by namespace: rules ask per job, and a scan per job was quadratic (issue #9
+        // C3).
+        self.job_evidence
+            .get_or_init(|| {
+                let mut index: HashMap<&'a str, Vec<&'a TopologyEvidence>> = HashMap::new();
+                for e in &topology.evidence {
+                    if let Some(name) = e.fact.job_namespace() {
+                        index.entry(name).or_default().push(e);
                     }
-                    index
-                })
-                .get(ns)
-                .into_iter()
-                .flatten()
-                .copied()
-        });
-        let scanned = indexed.is_none().then(|| {
-            let prefix = format!("{PREFIX}{ns}`");
-            topology
-                .evidence
-                .iter()
-                .filter(move |e| e.fact.starts_with(&prefix))
-        });
-        indexed
+                }
+                index
+            })
+            .get(ns)
             .into_iter()
             .flatten()
-            .chain(scanned.into_iter().flatten())
+            .copied()
     }
 
     /// A yes/no fact about the objects read alone (no part of the setup), named `key`:

@@ -32,7 +32,8 @@ pub use rule::{Rule, RuleMeta, Severity};
 pub use rules::ALL;
 pub use runnerguard_model::executor;
 pub use topology::{
-    Evidence as TopologyEvidence, JobTarget, Topology, TopologyOptions, has_runner,
+    Evidence as TopologyEvidence, Fact as TopologyFact, JobTarget, Topology, TopologyOptions,
+    has_runner,
 };
 pub use versions::settle_versions;
 

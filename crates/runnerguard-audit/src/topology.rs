@@ -5,6 +5,7 @@
 //! can say what it assumed.
 
 use std::collections::HashSet;
+use std::fmt;
 
 use runnerguard_engine::{Action, Policy, UserInfo};
 use runnerguard_model::{BindingKind, Inventory, RunnerConfigSource, SettingValue, Workload};
@@ -65,10 +66,74 @@ pub struct JobTarget {
 /// One fact of the topology and where it came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Evidence {
-    /// The fact, e.g. "job namespace `teams`".
-    pub fact: String,
+    /// The fact; written as its sentence (`job namespace `teams``).
+    pub fact: Fact,
     /// Where it came from: a flag, `file:line`, or an assumption.
     pub source: String,
+}
+
+/// A fact of the topology, as data: rules match on it, reports write its [`Display`]
+/// (`fmt::Display`) sentence, which is also its JSON form.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Fact {
+    /// The manager runs in this namespace.
+    ManagerNamespace(String),
+    /// The manager runs as this ServiceAccount.
+    ManagerServiceAccount {
+        /// Its namespace.
+        namespace: String,
+        /// Its name.
+        name: String,
+    },
+    /// Jobs run in this namespace, as this ServiceAccount when the source names one.
+    JobNamespace {
+        /// The job namespace.
+        namespace: String,
+        /// The job pods' ServiceAccount, when the source names it.
+        service_account: Option<String>,
+    },
+    /// The chart version the setup is checked against.
+    Chart(String),
+    /// The GitLab Runner version the setup is checked against (`major.minor`).
+    Runner(String),
+}
+
+impl Fact {
+    /// The job namespace this fact names, if it names one.
+    pub fn job_namespace(&self) -> Option<&str> {
+        match self {
+            Self::JobNamespace { namespace, .. } => Some(namespace),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Fact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ManagerNamespace(ns) => write!(f, "manager namespace `{ns}`"),
+            Self::ManagerServiceAccount { namespace, name } => {
+                write!(f, "manager ServiceAccount `{namespace}/{name}`")
+            }
+            Self::JobNamespace {
+                namespace,
+                service_account: None,
+            } => write!(f, "job namespace `{namespace}`"),
+            Self::JobNamespace {
+                namespace,
+                service_account: Some(sa),
+            } => write!(f, "job namespace `{namespace}`, job ServiceAccount `{sa}`"),
+            Self::Chart(version) => write!(f, "chart {version}"),
+            Self::Runner(version) => write!(f, "GitLab Runner {version}"),
+        }
+    }
+}
+
+impl Serialize for Fact {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// The runner topology the audit checks.
@@ -170,7 +235,7 @@ impl Topology {
     /// [`Topology::discover`] from the runner objects of `objects` (RBAC from `policy`).
     fn discover_in(policy: &Policy, objects: &Inventory, options: &TopologyOptions) -> Self {
         let mut evidence = Vec::new();
-        let mut note = |fact: String, source: String| evidence.push(Evidence { fact, source });
+        let mut note = |fact: Fact, source: String| evidence.push(Evidence { fact, source });
 
         let deployment = manager_deployment(objects);
         let values = objects.helm_values.first();
@@ -199,7 +264,7 @@ impl Topology {
             Some(n) => (n.clone(), "flag --runner-namespace".to_owned()),
             None => release_namespace.clone(),
         };
-        note(format!("manager namespace `{manager_namespace}`"), source);
+        note(Fact::ManagerNamespace(manager_namespace.clone()), source);
 
         let (manager_service_account, source) = match &options.runner_service_account {
             Some(n) => (n.clone(), "flag --runner-service-account".to_owned()),
@@ -219,7 +284,10 @@ impl Topology {
                 }),
         };
         note(
-            format!("manager ServiceAccount `{manager_namespace}/{manager_service_account}`"),
+            Fact::ManagerServiceAccount {
+                namespace: manager_namespace.clone(),
+                name: manager_service_account.clone(),
+            },
             source,
         );
 
@@ -240,10 +308,7 @@ impl Topology {
                     service_account: job_sa_flag.unwrap_or("default").to_owned(),
                     automount_token: None,
                 });
-                note(
-                    format!("job namespace `{ns}`"),
-                    "flag --job-namespace".to_owned(),
-                );
+                note(job_fact(ns, None), "flag --job-namespace".to_owned());
             }
         }
         if jobs.is_empty() {
@@ -256,7 +321,7 @@ impl Topology {
             );
             for ns in pod_namespaces(policy, &manager) {
                 note(
-                    format!("job namespace `{ns}`"),
+                    job_fact(&ns, None),
                     "inferred: the manager may create pods there (no runner configuration read)"
                         .to_owned(),
                 );
@@ -269,7 +334,7 @@ impl Topology {
         }
         if jobs.is_empty() {
             note(
-                format!("job namespace `{manager_namespace}`"),
+                job_fact(&manager_namespace, None),
                 "assumed: nothing says where jobs run, and the chart's fallback is the release namespace".to_owned(),
             );
             jobs.push(JobTarget {
@@ -294,6 +359,13 @@ impl Topology {
             jobs,
             evidence,
         }
+    }
+}
+
+fn job_fact(namespace: &str, service_account: Option<&str>) -> Fact {
+    Fact::JobNamespace {
+        namespace: namespace.to_owned(),
+        service_account: service_account.map(str::to_owned),
     }
 }
 
@@ -363,7 +435,7 @@ fn jobs_from_config(
     release_namespace: &str,
     job_sa_flag: Option<&str>,
     jobs: &mut Vec<JobTarget>,
-    note: &mut impl FnMut(String, String),
+    note: &mut impl FnMut(Fact, String),
 ) {
     for config in &objects.runner_configs {
         for entry in &config.runners {
@@ -432,10 +504,7 @@ fn jobs_from_config(
                         SettingValue::Bool(b) => Some(b),
                         _ => None,
                     });
-            note(
-                format!("job namespace `{namespace}`, job ServiceAccount `{service_account}`"),
-                source,
-            );
+            note(job_fact(&namespace, Some(&service_account)), source);
             jobs.push(JobTarget {
                 namespace,
                 service_account,
@@ -463,7 +532,7 @@ fn jobs_from_config(
                     ),
                 )
             });
-        note(format!("job namespace `{namespace}`"), source);
+        note(job_fact(&namespace, None), source);
         jobs.push(JobTarget {
             namespace,
             service_account: job_sa_flag.unwrap_or("default").to_owned(),

@@ -18,7 +18,7 @@ use runnerguard_model::executor::{self, RunnerVersion};
 use runnerguard_model::versions;
 use runnerguard_model::{Inventory, Workload};
 
-use crate::{ChartKeys, Error, Setup, TopologyEvidence as Evidence};
+use crate::{ChartKeys, Error, Setup, TopologyEvidence as Evidence, TopologyFact as Fact};
 
 /// Settles each setup's runner version (and executor table) and, for rendered input without
 /// a release, its chart keys. `given` is `--runner-version`; `app_version` gives a chart
@@ -67,7 +67,7 @@ pub fn settle_versions(
         if let Some((version, w)) = &chart_version {
             setup.chart = ChartKeys::nearest(version);
             evidence.push(Evidence {
-                fact: format!("chart {}", setup.chart.version),
+                fact: Fact::Chart(setup.chart.version.to_owned()),
                 source: if setup.chart.version == version.as_str() {
                     format!("label of {}", describe(w))
                 } else {
@@ -120,7 +120,7 @@ pub fn settle_versions(
             ))
         })?;
         evidence.push(Evidence {
-            fact: format!("GitLab Runner {version}"),
+            fact: Fact::Runner(version.to_string()),
             source,
         });
         setup.topology.evidence.extend(evidence);

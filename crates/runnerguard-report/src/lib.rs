@@ -74,7 +74,7 @@ impl Report<'_> {
 #[cfg(test)]
 mod tests {
     use runnerguard_audit::{
-        Evidence, Finding, JobTarget, RuleMeta, Severity, Topology, TopologyEvidence,
+        Evidence, Finding, JobTarget, RuleMeta, Severity, Topology, TopologyEvidence, TopologyFact,
     };
     use runnerguard_model::{ObjectRef, Origin};
 
@@ -118,7 +118,10 @@ mod tests {
                 automount_token: Some(false),
             }],
             evidence: vec![TopologyEvidence {
-                fact: "job namespace `teams`".into(),
+                fact: TopologyFact::JobNamespace {
+                    namespace: "teams".into(),
+                    service_account: None,
+                },
                 source: "values.yaml:37".into(),
             }],
         }

@@ -56,12 +56,7 @@ impl Rule for JobsInManagerNamespace {
                 "CI jobs run in `{ns}`, the runner manager's namespace, next to its token and its ServiceAccount"
             ),
         );
-        for e in cx
-            .topology
-            .evidence
-            .iter()
-            .filter(|e| e.fact.starts_with(&format!("job namespace `{ns}`")))
-        {
+        for e in cx.job_evidence(ns) {
             f = f.fact(format!("{}: {}", e.fact, e.source));
         }
         for s in cx

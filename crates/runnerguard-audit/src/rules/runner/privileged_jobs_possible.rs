@@ -219,12 +219,10 @@ impl PrivilegedJobsPossible {
 
     /// Why `ns` is a job namespace, from the topology's evidence.
     fn namespace_evidence(cx: &Context<'_>, ns: &str) -> String {
-        let fact = format!("job namespace `{ns}`");
-        cx.topology
-            .evidence
-            .iter()
-            .find(|e| e.fact.starts_with(&fact))
-            .map_or(fact, |e| format!("{}: {}", e.fact, e.source))
+        cx.job_evidence(ns).next().map_or_else(
+            || format!("job namespace `{ns}`"),
+            |e| format!("{}: {}", e.fact, e.source),
+        )
     }
 
     fn check_namespaces(self, cx: &Context<'_>, out: &mut Vec<Finding>) {

@@ -170,8 +170,8 @@ impl<'a> From<&'a lib::JobTarget> for Job<'a> {
 /// A fact of the topology and its source (a flag, `file:line`, an assumption).
 #[derive(Serialize, JsonSchema)]
 pub struct TopologyEvidence<'a> {
-    /// The fact.
-    pub fact: &'a str,
+    /// The fact, as a sentence (`job namespace `teams``).
+    pub fact: String,
     /// Where it came from.
     pub source: &'a str,
 }
@@ -179,7 +179,7 @@ pub struct TopologyEvidence<'a> {
 impl<'a> From<&'a lib::TopologyEvidence> for TopologyEvidence<'a> {
     fn from(e: &'a lib::TopologyEvidence) -> Self {
         Self {
-            fact: &e.fact,
+            fact: e.fact.to_string(),
             source: &e.source,
         }
     }
