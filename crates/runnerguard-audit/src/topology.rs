@@ -66,7 +66,7 @@ pub struct JobTarget {
 /// One fact of the topology and where it came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Evidence {
-    /// The fact; written as its sentence (`job namespace `teams``).
+    /// The fact; written as its sentence (``job namespace `teams` ``).
     pub fact: Fact,
     /// Where it came from: a flag, `file:line`, or an assumption.
     pub source: String,

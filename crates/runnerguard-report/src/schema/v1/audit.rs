@@ -170,7 +170,7 @@ impl<'a> From<&'a lib::JobTarget> for Job<'a> {
 /// A fact of the topology and its source (a flag, `file:line`, an assumption).
 #[derive(Serialize, JsonSchema)]
 pub struct TopologyEvidence<'a> {
-    /// The fact, as a sentence (`job namespace `teams``).
+    /// The fact, as a sentence (``job namespace `teams` ``).
     pub fact: String,
     /// Where it came from.
     pub source: &'a str,
