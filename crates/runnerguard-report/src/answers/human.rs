@@ -17,12 +17,12 @@ use super::{AllServiceAccounts, CanI, Effective, Paths, RuleList, WhoCan, WhoCan
 use crate::{Escaped, escape, evidence, table};
 
 /// `RoleBinding teams/deployer (file:line)`, escaped.
-pub fn binding(b: &Binding) -> String {
+fn binding(b: &Binding) -> String {
     escape(&evidence::object(&b.object_ref())).into_owned()
 }
 
 /// `ns/name`, or `name` without a namespace, escaped.
-pub fn qualified(namespace: &str, name: &str) -> String {
+fn qualified(namespace: &str, name: &str) -> String {
     if namespace.is_empty() {
         escape(name).into_owned()
     } else {
@@ -37,7 +37,7 @@ fn grant_path(policy: &Policy, grant: &Grant) -> String {
 
 /// A subject as a person reads it, escaped; a ServiceAccount's empty namespace is resolved
 /// against the binding's, as the authorizer does.
-pub fn subject(s: &Subject, binding_namespace: &str) -> String {
+fn subject(s: &Subject, binding_namespace: &str) -> String {
     if s.kind == "ServiceAccount" {
         let ns = if s.namespace.is_empty() {
             binding_namespace
@@ -57,7 +57,7 @@ pub fn subject(s: &Subject, binding_namespace: &str) -> String {
 
 /// Why one rule does not allow the action, one sentence per difference, escaped (it quotes
 /// the rule and the request).
-pub fn mismatch(m: Mismatch, rule: &PolicyRule, b: &Binding, action: &Action) -> String {
+fn mismatch(m: Mismatch, rule: &PolicyRule, b: &Binding, action: &Action) -> String {
     escape(&mismatch_text(m, rule, b, action)).into_owned()
 }
 

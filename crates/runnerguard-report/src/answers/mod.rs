@@ -19,8 +19,6 @@ use serde::Serialize;
 
 use crate::schema::v1;
 
-pub use human::{binding, mismatch, qualified, subject};
-
 /// What the API server says of `system:masters` in `who-can`.
 const SYSTEM_MASTERS_NOTE: &str =
     "the API server lets system:masters do anything, whatever RBAC says";
