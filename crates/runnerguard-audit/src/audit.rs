@@ -160,6 +160,17 @@ impl<'p> Audit<'p> {
     pub fn run(&self, selection: &Selection) -> Vec<Finding> {
         let mut shared = Shared::default();
         shared.executors = executors(&self.setups);
+        shared.values_owner = self
+            .setups
+            .iter()
+            .flat_map(|s| {
+                s.topology
+                    .values
+                    .iter()
+                    .flatten()
+                    .map(move |&i| (i, &s.topology))
+            })
+            .collect();
         let mut merged = Merged::default();
         let mut charts_seen: Vec<(&str, Option<&str>)> = Vec::new();
         for (i, setup) in self.setups.iter().enumerate() {

@@ -41,6 +41,9 @@ pub(crate) struct Shared<'a> {
     /// Every setup's manager ServiceAccount with each of its job namespaces, for
     /// [`Context::is_executor`].
     pub(crate) executors: HashSet<(Subject, String)>,
+    /// The topology of each Helm values file's release, by the file's index, for
+    /// [`Context::values_topology`].
+    pub(crate) values_owner: HashMap<usize, &'a Topology>,
     /// [`Context::escalation`].
     escalation: OnceCell<Escalation<'a>>,
     /// The ServiceAccounts known from the policy alone (`Accounts` without the job pods').
@@ -360,6 +363,14 @@ impl<'a> Context<'a> {
                     && self.is_job_namespace(ns)
             }
         }
+    }
+
+    /// The topology of the release Helm values file `index` belongs to: another setup's when
+    /// the audit has a setup per release, else this one's.
+    pub fn values_topology(&self, index: usize) -> &'a Topology {
+        self.shared
+            .and_then(|s| s.values_owner.get(&index).copied())
+            .unwrap_or(self.topology)
     }
 
     /// The topology's evidence about job namespace `ns`, in order.

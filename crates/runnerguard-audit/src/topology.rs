@@ -147,6 +147,18 @@ pub struct Topology {
     pub jobs: Vec<JobTarget>,
     /// How each fact was decided.
     pub evidence: Vec<Evidence>,
+    /// The Helm values files (indexes into the inventory's `helm_values`) of this topology's
+    /// release; `None` when it is the topology of everything read. A rule that reports on a
+    /// values file and words it with the topology does so under its own release only.
+    #[serde(skip)]
+    pub values: Option<Vec<usize>>,
+}
+
+impl Topology {
+    /// Whether values file `index` belongs to this topology's release.
+    pub fn has_values(&self, index: usize) -> bool {
+        self.values.as_ref().is_none_or(|v| v.contains(&index))
+    }
 }
 
 /// The namespace Helm installs into when nothing says otherwise.
@@ -194,7 +206,10 @@ impl Topology {
             if managers.len() > 1 {
                 return managers
                     .iter()
-                    .map(|d| Self::discover_in(policy, &manager_release(objects, d), options))
+                    .map(|d| Self {
+                        values: Some(Vec::new()),
+                        ..Self::discover_in(policy, &manager_release(objects, d), options)
+                    })
                     .collect();
             }
         }
@@ -214,20 +229,27 @@ impl Topology {
                         .iter()
                         .filter_map(|&i| objects.helm_values.get(i).cloned())
                         .collect();
-                    Self::discover_in(policy, &release, options)
+                    Self {
+                        values: Some(r.values.clone()),
+                        ..Self::discover_in(policy, &release, options)
+                    }
                 })
                 .collect();
         }
         objects
             .helm_values
             .iter()
-            .map(|values| {
+            .enumerate()
+            .map(|(i, values)| {
                 let release = Inventory {
                     helm_values: vec![values.clone()],
                     runner_configs: values.runner_config.clone().into_iter().collect(),
                     ..Inventory::default()
                 };
-                Self::discover_in(policy, &release, options)
+                Self {
+                    values: Some(vec![i]),
+                    ..Self::discover_in(policy, &release, options)
+                }
             })
             .collect()
     }
@@ -358,6 +380,7 @@ impl Topology {
             manager_service_account,
             jobs,
             evidence,
+            values: None,
         }
     }
 }

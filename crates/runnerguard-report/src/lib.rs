@@ -124,6 +124,7 @@ mod tests {
                 },
                 source: "values.yaml:37".into(),
             }],
+            values: None,
         }
     }
 

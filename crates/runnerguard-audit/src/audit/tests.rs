@@ -158,6 +158,7 @@ fn topology(manager: (&str, &str), jobs: &[(&str, &str)]) -> Topology {
             })
             .collect(),
         evidence: Vec::new(),
+        values: None,
     }
 }
 

@@ -47,6 +47,7 @@ pub(super) fn run_with(
             })
             .collect(),
         evidence: Vec::new(),
+        values: None,
     };
     let tables = crate::executor::permission_tables().unwrap();
     let table = crate::executor::table_for(&tables, version.parse().unwrap()).unwrap();

@@ -259,3 +259,45 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-
     ]);
     assert!(r.stdout.contains("RB008"), "{}", r.stdout);
 }
+
+/// With a setup per release, a values file's RG113 finding names its own release's manager
+/// and is reported once: under every setup it named that setup's manager (three findings on
+/// fixtures/real-world, two of them naming ServiceAccounts of other releases), and the
+/// rendered Role it covers was reported again on its own.
+#[test]
+fn a_values_finding_names_its_own_releases_manager_once() {
+    let r = run(&["audit", "-o", "json", "-f", "fixtures/real-world"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let rg113: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "RG113")
+        .collect();
+    let of_values: Vec<&str> = rg113
+        .iter()
+        .filter(|f| {
+            f["locations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l["file"] == "fixtures/real-world/wildcard-values.yaml")
+        })
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    assert_eq!(of_values.len(), 1, "{of_values:#?}");
+    assert!(
+        of_values[0].contains("manager ServiceAccount `gitlab-runner`, in `ci`"),
+        "{}",
+        of_values[0]
+    );
+    // The Role rendered from those values is that finding's evidence, not a finding of its
+    // own; the other release's rendered Role is one.
+    let rendered: Vec<&str> = rg113
+        .iter()
+        .filter_map(|f| f["message"].as_str())
+        .filter(|m| m.starts_with("the gitlab-runner chart"))
+        .collect();
+    assert_eq!(rendered.len(), 1, "{rendered:#?}");
+    assert!(rendered[0].contains("Role ci-runners/"), "{}", rendered[0]);
+}

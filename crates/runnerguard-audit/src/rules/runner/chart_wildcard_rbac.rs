@@ -5,7 +5,9 @@ use runnerguard_engine::RoleId;
 use runnerguard_model::{Binding, HelmValues, PolicyRule, RoleKind, SettingValue};
 
 use crate::rules::common::and_list;
-use crate::{Context, Evidence, Finding, ObjectEvidence, Rule, RuleMeta, declare_rule, qualified};
+use crate::{
+    Context, Evidence, Finding, ObjectEvidence, Rule, RuleMeta, Topology, declare_rule, qualified,
+};
 
 declare_rule! {
     /// ## What it flags
@@ -75,11 +77,17 @@ impl Rule for ChartWildcardRbac {
         let todo = cx.once_or_again("RG113 values", all_values.len(), |i| {
             all_values.get(i).is_some_and(creates_empty_rules)
         });
-        for values in todo.into_iter().filter_map(|i| all_values.get(i)) {
-            let Some(mut f) = values_finding(cx, values) else {
+        // A values file's finding names its own release's manager and is reported under that
+        // release's setup only; the roles it covers are covered under every setup.
+        for i in todo {
+            let Some(values) = all_values.get(i) else {
                 continue;
             };
-            let (kind, namespace) = predicted(cx, values);
+            let release = cx.values_topology(i);
+            let Some(mut f) = values_finding(cx, release, values) else {
+                continue;
+            };
+            let (kind, namespace) = predicted(release, values);
             for (i, &role) in rendered.iter().enumerate() {
                 let r = cx.policy.role(role);
                 // The chart renders one such role per release, of the kind and in the
@@ -92,7 +100,9 @@ impl Rule for ChartWildcardRbac {
                     f = rendered_evidence(cx, f, role);
                 }
             }
-            out.push(f);
+            if cx.topology.has_values(i) {
+                out.push(f);
+            }
         }
         for (i, &role) in rendered.iter().enumerate() {
             if !covered[i] {
@@ -121,15 +131,15 @@ fn creates_empty_rules(values: &HelmValues) -> bool {
 }
 
 /// The finding for values with `rbac.create: true` and no rules, if these are such.
-fn values_finding(cx: &Context<'_>, values: &HelmValues) -> Option<Finding> {
+fn values_finding(cx: &Context<'_>, release: &Topology, values: &HelmValues) -> Option<Finding> {
     if !creates_empty_rules(values) {
         return None;
     }
     let create = values.get("rbac.create")?;
     let rules = values.get("rbac.rules");
-    let (kind, namespace) = predicted(cx, values);
+    let (kind, namespace) = predicted(release, values);
     let cluster_wide = kind == RoleKind::ClusterRole;
-    let sa = &cx.topology.manager_service_account;
+    let sa = &release.manager_service_account;
     let (what, scope) = if cluster_wide {
         (
             "a ClusterRole and ClusterRoleBinding".to_owned(),
@@ -223,7 +233,7 @@ fn rendered_finding(cx: &Context<'_>, role: RoleId) -> Finding {
 /// The kind and namespace of the role the chart renders from `values`: a ClusterRole with
 /// `rbac.clusterWideAccess: true`, else a Role in `runners.jobNamespace`, else the release
 /// namespace (the manager's).
-fn predicted<'v>(cx: &'v Context<'_>, values: &'v HelmValues) -> (RoleKind, &'v str) {
+fn predicted<'v>(release: &'v Topology, values: &'v HelmValues) -> (RoleKind, &'v str) {
     let cluster_wide = values
         .get("rbac.clusterWideAccess")
         .is_some_and(|s| s.value == SettingValue::Bool(true));
@@ -231,7 +241,7 @@ fn predicted<'v>(cx: &'v Context<'_>, values: &'v HelmValues) -> (RoleKind, &'v 
         .get("runners.jobNamespace")
         .and_then(|s| s.value.as_str())
         .filter(|n| !n.is_empty())
-        .unwrap_or(&cx.topology.manager_namespace);
+        .unwrap_or(&release.manager_namespace);
     if cluster_wide {
         (RoleKind::ClusterRole, "")
     } else {
