@@ -158,19 +158,7 @@ impl<'p> Audit<'p> {
     /// every setup and merging in setup order gives (the test `reference` does that).
     #[must_use]
     pub fn run(&self, selection: &Selection) -> Vec<Finding> {
-        let mut shared = Shared::default();
-        shared.executors = executors(&self.setups);
-        shared.values_owner = self
-            .setups
-            .iter()
-            .flat_map(|s| {
-                s.topology
-                    .values
-                    .iter()
-                    .flatten()
-                    .map(move |&i| (i, &s.topology))
-            })
-            .collect();
+        let shared = audit_wide(&self.setups);
         let mut merged = Merged::default();
         let mut charts_seen: Vec<(&str, Option<&str>)> = Vec::new();
         for (i, setup) in self.setups.iter().enumerate() {
@@ -200,6 +188,26 @@ impl<'p> Audit<'p> {
         sort(&mut findings);
         findings
     }
+}
+
+/// What the rules see of every setup under each: where the executor works (RB005's
+/// wording), which release each values file belongs to (RG113), and the job pods'
+/// ServiceAccounts of all setups (they exist whichever runner is looked at).
+fn audit_wide(setups: &[Setup]) -> Shared<'_> {
+    let mut shared = Shared::default();
+    shared.executors = executors(setups);
+    shared.values_owner = setups
+        .iter()
+        .flat_map(|s| s.topology.values.iter().flatten().map(move |&i| (i, s)))
+        .collect();
+    let mut seen = HashSet::new();
+    shared.job_accounts = setups
+        .iter()
+        .flat_map(|s| &s.topology.jobs)
+        .map(|j| Subject::service_account(&j.namespace, &j.service_account))
+        .filter(|sa| seen.insert(sa.clone()))
+        .collect();
+    shared
 }
 
 /// Every setup's manager ServiceAccount with each of its job namespaces: where the

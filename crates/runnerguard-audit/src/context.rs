@@ -43,11 +43,11 @@ pub(crate) struct Shared<'a> {
     pub(crate) executors: HashSet<(Subject, String)>,
     /// The topology of each Helm values file's release, by the file's index, for
     /// [`Context::values_topology`].
-    pub(crate) values_owner: HashMap<usize, &'a Topology>,
+    pub(crate) values_owner: HashMap<usize, &'a crate::Setup>,
+    /// The job pods' ServiceAccounts of every setup, for [`Context::job_accounts`].
+    pub(crate) job_accounts: Vec<Subject>,
     /// [`Context::escalation`].
     escalation: OnceCell<Escalation<'a>>,
-    /// The ServiceAccounts known from the policy alone (`Accounts` without the job pods').
-    pub(crate) policy_accounts: OnceCell<HashSet<Subject>>,
     /// RB005's findings per subject and scope, worked out under the first setup that adds
     /// no ServiceAccount.
     pub(crate) rb005: OnceCell<crate::rules::Rb005Memo>,
@@ -365,12 +365,39 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// The ServiceAccounts job pods run as: under every setup of an audit, those of all its
+    /// setups (they exist in the cluster whichever runner is looked at), else this
+    /// topology's.
+    pub fn job_accounts(&self) -> Vec<Subject> {
+        match self.shared {
+            Some(shared) => shared.job_accounts.clone(),
+            None => self
+                .topology
+                .jobs
+                .iter()
+                .map(|j| Subject::service_account(&j.namespace, &j.service_account))
+                .collect(),
+        }
+    }
+
     /// The topology of the release Helm values file `index` belongs to: another setup's when
     /// the audit has a setup per release, else this one's.
     pub fn values_topology(&self, index: usize) -> &'a Topology {
+        self.values_owner(index)
+            .map_or(self.topology, |s| &s.topology)
+    }
+
+    /// Whether Helm values file `index` is judged against this setup's chart: its release's
+    /// chart is this one (the same version, and the same note when it stands in for another).
+    pub fn judges_values(&self, index: usize) -> bool {
+        self.values_owner(index).is_none_or(|s| {
+            (s.chart.version, s.chart.note()) == (self.chart.version, self.chart.note())
+        })
+    }
+
+    fn values_owner(&self, index: usize) -> Option<&'a crate::Setup> {
         self.shared
             .and_then(|s| s.values_owner.get(&index).copied())
-            .unwrap_or(self.topology)
     }
 
     /// The topology's evidence about job namespace `ns`, in order.

@@ -204,14 +204,13 @@ fn setups(policy: &Policy) -> Vec<Setup> {
 }
 
 /// What [`Audit::run`] must give: every rule under every setup, each in a context of its
-/// own, worded for the executor as the audit words it, merged by a pairwise search.
+/// own (with what the audit knows of every setup), merged by a pairwise search.
 fn reference(policy: &Policy, setups: &[Setup]) -> Vec<Finding> {
-    let executors = executors(setups);
     let mut findings: Vec<Finding> = Vec::new();
     for s in setups {
-        let mut shared = Shared::default();
-        shared.executors.clone_from(&executors);
-        // A context of its own, sharing nothing with the other setups' but the executors.
+        let shared = audit_wide(setups);
+        // A context of its own, sharing with the other setups' only what the audit knows of
+        // all of them.
         let cx = Context::sharing(policy, &s.topology, &s.executor, &s.chart, &shared);
         for finding in run(&cx, &Selection::default()) {
             if !findings.contains(&finding) {

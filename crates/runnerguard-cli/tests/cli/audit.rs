@@ -301,3 +301,36 @@ fn a_values_finding_names_its_own_releases_manager_once() {
     assert_eq!(rendered.len(), 1, "{rendered:#?}");
     assert!(rendered[0].contains("Role ci-runners/"), "{}", rendered[0]);
 }
+
+/// Several releases, each judged as itself: a values file against its own release's chart
+/// (RG107 judged flux-helmrelease.yaml, a 0.86.0 release, against 0.84.1 too), and RB005 over the
+/// ServiceAccounts every release's jobs use (it said `ci-job` and `default` under one
+/// release, `default` under another, as two findings).
+#[test]
+fn each_release_is_judged_by_its_own_chart_and_all_releases_jobs() {
+    let r = run(&["audit", "-o", "json", "-f", "fixtures/real-world"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let messages = |rule: &str, needle: &str| -> Vec<String> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == rule)
+            .filter_map(|f| f["message"].as_str())
+            .filter(|m| m.contains(needle))
+            .map(str::to_owned)
+            .collect()
+    };
+    let rg107 = messages("RG107", "`runners.kubernetes` is not read");
+    assert_eq!(
+        rg107,
+        ["`runners.kubernetes` is not read by the gitlab-runner chart 0.86.0: it does nothing"],
+    );
+    let rb005 = messages("RB005", "in namespace `ci-jobs`");
+    assert_eq!(rb005.len(), 1, "{rb005:#?}");
+    assert!(
+        rb005[0].contains("(`ci-job` and `default`)"),
+        "{}",
+        rb005[0]
+    );
+}

@@ -35,13 +35,13 @@ pub(super) struct Strongest {
 }
 
 impl<'p> Accounts<'p> {
-    /// Indexes the ServiceAccounts of `cx`: those read, the job pods' (from the
-    /// topology), the ServiceAccount subjects of every binding, and the `default` of every
-    /// namespace seen (every namespace has one); and the input RoleBindings by subject.
+    /// Indexes the ServiceAccounts of `cx`: those read, the job pods' (of every setup of
+    /// the audit: [`Context::job_accounts`]), the ServiceAccount subjects of every binding,
+    /// and the `default` of every namespace seen (every namespace has one); and the input
+    /// RoleBindings by subject.
     pub(super) fn new(cx: &Context<'p>) -> Self {
         let mut accounts = Self::of_policy(cx.policy);
-        for job in &cx.topology.jobs {
-            let sa = Subject::service_account(&job.namespace, &job.service_account);
+        for sa in cx.job_accounts() {
             accounts
                 .known
                 .entry(sa.namespace.clone())
@@ -107,28 +107,14 @@ impl<'p> Accounts<'p> {
         }
     }
 
-    /// In [`crate::Audit::run`], the state shared across setups when this setup's job pods
-    /// run as ServiceAccounts the policy makes known anyway: then [`Accounts::new`] is the
-    /// same under this setup as under any other such setup, and so are the findings of
-    /// rules that depend on the setup only through it. `None` outside `Audit::run`, or when
-    /// the setup adds a ServiceAccount.
+    /// In [`crate::Audit::run`], the state shared across setups: there [`Accounts::new`]
+    /// counts the job pods' ServiceAccounts of every setup, so it is the same under every
+    /// setup, and so are the findings of rules that depend on the setup only through it.
+    /// `None` outside `Audit::run`.
     pub(super) fn same_for_every_setup<'c>(
         cx: &Context<'c>,
     ) -> Option<&'c crate::context::Shared<'c>> {
-        let shared = cx.shared()?;
-        let policy: &'c Policy = cx.policy;
-        let known = shared.policy_accounts.get_or_init(|| {
-            Accounts::of_policy(policy)
-                .known
-                .into_values()
-                .flatten()
-                .collect()
-        });
-        cx.topology
-            .jobs
-            .iter()
-            .all(|j| known.contains(&Subject::service_account(&j.namespace, &j.service_account)))
-            .then_some(shared)
+        cx.shared()
     }
 
     /// The ServiceAccounts known in `scope` (every namespace for [`Scope::Cluster`]),

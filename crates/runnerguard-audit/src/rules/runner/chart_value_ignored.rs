@@ -55,7 +55,16 @@ impl Rule for ChartValueIgnored {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
-        for values in &cx.objects().helm_values {
+        // Each values file is judged against the chart of its own release, once (this rule
+        // runs under the first setup of each chart).
+        for values in cx
+            .objects()
+            .helm_values
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| cx.judges_values(i))
+            .map(|(_, v)| v)
+        {
             // Keys that this file's own `tpl`-rendered strings read count as read (issue #8).
             let chart = cx.chart.with_tpl_reads(values);
             let mut reported: Vec<&str> = Vec::new();
