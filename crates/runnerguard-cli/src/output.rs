@@ -10,6 +10,7 @@
 
 use std::io::{self, IsTerminal, Write};
 
+use anstyle::{AnsiColor, Style};
 use runnerguard_report::escape;
 
 /// Stdout for answers and stderr for everything else.
@@ -41,12 +42,12 @@ impl Out {
 
     /// Writes one line to stderr. A closed stderr (`2>&1 | head -1`) is not an error worth
     /// dying for: the line is dropped, where `eprintln!` would panic.
-    fn stderr_line(&self, label: &str, code: &str, message: &str) {
+    fn stderr_line(&self, label: &str, style: Style, message: &str) {
         let mut err = io::stderr().lock();
         let _ = if label.is_empty() {
             writeln!(err, "{message}")
         } else if self.color {
-            writeln!(err, "\x1b[{code}m{label}\x1b[0m {message}")
+            writeln!(err, "{style}{label}{style:#} {message}")
         } else {
             writeln!(err, "{label} {message}")
         };
@@ -55,13 +56,13 @@ impl Out {
     /// `Warning: ...` on stderr, as kubectl prints its warnings: one line, every control
     /// character in it escaped.
     pub(crate) fn warn(&mut self, message: &str) {
-        self.stderr_line("Warning:", "33", &escape(message));
+        self.stderr_line("Warning:", AnsiColor::Yellow.on_default(), &escape(message));
     }
 
     /// `note: ...` on stderr: context that is not a problem. One line, escaped as
     /// [`Out::warn`] is.
     pub(crate) fn note(&mut self, message: &str) {
-        self.stderr_line("note:", "36", &escape(message));
+        self.stderr_line("note:", AnsiColor::Cyan.on_default(), &escape(message));
     }
 
     /// `error: ...` on stderr. The message may span lines (kubectl's usage errors end with a
@@ -70,14 +71,14 @@ impl Out {
     /// followed.
     pub(crate) fn error(&mut self, message: &str) {
         let lines: Vec<_> = message.split('\n').map(escape).collect();
-        self.stderr_line("error:", "31", &lines.join("\n"));
+        self.stderr_line("error:", AnsiColor::Red.on_default(), &lines.join("\n"));
     }
 
     /// Prints clap's usage error, rendered without styles, each line escaped: the lines are
     /// clap's (the message, the possible values, the hint), the arguments it quotes are not.
     pub(crate) fn usage_error(&mut self, text: &str) {
         let lines: Vec<_> = text.trim_end().split('\n').map(escape).collect();
-        self.stderr_line("", "", &lines.join("\n"));
+        self.stderr_line("", Style::new(), &lines.join("\n"));
     }
 
     /// Prints a report (a load diagnostic with its source snippet) on stderr. Not escaped
@@ -85,7 +86,7 @@ impl Out {
     /// its file name, message and snippet itself (runnerguard-load's `snippet`), with the
     /// convention of [`runnerguard_report::Escaped`].
     pub(crate) fn report(&mut self, report: &miette::Report) {
-        self.stderr_line("", "", &format!("{report:?}"));
+        self.stderr_line("", Style::new(), &format!("{report:?}"));
     }
 
     /// Flushes stdout.

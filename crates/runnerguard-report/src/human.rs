@@ -9,6 +9,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Write};
 
+use anstyle::{AnsiColor, Style};
+
 use runnerguard_audit::Severity;
 use runnerguard_model::terminal;
 
@@ -58,32 +60,37 @@ struct Paint {
     on: bool,
 }
 
+const BOLD: Style = Style::new().bold();
+const DIM: Style = Style::new().dimmed();
+const RED: Style = AnsiColor::Red.on_default();
+const BOLD_RED: Style = RED.bold();
+
 impl Paint {
-    fn wrap(&self, code: &str, text: &str) -> String {
+    fn wrap(&self, style: Style, text: &str) -> String {
         if self.on {
-            format!("\x1b[{code}m{text}\x1b[0m")
+            format!("{style}{text}{style:#}")
         } else {
             text.to_owned()
         }
     }
 
     fn severity(&self, s: Severity) -> String {
-        let code = match s {
-            Severity::Critical => "1;31",
-            Severity::High => "31",
-            Severity::Medium => "33",
-            Severity::Low => "36",
-            Severity::Info => "2",
+        let style = match s {
+            Severity::Critical => BOLD_RED,
+            Severity::High => RED,
+            Severity::Medium => AnsiColor::Yellow.on_default(),
+            Severity::Low => AnsiColor::Cyan.on_default(),
+            Severity::Info => DIM,
         };
-        self.wrap(code, &s.as_str().to_uppercase())
+        self.wrap(style, &s.as_str().to_uppercase())
     }
 
     fn dim(&self, text: &str) -> String {
-        self.wrap("2", text)
+        self.wrap(DIM, text)
     }
 
     fn bold(&self, text: &str) -> String {
-        self.wrap("1", text)
+        self.wrap(BOLD, text)
     }
 }
 
@@ -97,7 +104,11 @@ pub fn human(w: &mut dyn Write, report: &Report<'_>, color: bool) -> io::Result<
         }
     }
     if !report.complete() {
-        writeln!(w, "{}", p.wrap("1;31", "Not read: the audit is incomplete"))?;
+        writeln!(
+            w,
+            "{}",
+            p.wrap(BOLD_RED, "Not read: the audit is incomplete")
+        )?;
         for problem in report.unreadable {
             writeln!(w, "  {}", Escaped(problem))?;
         }
