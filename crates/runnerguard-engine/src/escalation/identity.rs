@@ -13,6 +13,7 @@ use crate::{Action, Grant, UserInfo};
 
 /// An identity a subject can become.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(
     tag = "kind",
     rename_all = "camelCase",

@@ -20,6 +20,7 @@ pub struct Decision {
 
 /// How a rule fails to allow a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum Mismatch {
     /// The verb is not listed.

@@ -159,7 +159,7 @@ impl<'p> ResolvedReached<'p> {
     fn view(&self) -> v1::Reached<'_> {
         let r = self.reached;
         v1::Reached {
-            identity: (&r.identity).into(),
+            identity: &r.identity,
             description: r.identity.to_string(),
             path: r
                 .path
@@ -177,7 +177,7 @@ impl<'p> ResolvedReached<'p> {
                             grant: g.view(),
                         })
                         .collect(),
-                    to: (&step.to).into(),
+                    to: &step.to,
                     note: step.note.as_deref(),
                 })
                 .collect(),
@@ -244,7 +244,7 @@ impl CanI<'_> {
                 .zip(self.near_misses)
                 .map(|(g, m)| v1::NearMiss {
                     grant: g.view(),
-                    mismatches: m.mismatches.iter().map(|&x| x.into()).collect(),
+                    mismatches: &m.mismatches,
                 })
                 .collect(),
             errors: error_views(&bindings, &self.decision.errors),
@@ -412,7 +412,7 @@ impl AllServiceAccounts<'_> {
                 .map(|(namespace, name, reached)| v1::ServiceAccountReach {
                     namespace,
                     name,
-                    reached: reached.iter().map(Into::into).collect(),
+                    reached,
                 })
                 .collect(),
         };

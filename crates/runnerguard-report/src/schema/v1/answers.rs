@@ -36,7 +36,7 @@ pub struct NearMiss<'a> {
     #[serde(flatten)]
     pub grant: Grant<'a>,
     /// What differs.
-    pub mismatches: Vec<Mismatch>,
+    pub mismatches: &'a [Mismatch],
 }
 
 /// `runnerguard can-i --list -o json`.
@@ -177,14 +177,14 @@ pub struct ServiceAccountReach<'a> {
     /// Its name.
     pub name: &'a str,
     /// The identities it can become.
-    pub reached: Vec<Identity<'a>>,
+    pub reached: &'a [Identity],
 }
 
 /// An identity reached, and the shortest path to it.
 #[derive(Serialize, JsonSchema)]
 pub struct Reached<'a> {
     /// The identity.
-    pub identity: Identity<'a>,
+    pub identity: &'a Identity,
     /// The identity in words.
     pub description: String,
     /// The steps from the subject (empty for the subject itself).
@@ -201,7 +201,7 @@ pub struct Step<'a> {
     /// The requests it needs, each with the grant allowing it.
     pub permissions: Vec<Permission<'a>>,
     /// The identity it leads to.
-    pub to: Identity<'a>,
+    pub to: &'a Identity,
     /// A caveat when the edge is conservative, else `null`.
     pub note: Option<&'a str>,
 }

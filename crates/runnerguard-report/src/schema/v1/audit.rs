@@ -1,7 +1,9 @@
 //! The audit document: findings with their evidence, the topologies checked, the summary.
 
+use std::borrow::Cow;
+
 use runnerguard_audit as lib;
-use schemars::{JsonSchema, Schema, SchemaGenerator};
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
@@ -55,7 +57,7 @@ impl<'a> From<&'a Report<'a>> for Audit<'a> {
                     low: count(lib::Severity::Low),
                     medium: count(lib::Severity::Medium),
                 },
-                fail_on: r.fail_on.into(),
+                fail_on: r.fail_on,
                 failed: r.failed(),
                 total: r.findings.len(),
             },
@@ -75,7 +77,8 @@ pub struct Summary {
     /// How many findings of each severity.
     pub by_severity: BySeverity,
     /// The severity at or above which the run fails.
-    pub fail_on: Severity,
+    #[schemars(with = "Severity")]
+    pub fail_on: lib::Severity,
     /// What the exit code says: a finding at or above `failOn`, or an incomplete audit.
     pub failed: bool,
     /// How many findings.
@@ -94,27 +97,18 @@ pub struct BySeverity {
     pub medium: usize,
 }
 
-/// How bad a finding is.
-#[derive(Clone, Copy, Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(missing_docs, reason = "docs/rules.md defines the severities")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
+/// The schema of a severity, written as [`lib::Severity`] serialises itself: its values are
+/// `lib::Severity::ALL` by name, so the list of severities stays in one place.
+pub enum Severity {}
 
-impl From<lib::Severity> for Severity {
-    fn from(s: lib::Severity) -> Self {
-        match s {
-            lib::Severity::Info => Self::Info,
-            lib::Severity::Low => Self::Low,
-            lib::Severity::Medium => Self::Medium,
-            lib::Severity::High => Self::High,
-            lib::Severity::Critical => Self::Critical,
-        }
+impl JsonSchema for Severity {
+    fn schema_name() -> Cow<'static, str> {
+        "Severity".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let names = lib::Severity::ALL.map(lib::Severity::as_str);
+        json_schema!({"description": "How bad a finding is.", "type": "string", "enum": names})
     }
 }
 
@@ -206,7 +200,8 @@ pub struct Finding<'a> {
     /// The rule's id.
     pub rule: &'a str,
     /// The severity.
-    pub severity: Severity,
+    #[schemars(with = "Severity")]
+    pub severity: lib::Severity,
 }
 
 impl<'a> From<&'a lib::Finding> for Finding<'a> {
@@ -223,7 +218,7 @@ impl<'a> From<&'a lib::Finding> for Finding<'a> {
                 .collect(),
             remediation: &f.remediation,
             rule: f.rule,
-            severity: f.severity.into(),
+            severity: f.severity,
         }
     }
 }
@@ -363,7 +358,7 @@ pub struct EscalationStep<'a> {
     /// The kind of edge.
     pub primitive: Primitive,
     /// The identity it leads to.
-    pub reached: Identity<'a>,
+    pub reached: &'a Identity,
     /// The requests it needs, each with its grant.
     pub permissions: List<'a, lib::StepPermission, Permission<'a>>,
     /// A caveat, when the edge is conservative.
@@ -376,7 +371,7 @@ impl<'a> From<&'a lib::EscalationStep> for EscalationStep<'a> {
     fn from(s: &'a lib::EscalationStep) -> Self {
         Self {
             primitive: s.primitive.into(),
-            reached: (&s.reached).into(),
+            reached: &s.reached,
             permissions: List::new(&s.permissions),
             note: s.note.as_deref(),
         }
