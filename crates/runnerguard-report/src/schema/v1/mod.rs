@@ -73,52 +73,43 @@ pub fn json_schema() -> Schema {
         .into_root_schema_for::<Document<'_>>()
 }
 
-/// `"version": 1`.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Version;
+/// Declares a field type written as one constant (`"version": 1`), with its schema.
+macro_rules! constant {
+    ($(#[$doc:meta])* $name:ident = $value:literal, $schema:tt) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, Default)]
+        pub struct $name;
 
-impl Serialize for Version {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u32(1)
-    }
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                $value.serialize(s)
+            }
+        }
+
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn inline_schema() -> bool {
+                true
+            }
+
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!($schema)
+            }
+        }
+    };
 }
 
-impl JsonSchema for Version {
-    fn schema_name() -> Cow<'static, str> {
-        "Version".into()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({"description": "The schema version.", "const": 1})
-    }
+constant! {
+    /// `"version": 1`.
+    Version = 1u32, {"description": "The schema version.", "const": 1}
 }
 
-/// `"effective": true`: the answer is an effective one (through escalation).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct EffectiveMark;
-
-impl Serialize for EffectiveMark {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bool(true)
-    }
-}
-
-impl JsonSchema for EffectiveMark {
-    fn schema_name() -> Cow<'static, str> {
-        "EffectiveMark".into()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({"const": true})
-    }
+constant! {
+    /// `"effective": true`: the answer is an effective one (through escalation).
+    EffectiveMark = true, {"const": true}
 }
 
 /// A slice of library values written as a JSON array of `V`, each item made as it is
