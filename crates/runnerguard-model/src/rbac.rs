@@ -168,27 +168,25 @@ pub struct Role {
     pub origin: Origin,
 }
 
-impl Role {
-    /// A reference to this role, for reports.
-    pub fn object_ref(&self) -> crate::ObjectRef {
-        rbac_ref(
-            self.kind.as_str(),
-            &self.namespace,
-            &self.name,
-            &self.origin,
-        )
-    }
+/// `object_ref` for the RBAC objects, which all have a kind, a namespace, a name and an origin.
+macro_rules! rbac_object_ref {
+    ($($ty:ty),+) => {$(
+        impl $ty {
+            /// A reference to this object, for reports.
+            pub fn object_ref(&self) -> crate::ObjectRef {
+                crate::ObjectRef {
+                    api_version: "rbac.authorization.k8s.io/v1".to_owned(),
+                    kind: self.kind.as_str().to_owned(),
+                    namespace: self.namespace.clone(),
+                    name: self.name.clone(),
+                    origin: self.origin.clone(),
+                }
+            }
+        }
+    )+};
 }
 
-fn rbac_ref(kind: &str, namespace: &str, name: &str, origin: &Origin) -> crate::ObjectRef {
-    crate::ObjectRef {
-        api_version: "rbac.authorization.k8s.io/v1".to_owned(),
-        kind: kind.to_owned(),
-        namespace: namespace.to_owned(),
-        name: name.to_owned(),
-        origin: origin.clone(),
-    }
-}
+rbac_object_ref!(Role, Binding);
 
 /// `roleRef` of a binding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -313,16 +311,4 @@ pub struct Binding {
     pub subjects: Vec<Subject>,
     /// Where it was read from.
     pub origin: Origin,
-}
-
-impl Binding {
-    /// A reference to this binding, for reports.
-    pub fn object_ref(&self) -> crate::ObjectRef {
-        rbac_ref(
-            self.kind.as_str(),
-            &self.namespace,
-            &self.name,
-            &self.origin,
-        )
-    }
 }
