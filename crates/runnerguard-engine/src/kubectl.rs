@@ -167,8 +167,9 @@ impl RequestArgs<'_> {
     /// a RoleBinding in that namespace can make it answer "yes" to a request the API server
     /// would never allow, and "no" to `delete namespaces/NAME` that a RoleBinding in NAME
     /// allows. Here the namespace is the one of the request the API server authorizes
-    /// ([`Action::request`]): none for a cluster-scoped resource, so only ClusterRoleBindings
-    /// count, except that a Namespace addressed by name is in itself (issue #8, point 9).
+    /// ([`Action::as_requested`]): none for a cluster-scoped resource, so only
+    /// ClusterRoleBindings count, except that a Namespace addressed by name is in itself (issue
+    /// #8, point 9).
     pub fn build(&self) -> Result<Built, RequestError> {
         let Self {
             verb,
@@ -212,14 +213,15 @@ impl RequestArgs<'_> {
                 verb: verb.to_owned(),
             });
         }
-        let action = Action::request(
+        let action = Action::resource(
             verb,
             namespace,
             &resolved.group,
             &resolved.resource,
             subresource,
             name,
-        );
+        )
+        .as_requested();
         if let Some(known) = resolved.known
             && !known.namespaced
         {

@@ -142,34 +142,39 @@ impl Action {
         }
     }
 
-    /// The request the API server authorizes when a client (kubectl, client-go) performs `verb`
-    /// on `resource` (named `name`, empty for none) with `namespace` as its namespace; the
-    /// namespace is put where the request's URL puts it (issue #8, point 9):
+    /// This action as the API server authorizes it when a client (kubectl, client-go) performs
+    /// it: a resource action built by [`Action::resource`] with the `-n` namespace gets the
+    /// namespace the request's URL puts it in (issue #8, point 9):
     ///
     /// - A Namespace addressed by its own URL (`get`, `update`, `patch`, `delete` or any verb
     ///   but the collection ones, list, watch, create and deletecollection, on `namespaces/NAME`
-    ///   or its `status` and `finalize` subresources) is in namespace NAME,
-    ///   whatever `namespace` says, so the RoleBindings of NAME apply to it: the request goes to
+    ///   or its `status` and `finalize` subresources) is in namespace NAME, whatever the
+    ///   action's namespace is, so the RoleBindings of NAME apply to it: the request goes to
     ///   `/api/v1/namespaces/NAME`, and the API server's request info resolver takes the part
     ///   after `namespaces/` as the request's namespace (see `request_namespace` in the source).
     /// - Any other request on a built-in cluster-scoped resource (`nodes`, `clusterroles`,
     ///   `list namespaces`, ...) has no namespace: its URL has none, so only
     ///   ClusterRoleBindings apply.
-    /// - Everything else (namespaced and unknown resources) keeps `namespace`.
+    /// - Everything else (namespaced and unknown resources, non-resource URLs) is unchanged.
     ///
-    /// [`Action::resource`] takes the attributes as given, as a `SubjectAccessReview` or the
-    /// API server's own internal checks (the `bind` check on a ClusterRole in a RoleBinding's
-    /// namespace, impersonation) do; use it for those.
-    pub fn request(
-        verb: &str,
-        namespace: &str,
-        api_group: &str,
-        resource: &str,
-        subresource: &str,
-        name: &str,
-    ) -> Self {
-        let namespace = request_namespace(verb, namespace, api_group, resource, name);
-        Self::resource(verb, namespace, api_group, resource, subresource, name)
+    /// [`Action::resource`] alone takes the attributes as given, as a `SubjectAccessReview` or
+    /// the API server's own internal checks (the `bind` check on a ClusterRole in a
+    /// RoleBinding's namespace, impersonation) do; use it alone for those.
+    #[must_use]
+    pub fn as_requested(mut self) -> Self {
+        if let Target::Resource(r) = &self.target {
+            let namespace = request_namespace(
+                &self.verb,
+                &self.namespace,
+                &r.api_group,
+                &r.resource,
+                &r.name,
+            );
+            if namespace != self.namespace {
+                self.namespace = namespace.to_owned();
+            }
+        }
+        self
     }
 
     /// A non-resource action, e.g. `get /healthz`.
@@ -192,7 +197,7 @@ const COLLECTION_VERBS: &[&str] = &["list", "watch", "create", "deletecollection
 
 /// The namespace of the request the API server authorizes when a client performs `verb` on
 /// the resource `resource` of `api_group` named `name`, given `namespace` (`-n`): see
-/// [`Action::request`].
+/// [`Action::as_requested`].
 ///
 /// For a Namespace, Kubernetes' request info resolver
 /// (staging/src/k8s.io/apiserver/pkg/endpoints/request/requestinfo.go, `NewRequestInfo`, read at
@@ -301,17 +306,19 @@ mod tests {
     fn a_namespace_addressed_by_name_is_in_itself() {
         for verb in ["get", "update", "patch", "delete", "*"] {
             for given in ["teams", "gitlab", ""] {
-                let a = Action::request(verb, given, "", "namespaces", "", "gitlab");
+                let a =
+                    Action::resource(verb, given, "", "namespaces", "", "gitlab").as_requested();
                 assert_eq!(a.namespace, "gitlab", "{verb} with -n {given:?}");
             }
         }
         for sub in ["status", "finalize"] {
-            let a = Action::request("update", "default", "", "namespaces", sub, "gitlab");
+            let a = Action::resource("update", "default", "", "namespaces", sub, "gitlab")
+                .as_requested();
             assert_eq!(a.namespace, "gitlab", "namespaces/{sub}");
         }
         // The name and the rest of the request are untouched.
         assert_eq!(
-            Action::request("delete", "default", "", "namespaces", "", "gitlab"),
+            Action::resource("delete", "default", "", "namespaces", "", "gitlab").as_requested(),
             Action::resource("delete", "gitlab", "", "namespaces", "", "gitlab")
         );
     }

@@ -5,7 +5,7 @@
 //! The cases are vectors in the style of `vectors/k8s-rbac-vectors.json`, recorded from a real
 //! kube-apiserver v1.36.2 (`../shared/k8s`) with kubectl v1.35.2, on the policy [`policy`]
 //! builds: each names what Kubernetes answered and how it was asked. They run through
-//! [`Action::request`], the one place the engine turns a client's request into the attributes
+//! [`Action::as_requested`], the one place the engine turns a client's request into the attributes
 //! the API server authorizes, and through the answers that share it: `Authorize`,
 //! `AllowedSubjects`, `RulesFor` and the escalation search.
 
@@ -255,7 +255,7 @@ fn user(name: &str) -> UserInfo {
 }
 
 fn action(c: &Case) -> Action {
-    Action::request(
+    Action::resource(
         c.verb,
         c.given_namespace,
         "",
@@ -263,6 +263,7 @@ fn action(c: &Case) -> Action {
         c.subresource,
         c.name,
     )
+    .as_requested()
 }
 
 /// Every recorded case: the request's namespace, and the authorizer's answer on it.
@@ -287,14 +288,9 @@ fn recorded_cases() {
 #[test]
 fn allowed_subjects_include_role_bindings_of_the_namespace_itself() {
     let policy = policy();
-    let (subjects, errors) = policy.allowed_subjects(&Action::request(
-        "delete",
-        "",
-        "",
-        "namespaces",
-        "",
-        "gitlab",
-    ));
+    let (subjects, errors) = policy.allowed_subjects(
+        &Action::resource("delete", "", "", "namespaces", "", "gitlab").as_requested(),
+    );
     assert!(errors.is_empty());
     let names: Vec<(&str, &str)> = subjects
         .iter()
@@ -310,14 +306,9 @@ fn allowed_subjects_include_role_bindings_of_the_namespace_itself() {
         ]
     );
     // Another Namespace: only system:masters.
-    let (subjects, _) = policy.allowed_subjects(&Action::request(
-        "delete",
-        "gitlab",
-        "",
-        "namespaces",
-        "",
-        "x",
-    ));
+    let (subjects, _) = policy.allowed_subjects(
+        &Action::resource("delete", "gitlab", "", "namespaces", "", "x").as_requested(),
+    );
     assert_eq!(subjects.len(), 1);
 }
 
@@ -346,7 +337,8 @@ fn rules_for_the_namespace_list_its_namespace_rules() {
 fn escalation_reaches_a_namespace_through_its_own_role_bindings() {
     let policy = policy();
     let esc = Escalation::new(&policy);
-    let delete_gitlab = Action::request("delete", "default", "", "namespaces", "", "gitlab");
+    let delete_gitlab =
+        Action::resource("delete", "default", "", "namespaces", "", "gitlab").as_requested();
 
     let carol = user("carol");
     assert!(
@@ -377,7 +369,8 @@ fn escalation_reaches_a_namespace_through_its_own_role_bindings() {
     );
     let dave = user("dave");
     assert!(esc.authorize(&dave, &delete_gitlab).allowed);
-    let delete_default = Action::request("delete", "gitlab", "", "namespaces", "", "default");
+    let delete_default =
+        Action::resource("delete", "gitlab", "", "namespaces", "", "default").as_requested();
     assert!(!esc.authorize(&dave, &delete_default).allowed);
     assert!(!esc.authorize(&carol, &delete_default).allowed);
 }
