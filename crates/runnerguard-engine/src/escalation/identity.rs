@@ -186,6 +186,25 @@ pub enum Primitive {
 }
 
 impl Primitive {
+    /// Every kind of edge, in declaration order (the v1 JSON Schema lists them from here).
+    pub const ALL: [Primitive; 15] = [
+        Self::CreatePods,
+        Self::Workloads,
+        Self::ExecPods,
+        Self::ReadSecrets,
+        Self::WriteSecrets,
+        Self::TokenRequest,
+        Self::Bind,
+        Self::Escalate,
+        Self::Impersonate,
+        Self::NodeProxy,
+        Self::AdmissionControl,
+        Self::CsrApproval,
+        Self::Everything,
+        Self::Superuser,
+        Self::Includes,
+    ];
+
     /// What the edge means, in words.
     pub fn describe(self) -> &'static str {
         match self {
@@ -267,6 +286,15 @@ pub struct EffectiveDecision {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_primitives_are_listed_in_declaration_order() {
+        for (i, p) in Primitive::ALL.into_iter().enumerate() {
+            assert_eq!(p as usize, i, "{p:?}");
+        }
+        // `Includes` is the last variant: one added after it must move this line.
+        assert_eq!(Primitive::ALL.len(), Primitive::Includes as usize + 1);
+    }
 
     fn subject(kind: &str, namespace: &str, name: &str) -> Subject {
         Subject {

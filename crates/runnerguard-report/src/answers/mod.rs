@@ -166,7 +166,7 @@ impl<'p> ResolvedReached<'p> {
                 .iter()
                 .zip(&self.steps)
                 .map(|(step, grants)| v1::Step {
-                    primitive: step.primitive.into(),
+                    primitive: step.primitive,
                     description: step.primitive.describe(),
                     permissions: step
                         .permissions

@@ -195,7 +195,8 @@ pub struct Reached<'a> {
 #[derive(Serialize, JsonSchema)]
 pub struct Step<'a> {
     /// The kind of edge.
-    pub primitive: Primitive,
+    #[schemars(with = "Primitive")]
+    pub primitive: runnerguard_engine::Primitive,
     /// What the edge means, in words.
     pub description: &'static str,
     /// The requests it needs, each with the grant allowing it.

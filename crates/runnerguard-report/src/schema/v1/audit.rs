@@ -1,9 +1,7 @@
 //! The audit document: findings with their evidence, the topologies checked, the summary.
 
-use std::borrow::Cow;
-
 use runnerguard_audit as lib;
-use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
@@ -97,20 +95,7 @@ pub struct BySeverity {
     pub medium: usize,
 }
 
-/// The schema of a severity, written as [`lib::Severity`] serialises itself: its values are
-/// `lib::Severity::ALL` by name, so the list of severities stays in one place.
-pub enum Severity {}
-
-impl JsonSchema for Severity {
-    fn schema_name() -> Cow<'static, str> {
-        "Severity".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        let names = lib::Severity::ALL.map(lib::Severity::as_str);
-        json_schema!({"description": "How bad a finding is.", "type": "string", "enum": names})
-    }
-}
+enum_schema!(Severity = lib::Severity::ALL, "How bad a finding is.");
 
 /// One runner release: where its manager runs, where its jobs run, and why.
 // Fields in sorted order: the order the output always had.
@@ -356,7 +341,8 @@ impl<'a> From<&'a lib::Evidence> for Evidence<'a> {
 #[derive(Serialize, JsonSchema)]
 pub struct EscalationStep<'a> {
     /// The kind of edge.
-    pub primitive: Primitive,
+    #[schemars(with = "Primitive")]
+    pub primitive: runnerguard_engine::Primitive,
     /// The identity it leads to.
     pub reached: &'a Identity,
     /// The requests it needs, each with its grant.
@@ -370,7 +356,7 @@ pub struct EscalationStep<'a> {
 impl<'a> From<&'a lib::EscalationStep> for EscalationStep<'a> {
     fn from(s: &'a lib::EscalationStep) -> Self {
         Self {
-            primitive: s.primitive.into(),
+            primitive: s.primitive,
             reached: &s.reached,
             permissions: List::new(&s.permissions),
             note: s.note.as_deref(),

@@ -11,6 +11,32 @@
 //! keys sorted ([`crate::answers`]). This is the order the output had before these types
 //! existed, kept so that no reader sees a change.
 
+/// Declares `$name`, the schema of a library enum written by its own `Serialize`: a string,
+/// one of `$all`, the library's list of every value, so the values are not restated here.
+/// `$name` has no values; fields keep the library type, with `#[schemars(with = "$name")]`.
+macro_rules! enum_schema {
+    ($name:ident = $all:expr, $description:literal) => {
+        #[doc = $description]
+        #[doc = ""]
+        #[doc = concat!("The schema of `", stringify!($all), "`'s values.")]
+        pub enum $name {}
+
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({
+                    "description": $description,
+                    "type": "string",
+                    "enum": $all,
+                })
+            }
+        }
+    };
+}
+
 mod answers;
 mod audit;
 mod vocabulary;
