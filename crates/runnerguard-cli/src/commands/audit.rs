@@ -167,10 +167,7 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
         findings: &findings,
         fail_on,
         runner_version: runner_versions(setups, given),
-        chart_version: setups
-            .first()
-            .map_or_else(|| ChartKeys::newest().version, |s| s.chart.version)
-            .to_owned(),
+        chart_version: chart_versions(setups),
         inputs: &inputs,
         unreadable: &unreadable,
     };
@@ -295,6 +292,22 @@ fn runner_versions(setups: &[Setup], given: Option<RunnerVersion>) -> String {
     }
     if versions.is_empty() {
         given.unwrap_or(DEFAULT_RUNNER).to_string()
+    } else {
+        versions.join(", ")
+    }
+}
+
+/// The chart versions checked against, each once, in setup order (the default chart when
+/// there is no setup): releases of several charts are each checked against their own.
+fn chart_versions(setups: &[Setup]) -> String {
+    let mut versions: Vec<&str> = Vec::new();
+    for s in setups {
+        if !versions.contains(&s.chart.version) {
+            versions.push(s.chart.version);
+        }
+    }
+    if versions.is_empty() {
+        ChartKeys::newest().version.to_owned()
     } else {
         versions.join(", ")
     }

@@ -334,3 +334,26 @@ fn each_release_is_judged_by_its_own_chart_and_all_releases_jobs() {
         rb005[0]
     );
 }
+
+/// Two releases of two charts rendered into one directory: each is a topology, and the
+/// summary names both charts, as it names both runners.
+#[test]
+fn releases_of_two_charts_are_two_topologies_named_in_the_summary() {
+    let r = run(&[
+        "audit",
+        "-o",
+        "json",
+        "-f",
+        "crates/runnerguard-audit/tests/fixtures/RG113/rendered",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["chartVersion"], "0.83.3, 0.86.0");
+    assert_eq!(v["runnerVersion"], "18.6, 18.9");
+    let managers: Vec<&str> = v["topologies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["managerServiceAccount"].as_str())
+        .collect();
+    assert_eq!(managers, ["ci-gitlab-runner", "gitlab-runner"]);
+}
