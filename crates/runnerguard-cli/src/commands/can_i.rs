@@ -3,10 +3,10 @@
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use runnerguard_engine::{Policy, UserInfo};
+use runnerguard_engine::{Escalation, Policy, UserInfo};
 use runnerguard_report::answers;
 
-use super::{build_action, leak_at_exit, load_policy, request_namespace};
+use super::{RequestScope, answer_code, effective, leak_at_exit, load_policy};
 use crate::args::{CanIArgs, Format};
 use crate::output::Out;
 
@@ -18,10 +18,14 @@ pub(crate) fn run(args: &CanIArgs, out: &mut Out) -> Result<ExitCode> {
     let quiet = args.quiet;
     let user = identity(args, out)?;
     let policy = load_policy(&args.input, out)?;
-    let namespace = request_namespace(args.namespace.as_deref(), args.all_namespaces);
+    let scope = RequestScope::new(
+        args.namespace.as_deref(),
+        args.all_namespaces,
+        args.subresource.as_deref(),
+    );
 
     if args.list {
-        list(&policy, &user, &namespace, args, out)?;
+        list(&policy, &user, &scope.namespace, args, out)?;
         leak_at_exit(policy);
         return Ok(ExitCode::SUCCESS);
     }
@@ -29,34 +33,18 @@ pub(crate) fn run(args: &CanIArgs, out: &mut Out) -> Result<ExitCode> {
     let (Some(verb), Some(target)) = (args.verb.as_deref(), args.target.as_deref()) else {
         bail!("you must specify two arguments: verb resource or verb resource/resourceName");
     };
-    let action = build_action(
-        verb,
-        target,
-        &namespace,
-        args.all_namespaces,
-        args.subresource.as_deref(),
-        out,
-    )?;
+    let action = scope.action(verb, target, out)?;
     if args.effective {
-        let escalation = runnerguard_engine::Escalation::new(&policy);
-        let d = escalation.authorize(&user, &action);
-        let answer = answers::Effective {
-            policy: &policy,
-            user: &user,
-            action: &action,
-            decision: &d,
-        };
-        match args.output {
-            Format::Json => answer.can_i_json(out.stdout())?,
-            Format::Human if !quiet => answer.can_i_human(out.stdout(), args.explain)?,
-            Format::Human => {}
-        }
+        let escalation = Escalation::new(&policy);
+        let code = effective(&policy, &escalation, &user, &action, |answer| {
+            match args.output {
+                Format::Json => answer.can_i_json(out.stdout()),
+                Format::Human if !quiet => answer.can_i_human(out.stdout(), args.explain),
+                Format::Human => Ok(()),
+            }
+        })?;
         leak_at_exit(policy);
-        return Ok(if d.allowed {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        });
+        return Ok(code);
     }
     let decision = policy.authorize(&user, &action);
     let misses = if decision.allowed || !(args.explain || args.output == Format::Json) {
@@ -77,11 +65,7 @@ pub(crate) fn run(args: &CanIArgs, out: &mut Out) -> Result<ExitCode> {
         Format::Human => {}
     }
     leak_at_exit(policy);
-    Ok(if decision.allowed {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(answer_code(decision.allowed))
 }
 
 /// kubectl's argument rules (cani.go `Complete`, `Validate`), with its messages.

@@ -9,9 +9,13 @@ pub(crate) mod rules;
 pub(crate) mod snapshot;
 pub(crate) mod who_can;
 
+use std::io;
+use std::process::ExitCode;
+
 use anyhow::{Context as _, Result};
-use runnerguard_engine::{Action, Policy, kubectl};
+use runnerguard_engine::{Action, Escalation, Policy, UserInfo, kubectl};
 use runnerguard_load::{Input, load_inputs};
+use runnerguard_report::answers;
 
 use crate::args::InputArgs;
 use crate::output::Out;
@@ -72,36 +76,75 @@ pub(crate) fn leak_at_exit(policy: Policy) {
     std::mem::forget(policy);
 }
 
-/// The namespace a request is made in: none with `-A`, `-n` when given, else `default`, the
-/// namespace kubectl uses when the context names none.
-pub(crate) fn request_namespace(namespace: Option<&str>, all: bool) -> String {
-    if all {
-        String::new()
-    } else {
-        namespace.unwrap_or("default").to_owned()
+/// Where a request is made: `-n`, `-A` and `--subresource`, as kubectl's `can-i` takes them.
+pub(crate) struct RequestScope<'a> {
+    /// The request's namespace: none with `-A`, `-n` when given, else `default`, the
+    /// namespace kubectl uses when the context names none.
+    pub(crate) namespace: String,
+    all_namespaces: bool,
+    subresource: Option<&'a str>,
+}
+
+impl<'a> RequestScope<'a> {
+    pub(crate) fn new(
+        namespace: Option<&str>,
+        all_namespaces: bool,
+        subresource: Option<&'a str>,
+    ) -> Self {
+        let namespace = if all_namespaces {
+            String::new()
+        } else {
+            namespace.unwrap_or("default").to_owned()
+        };
+        Self {
+            namespace,
+            all_namespaces,
+            subresource,
+        }
+    }
+
+    /// Builds the request from `VERB` and `TYPE[/NAME] | NONRESOURCEURL` as kubectl's `can-i`
+    /// parses them ([`kubectl::RequestArgs::build`]), printing kubectl's warnings.
+    pub(crate) fn action(&self, verb: &str, target: &str, out: &mut Out) -> Result<Action> {
+        let built = kubectl::RequestArgs {
+            verb,
+            target,
+            namespace: &self.namespace,
+            all_namespaces: self.all_namespaces,
+            subresource: self.subresource,
+        }
+        .build()?;
+        for w in &built.warnings {
+            out.warn(&w.to_string());
+        }
+        Ok(built.action)
     }
 }
 
-/// Builds the request from `VERB` and `TYPE[/NAME] | NONRESOURCEURL` as kubectl's `can-i`
-/// parses them ([`kubectl::RequestArgs::build`]), printing kubectl's warnings.
-pub(crate) fn build_action(
-    verb: &str,
-    target: &str,
-    namespace: &str,
-    all_namespaces: bool,
-    subresource: Option<&str>,
-    out: &mut Out,
-) -> Result<Action> {
-    let built = kubectl::RequestArgs {
-        verb,
-        target,
-        namespace,
-        all_namespaces,
-        subresource,
+/// `can-i --effective` and `paths --to`: whether `user`, or an identity it can become, may
+/// perform `action`, written by `write`; the exit code is the answer.
+pub(crate) fn effective(
+    policy: &Policy,
+    escalation: &Escalation<'_>,
+    user: &UserInfo,
+    action: &Action,
+    write: impl FnOnce(&answers::Effective<'_>) -> io::Result<()>,
+) -> Result<ExitCode> {
+    let decision = escalation.authorize(user, action);
+    write(&answers::Effective {
+        policy,
+        user,
+        action,
+        decision: &decision,
+    })?;
+    Ok(answer_code(decision.allowed))
+}
+
+/// The exit code of a yes-or-no answer, as kubectl's `can-i` gives it: 0 yes, 1 no.
+pub(crate) fn answer_code(allowed: bool) -> ExitCode {
+    if allowed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
-    .build()?;
-    for w in &built.warnings {
-        out.warn(&w.to_string());
-    }
-    Ok(built.action)
 }

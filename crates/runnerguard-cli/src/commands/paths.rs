@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use runnerguard_engine::{Escalation, Identity, UserInfo};
 use runnerguard_report::answers;
 
-use super::{build_action, leak_at_exit, load_policy, request_namespace};
+use super::{RequestScope, effective, leak_at_exit, load_policy};
 use crate::args::{Format, PathsArgs};
 use crate::output::Out;
 
@@ -28,23 +28,14 @@ pub(crate) fn run(args: &PathsArgs, out: &mut Out) -> Result<ExitCode> {
 
     if let Some(to) = &args.to {
         let action = parse_permission(to, out)?;
-        let d = escalation.authorize(&user, &action);
-        let answer = answers::Effective {
-            policy: &policy,
-            user: &user,
-            action: &action,
-            decision: &d,
-        };
-        match args.output {
-            Format::Json => answer.paths_json(out.stdout())?,
-            Format::Human => answer.paths_human(out.stdout())?,
-        }
+        let code = effective(&policy, &escalation, &user, &action, |answer| {
+            match args.output {
+                Format::Json => answer.paths_json(out.stdout()),
+                Format::Human => answer.paths_human(out.stdout()),
+            }
+        })?;
         leak_at_exit(policy);
-        return Ok(if d.allowed {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        });
+        return Ok(code);
     }
 
     let reached = escalation.reach(&user);
@@ -150,6 +141,5 @@ pub(crate) fn parse_permission(text: &str, out: &mut Out) -> Result<runnerguard_
             "--to takes 'VERB TYPE[/NAME] [-n NAMESPACE] [--subresource S]', e.g. 'get secrets -n gitlab-runner'; got `{text}`"
         );
     };
-    let ns = request_namespace(namespace, false);
-    build_action(verb, target, &ns, false, subresource, out)
+    RequestScope::new(namespace, false, subresource).action(verb, target, out)
 }

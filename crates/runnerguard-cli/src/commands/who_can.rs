@@ -6,22 +6,19 @@ use anyhow::Result;
 use runnerguard_engine::Identity;
 use runnerguard_report::answers;
 
-use super::{build_action, leak_at_exit, load_policy, request_namespace};
+use super::{RequestScope, leak_at_exit, load_policy};
 use crate::args::{Format, WhoCanArgs};
 use crate::output::Out;
 
 pub(crate) fn run(args: &WhoCanArgs, out: &mut Out) -> Result<ExitCode> {
     let json_out = args.output == Format::Json;
-    let policy = load_policy(&args.input, out)?;
-    let namespace = request_namespace(args.namespace.as_deref(), args.all_namespaces);
-    let action = build_action(
-        &args.verb,
-        &args.target,
-        &namespace,
+    let scope = RequestScope::new(
+        args.namespace.as_deref(),
         args.all_namespaces,
         args.subresource.as_deref(),
-        out,
-    )?;
+    );
+    let policy = load_policy(&args.input, out)?;
+    let action = scope.action(&args.verb, &args.target, out)?;
     if args.effective {
         effective(&policy, &action, args, out)?;
         leak_at_exit(policy);
