@@ -10,7 +10,9 @@ use std::collections::HashSet;
 use std::io::{self, Write};
 
 use runnerguard_audit::{EscalationStep, GrantPath};
-use runnerguard_engine::{Action, Grant, Mismatch, Policy, Reached, SubjectGrant, Target, kubectl};
+use runnerguard_engine::{
+    Action, Grant, Mismatch, Policy, Reached, ResolveError, SubjectGrant, Target, kubectl,
+};
 use runnerguard_model::{Binding, PolicyRule, Subject};
 
 use super::{AllServiceAccounts, CanI, Effective, Paths, RuleList, WhoCan, WhoCanEffective};
@@ -183,6 +185,19 @@ fn write_path(w: &mut dyn Write, policy: &Policy, r: &Reached) -> io::Result<()>
     Ok(())
 }
 
+/// One line per applicable binding whose role does not exist, worded by `line` from the
+/// binding and the error.
+fn missing_roles(
+    policy: &Policy,
+    errors: &[ResolveError],
+    line: impl Fn(String, &str) -> String,
+) -> Vec<String> {
+    errors
+        .iter()
+        .map(|e| line(binding(policy.binding(e.binding)), &e.message))
+        .collect()
+}
+
 fn yes_no(allowed: bool) -> &'static str {
     if allowed { "yes" } else { "no" }
 }
@@ -275,14 +290,7 @@ impl Effective<'_> {
                     writeln!(w, "as {}:", Escaped(&via.identity))?;
                     write_path(w, self.policy, via)?;
                 }
-                match &d.grant {
-                    Some(g) => writeln!(w, "allowed by {}", grant_path(self.policy, g))?,
-                    None => writeln!(
-                        w,
-                        "({} holds every permission in scope)",
-                        Escaped(&via.identity)
-                    )?,
-                }
+                self.write_grant(w, via, "")?;
             }
         }
         Ok(())
@@ -310,17 +318,23 @@ impl Effective<'_> {
                     )?;
                     write_path(w, self.policy, via)?;
                 }
-                match &d.grant {
-                    Some(g) => writeln!(w, "  allowed by {}", grant_path(self.policy, g))?,
-                    None => writeln!(
-                        w,
-                        "  ({} holds every permission in scope)",
-                        Escaped(&via.identity)
-                    )?,
-                }
+                self.write_grant(w, via, "  ")?;
             }
         }
         Ok(())
+    }
+
+    /// The grant that allows the request to `via`'s identity, or that the identity holds
+    /// every permission in scope.
+    fn write_grant(&self, w: &mut dyn Write, via: &Reached, indent: &str) -> io::Result<()> {
+        match &self.decision.grant {
+            Some(g) => writeln!(w, "{indent}allowed by {}", grant_path(self.policy, g)),
+            None => writeln!(
+                w,
+                "{indent}({} holds every permission in scope)",
+                Escaped(&via.identity)
+            ),
+        }
     }
 }
 
@@ -341,17 +355,9 @@ impl RuleList<'_> {
 
     /// Why the list may be incomplete, one warning per binding whose role does not exist.
     pub fn warnings(&self) -> Vec<String> {
-        self.rules
-            .errors
-            .iter()
-            .map(|e| {
-                format!(
-                    "the list may be incomplete: {}: {}",
-                    binding(self.policy.binding(e.binding)),
-                    e.message
-                )
-            })
-            .collect()
+        missing_roles(self.policy, &self.rules.errors, |binding, message| {
+            format!("the list may be incomplete: {binding}: {message}")
+        })
     }
 }
 
@@ -397,16 +403,9 @@ impl WhoCan<'_> {
 
     /// One warning per applicable binding whose role does not exist.
     pub fn warnings(&self) -> Vec<String> {
-        self.errors
-            .iter()
-            .map(|e| {
-                format!(
-                    "{} grants nothing: {}",
-                    binding(self.policy.binding(e.binding)),
-                    e.message
-                )
-            })
-            .collect()
+        missing_roles(self.policy, self.errors, |binding, message| {
+            format!("{binding} grants nothing: {message}")
+        })
     }
 }
 
