@@ -48,9 +48,6 @@ pub(crate) struct Shared<'a> {
     pub(crate) job_accounts: Vec<Subject>,
     /// [`Context::escalation`].
     escalation: OnceCell<Escalation<'a>>,
-    /// RB005's findings per subject and scope, worked out under the first setup that adds
-    /// no ServiceAccount.
-    pub(crate) rb005: OnceCell<crate::rules::Rb005Memo>,
     /// [`Context::namespace`]'s index.
     namespaces: OnceCell<HashMap<&'a str, &'a Namespace>>,
     /// [`Context::role_binding_namespaces`]'s index.

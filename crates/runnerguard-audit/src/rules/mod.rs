@@ -9,7 +9,6 @@ mod runner;
 #[cfg(test)]
 mod testing;
 
-pub(crate) use rbac::Rb005Memo;
 pub(crate) use runner::{Source, sources};
 
 use crate::Rule;

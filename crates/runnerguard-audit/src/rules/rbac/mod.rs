@@ -38,7 +38,6 @@ pub(super) use dangling_role_ref::DanglingRoleRef;
 pub(super) use escalation_verb::EscalationVerb;
 pub(super) use node_proxy::NodeProxy;
 pub(super) use pod_create_assumes_service_accounts::PodCreateAssumesServiceAccounts;
-pub(crate) use pod_create_assumes_service_accounts::Rb005Memo;
 pub(super) use secrets_readable::SecretsReadable;
 pub(super) use token_request::TokenRequest;
 pub(super) use wildcard_rule::WildcardRule;

@@ -113,60 +113,19 @@ impl Rule for PodCreateAssumesServiceAccounts {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
-        // A finding is worded for the executor where its subject is the manager of one of the
-        // audit's setups and its scope that setup's job namespace: the same under every
-        // setup, so each finding is found the same under every setup that finds it.
-        let executor = |g: &Graded5| cx.is_executor(&g.subject, &g.namespace);
-        // The setup counts through the ServiceAccounts known. When it adds none, the findings
-        // are worked out once for every such setup and reported once (issue #9 C3).
-        if let Some(shared) = Accounts::same_for_every_setup(cx) {
-            let memo = shared
-                .rb005
-                .get_or_init(|| Rb005Memo::new(self.findings(cx)));
-            if shared.first_report(self.meta().id) {
-                out.extend(memo.groups.iter().map(|g| {
-                    if executor(g) {
-                        g.executor.clone()
-                    } else {
-                        g.base.clone()
-                    }
-                }));
-            }
+        // In an audit the findings are the same under every setup (the ServiceAccounts known
+        // and the executor's namespaces are the audit's): worked out and reported once
+        // (issue #9 C3).
+        if Accounts::same_for_every_setup(cx).is_some_and(|s| !s.first_report(self.meta().id)) {
             return;
         }
-        for g in self.findings(cx) {
-            out.push(if executor(&g) { g.executor } else { g.base });
-        }
-    }
-}
-
-/// One RB005 finding (a subject and scope), worded for a subject that is not the manager
-/// of the setup and for the manager in a job namespace.
-#[derive(Debug)]
-struct Graded5 {
-    subject: Subject,
-    /// The scope's namespace, empty cluster-wide.
-    namespace: String,
-    base: Finding,
-    executor: Finding,
-}
-
-/// RB005's findings for the setups that add no ServiceAccount
-/// (see [`crate::context::Shared`]).
-#[derive(Debug)]
-pub(crate) struct Rb005Memo {
-    groups: Vec<Graded5>,
-}
-
-impl Rb005Memo {
-    fn new(groups: Vec<Graded5>) -> Self {
-        Self { groups }
+        out.extend(self.findings(cx));
     }
 }
 
 impl PodCreateAssumesServiceAccounts {
-    /// Every finding, both ways it can be worded.
-    fn findings(self, cx: &Context<'_>) -> Vec<Graded5> {
+    /// Every finding.
+    fn findings(self, cx: &Context<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         let groups = hits_by_scope(cx, &PROBES);
         let mut accounts = Accounts::new(cx);
@@ -290,15 +249,13 @@ impl PodCreateAssumesServiceAccounts {
                 (Some(g), None) => f = graded_evidence(cx, f, g),
                 (None, None) => {}
             }
-            let mut executor = f.clone();
-            executor.message = executor_message;
-            executor.remediation = remediation(true);
-            out.push(Graded5 {
-                namespace: scope.namespace().to_owned(),
-                subject,
-                base: f,
-                executor,
-            });
+            // Worded for the executor where the subject is a setup's manager and the scope
+            // that setup's job namespace: the same under every setup of an audit.
+            if cx.is_executor(&subject, scope.namespace()) {
+                f.message = executor_message;
+                f.remediation = remediation(true);
+            }
+            out.push(f);
         }
         out
     }
