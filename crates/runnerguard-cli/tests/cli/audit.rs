@@ -357,3 +357,37 @@ fn releases_of_two_charts_are_two_topologies_named_in_the_summary() {
         .collect();
     assert_eq!(managers, ["ci-gitlab-runner", "gitlab-runner"]);
 }
+
+/// Two groups bound by one RoleBinding are two subjects, each a finding of its own: the old
+/// merge kept one of them (the longer message) because both rest on the same grant.
+#[test]
+fn two_subjects_of_one_binding_are_two_findings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("rbac.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: editors, namespace: apps}
+subjects:
+- {kind: Group, name: team-a, apiGroup: rbac.authorization.k8s.io}
+- {kind: Group, name: team-bb, apiGroup: rbac.authorization.k8s.io}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+",
+    )
+    .unwrap();
+    let r = run(&["audit", "-o", "json", "-f", file.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    for rule in ["RB005", "RB006"] {
+        let mut subjects: Vec<&str> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == rule)
+            .filter_map(|f| f["message"].as_str())
+            .filter_map(|m| ["team-a ", "team-bb "].into_iter().find(|s| m.contains(s)))
+            .collect();
+        subjects.sort_unstable();
+        assert_eq!(subjects, ["team-a ", "team-bb "], "{rule}: {}", r.stdout);
+    }
+}
