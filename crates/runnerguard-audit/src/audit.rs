@@ -212,16 +212,18 @@ fn audit_wide(setups: &[Setup]) -> Shared<'_> {
 
 /// Every setup's manager ServiceAccount with each of its job namespaces: where the
 /// Kubernetes executor needs to create pods, for RB005's wording.
-fn executors(setups: &[Setup]) -> HashSet<(Subject, String)> {
+fn executors(setups: &[Setup]) -> HashSet<(&str, &str, &str)> {
     setups
         .iter()
         .flat_map(|s| {
             let t = &s.topology;
-            let manager =
-                Subject::service_account(&t.manager_namespace, &t.manager_service_account);
-            t.job_namespaces()
-                .into_iter()
-                .map(move |ns| (manager.clone(), ns.to_owned()))
+            t.jobs.iter().map(move |j| {
+                (
+                    t.manager_namespace.as_str(),
+                    t.manager_service_account.as_str(),
+                    j.namespace.as_str(),
+                )
+            })
         })
         .collect()
 }

@@ -1,6 +1,7 @@
 //! What every rule sees: the indexed policy, the topology, the executor's needs for the
 //! target runner version, and the chart's keys; with the helpers rules share.
 
+use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -40,7 +41,7 @@ pub struct JobIdentity {
 pub(crate) struct Shared<'a> {
     /// Every setup's manager ServiceAccount with each of its job namespaces, for
     /// [`Context::is_executor`].
-    pub(crate) executors: HashSet<(Subject, String)>,
+    pub(crate) executors: HashSet<(&'a str, &'a str, &'a str)>,
     /// The topology of each Helm values file's release, by the file's index, for
     /// [`Context::values_topology`].
     pub(crate) values_owner: HashMap<usize, &'a crate::Setup>,
@@ -350,7 +351,14 @@ impl<'a> Context<'a> {
     /// setup of an audit the same answer, so that findings worded by it are found the same.
     pub fn is_executor(&self, subject: &Subject, ns: &str) -> bool {
         match self.shared {
-            Some(shared) => shared.executors.contains(&(subject.clone(), ns.to_owned())),
+            Some(shared) => {
+                *subject == Subject::service_account(&subject.namespace, &subject.name)
+                    && shared.executors.contains(&(
+                        subject.namespace.as_str(),
+                        subject.name.as_str(),
+                        ns,
+                    ))
+            }
             None => {
                 *subject
                     == Subject::service_account(
@@ -365,15 +373,16 @@ impl<'a> Context<'a> {
     /// The ServiceAccounts job pods run as: under every setup of an audit, those of all its
     /// setups (they exist in the cluster whichever runner is looked at), else this
     /// topology's.
-    pub fn job_accounts(&self) -> Vec<Subject> {
+    pub fn job_accounts(&self) -> Cow<'a, [Subject]> {
         match self.shared {
-            Some(shared) => shared.job_accounts.clone(),
-            None => self
-                .topology
-                .jobs
-                .iter()
-                .map(|j| Subject::service_account(&j.namespace, &j.service_account))
-                .collect(),
+            Some(shared) => Cow::Borrowed(&shared.job_accounts),
+            None => Cow::Owned(
+                self.topology
+                    .jobs
+                    .iter()
+                    .map(|j| Subject::service_account(&j.namespace, &j.service_account))
+                    .collect(),
+            ),
         }
     }
 

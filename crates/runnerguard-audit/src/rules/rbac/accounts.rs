@@ -41,12 +41,12 @@ impl<'p> Accounts<'p> {
     /// RoleBindings by subject.
     pub(super) fn new(cx: &Context<'p>) -> Self {
         let mut accounts = Self::of_policy(cx.policy);
-        for sa in cx.job_accounts() {
+        for sa in cx.job_accounts().iter() {
             accounts
                 .known
                 .entry(sa.namespace.clone())
                 .or_default()
-                .insert(sa);
+                .insert(sa.clone());
         }
         accounts
     }
