@@ -72,8 +72,8 @@ pub struct Evidence {
     pub source: String,
 }
 
-/// A fact of the topology, as data: rules match on it, reports write its [`Display`]
-/// (`fmt::Display`) sentence, which is also its JSON form.
+/// A fact of the topology, as data: rules match on it, reports write its
+/// [`fmt::Display`] sentence, which is also its JSON form.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Fact {
