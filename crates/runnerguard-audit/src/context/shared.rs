@@ -1,0 +1,76 @@
+//! What the contexts of an audit's setups share (see [`Shared`]).
+
+use std::cell::{OnceCell, RefCell};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use runnerguard_engine::Escalation;
+use runnerguard_model::{
+    LimitRange, Namespace, NetworkPolicy, RunnerEntry, ServiceAccount, Setting, Subject,
+};
+
+#[cfg(doc)]
+use super::Context;
+
+/// What the contexts of one policy's setups share in [`crate::Audit::run`]: analyses that
+/// depend on the policy alone, built once instead of once per setup (issue #9 C3: with a
+/// setup per tenant, per-setup work over the whole policy was quadratic), and what rules
+/// remember from one setup to the next.
+#[derive(Default)]
+pub(crate) struct Shared<'a> {
+    /// Every setup's manager ServiceAccount with each of its job namespaces, for
+    /// [`Context::is_executor`].
+    pub(crate) executors: HashSet<(&'a str, &'a str, &'a str)>,
+    /// The topology of each Helm values file's release, by the file's index, for
+    /// [`Context::values_topology`].
+    pub(crate) values_owner: HashMap<usize, &'a crate::Setup>,
+    /// The job pods' ServiceAccounts of every setup, for [`Context::job_accounts`].
+    pub(crate) job_accounts: Vec<Subject>,
+    /// [`Context::escalation`].
+    pub(super) escalation: OnceCell<Escalation<'a>>,
+    /// [`Context::namespace`]'s index.
+    pub(super) namespaces: OnceCell<HashMap<&'a str, &'a Namespace>>,
+    /// [`Context::role_binding_namespaces`]'s index.
+    pub(super) bound_in: OnceCell<BoundIn<'a>>,
+    /// [`Context::policy_fact`]'s answers.
+    pub(super) facts: RefCell<HashMap<&'static str, bool>>,
+    /// Rules whose findings that depend on no setup were reported already.
+    pub(super) reported: RefCell<HashSet<&'static str>>,
+    /// [`Context::once_or_again`]'s lists of items to look at again under later setups.
+    pub(super) again: RefCell<HashMap<&'static str, Vec<usize>>>,
+    /// [`Context::sources`].
+    pub(super) sources: OnceCell<Vec<crate::rules::Source<'a>>>,
+    /// [`Context::entries_in`].
+    pub(super) entries_in: OnceCell<EntriesIn<'a>>,
+    /// [`Context::network_policies_in`].
+    pub(super) network_policies_in: OnceCell<HashMap<&'a str, Vec<&'a NetworkPolicy>>>,
+    /// [`Context::limit_ranges_in`].
+    pub(super) limit_ranges_in: OnceCell<HashMap<&'a str, Vec<(usize, &'a LimitRange)>>>,
+    /// [`Context::service_account_values`].
+    pub(super) service_account_values: OnceCell<Vec<&'a Setting>>,
+    /// [`Context::service_account`]'s index.
+    pub(super) service_accounts: OnceCell<HashMap<(&'a str, &'a str), &'a ServiceAccount>>,
+    /// [`Context::grant_path`]'s bindings, roles and rules, each built once.
+    pub(super) grants: crate::evidence::Grants,
+}
+
+/// Every `[[runners]]` entry read, in [`Context::runner_entries`]'s order, with indexes into
+/// them by the namespace their `[runners.kubernetes]` names.
+pub(crate) struct EntriesIn<'a> {
+    /// The entries, in order.
+    pub(crate) entries: Vec<&'a RunnerEntry>,
+    /// Indexes into `entries` by `namespace` (the string value, as set, even empty).
+    pub(crate) by_namespace: HashMap<&'a str, Vec<usize>>,
+    /// Indexes of the entries whose `namespace` is not a string (or not set).
+    pub(crate) everywhere: Vec<usize>,
+}
+
+impl Shared<'_> {
+    /// Whether rule `id` reports its setup-independent findings now: true the first time.
+    pub(crate) fn first_report(&self, id: &'static str) -> bool {
+        self.reported.borrow_mut().insert(id)
+    }
+}
+
+/// The namespaces of the input RoleBindings (not Kubernetes' defaults), by the user name
+/// (`false`) or group name (`true`) a subject stands for.
+pub(super) type BoundIn<'a> = HashMap<(bool, String), BTreeSet<&'a str>>;
