@@ -358,7 +358,10 @@ arguments! {
         #[arg(long, value_name = "VERSION")]
         pub(crate) runner_version: Option<String>,
 
-        ..output,
+        /// Output format: `codequality` is GitLab's Code Quality report
+        /// (`artifacts:reports:codequality`), paths relative to the working directory.
+        #[arg(short = 'o', long, value_enum, default_value_t = AuditFormat::Human)]
+        pub(crate) output: AuditFormat,
 
         /// Exit 1 when a finding is at or above this severity [default: `fail-on` of the
         /// --config file's `[audit]` section, else high].
@@ -462,6 +465,17 @@ pub(crate) struct InputArgs {
     /// Do not add Kubernetes' default cluster roles and bindings to the inputs.
     #[arg(long)]
     pub(crate) no_default_roles: bool,
+}
+
+/// The audit's output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum AuditFormat {
+    /// Text for people.
+    Human,
+    /// JSON, schema version 1 (docs/json-output.md).
+    Json,
+    /// GitLab Code Quality JSON (docs/ci-reports.md).
+    Codequality,
 }
 
 /// Output formats.

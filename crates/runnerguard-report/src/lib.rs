@@ -12,6 +12,7 @@
 //! a name cannot rewrite the terminal. JSON carries the exact strings, escaped as JSON is.
 
 pub mod answers;
+mod codequality;
 pub mod evidence;
 mod human;
 mod json;
@@ -20,6 +21,7 @@ pub mod table;
 
 use runnerguard_audit::{Finding, Severity, Topology};
 
+pub use codequality::codequality;
 pub use human::{Escaped, escape, human};
 pub use json::json;
 

@@ -16,7 +16,7 @@ use runnerguard_model::versions::DEFAULT_RUNNER;
 use runnerguard_report::Report;
 
 use super::leak_at_exit;
-use crate::args::{AuditArgs, FailOn, Format};
+use crate::args::{AuditArgs, AuditFormat, FailOn};
 use crate::output::Out;
 
 pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
@@ -172,10 +172,21 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
         unreadable: &unreadable,
     };
     match args.output {
-        Format::Json => runnerguard_report::json(out.stdout(), &report)?,
-        Format::Human => {
+        AuditFormat::Json => runnerguard_report::json(out.stdout(), &report)?,
+        AuditFormat::Human => {
             let color = out.color_stdout();
             runnerguard_report::human(out.stdout(), &report, color)?;
+        }
+        AuditFormat::Codequality => {
+            // CI runs in the repository's root: paths are made relative to it.
+            let root = std::env::current_dir().context("cannot read the working directory")?;
+            let fallback = args
+                .input
+                .filenames
+                .first()
+                .or(args.values.first())
+                .map_or("-", String::as_str);
+            runnerguard_report::codequality(out.stdout(), &report, &root, fallback)?;
         }
     }
     let failed = report.failed();

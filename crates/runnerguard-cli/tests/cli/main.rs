@@ -68,6 +68,7 @@ fn run(args: &[&str]) -> Run {
 
 mod audit;
 mod can_i;
+mod codequality;
 mod config;
 mod decode;
 mod errors;
