@@ -209,6 +209,42 @@ pub(crate) enum Command {
     Paths(PathsArgs),
     /// List the audit rules, or explain one (`rules explain RG102`).
     Rules(RulesArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:\n  \
+        runnerguard completions bash > /etc/bash_completion.d/runnerguard\n  \
+        runnerguard completions zsh > \"${fpath[1]}/_runnerguard\"\n  \
+        runnerguard completions fish > ~/.config/fish/completions/runnerguard.fish")]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff): `runnerguard man > runnerguard.1; man ./runnerguard.1`.
+    Man,
+}
+
+/// `completions`' arguments.
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
+}
+
+/// `--version`: the version, then the versions of the data this build embeds.
+pub(crate) fn long_version() -> String {
+    use runnerguard_model::versions::{CHART_RELEASES, DEFAULT_CHART};
+    let charts = match (CHART_RELEASES.first(), CHART_RELEASES.last()) {
+        (Some(first), Some(last)) => format!("{} to {}", first.version, last.version),
+        _ => "none".to_owned(),
+    };
+    let runners = runnerguard_model::executor::known_versions().map_or_else(
+        |e| format!("unreadable ({e})"),
+        |r| format!("{} to {}", r.start(), r.end()),
+    );
+    format!(
+        "{}\nKubernetes default RBAC policy: {}\ngitlab-runner charts: {charts} (default {}, GitLab Runner {})\nGitLab Runner executor needs: {runners}",
+        env!("CARGO_PKG_VERSION"),
+        runnerguard_load::DEFAULT_POLICY_VERSION,
+        DEFAULT_CHART.version,
+        DEFAULT_CHART.app_version,
+    )
 }
 
 /// `init`'s arguments.

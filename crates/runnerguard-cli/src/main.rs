@@ -10,14 +10,18 @@ mod output;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::args::{Cli, Command};
 use crate::output::Out;
 
 fn main() -> ExitCode {
     let mut out = Out::new();
-    let cli = match Cli::try_parse() {
+    let command = Cli::command().long_version(args::long_version());
+    let parsed = command
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
             // A usage error quotes the argument refused, which may be a file name from the
@@ -40,6 +44,8 @@ fn main() -> ExitCode {
         Command::Rules(args) => commands::rules::run(args, &mut out),
         Command::Snapshot(args) => commands::snapshot::run(args, &mut out),
         Command::WhoCan(args) => commands::who_can::run(args, &mut out),
+        Command::Completions(args) => commands::completions(args.shell, &mut out),
+        Command::Man => commands::man(&mut out),
     };
     let flushed = out.flush();
     match (result, flushed) {

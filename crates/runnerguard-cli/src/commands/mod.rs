@@ -148,3 +148,21 @@ pub(crate) fn answer_code(allowed: bool) -> ExitCode {
         ExitCode::from(1)
     }
 }
+
+/// `runnerguard completions SHELL`: the completion script for the whole command line.
+pub(crate) fn completions(shell: clap_complete::Shell, out: &mut Out) -> Result<ExitCode> {
+    let mut command = <crate::args::Cli as clap::CommandFactory>::command();
+    // Into memory first: clap_complete panics when its writer fails (a closed pipe).
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "runnerguard", &mut script);
+    out.stdout().write_all(&script)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `runnerguard man`: the man page, from the same definitions as `--help`.
+pub(crate) fn man(out: &mut Out) -> Result<ExitCode> {
+    let command = <crate::args::Cli as clap::CommandFactory>::command()
+        .long_version(crate::args::long_version());
+    clap_mangen::Man::new(command).render(out.stdout())?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -81,4 +81,5 @@ mod paths;
 mod render;
 mod schema;
 mod terminal;
+mod tool;
 mod who_can;
