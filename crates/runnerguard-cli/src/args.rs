@@ -395,7 +395,8 @@ arguments! {
         pub(crate) runner_version: Option<String>,
 
         /// Output format: `codequality` is GitLab's Code Quality report
-        /// (`artifacts:reports:codequality`), paths relative to the working directory.
+        /// (`artifacts:reports:codequality`), paths relative to the working directory;
+        /// `junit` a JUnit report (`artifacts:reports:junit`), a test case per rule.
         #[arg(short = 'o', long, value_enum, default_value_t = AuditFormat::Human)]
         pub(crate) output: AuditFormat,
 
@@ -512,6 +513,8 @@ pub(crate) enum AuditFormat {
     Json,
     /// GitLab Code Quality JSON (docs/ci-reports.md).
     Codequality,
+    /// JUnit XML, a test case per rule (docs/ci-reports.md).
+    Junit,
 }
 
 /// Output formats.

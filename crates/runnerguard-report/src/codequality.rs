@@ -1,5 +1,5 @@
 //! The GitLab Code Quality report (`artifacts:reports:codequality`): a JSON array of issues
-//! in the reduced `CodeClimate` format GitLab reads.
+//! in the reduced CodeClimate format GitLab reads.
 //!
 //! What GitLab does with it (../shared/knowledge/ci-report-formats.md, from GitLab's
 //! `code_climate.rb`, `codeclimate.json` and `codequality_reports_comparer.rb`):

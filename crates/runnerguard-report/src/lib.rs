@@ -16,6 +16,7 @@ mod codequality;
 pub mod evidence;
 mod human;
 mod json;
+mod junit;
 pub mod schema;
 pub mod table;
 
@@ -24,6 +25,7 @@ use runnerguard_audit::{Finding, Severity, Topology};
 pub use codequality::codequality;
 pub use human::{Escaped, escape, human};
 pub use json::json;
+pub use junit::junit;
 
 /// Everything a report shows.
 #[derive(Debug)]

@@ -188,6 +188,14 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
                 .map_or("-", String::as_str);
             runnerguard_report::codequality(out.stdout(), &report, &root, fallback)?;
         }
+        AuditFormat::Junit => {
+            let rules: Vec<&runnerguard_audit::RuleMeta> = runnerguard_audit::ALL
+                .iter()
+                .map(|r| r.meta())
+                .filter(|m| selection.includes(m))
+                .collect();
+            runnerguard_report::junit(out.stdout(), &report, &rules)?;
+        }
     }
     let failed = report.failed();
     leak_at_exit(policy);

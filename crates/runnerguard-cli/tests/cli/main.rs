@@ -75,6 +75,7 @@ mod errors;
 mod generate;
 mod hostile;
 mod hostile_write;
+mod junit;
 mod leaks;
 mod namespaces;
 mod paths;
