@@ -394,11 +394,13 @@ arguments! {
         #[arg(long, value_name = "VERSION")]
         pub(crate) runner_version: Option<String>,
 
-        /// Output format: `codequality` is GitLab's Code Quality report
-        /// (`artifacts:reports:codequality`), paths relative to the working directory;
-        /// `junit` a JUnit report (`artifacts:reports:junit`), a test case per rule.
-        #[arg(short = 'o', long, value_enum, default_value_t = AuditFormat::Human)]
-        pub(crate) output: AuditFormat,
+        /// Output format, and where: `FORMAT` on stdout, `FORMAT=FILE` into FILE (written whole
+        /// or not at all). Repeatable, one on stdout at most: `-o human -o
+        /// codequality=gl-code-quality-report.json -o junit=runnerguard.xml`. `codequality` is
+        /// GitLab's Code Quality report (paths relative to the working directory), `junit` a
+        /// JUnit report with a test case per rule [default: human].
+        #[arg(short = 'o', long, value_name = "FORMAT[=FILE]", value_parser = OutputParser)]
+        pub(crate) output: Vec<Output>,
 
         /// Exit 1 when a finding is at or above this severity [default: `fail-on` of the
         /// --config file's `[audit]` section, else high].
@@ -502,6 +504,65 @@ pub(crate) struct InputArgs {
     /// Do not add Kubernetes' default cluster roles and bindings to the inputs.
     #[arg(long)]
     pub(crate) no_default_roles: bool,
+}
+
+/// One `-o FORMAT[=FILE]` of the audit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Output {
+    /// The format.
+    pub(crate) format: AuditFormat,
+    /// The file, or stdout.
+    pub(crate) file: Option<std::path::PathBuf>,
+}
+
+/// Parses `FORMAT[=FILE]`; lists the formats for `--help` and completions.
+#[derive(Clone, Debug)]
+pub(crate) struct OutputParser;
+
+impl clap::builder::TypedValueParser for OutputParser {
+    type Value = Output;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Output, clap::Error> {
+        let text = value.to_str().ok_or_else(|| {
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidUtf8,
+                "the output is not UTF-8\n",
+            )
+            .with_cmd(cmd)
+        })?;
+        let (name, file) = match text.split_once('=') {
+            Some((name, file)) if !file.is_empty() => (name, Some(file.into())),
+            Some(_) => {
+                return Err(clap::Error::raw(
+                    clap::error::ErrorKind::InvalidValue,
+                    format!("`-o {text}` names no file after `=`\n"),
+                )
+                .with_cmd(cmd));
+            }
+            None => (text, None),
+        };
+        let format = clap::builder::EnumValueParser::<AuditFormat>::new().parse_ref(
+            cmd,
+            arg,
+            std::ffi::OsStr::new(name),
+        )?;
+        Ok(Output { format, file })
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            AuditFormat::value_variants()
+                .iter()
+                .filter_map(ValueEnum::to_possible_value),
+        ))
+    }
 }
 
 /// The audit's output formats.

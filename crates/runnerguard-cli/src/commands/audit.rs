@@ -1,6 +1,7 @@
 //! `runnerguard audit`: read a runner setup, work out its topology, run the rules, report.
 
 use std::fmt::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use runnerguard_model::versions::DEFAULT_RUNNER;
 use runnerguard_report::Report;
 
 use super::leak_at_exit;
-use crate::args::{AuditArgs, AuditFormat, FailOn};
+use crate::args::{AuditArgs, AuditFormat, FailOn, Output};
 use crate::output::Out;
 
 pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
@@ -45,6 +46,7 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
         .map(severity)
         .or(config.fail_on)
         .unwrap_or(Severity::High);
+    let outputs = outputs(&args.output)?;
     let given: Option<RunnerVersion> = match &args.runner_version {
         Some(v) => Some(v.parse().map_err(|e: String| anyhow!(e))?),
         None => None,
@@ -171,30 +173,32 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
         inputs: &inputs,
         unreadable: &unreadable,
     };
-    match args.output {
-        AuditFormat::Json => runnerguard_report::json(out.stdout(), &report)?,
-        AuditFormat::Human => {
-            let color = out.color_stdout();
-            runnerguard_report::human(out.stdout(), &report, color)?;
-        }
-        AuditFormat::Codequality => {
-            // CI runs in the repository's root: paths are made relative to it.
-            let root = std::env::current_dir().context("cannot read the working directory")?;
-            let fallback = args
-                .input
-                .filenames
-                .first()
-                .or(args.values.first())
-                .map_or("-", String::as_str);
-            runnerguard_report::codequality(out.stdout(), &report, &root, fallback)?;
-        }
-        AuditFormat::Junit => {
-            let rules: Vec<&runnerguard_audit::RuleMeta> = runnerguard_audit::ALL
-                .iter()
-                .map(|r| r.meta())
-                .filter(|m| selection.includes(m))
-                .collect();
-            runnerguard_report::junit(out.stdout(), &report, &rules)?;
+    let rules: Vec<&runnerguard_audit::RuleMeta> = runnerguard_audit::ALL
+        .iter()
+        .map(|r| r.meta())
+        .filter(|m| selection.includes(m))
+        .collect();
+    let fallback = args
+        .input
+        .filenames
+        .first()
+        .or(args.values.first())
+        .map_or("-", String::as_str);
+    // CI runs in the repository's root: Code Quality paths are made relative to it.
+    let root = std::env::current_dir().context("cannot read the working directory")?;
+    let context = Reports {
+        report: &report,
+        rules: &rules,
+        root: &root,
+        fallback,
+    };
+    for output in &outputs {
+        match &output.file {
+            None => {
+                let color = out.color_stdout();
+                context.write(output.format, out.stdout(), color)?;
+            }
+            Some(path) => write_file(path, |w| context.write(output.format, w, false))?,
         }
     }
     let failed = report.failed();
@@ -204,6 +208,84 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The outputs asked for (`-o`, human on stdout when none), checked before any work: one on
+/// stdout at most, each file once.
+fn outputs(asked: &[Output]) -> Result<Vec<Output>> {
+    if asked.is_empty() {
+        return Ok(vec![Output {
+            format: AuditFormat::Human,
+            file: None,
+        }]);
+    }
+    if asked.iter().filter(|o| o.file.is_none()).count() > 1 {
+        return Err(anyhow!(
+            "more than one -o writes to stdout: give the others a file (`-o junit=runnerguard.xml`)"
+        ));
+    }
+    for (i, o) in asked.iter().enumerate() {
+        if let Some(file) = &o.file
+            && asked[..i].iter().any(|p| p.file.as_ref() == Some(file))
+        {
+            return Err(anyhow!("-o writes `{}` twice", file.display()));
+        }
+    }
+    Ok(asked.to_vec())
+}
+
+/// What every report format is written from.
+struct Reports<'a> {
+    report: &'a Report<'a>,
+    /// The rules that ran.
+    rules: &'a [&'a runnerguard_audit::RuleMeta],
+    /// Where paths in Code Quality reports are relative to.
+    root: &'a Path,
+    /// The input a Code Quality issue with no place of its own points at.
+    fallback: &'a str,
+}
+
+impl Reports<'_> {
+    fn write(&self, format: AuditFormat, w: &mut dyn Write, color: bool) -> Result<()> {
+        match format {
+            AuditFormat::Human => runnerguard_report::human(w, self.report, color)?,
+            AuditFormat::Json => runnerguard_report::json(w, self.report)?,
+            AuditFormat::Codequality => {
+                runnerguard_report::codequality(w, self.report, self.root, self.fallback)?;
+            }
+            AuditFormat::Junit => runnerguard_report::junit(w, self.report, self.rules)?,
+        }
+        Ok(())
+    }
+}
+
+/// Writes `path` whole or not at all: into a temporary file beside it, renamed over it once
+/// `write` succeeded (a report is streamed, never held whole in memory).
+fn write_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in `{}`", dir.display()))?;
+    {
+        let mut w = std::io::BufWriter::new(file.as_file_mut());
+        write(&mut w).with_context(|| format!("cannot write `{}`", path.display()))?;
+        w.flush()
+            .with_context(|| format!("cannot write `{}`", path.display()))?;
+    }
+    // A report is for CI to upload and people to read: the mode `>` would give it, not the
+    // temporary file's 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("cannot write `{}`", path.display()))?;
+    }
+    file.persist(path)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok(())
 }
 
 /// The `[audit]` section of configuration `file`, checked against this build's rules. Its

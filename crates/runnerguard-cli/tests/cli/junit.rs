@@ -112,3 +112,66 @@ fn only_the_rules_that_ran_are_cases_and_an_unreadable_input_fails_one() {
     assert_eq!(cases.len(), 1 + 11);
     assert!(failed(&cases[0]), "the inputs case fails: {}", r.stdout);
 }
+
+/// `-o FORMAT=FILE`, repeatable: several reports of one audit in one run, each file written
+/// whole, the same bytes as the format on stdout; one stdout at most, each file once.
+#[test]
+fn several_reports_in_one_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = |name: &str| tmp.path().join(name).to_str().unwrap().to_owned();
+    let (cq, junit, json) = (file("cq.json"), file("r.xml"), file("a.json"));
+    let r = run(&[
+        "audit",
+        "-f",
+        "examples/seed/",
+        "-o",
+        "human",
+        "-o",
+        &format!("codequality={cq}"),
+        "-o",
+        &format!("junit={junit}"),
+        "-o",
+        &format!("json={json}"),
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("findings ("),
+        "human on stdout: {}",
+        r.stdout
+    );
+    for (path, format) in [(&cq, "codequality"), (&junit, "junit"), (&json, "json")] {
+        let alone = run(&["audit", "-f", "examples/seed/", "-o", format]);
+        assert_eq!(
+            std::fs::read_to_string(path).unwrap(),
+            alone.stdout,
+            "{format}"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o644, "{format}");
+        }
+    }
+    // Refused before any work: two on stdout, one file twice, no file after `=`.
+    let two = run(&["audit", "-f", "examples/seed/", "-o", "json", "-o", "human"]);
+    assert_eq!(two.code, 2);
+    assert!(
+        two.stderr.contains("more than one -o writes to stdout"),
+        "{}",
+        two.stderr
+    );
+    let twice = run(&[
+        "audit",
+        "-f",
+        "examples/seed/",
+        "-o",
+        &format!("json={json}"),
+        "-o",
+        &format!("junit={json}"),
+    ]);
+    assert_eq!(twice.code, 2);
+    assert!(twice.stderr.contains("twice"), "{}", twice.stderr);
+    let empty = run(&["audit", "-f", "examples/seed/", "-o", "junit="]);
+    assert_eq!(empty.code, 2);
+}
