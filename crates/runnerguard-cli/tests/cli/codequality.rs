@@ -87,6 +87,7 @@ fn codequality_in(dir: &Path) -> Vec<Value> {
         .args(["audit", "-o", "codequality", "-f", "seed"])
         .current_dir(dir)
         .env("PATH", "")
+        .env_remove("RUNNERGUARD_HELM")
         .output()
         .unwrap();
     issues(&String::from_utf8(out.stdout).unwrap())

@@ -109,6 +109,8 @@ fn kubectl_runnerguard_audit_works_through_a_real_kubectl() {
         .current_dir(root())
         .env("PATH", bin.path())
         .env("NO_COLOR", "1")
+        // As `run` does: values rendered by the built-in model, not a helm CI provides.
+        .env_remove("RUNNERGUARD_HELM")
         .env("KUBECONFIG", bin.path().join("none"))
         .output()
         .unwrap();
