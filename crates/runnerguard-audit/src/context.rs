@@ -106,11 +106,6 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// What this context shares with the other setups' contexts, in [`crate::Audit::run`].
-    pub(crate) fn shared(&self) -> Option<&'a Shared<'a>> {
-        self.shared
-    }
-
     /// Where what depends on the policy alone is kept: with the other setups' contexts when
     /// shared, else in this context.
     fn store(&self) -> &Shared<'a> {
@@ -291,24 +286,19 @@ impl<'a> Context<'a> {
     /// namespaces `ns`: where the Kubernetes executor needs to create pods. Under every
     /// setup of an audit the same answer, so that findings worded by it are found the same.
     pub fn is_executor(&self, subject: &Subject, ns: &str) -> bool {
-        match self.shared {
-            Some(shared) => {
-                *subject == Subject::service_account(&subject.namespace, &subject.name)
-                    && shared.executors.contains(&(
-                        subject.namespace.as_str(),
-                        subject.name.as_str(),
-                        ns,
-                    ))
+        let (namespace, name) = (subject.namespace.as_str(), subject.name.as_str());
+        *subject == Subject::service_account(namespace, name)
+            && match self.shared {
+                Some(shared) => shared.executors.contains(&(namespace, name, ns)),
+                None => {
+                    (namespace, name)
+                        == (
+                            self.topology.manager_namespace.as_str(),
+                            self.topology.manager_service_account.as_str(),
+                        )
+                        && self.is_job_namespace(ns)
+                }
             }
-            None => {
-                *subject
-                    == Subject::service_account(
-                        &self.topology.manager_namespace,
-                        &self.topology.manager_service_account,
-                    )
-                    && self.is_job_namespace(ns)
-            }
-        }
     }
 
     /// The ServiceAccounts job pods run as: under every setup of an audit, those of all its

@@ -4,7 +4,7 @@
 //! values, and last the RBAC itself), with a note of the evidence for each fact, so the report
 //! can say what it assumed.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use runnerguard_engine::{Action, Policy, UserInfo};
@@ -202,13 +202,13 @@ impl Topology {
         let objects = policy.objects();
         let flags = options.has_flags();
         if !flags && objects.helm_values.is_empty() && objects.releases.is_empty() {
-            let managers = manager_deployments(objects);
-            if managers.len() > 1 {
-                return managers
+            let releases = manager_releases(objects);
+            if releases.len() > 1 {
+                return releases
                     .iter()
-                    .map(|d| Self {
+                    .map(|release| Self {
                         values: Some(Vec::new()),
-                        ..Self::discover_in(policy, &manager_release(objects, d), options)
+                        ..Self::discover_in(policy, release, options)
                     })
                     .collect();
             }
@@ -405,50 +405,63 @@ fn is_manager(w: &Workload) -> bool {
     })
 }
 
-/// The first manager workload of each manager identity (namespace and ServiceAccount), in
-/// input order: two replicas' Deployments of one release are one manager, two releases'
-/// are two.
-fn manager_deployments(objects: &Inventory) -> Vec<&Workload> {
-    let mut seen: HashSet<(&str, &str)> = HashSet::new();
-    objects
-        .workloads
-        .iter()
-        .filter(|w| is_manager(w))
-        .filter(|w| seen.insert((w.object.namespace.as_str(), w.service_account.as_str())))
-        .collect()
-}
-
-/// What belongs to `manager`'s release: the manager workloads of its identity, and the
-/// runner configurations of the ConfigMaps they mount, with every configuration no manager
-/// mounts (a `config.toml` file, a ConfigMap of another name): each manager may read those.
-fn manager_release(objects: &Inventory, manager: &Workload) -> Inventory {
-    let identity = |w: &Workload| (w.object.namespace.clone(), w.service_account.clone());
-    let managers: Vec<&Workload> = objects.workloads.iter().filter(|w| is_manager(w)).collect();
-    let mounts = |w: &Workload, config: &runnerguard_model::RunnerConfig| match &config.source {
-        RunnerConfigSource::ConfigMap {
-            namespace, name, ..
-        } => *namespace == w.object.namespace && w.config_map_volumes.contains(name),
-        RunnerConfigSource::File | RunnerConfigSource::HelmValues => false,
-    };
-    Inventory {
-        workloads: managers
-            .iter()
-            .filter(|w| identity(w) == identity(manager))
-            .map(|w| (*w).clone())
-            .collect(),
-        runner_configs: objects
-            .runner_configs
-            .iter()
-            .filter(|c| {
-                managers
-                    .iter()
-                    .filter(|w| mounts(w, c))
-                    .all(|w| identity(w) == identity(manager))
-            })
-            .cloned()
-            .collect(),
-        ..Inventory::default()
+/// The release of each manager identity (namespace and ServiceAccount) of rendered manifests,
+/// in input order (two replicas' Deployments of one release are one manager, two releases'
+/// are two): its manager workloads and the runner configurations of the ConfigMaps they
+/// mount, with every configuration no manager mounts (a `config.toml` file, a ConfigMap of
+/// another name), which each manager may read. A ConfigMap that managers of two identities
+/// mount is neither's. One pass over the workloads and one over the configurations.
+fn manager_releases(objects: &Inventory) -> Vec<Inventory> {
+    let mut releases: Vec<Inventory> = Vec::new();
+    let mut by_identity: HashMap<(&str, &str), usize> = HashMap::new();
+    // The release mounting each (namespace, ConfigMap); `None` when several do.
+    let mut mounted_by: HashMap<(&str, &str), Option<usize>> = HashMap::new();
+    for w in objects.workloads.iter().filter(|w| is_manager(w)) {
+        let namespace = w.object.namespace.as_str();
+        let r = *by_identity
+            .entry((namespace, w.service_account.as_str()))
+            .or_insert_with(|| {
+                releases.push(Inventory::default());
+                releases.len() - 1
+            });
+        if let Some(release) = releases.get_mut(r) {
+            release.workloads.push(w.clone());
+        }
+        for name in &w.config_map_volumes {
+            mounted_by
+                .entry((namespace, name.as_str()))
+                .and_modify(|owner| {
+                    if *owner != Some(r) {
+                        *owner = None;
+                    }
+                })
+                .or_insert(Some(r));
+        }
     }
+    for config in &objects.runner_configs {
+        let mount = match &config.source {
+            RunnerConfigSource::ConfigMap {
+                namespace, name, ..
+            } => mounted_by
+                .get(&(namespace.as_str(), name.as_str()))
+                .copied(),
+            RunnerConfigSource::File | RunnerConfigSource::HelmValues => None,
+        };
+        match mount {
+            None => {
+                for release in &mut releases {
+                    release.runner_configs.push(config.clone());
+                }
+            }
+            Some(Some(r)) => {
+                if let Some(release) = releases.get_mut(r) {
+                    release.runner_configs.push(config.clone());
+                }
+            }
+            Some(None) => {}
+        }
+    }
+    releases
 }
 
 /// Job targets from runner configurations: `namespace` and `service_account` of each

@@ -143,7 +143,10 @@ fn relative(path: &str, root: &Path) -> String {
     let p = Path::new(path);
     let rel = p.strip_prefix(root).unwrap_or(p);
     let text = rel.to_string_lossy().replace('\\', "/");
-    text.strip_prefix("./").map_or(text.clone(), str::to_owned)
+    match text.strip_prefix("./") {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    }
 }
 
 /// SHA-256 of what identifies the finding: rule, file, objects (without their lines) and the

@@ -198,7 +198,10 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
                 let color = out.color_stdout();
                 context.write(output.format, out.stdout(), color)?;
             }
-            Some(path) => write_file(path, |w| context.write(output.format, w, false))?,
+            Some(path) => {
+                // A report is for CI to upload and people to read: the mode `>` gives.
+                super::write_file(path, 0o644, |w| context.write(output.format, w, false))?;
+            }
         }
     }
     let failed = report.failed();
@@ -257,35 +260,6 @@ impl Reports<'_> {
         }
         Ok(())
     }
-}
-
-/// Writes `path` whole or not at all: into a temporary file beside it, renamed over it once
-/// `write` succeeded (a report is streamed, never held whole in memory).
-fn write_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot write in `{}`", dir.display()))?;
-    {
-        let mut w = std::io::BufWriter::new(file.as_file_mut());
-        write(&mut w).with_context(|| format!("cannot write `{}`", path.display()))?;
-        w.flush()
-            .with_context(|| format!("cannot write `{}`", path.display()))?;
-    }
-    // A report is for CI to upload and people to read: the mode `>` would give it, not the
-    // temporary file's 0600.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        file.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .with_context(|| format!("cannot write `{}`", path.display()))?;
-    }
-    file.persist(path)
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    Ok(())
 }
 
 /// The `[audit]` section of configuration `file`, checked against this build's rules. Its
@@ -384,34 +358,26 @@ fn unreadable(loaded: &mut Loaded, out: &mut Out) -> Vec<String> {
 /// The runner versions checked, each once, in setup order (`--runner-version`, or the
 /// default runner, when there is no setup).
 fn runner_versions(setups: &[Setup], given: Option<RunnerVersion>) -> String {
-    let mut versions: Vec<String> = Vec::new();
-    for s in setups {
-        let v = s.version.to_string();
-        if !versions.contains(&v) {
-            versions.push(v);
-        }
-    }
-    if versions.is_empty() {
-        given.unwrap_or(DEFAULT_RUNNER).to_string()
-    } else {
-        versions.join(", ")
-    }
+    distinct(setups.iter().map(|s| s.version.to_string()))
+        .unwrap_or_else(|| given.unwrap_or(DEFAULT_RUNNER).to_string())
 }
 
 /// The chart versions checked against, each once, in setup order (the default chart when
 /// there is no setup): releases of several charts are each checked against their own.
 fn chart_versions(setups: &[Setup]) -> String {
-    let mut versions: Vec<&str> = Vec::new();
-    for s in setups {
-        if !versions.contains(&s.chart.version) {
-            versions.push(s.chart.version);
+    distinct(setups.iter().map(|s| s.chart.version.to_owned()))
+        .unwrap_or_else(|| ChartKeys::newest().version.to_owned())
+}
+
+/// `versions` each once, in order, comma-separated; `None` when there are none.
+fn distinct(versions: impl Iterator<Item = String>) -> Option<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for v in versions {
+        if !seen.contains(&v) {
+            seen.push(v);
         }
     }
-    if versions.is_empty() {
-        ChartKeys::newest().version.to_owned()
-    } else {
-        versions.join(", ")
-    }
+    (!seen.is_empty()).then(|| seen.join(", "))
 }
 
 fn severity(f: FailOn) -> Severity {

@@ -166,3 +166,37 @@ pub(crate) fn man(out: &mut Out) -> Result<ExitCode> {
     clap_mangen::Man::new(command).render(out.stdout())?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// Writes `path` whole or not at all, with permissions `mode`: streamed by `write` into a
+/// temporary file beside it, renamed over it once written (a large report is never held
+/// whole in memory, and a failed run leaves the old file).
+pub(crate) fn write_file(
+    path: &std::path::Path,
+    mode: u32,
+    write: impl FnOnce(&mut dyn io::Write) -> Result<()>,
+) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in `{}`", dir.display()))?;
+    {
+        let mut w = io::BufWriter::new(file.as_file_mut());
+        write(&mut w)
+            .and_then(|()| io::Write::flush(&mut w).map_err(Into::into))
+            .with_context(|| format!("cannot write `{}`", path.display()))?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .with_context(|| format!("cannot write `{}`", path.display()))?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    file.persist(path)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok(())
+}

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Result, bail};
 use runnerguard_load::{LiveOptions, Snapshot};
 
 use crate::args::{LiveArgs, SnapshotArgs};
@@ -24,7 +24,12 @@ pub(crate) fn run(args: &SnapshotArgs, out: &mut Out) -> Result<ExitCode> {
         out.stdout().write_all(snapshot.text.as_bytes())?;
         out.stdout().write_all(b"\n")?;
     } else {
-        write_atomically(Path::new(&args.output), &snapshot.text)?;
+        // What the cluster holds is for its owner's eyes: the temporary file's 0600 is kept.
+        super::write_file(Path::new(&args.output), 0o600, |w| {
+            w.write_all(snapshot.text.as_bytes())?;
+            w.write_all(b"\n")?;
+            Ok(())
+        })?;
         out.note(&format!(
             "{} objects of {} written to {}",
             snapshot.objects, snapshot.source, args.output
@@ -74,21 +79,4 @@ pub(crate) fn read(args: &LiveArgs, namespace: Option<&str>, out: &mut Out) -> R
 /// `cluster:prod: Secrets not read: 403: ...`.
 pub(crate) fn unread_line(snapshot: &Snapshot, u: &runnerguard_load::Unread) -> String {
     format!("{}: {} not read: {}", snapshot.source, u.kind, u.reason)
-}
-
-/// Writes `text` to `path` whole or not at all: a temporary file in the same folder, renamed
-/// over it.
-fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot write in `{}`", dir.display()))?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.write_all(b"\n"))
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    file.persist(path)
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    Ok(())
 }

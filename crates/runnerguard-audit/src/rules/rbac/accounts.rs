@@ -107,16 +107,6 @@ impl<'p> Accounts<'p> {
         }
     }
 
-    /// In [`crate::Audit::run`], the state shared across setups: there [`Accounts::new`]
-    /// counts the job pods' ServiceAccounts of every setup, so it is the same under every
-    /// setup, and so are the findings of rules that depend on the setup only through it.
-    /// `None` outside `Audit::run`.
-    pub(super) fn same_for_every_setup<'c>(
-        cx: &Context<'c>,
-    ) -> Option<&'c crate::context::Shared<'c>> {
-        cx.shared()
-    }
-
     /// The ServiceAccounts known in `scope` (every namespace for [`Scope::Cluster`]),
     /// sorted.
     pub(super) fn known(&self, scope: &Scope) -> Vec<&Subject> {

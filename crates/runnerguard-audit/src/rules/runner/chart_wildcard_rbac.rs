@@ -80,29 +80,34 @@ impl Rule for ChartWildcardRbac {
         // A values file's finding names its own release's manager and is reported under that
         // release's setup only; the roles it covers are covered under every setup.
         for i in todo {
-            let Some(values) = all_values.get(i) else {
+            let Some(values) = all_values.get(i).filter(|v| creates_empty_rules(v)) else {
                 continue;
             };
             let release = cx.values_topology(i);
+            let (kind, namespace) = predicted(release, values);
+            // The chart renders one such role per release, of the kind and in the namespace
+            // the values decide: whether the loader rendered it from these values or `helm
+            // template` output was read alongside them.
+            let same: Vec<usize> = (0..rendered.len())
+                .filter(|&r| {
+                    let role = cx.policy.role(rendered[r]);
+                    role.kind == kind
+                        && (kind == RoleKind::ClusterRole || role.namespace == namespace)
+                })
+                .collect();
+            for &r in &same {
+                covered[r] = true;
+            }
+            if !cx.topology.has_values(i) {
+                continue;
+            }
             let Some(mut f) = values_finding(cx, release, values) else {
                 continue;
             };
-            let (kind, namespace) = predicted(release, values);
-            for (i, &role) in rendered.iter().enumerate() {
-                let r = cx.policy.role(role);
-                // The chart renders one such role per release, of the kind and in the
-                // namespace the values decide: whether the loader rendered it from these
-                // values or `helm template` output was read alongside them.
-                let same =
-                    r.kind == kind && (kind == RoleKind::ClusterRole || r.namespace == namespace);
-                if same {
-                    covered[i] = true;
-                    f = rendered_evidence(cx, f, role);
-                }
+            for &r in &same {
+                f = rendered_evidence(cx, f, rendered[r]);
             }
-            if cx.topology.has_values(i) {
-                out.push(f);
-            }
+            out.push(f);
         }
         for (i, &role) in rendered.iter().enumerate() {
             if !covered[i] {
