@@ -258,6 +258,7 @@ fn valid_input_in_every_format() {
     let runs: Vec<Vec<&str>> = vec![
         vec!["audit", "-f", seed, "-f", &d],
         vec!["audit", "-f", seed, "-f", &d, "-o", "json"],
+        vec!["audit", "-f", seed, "-f", &d, "-o", "sarif"],
         vec![
             "can-i",
             "get",
