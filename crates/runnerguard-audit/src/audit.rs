@@ -158,8 +158,55 @@ impl<'p> Audit<'p> {
     /// every setup and merging in setup order gives (the test `reference` does that).
     #[must_use]
     pub fn run(&self, selection: &Selection) -> Vec<Finding> {
+        let mut findings = self.merged(selection, false).findings;
+        set_severities(&mut findings, &selection.severity);
+        sort(&mut findings);
+        findings
+    }
+
+    /// [`Audit::run`], and under which setups (indices into [`Audit::setups`]) each finding
+    /// was found. A rule that reads only the policy runs under the first setup alone, one
+    /// that reads only the chart keys under the first setup of each chart
+    /// ([`crate::rule_scope`]): their findings name that setup.
+    pub fn run_attributed(&self, selection: &Selection) -> (Vec<Finding>, FoundUnder) {
+        let Merged {
+            mut findings,
+            mut found_under,
+            ..
+        } = self.merged(selection, true);
+        set_severities(&mut findings, &selection.severity);
+        // Sorted as `sort` sorts, in place (an audit of 1 MB of runners holds 165,000
+        // findings: no second copy of them), each finding's setups following it.
+        let mut order: Vec<u32> = (0..findings.len()).map(index).collect();
+        order.sort_by(|&a, &b| order_of(&findings[a as usize], &findings[b as usize]));
+        let mut rank = vec![0u32; findings.len()];
+        for (new, &old) in order.iter().enumerate() {
+            rank[old as usize] = index(new);
+        }
+        drop(order);
+        for pair in &mut found_under {
+            pair.0 = rank[pair.0 as usize];
+        }
+        found_under.sort_unstable();
+        found_under.dedup();
+        for i in 0..findings.len() {
+            while rank[i] as usize != i {
+                let j = rank[i] as usize;
+                findings.swap(i, j);
+                rank.swap(i, j);
+            }
+        }
+        (findings, FoundUnder(found_under))
+    }
+
+    /// Every rule under every setup, findings merged, in the order found; with `attribute`,
+    /// the setups each was found under.
+    fn merged(&self, selection: &Selection, attribute: bool) -> Merged {
         let shared = audit_wide(&self.setups);
-        let mut merged = Merged::default();
+        let mut merged = Merged {
+            attribute,
+            ..Merged::default()
+        };
         let mut charts_seen: Vec<(&str, Option<&str>)> = Vec::new();
         for (i, setup) in self.setups.iter().enumerate() {
             let cx = Context::sharing(
@@ -180,13 +227,38 @@ impl<'p> Audit<'p> {
                 Reads::Setup => true,
             };
             for finding in run_rules(&cx, selection, runs) {
-                merged.add(finding);
+                merged.add(finding, i);
             }
         }
-        let mut findings = merged.findings;
-        set_severities(&mut findings, &selection.severity);
-        sort(&mut findings);
-        findings
+        merged
+    }
+}
+
+/// A position in the findings, as stored (an audit holds far fewer than 2^32 findings: the
+/// inputs are capped).
+fn index(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+/// Under which setups each finding of an audit was found: (finding, setup) pairs, sorted.
+/// Most findings are found under one setup; a pair each costs less than a list each.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FoundUnder(Vec<(u32, u32)>);
+
+impl FoundUnder {
+    /// The setups finding `i` was found under, ascending.
+    pub fn setups(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        let i = index(i);
+        let start = self.0.partition_point(|&(f, _)| f < i);
+        self.0[start..]
+            .iter()
+            .take_while(move |&&(f, _)| f == i)
+            .map(|&(_, s)| s as usize)
+    }
+
+    /// Whether finding `i` was found under setup `setup`.
+    pub fn contains(&self, i: usize, setup: usize) -> bool {
+        self.0.binary_search(&(index(i), index(setup))).is_ok()
     }
 }
 
@@ -237,6 +309,10 @@ fn executors(setups: &[Setup]) -> HashSet<(&str, &str, &str)> {
 #[derive(Default)]
 struct Merged {
     findings: Vec<Finding>,
+    /// Whether to keep `found_under`.
+    attribute: bool,
+    /// (finding, setup) for each setup each finding was found under.
+    found_under: Vec<(u32, u32)>,
     /// Indexes into `findings`, by their hash.
     by_hash: HashMap<u64, Vec<usize>>,
     hasher: RandomState,
@@ -246,7 +322,7 @@ struct Merged {
 }
 
 impl Merged {
-    fn add(&mut self, finding: Finding) {
+    fn add(&mut self, finding: Finding, setup: usize) {
         let slots = self
             .by_hash
             .entry(self.hasher.hash_one(&finding))
@@ -257,10 +333,18 @@ impl Merged {
                 self.comparisons += 1;
             }
             if self.findings.get(i) == Some(&finding) {
+                let pair = (index(i), index(setup));
+                if self.attribute && self.found_under.last() != Some(&pair) {
+                    self.found_under.push(pair);
+                }
                 return;
             }
         }
         slots.push(self.findings.len());
+        if self.attribute {
+            self.found_under
+                .push((index(self.findings.len()), index(setup)));
+        }
         self.findings.push(finding);
     }
 }
@@ -277,12 +361,14 @@ fn set_severities(findings: &mut [Finding], severities: &[(String, crate::Severi
 
 /// Most severe first, then by rule id, then by message, so output is deterministic.
 fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.rule.cmp(b.rule))
-            .then_with(|| a.message.cmp(&b.message))
-    });
+    findings.sort_by(order_of);
+}
+
+fn order_of(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    b.severity
+        .cmp(&a.severity)
+        .then_with(|| a.rule.cmp(b.rule))
+        .then_with(|| a.message.cmp(&b.message))
 }
 
 /// Runs the selected rules under one setup, with the selection's severities. Findings come

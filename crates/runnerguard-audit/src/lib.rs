@@ -10,6 +10,7 @@
 mod audit;
 mod chart;
 mod context;
+pub mod diff;
 mod evidence;
 mod finding;
 mod placeholders;
@@ -18,7 +19,7 @@ mod rules;
 mod topology;
 mod versions;
 
-pub use audit::{Audit, Setup, run};
+pub use audit::{Audit, FoundUnder, Setup, run};
 pub use chart::{ChartKeys, KeyUse};
 pub use context::{Context, JobIdentity, qualified};
 pub use evidence::{
@@ -29,7 +30,7 @@ pub use executor::{Need, Permission, PermissionTable, RunnerVersion};
 pub use finding::{Finding, Location};
 pub use placeholders::{placeholder_kind, placeholder_notes};
 pub use rule::{Rule, RuleMeta, Severity};
-pub use rules::ALL;
+pub use rules::{ALL, Reads as RuleScope, reads as rule_scope};
 pub use runnerguard_model::executor;
 pub use topology::{
     Evidence as TopologyEvidence, Fact as TopologyFact, JobTarget, Topology, TopologyOptions,

@@ -154,6 +154,25 @@ pub(crate) enum Command {
             Exit codes: 0 = written, 1 = written, but some kinds could not be read, 2 = error."
     )]
     Snapshot(SnapshotArgs),
+    /// What a change does: permissions gained and lost, findings new and resolved, the
+    /// topology before and after.
+    #[command(
+        long_about = "Compare two versions of a runner setup, as a reviewer of a merge request needs: \
+                      per subject, the permissions gained and lost, directly and through escalation \
+                      (with the path to each newly reachable identity), grouped by namespace; the \
+                      audit findings the change adds and resolves (matched by a fingerprint that \
+                      ignores line numbers and file locations); the runner topology before and after.\n\n\
+                      The old side is a path, or the same paths at a git revision (--base-ref), read \
+                      with `git` without touching the working tree.",
+        after_help = "Examples:\n  \
+            runnerguard diff old/ new/\n  \
+            runnerguard diff --base-ref origin/main deploy/runner/\n  \
+            runnerguard diff --base-ref \"$CI_MERGE_REQUEST_DIFF_BASE_SHA\" deploy/ -o human -o codequality=gl-code-quality-report.json\n  \
+            runnerguard diff --old a.yaml --old b.yaml --new a.yaml --new c.yaml -o json\n\n\
+            Exit codes: 0 = the change adds nothing at or above --fail-on and opens no way from a\n\
+            job identity into a manager namespace (removing rights passes); 1 = it does; 2 = error."
+    )]
+    Diff(Box<DiffArgs>),
     /// Check whether an identity may perform an action (mirrors `kubectl auth can-i`).
     #[command(
         name = "can-i",
@@ -331,97 +350,105 @@ arguments! {
         #[arg(long = "values", value_name = "FILE")]
         pub(crate) values: Vec<String>,
 
-        /// The namespace manifests without `metadata.namespace` are applied to, as with
-        /// `kubectl apply -n` [default: they are checked in `default` and in every runner
-        /// namespace they could land in]. With --live, also: only this namespace's namespaced
-        /// objects are read.
-        #[arg(short = 'n', long, value_name = "NAMESPACE")]
-        pub(crate) namespace: Option<String>,
-
-        /// Read the chart's values from under this top-level key of each values document: an
-        /// umbrella chart's alias for the gitlab-runner subchart (Big Bang: `upstream`).
-        #[arg(long, value_name = "KEY")]
-        pub(crate) values_key: Option<String>,
-
-        /// The runner manager's namespace (default: from the inputs, else the release namespace).
-        #[arg(long, value_name = "NAMESPACE")]
-        pub(crate) runner_namespace: Option<String>,
-
-        /// The runner manager's ServiceAccount (default: from the chart's Deployment or values).
-        #[arg(long, value_name = "NAME")]
-        pub(crate) runner_service_account: Option<String>,
-
-        /// A namespace where CI jobs run (default: from the runner configuration). Repeatable.
-        #[arg(long = "job-namespace", value_name = "NAMESPACE")]
-        pub(crate) job_namespaces: Vec<String>,
-
-        /// The job pods' ServiceAccount (default: `service_account` of the runner configuration,
-        /// else `default`).
-        #[arg(long, value_name = "NAME")]
-        pub(crate) job_service_account: Option<String>,
-
-        /// The Helm release's namespace, when only values are read [default: gitlab-runner].
-        #[arg(long, value_name = "NAMESPACE")]
-        pub(crate) release_namespace: Option<String>,
-
-        /// The Helm release name values are rendered under (`helm template NAME`); the chart's
-        /// object names derive from it [default: the wrapper's, else gitlab-runner].
-        #[arg(long, value_name = "NAME")]
-        pub(crate) release_name: Option<String>,
-
-        /// The gitlab-runner chart version values are rendered with (embedded: 0.77.2-0.86.0)
-        /// [default: the newest embedded, or the chart version a wrapper names].
-        #[arg(long, value_name = "VERSION")]
-        pub(crate) chart_version: Option<String>,
-
-        /// A local chart archive (.tgz) or directory to render values with instead of the
-        /// embedded official chart (needs helm; never fetched from the network).
-        #[arg(long, value_name = "PATH")]
-        pub(crate) chart: Option<String>,
-
-        /// The helm binary to render values with [default: `$RUNNERGUARD_HELM`, else helm on PATH;
-        /// without helm, a built-in model of the chart is used].
-        #[arg(long, value_name = "PATH", conflicts_with = "no_helm")]
-        pub(crate) helm: Option<String>,
-
-        /// Do not run helm: render values with the built-in model of the chart.
-        #[arg(long)]
-        pub(crate) no_helm: bool,
-
-        /// The GitLab Runner version whose needs are checked (MAJOR.MINOR) [default: the tag of
-        /// the manager's gitlab-runner image, else the chart's appVersion, else the runner the
-        /// default chart installs, as `generate` targets].
-        #[arg(long, value_name = "VERSION")]
-        pub(crate) runner_version: Option<String>,
-
         /// Output format, and where: `FORMAT` on stdout, `FORMAT=FILE` into FILE (written whole
         /// or not at all). Repeatable, one on stdout at most: `-o human -o
         /// codequality=gl-code-quality-report.json -o junit=runnerguard.xml`. `codequality` is
         /// GitLab's Code Quality report (paths relative to the working directory), `junit` a
         /// JUnit report with a test case per rule [default: human].
-        #[arg(short = 'o', long, value_name = "FORMAT[=FILE]", value_parser = OutputParser)]
+        #[arg(short = 'o', long, value_name = "FORMAT[=FILE]", value_parser = OutputParser::<AuditFormat>::new())]
         pub(crate) output: Vec<Output>,
 
-        /// Exit 1 when a finding is at or above this severity [default: `fail-on` of the
-        /// --config file's `[audit]` section, else high].
-        #[arg(long, value_enum)]
-        pub(crate) fail_on: Option<FailOn>,
-
-        /// Run only these rules (ids, names or id prefixes such as RG1). Repeatable [default:
-        /// `select` of the --config file's `[audit]` section, else every rule].
-        #[arg(long, value_name = "RULE")]
-        pub(crate) select: Vec<String>,
-
-        /// Leave these rules out. Repeatable [default: `ignore` of the --config file's `[audit]`
-        /// section].
-        #[arg(long, value_name = "RULE")]
-        pub(crate) ignore: Vec<String>,
-
-        /// A runnerguard.toml whose `[audit]` section sets what runs (select, ignore), rule
-        /// severities and fail-on; the flags above win over it (docs/config.md).
-        #[arg(long, value_name = "FILE")]
-        pub(crate) config: Option<String>,
+        #[command(flatten)]
+        pub(crate) options: AuditOptions,
     }
+}
+
+/// How `audit` and `diff` read and judge what they are given: where the runner is, how
+/// values are rendered, which rules run and when the run fails.
+#[derive(Debug, Args)]
+pub(crate) struct AuditOptions {
+    /// The namespace manifests without `metadata.namespace` are applied to, as with
+    /// `kubectl apply -n` [default: they are checked in `default` and in every runner
+    /// namespace they could land in]. With --live, also: only this namespace's namespaced
+    /// objects are read.
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub(crate) namespace: Option<String>,
+
+    /// Read the chart's values from under this top-level key of each values document: an
+    /// umbrella chart's alias for the gitlab-runner subchart (Big Bang: `upstream`).
+    #[arg(long, value_name = "KEY")]
+    pub(crate) values_key: Option<String>,
+
+    /// The runner manager's namespace (default: from the inputs, else the release namespace).
+    #[arg(long, value_name = "NAMESPACE")]
+    pub(crate) runner_namespace: Option<String>,
+
+    /// The runner manager's ServiceAccount (default: from the chart's Deployment or values).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) runner_service_account: Option<String>,
+
+    /// A namespace where CI jobs run (default: from the runner configuration). Repeatable.
+    #[arg(long = "job-namespace", value_name = "NAMESPACE")]
+    pub(crate) job_namespaces: Vec<String>,
+
+    /// The job pods' ServiceAccount (default: `service_account` of the runner configuration,
+    /// else `default`).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) job_service_account: Option<String>,
+
+    /// The Helm release's namespace, when only values are read [default: gitlab-runner].
+    #[arg(long, value_name = "NAMESPACE")]
+    pub(crate) release_namespace: Option<String>,
+
+    /// The Helm release name values are rendered under (`helm template NAME`); the chart's
+    /// object names derive from it [default: the wrapper's, else gitlab-runner].
+    #[arg(long, value_name = "NAME")]
+    pub(crate) release_name: Option<String>,
+
+    /// The gitlab-runner chart version values are rendered with (embedded: 0.77.2-0.86.0)
+    /// [default: the newest embedded, or the chart version a wrapper names].
+    #[arg(long, value_name = "VERSION")]
+    pub(crate) chart_version: Option<String>,
+
+    /// A local chart archive (.tgz) or directory to render values with instead of the
+    /// embedded official chart (needs helm; never fetched from the network).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) chart: Option<String>,
+
+    /// The helm binary to render values with [default: `$RUNNERGUARD_HELM`, else helm on PATH;
+    /// without helm, a built-in model of the chart is used].
+    #[arg(long, value_name = "PATH", conflicts_with = "no_helm")]
+    pub(crate) helm: Option<String>,
+
+    /// Do not run helm: render values with the built-in model of the chart.
+    #[arg(long)]
+    pub(crate) no_helm: bool,
+
+    /// The GitLab Runner version whose needs are checked (MAJOR.MINOR) [default: the tag of
+    /// the manager's gitlab-runner image, else the chart's appVersion, else the runner the
+    /// default chart installs, as `generate` targets].
+    #[arg(long, value_name = "VERSION")]
+    pub(crate) runner_version: Option<String>,
+
+    /// Exit 1 when a finding is at or above this severity [default: `fail-on` of the
+    /// --config file's `[audit]` section, else high].
+    #[arg(long, value_enum)]
+    pub(crate) fail_on: Option<FailOn>,
+
+    /// Run only these rules (ids, names or id prefixes such as RG1). Repeatable [default:
+    /// `select` of the --config file's `[audit]` section, else every rule].
+    #[arg(long, value_name = "RULE")]
+    pub(crate) select: Vec<String>,
+
+    /// Leave these rules out. Repeatable [default: `ignore` of the --config file's `[audit]`
+    /// section].
+    #[arg(long, value_name = "RULE")]
+    pub(crate) ignore: Vec<String>,
+
+    /// A runnerguard.toml whose `[audit]` section sets what runs (select, ignore), rule
+    /// severities and fail-on; the flags above win over it (docs/config.md).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<String>,
 }
 
 /// `--fail-on` levels.
@@ -506,28 +533,36 @@ pub(crate) struct InputArgs {
     pub(crate) no_default_roles: bool,
 }
 
-/// One `-o FORMAT[=FILE]` of the audit.
+/// One `-o FORMAT[=FILE]` of `audit` or `diff`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Output {
+pub(crate) struct Output<F = AuditFormat> {
     /// The format.
-    pub(crate) format: AuditFormat,
+    pub(crate) format: F,
     /// The file, or stdout.
     pub(crate) file: Option<std::path::PathBuf>,
 }
 
-/// Parses `FORMAT[=FILE]`; lists the formats for `--help` and completions.
+/// Parses `FORMAT[=FILE]` for the formats `F`; lists them for `--help` and completions.
 #[derive(Clone, Debug)]
-pub(crate) struct OutputParser;
+pub(crate) struct OutputParser<F = AuditFormat>(std::marker::PhantomData<F>);
 
-impl clap::builder::TypedValueParser for OutputParser {
-    type Value = Output;
+impl<F> OutputParser<F> {
+    pub(crate) const fn new() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+impl<F: ValueEnum + Clone + Send + Sync + 'static> clap::builder::TypedValueParser
+    for OutputParser<F>
+{
+    type Value = Output<F>;
 
     fn parse_ref(
         &self,
         cmd: &clap::Command,
         arg: Option<&clap::Arg>,
         value: &std::ffi::OsStr,
-    ) -> Result<Output, clap::Error> {
+    ) -> Result<Output<F>, clap::Error> {
         let text = value.to_str().ok_or_else(|| {
             clap::Error::raw(
                 clap::error::ErrorKind::InvalidUtf8,
@@ -546,7 +581,7 @@ impl clap::builder::TypedValueParser for OutputParser {
             }
             None => (text, None),
         };
-        let format = clap::builder::EnumValueParser::<AuditFormat>::new().parse_ref(
+        let format = clap::builder::EnumValueParser::<F>::new().parse_ref(
             cmd,
             arg,
             std::ffi::OsStr::new(name),
@@ -558,7 +593,7 @@ impl clap::builder::TypedValueParser for OutputParser {
         &self,
     ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
         Some(Box::new(
-            AuditFormat::value_variants()
+            F::value_variants()
                 .iter()
                 .filter_map(ValueEnum::to_possible_value),
         ))
@@ -576,6 +611,62 @@ pub(crate) enum AuditFormat {
     Codequality,
     /// JUnit XML, a test case per rule (docs/ci-reports.md).
     Junit,
+    /// SARIF 2.1.0, for code scanning (docs/ci-reports.md).
+    Sarif,
+    /// One self-contained HTML page: findings, access matrix, escalation graph.
+    Html,
+}
+
+/// `diff`'s output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DiffFormat {
+    /// Text for people: what changed, who gains what, why it fails.
+    Human,
+    /// JSON, schema version 1 (docs/json-output.md).
+    Json,
+    /// GitLab Code Quality JSON of the new side's audit: GitLab works out new and resolved
+    /// issues against the target branch's report (docs/ci-reports.md).
+    Codequality,
+    /// JUnit XML: a test case per rule (failed when the change adds a finding at or above
+    /// --fail-on) and one for the job identities' reach into the manager namespace.
+    Junit,
+    /// SARIF 2.1.0 of the new side's audit (docs/ci-reports.md).
+    Sarif,
+}
+
+/// `diff`'s arguments.
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    /// `OLD NEW` (a file or directory each), or with --base-ref the paths to compare with
+    /// their state at that revision.
+    #[arg(value_name = "PATH")]
+    pub(crate) paths: Vec<String>,
+
+    /// Read the old side from this git revision of the repository the paths live in (a
+    /// branch, tag or commit: `origin/main`, `$CI_MERGE_REQUEST_DIFF_BASE_SHA`); the paths
+    /// as they are now are the new side. Nothing in the working tree is touched.
+    #[arg(long, value_name = "REV", conflicts_with_all = ["old", "new"])]
+    pub(crate) base_ref: Option<String>,
+
+    /// A path of the old side, when it is more than one. Repeatable; give --new too.
+    #[arg(long, value_name = "PATH", requires = "new")]
+    pub(crate) old: Vec<String>,
+
+    /// A path of the new side, when it is more than one. Repeatable; give --old too.
+    #[arg(long, value_name = "PATH", requires = "old")]
+    pub(crate) new: Vec<String>,
+
+    /// Do not add Kubernetes' default cluster roles and bindings to either side.
+    #[arg(long)]
+    pub(crate) no_default_roles: bool,
+
+    /// Output format, and where: `FORMAT` on stdout, `FORMAT=FILE` into FILE. Repeatable, one
+    /// on stdout at most [default: human].
+    #[arg(short = 'o', long, value_name = "FORMAT[=FILE]", value_parser = OutputParser::<DiffFormat>::new())]
+    pub(crate) output: Vec<Output<DiffFormat>>,
+
+    #[command(flatten)]
+    pub(crate) options: AuditOptions,
 }
 
 /// Output formats.

@@ -43,6 +43,7 @@ fn main() -> ExitCode {
         Command::Paths(args) => commands::paths::run(args, &mut out),
         Command::Rules(args) => commands::rules::run(args, &mut out),
         Command::Snapshot(args) => commands::snapshot::run(args, &mut out),
+        Command::Diff(args) => commands::diff::run(args, &mut out),
         Command::WhoCan(args) => commands::who_can::run(args, &mut out),
         Command::Completions(args) => commands::completions(args.shell, &mut out),
         Command::Man => commands::man(&mut out),

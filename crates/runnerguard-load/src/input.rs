@@ -26,6 +26,14 @@ pub enum Input {
     /// A Helm values file for the gitlab-runner chart (`--values FILE`): documents without
     /// `kind` are read as values whatever their keys.
     Values(PathBuf),
+    /// Text read elsewhere (a file at a git revision), read as a file named `name` would be:
+    /// `*.toml` as a runner configuration, anything else as manifests.
+    Text {
+        /// The name it is shown under, in origins and problems.
+        name: String,
+        /// The text.
+        text: String,
+    },
 }
 
 /// How a text is to be read.
@@ -254,6 +262,11 @@ pub fn load_inputs_with(inputs: &[Input], options: &LoadOptions) -> Result<Loade
                     }
                 }
             }
+            Input::Text { name, text } => {
+                let name: Arc<str> = Arc::from(name.as_str());
+                let mode = mode_of(&name);
+                load_text(&name, text, mode, options, &mut loaded, &mut diagnostics);
+            }
             Input::Path(path) | Input::Values(path) => {
                 let files = manifest_files(path)?;
                 for file in files {
@@ -323,14 +336,7 @@ fn not_utf8(name: &Arc<str>, e: &std::string::FromUtf8Error) -> Diagnostic {
 pub fn load_str(name: &str, text: &str) -> Result<Loaded> {
     let mut loaded = Loaded::default();
     let mut diagnostics = Vec::new();
-    let mode = if std::path::Path::new(name)
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
-    {
-        Mode::Toml
-    } else {
-        Mode::Manifests
-    };
+    let mode = mode_of(name);
     load_text(
         &Arc::from(name),
         text,
@@ -344,6 +350,18 @@ pub fn load_str(name: &str, text: &str) -> Result<Loaded> {
     }
     dedup(&mut loaded);
     Ok(loaded)
+}
+
+/// How a text named `name` is read: `*.toml` as a runner configuration, else as manifests.
+fn mode_of(name: &str) -> Mode {
+    if Path::new(name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+    {
+        Mode::Toml
+    } else {
+        Mode::Manifests
+    }
 }
 
 fn load_text(

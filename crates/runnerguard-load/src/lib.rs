@@ -13,6 +13,7 @@
 
 mod bootstrap;
 mod error;
+pub mod git;
 mod input;
 mod json;
 mod limits;

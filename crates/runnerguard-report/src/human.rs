@@ -11,7 +11,7 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use runnerguard_audit::Severity;
+use runnerguard_audit::{Finding, Severity};
 use runnerguard_model::terminal;
 
 use crate::Report;
@@ -56,17 +56,17 @@ impl fmt::Write for Escaper<'_, '_> {
 }
 
 /// ANSI colours, or none.
-struct Paint {
-    on: bool,
+pub(crate) struct Paint {
+    pub(crate) on: bool,
 }
 
 const BOLD: Style = Style::new().bold();
 const DIM: Style = Style::new().dimmed();
 const RED: Style = AnsiColor::Red.on_default();
-const BOLD_RED: Style = RED.bold();
+pub(crate) const BOLD_RED: Style = RED.bold();
 
 impl Paint {
-    fn wrap(&self, style: Style, text: &str) -> String {
+    pub(crate) fn wrap(&self, style: Style, text: &str) -> String {
         if self.on {
             format!("{style}{text}{style:#}")
         } else {
@@ -74,7 +74,7 @@ impl Paint {
         }
     }
 
-    fn severity(&self, s: Severity) -> String {
+    pub(crate) fn severity(&self, s: Severity) -> String {
         let style = match s {
             Severity::Critical => BOLD_RED,
             Severity::High => RED,
@@ -85,11 +85,11 @@ impl Paint {
         self.wrap(style, &s.as_str().to_uppercase())
     }
 
-    fn dim(&self, text: &str) -> String {
+    pub(crate) fn dim(&self, text: &str) -> String {
         self.wrap(DIM, text)
     }
 
-    fn bold(&self, text: &str) -> String {
+    pub(crate) fn bold(&self, text: &str) -> String {
         self.wrap(BOLD, text)
     }
 }
@@ -161,48 +161,7 @@ pub fn human(w: &mut dyn Write, report: &Report<'_>, color: bool) -> io::Result<
         writeln!(w)?;
         writeln!(w, "{} ({})", p.severity(*severity), group.len())?;
         for f in group {
-            writeln!(
-                w,
-                "  {} {}  {}",
-                p.bold(f.rule),
-                p.dim(f.name),
-                Escaped(&f.message)
-            )?;
-            for l in &f.locations {
-                writeln!(
-                    w,
-                    "      at {}:{}:{}  {}",
-                    Escaped(&l.origin.file),
-                    l.origin.line,
-                    l.origin.column,
-                    Escaped(&l.what)
-                )?;
-            }
-            for o in &f.objects {
-                let name = if o.namespace.is_empty() {
-                    Escaped(&o.name).to_string()
-                } else {
-                    format!("{}/{}", Escaped(&o.namespace), Escaped(&o.name))
-                };
-                writeln!(
-                    w,
-                    "      {} {}  {}",
-                    Escaped(&o.kind),
-                    name,
-                    p.dim(&Escaped(&o.origin).to_string())
-                )?;
-            }
-            for line in crate::evidence::lines(&f.evidence) {
-                writeln!(
-                    w,
-                    "      {} {:indent$}{}",
-                    p.dim("·"),
-                    "",
-                    Escaped(&line.text),
-                    indent = 2 * line.depth
-                )?;
-            }
-            writeln!(w, "      fix: {}", Escaped(&f.remediation))?;
+            finding(w, &p, f, "")?;
         }
     }
 
@@ -238,5 +197,53 @@ pub fn human(w: &mut dyn Write, report: &Report<'_>, color: bool) -> io::Result<
             counts.join(", ")
         )?;
     }
+    Ok(())
+}
+
+/// One finding: its rule and message after `mark` (`+ `, `- ` in a diff), where it is, its
+/// evidence and its fix.
+fn finding(w: &mut dyn Write, p: &Paint, f: &Finding, mark: &str) -> io::Result<()> {
+    writeln!(
+        w,
+        "  {mark}{} {}  {}",
+        p.bold(f.rule),
+        p.dim(f.name),
+        Escaped(&f.message)
+    )?;
+    for l in &f.locations {
+        writeln!(
+            w,
+            "      at {}:{}:{}  {}",
+            Escaped(&l.origin.file),
+            l.origin.line,
+            l.origin.column,
+            Escaped(&l.what)
+        )?;
+    }
+    for o in &f.objects {
+        let name = if o.namespace.is_empty() {
+            Escaped(&o.name).to_string()
+        } else {
+            format!("{}/{}", Escaped(&o.namespace), Escaped(&o.name))
+        };
+        writeln!(
+            w,
+            "      {} {}  {}",
+            Escaped(&o.kind),
+            name,
+            p.dim(&Escaped(&o.origin).to_string())
+        )?;
+    }
+    for line in crate::evidence::lines(&f.evidence) {
+        writeln!(
+            w,
+            "      {} {:indent$}{}",
+            p.dim("·"),
+            "",
+            Escaped(&line.text),
+            indent = 2 * line.depth
+        )?;
+    }
+    writeln!(w, "      fix: {}", Escaped(&f.remediation))?;
     Ok(())
 }

@@ -2,67 +2,202 @@
 //! when the rule finds something at or above `--fail-on`, with its findings and their
 //! evidence as the failure's text (what GitLab shows for a failed case).
 //!
+//! With several runner topologies (releases, tenants), a rule that judges a topology has a
+//! case per topology, named `RG101 jobs-in-manager-namespace [gitlab-runner/gitlab-runner]`
+//! after the manager it judged; the rules that read only the RBAC policy or the chart's keys
+//! keep one case.
+//!
 //! GitLab (../shared/knowledge/ci-report-formats.md) shows `testcase@classname` as the suite
 //! and the failure's text; a case with `<failure>` failed; GitLab.com caps a report at 500,000
-//! cases: here there is one per rule (27) and one for the inputs.
+//! cases: here there are at most 50,000 (a case per rule beyond that).
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use quick_junit::{NonSuccessKind, Report as Junit, TestCase, TestCaseStatus, TestSuite};
-use runnerguard_audit::{Finding, RuleMeta};
+use runnerguard_audit::{Finding, FoundUnder, RuleMeta, RuleScope, Severity, rule_scope};
 
-use crate::Report;
+use crate::{DiffReport, Report};
 
-/// Writes `report` as JUnit XML: a case per rule in `rules` (those that ran), and one that
-/// fails when some input could not be read.
-pub fn junit(w: &mut dyn Write, report: &Report<'_>, rules: &[&RuleMeta]) -> io::Result<()> {
+/// Writes `report` as JUnit XML: a case per rule in `rules` (those that ran) and, when the
+/// audit checked several runner topologies, per rule and topology for the rules that judge a
+/// topology (`found_under`: the topologies, indices into `report.topologies`, under which
+/// each finding was found); one case that fails when some input could not be read.
+///
+/// A rule that reads only the RBAC policy, or only the chart's keys, has one case: its
+/// findings do not depend on the topology. Above `MAX_CASES` cases, every rule has one.
+pub fn junit(
+    w: &mut dyn Write,
+    report: &Report<'_>,
+    rules: &[&RuleMeta],
+    found_under: &FoundUnder,
+) -> io::Result<()> {
     let mut suite = TestSuite::new("runnerguard audit");
     let mut inputs = TestCase::new("inputs read", status(report.unreadable, "inputs not read"));
     inputs.set_classname("runnerguard.inputs");
     suite.add_test_case(inputs);
-    for meta in rules {
-        let findings: Vec<&Finding> = report
-            .findings
-            .iter()
-            .filter(|f| f.rule == meta.id)
-            .collect();
-        let failing = findings.iter().any(|f| f.severity >= report.fail_on);
-        let status = if failing {
-            let worst = findings
-                .iter()
-                .map(|f| f.severity)
-                .max()
-                .unwrap_or(meta.severity);
-            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            s.set_message(format!(
-                "{} finding{} ({worst} at most; the audit fails at {})",
-                findings.len(),
-                if findings.len() == 1 { "" } else { "s" },
-                report.fail_on
-            ))
-            .set_type(worst.as_str())
-            .set_description(findings_text(&findings));
-            s
-        } else {
-            TestCaseStatus::success()
-        };
-        let mut case = TestCase::new(format!("{} {}", meta.id, meta.name), status);
-        case.set_classname(if meta.id.starts_with("RB") {
-            "runnerguard.rbac"
-        } else {
-            "runnerguard.runner"
-        });
-        if !failing && !findings.is_empty() {
-            // Below --fail-on: the case holds, and says what was found.
-            case.set_system_out(findings_text(&findings));
-        }
-        suite.add_test_case(case);
+    let topologies = report.topologies;
+    let per_topology =
+        |meta: &RuleMeta| topologies.len() > 1 && rule_scope(meta.id) == RuleScope::Setup;
+    let cases = rules
+        .iter()
+        .map(|m| if per_topology(m) { topologies.len() } else { 1 })
+        .sum::<usize>();
+    if cases > MAX_CASES {
+        rule_cases(
+            &mut suite,
+            report.findings,
+            report.fail_on,
+            rules,
+            "the audit",
+        );
+        return write(w, suite);
     }
+    for meta in rules {
+        if !per_topology(meta) {
+            rule_cases(
+                &mut suite,
+                report.findings,
+                report.fail_on,
+                &[meta],
+                "the audit",
+            );
+            continue;
+        }
+        for (t, topology) in topologies.iter().enumerate() {
+            let findings: Vec<&Finding> = report
+                .findings
+                .iter()
+                .enumerate()
+                .filter(|(i, f)| f.rule == meta.id && found_under.contains(*i, t))
+                .map(|(_, f)| f)
+                .collect();
+            let mut case = rule_case(meta, &findings, report.fail_on, "the audit");
+            case.name = format!(
+                "{} {} [{}/{}]",
+                meta.id, meta.name, topology.manager_namespace, topology.manager_service_account
+            )
+            .into();
+            suite.add_test_case(case);
+        }
+    }
+    write(w, suite)
+}
+
+/// The most test cases a report holds: GitLab.com takes 500,000 per report; past this many
+/// (thousands of runner releases), a case per rule is what a person can read anyway.
+const MAX_CASES: usize = 50_000;
+
+/// Writes a diff as JUnit XML: a case per rule in `rules`, failed when the change adds a
+/// finding of it at or above `--fail-on`; one that fails when a job identity gains a way
+/// into its manager's namespace; one that fails when a side could not be read whole.
+pub fn diff_junit(w: &mut dyn Write, d: &DiffReport<'_>, rules: &[&RuleMeta]) -> io::Result<()> {
+    let mut suite = TestSuite::new("runnerguard diff");
+    let unread: Vec<String> = [("old", d.old), ("new", d.new)]
+        .iter()
+        .flat_map(|(side, r)| r.unreadable.iter().map(move |u| format!("{side}: {u}")))
+        .collect();
+    let mut inputs = TestCase::new("inputs read", status(&unread, "inputs not read"));
+    inputs.set_classname("runnerguard.inputs");
+    suite.add_test_case(inputs);
+    let jobs: Vec<String> = d
+        .comparison
+        .into_manager
+        .iter()
+        .map(|j| {
+            let through: Vec<String> = j
+                .rights
+                .iter()
+                .flat_map(|r| r.bindings.iter().map(crate::evidence::object))
+                .collect();
+            let became: Vec<String> = j.reach.iter().map(|r| r.identity.to_string()).collect();
+            let mut line = format!(
+                "{} gains a way into namespace `{}`",
+                j.job, j.manager_namespace
+            );
+            if !through.is_empty() {
+                let _ = write!(line, "; through {}", through.join(", "));
+            }
+            if !became.is_empty() {
+                let _ = write!(line, "; can now become {}", became.join(", "));
+            }
+            line
+        })
+        .collect();
+    let mut isolation = TestCase::new(
+        "job identities stay out of the manager namespace",
+        status(
+            &jobs,
+            "the change opens a way from a job identity into a manager namespace",
+        ),
+    );
+    isolation.set_classname("runnerguard.isolation");
+    suite.add_test_case(isolation);
+    rule_cases(
+        &mut suite,
+        &d.comparison.new_findings,
+        d.fail_on,
+        rules,
+        "the change",
+    );
+    write(w, suite)
+}
+
+fn write(w: &mut dyn Write, suite: TestSuite) -> io::Result<()> {
     let mut junit = Junit::new("runnerguard");
     junit.add_test_suite(suite);
     junit.serialize(&mut *w).map_err(io::Error::other)?;
     writeln!(w)
+}
+
+/// A case per rule in `rules`, failed when `findings` hold one of it at or above `fail_on`
+/// (`what` fails: "the audit", "the change").
+fn rule_cases(
+    suite: &mut TestSuite,
+    findings: &[Finding],
+    fail_on: Severity,
+    rules: &[&RuleMeta],
+    what: &str,
+) {
+    for meta in rules {
+        let findings: Vec<&Finding> = findings.iter().filter(|f| f.rule == meta.id).collect();
+        suite.add_test_case(rule_case(meta, &findings, fail_on, what));
+    }
+}
+
+/// The case of rule `meta` over its `findings`: failed when one is at or above `fail_on`,
+/// else passed, with what was found below it as its output.
+fn rule_case(meta: &RuleMeta, findings: &[&Finding], fail_on: Severity, what: &str) -> TestCase {
+    let failing = findings.iter().any(|f| f.severity >= fail_on);
+    let status = if failing {
+        let worst = findings
+            .iter()
+            .map(|f| f.severity)
+            .max()
+            .unwrap_or(meta.severity);
+        let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        s.set_message(format!(
+            "{} finding{} ({worst} at most; {what} fails at {fail_on})",
+            findings.len(),
+            if findings.len() == 1 { "" } else { "s" },
+        ))
+        .set_type(worst.as_str())
+        .set_description(findings_text(findings));
+        s
+    } else {
+        TestCaseStatus::success()
+    };
+    let mut case = TestCase::new(format!("{} {}", meta.id, meta.name), status);
+    case.set_classname(if meta.id.starts_with("RB") {
+        "runnerguard.rbac"
+    } else {
+        "runnerguard.runner"
+    });
+    if !failing && !findings.is_empty() {
+        // Below --fail-on: the case holds, and says what was found.
+        case.set_system_out(findings_text(findings));
+    }
+    case
 }
 
 /// A failed case listing `lines`, or a passed one when there are none.

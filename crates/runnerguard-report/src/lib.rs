@@ -13,19 +13,26 @@
 
 pub mod answers;
 mod codequality;
+mod diff;
 pub mod evidence;
+mod html;
 mod human;
 mod json;
 mod junit;
+mod locate;
+mod sarif;
 pub mod schema;
 pub mod table;
 
 use runnerguard_audit::{Finding, Severity, Topology};
 
 pub use codequality::codequality;
+pub use diff::{DiffReport, diff_human, diff_json};
+pub use html::html;
 pub use human::{Escaped, escape, human};
 pub use json::json;
-pub use junit::junit;
+pub use junit::{diff_junit, junit};
+pub use sarif::sarif;
 
 /// Everything a report shows.
 #[derive(Debug)]

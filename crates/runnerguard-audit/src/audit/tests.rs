@@ -32,15 +32,15 @@ fn the_merge_compares_a_finding_only_with_those_of_its_hash() {
     let mut merged = Merged::default();
     for _ in 0..K {
         for i in 0..N {
-            merged.add(finding(i, "m"));
+            merged.add(finding(i, "m"), 0);
         }
     }
     assert_eq!(merged.findings.len(), N);
     assert_eq!(merged.comparisons, (K - 1) * N);
     // The same evidence worded otherwise (another namespace named) is another finding,
     // kept in its place: no message replaces another.
-    merged.add(finding(7, "longer"));
-    merged.add(finding(7, "x"));
+    merged.add(finding(7, "longer"), 0);
+    merged.add(finding(7, "x"), 0);
     assert_eq!(merged.findings[7].message, "m");
     assert_eq!(merged.findings[N].message, "longer");
     assert_eq!(merged.findings.len(), N + 2);
@@ -69,10 +69,10 @@ fn findings_merge_on_equal_evidence_data_not_on_shared_values() {
     };
     let with = |e: Evidence| finding(1, "m").evidence(e);
     let mut merged = Merged::default();
-    merged.add(with(grant(0)));
-    merged.add(with(grant(0)));
-    merged.add(with(grant(1)));
-    merged.add(with(Evidence::fact_under("x", vec![grant(0)])));
+    merged.add(with(grant(0)), 0);
+    merged.add(with(grant(0)), 0);
+    merged.add(with(grant(1)), 0);
+    merged.add(with(Evidence::fact_under("x", vec![grant(0)])), 0);
     assert_eq!(merged.findings.len(), 3);
 }
 

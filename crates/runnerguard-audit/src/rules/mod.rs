@@ -48,7 +48,7 @@ pub static ALL: &[&dyn Rule] = &[
 /// per distinct value of it, not once per setup (with thousands of tenants, each a setup,
 /// every rule run per setup made the audit quadratic, issue #9 C3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Reads {
+pub enum Reads {
     /// The policy and the objects read, nothing of the setup: the same findings under
     /// every setup.
     Policy,
@@ -71,7 +71,7 @@ const POLICY_ONLY: &[&str] = &[
 const CHART_ONLY: &[&str] = &["RG107"];
 
 /// What the findings of rule `id` depend on ([`Reads::Setup`] unless listed above).
-pub(crate) fn reads(id: &str) -> Reads {
+pub fn reads(id: &str) -> Reads {
     if POLICY_ONLY.contains(&id) {
         Reads::Policy
     } else if CHART_ONLY.contains(&id) {

@@ -8,50 +8,23 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, Result, anyhow};
 use runnerguard_audit::{
-    Audit, ChartKeys, RunnerVersion, Selection, Setup, Severity, Topology, TopologyOptions,
+    Audit, ChartKeys, Finding, FoundUnder, RuleMeta, RunnerVersion, Selection, Setup, Severity,
+    Topology, TopologyOptions,
 };
 use runnerguard_chart::{HelmChoice, RenderOptions};
 use runnerguard_config::{AuditSettings, Catalogue, Source};
+use runnerguard_engine::Policy;
 use runnerguard_load::{Input, LoadOptions, Loaded};
 use runnerguard_model::versions::DEFAULT_RUNNER;
 use runnerguard_report::Report;
 
 use super::leak_at_exit;
-use crate::args::{AuditArgs, AuditFormat, FailOn, Output};
+use crate::args::{AuditArgs, AuditFormat, AuditOptions, FailOn, LiveArgs, Output};
 use crate::output::Out;
 
 pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
-    // The configuration's [audit] section, through the same selection and fail-on as the
-    // flags, which win over it.
-    let config = match &args.config {
-        Some(file) => audit_settings(file, out)?,
-        None => AuditSettings::default(),
-    };
-    let or_config = |flags: &Vec<String>, file: Vec<String>| {
-        if flags.is_empty() {
-            file
-        } else {
-            flags.clone()
-        }
-    };
-    let mut selection = Selection {
-        select: or_config(&args.select, config.select),
-        ignore: or_config(&args.ignore, config.ignore),
-        rbac_only: false,
-        severity: config.severity,
-    };
-    selection.validate()?;
-    let fail_on = args
-        .fail_on
-        .map(severity)
-        .or(config.fail_on)
-        .unwrap_or(Severity::High);
-    let outputs = outputs(&args.output)?;
-    let given: Option<RunnerVersion> = match &args.runner_version {
-        Some(v) => Some(v.parse().map_err(|e: String| anyhow!(e))?),
-        None => None,
-    };
-
+    let judging = Judging::new(&args.options, out)?;
+    let outputs = outputs(&args.output, AuditFormat::Human)?;
     let mut inputs: Vec<Input> = args
         .input
         .filenames
@@ -59,22 +32,190 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
         .map(|f| Input::parse(f))
         .collect();
     inputs.extend(args.values.iter().map(|v| Input::Values(v.into())));
-    let live = args.live.live;
-    if inputs.is_empty() && !live {
+    if inputs.is_empty() && !args.live.live {
         return Err(anyhow!(
             "nothing to audit: give -f PATH (manifests, values, config.toml; `-` for stdin), --values FILE or --live\n\
              try: runnerguard audit -f examples/seed/"
         ));
     }
+    let sources = Sources {
+        inputs,
+        values: &args.values,
+        live: args.live.live.then_some(&args.live),
+        no_default_roles: args.input.no_default_roles,
+        attribute: outputs.iter().any(|o| o.format == AuditFormat::Junit),
+    };
+    let analysis = analyse(&sources, &args.options, &judging, out)?;
+    let report = analysis.report(judging.fail_on);
+    let fallback = args
+        .input
+        .filenames
+        .first()
+        .or(args.values.first())
+        .map_or("-", String::as_str);
+    // CI runs in the repository's root: Code Quality paths are made relative to it.
+    let root = std::env::current_dir().context("cannot read the working directory")?;
+    let context = Reports {
+        report: &report,
+        rules: &analysis.rules,
+        found_under: &analysis.found_under,
+        root: &root,
+        fallback,
+        policy: &analysis.policy,
+    };
+    write_outputs(&outputs, out, |format, w, color| {
+        context.write(format, w, color)
+    })?;
+    let failed = report.failed();
+    leak_at_exit(analysis.policy);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Writes each output: one to stdout (in colour when it is a terminal that wants it), the
+/// others each into its file, written whole or not at all.
+pub(crate) fn write_outputs<F: Copy>(
+    outputs: &[Output<F>],
+    out: &mut Out,
+    write: impl Fn(F, &mut dyn Write, bool) -> Result<()>,
+) -> Result<()> {
+    for output in outputs {
+        match &output.file {
+            None => {
+                let color = out.color_stdout();
+                write(output.format, out.stdout(), color)?;
+            }
+            Some(path) => {
+                // A report is for CI to upload and people to read: the mode `>` gives.
+                super::write_file(path, 0o644, |w| write(output.format, w, false))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What is judged and when the run fails: the rules selected, their severities, `--fail-on`
+/// and the runner version asked for, from the flags and the --config file's `[audit]`
+/// section (the flags win).
+pub(crate) struct Judging {
+    /// The rules that run, with their severities.
+    pub(crate) selection: Selection,
+    /// The severity at or above which the run fails.
+    pub(crate) fail_on: Severity,
+    /// `--runner-version`.
+    pub(crate) given: Option<RunnerVersion>,
+}
+
+impl Judging {
+    /// Reads and checks the flags and the --config file.
+    pub(crate) fn new(options: &AuditOptions, out: &mut Out) -> Result<Self> {
+        let config = match &options.config {
+            Some(file) => audit_settings(file, out)?,
+            None => AuditSettings::default(),
+        };
+        let or_config = |flags: &Vec<String>, file: Vec<String>| {
+            if flags.is_empty() {
+                file
+            } else {
+                flags.clone()
+            }
+        };
+        let selection = Selection {
+            select: or_config(&options.select, config.select),
+            ignore: or_config(&options.ignore, config.ignore),
+            rbac_only: false,
+            severity: config.severity,
+        };
+        selection.validate()?;
+        let fail_on = options
+            .fail_on
+            .map(severity)
+            .or(config.fail_on)
+            .unwrap_or(Severity::High);
+        let given: Option<RunnerVersion> = match &options.runner_version {
+            Some(v) => Some(v.parse().map_err(|e: String| anyhow!(e))?),
+            None => None,
+        };
+        Ok(Self {
+            selection,
+            fail_on,
+            given,
+        })
+    }
+}
+
+/// What an audit reads.
+pub(crate) struct Sources<'a> {
+    /// Files, directories, stdin, values files, texts read from git.
+    pub(crate) inputs: Vec<Input>,
+    /// The `--values` files among them: one release, merged.
+    pub(crate) values: &'a [String],
+    /// The cluster, when read live.
+    pub(crate) live: Option<&'a LiveArgs>,
+    /// `--no-default-roles`.
+    pub(crate) no_default_roles: bool,
+    /// Whether to say under which topologies each finding was found (for JUnit).
+    pub(crate) attribute: bool,
+}
+
+/// What was read and what the rules found in it.
+pub(crate) struct Analysis {
+    /// Everything read, indexed.
+    pub(crate) policy: Policy,
+    /// The findings, most severe first.
+    pub(crate) findings: Vec<Finding>,
+    /// The runner topologies checked (none when the inputs hold no runner).
+    pub(crate) topologies: Vec<Topology>,
+    /// The runner versions checked, comma-separated.
+    pub(crate) runner_version: String,
+    /// The chart versions checked against, comma-separated.
+    pub(crate) chart_version: String,
+    /// How the inputs were understood.
+    pub(crate) inputs: Vec<String>,
+    /// The inputs that could not be read.
+    pub(crate) unreadable: Vec<String>,
+    /// The rules that ran.
+    pub(crate) rules: Vec<&'static RuleMeta>,
+    /// The topologies (indices into `topologies`) each finding was found under, when asked
+    /// ([`Sources::attribute`]); else empty.
+    pub(crate) found_under: FoundUnder,
+}
+
+impl Analysis {
+    /// The report of this analysis, failing at `fail_on`.
+    pub(crate) fn report(&self, fail_on: Severity) -> Report<'_> {
+        Report {
+            topologies: &self.topologies,
+            findings: &self.findings,
+            fail_on,
+            runner_version: self.runner_version.clone(),
+            chart_version: self.chart_version.clone(),
+            inputs: &self.inputs,
+            unreadable: &self.unreadable,
+        }
+    }
+}
+
+/// Reads `sources`, renders values, works out the topologies and runs the rules.
+pub(crate) fn analyse(
+    sources: &Sources<'_>,
+    options: &AuditOptions,
+    judging: &Judging,
+    out: &mut Out,
+) -> Result<Analysis> {
+    let mut selection = judging.selection.clone();
     // A file that cannot be read does not stop the others from being audited; the report
     // names it and the run fails as incomplete. Nothing readable at all is still exit 2.
     let load = LoadOptions::default()
-        .values_key(args.values_key.clone())
+        .values_key(options.values_key.clone())
         .keep_going(true);
-    let mut loaded = if inputs.is_empty() {
+    let mut loaded = if sources.inputs.is_empty() {
         Loaded::default()
     } else {
-        runnerguard_load::load_inputs_with(&inputs, &load)?
+        runnerguard_load::load_inputs_with(&sources.inputs, &load)?
     };
     let mut unreadable = unreadable(&mut loaded, out);
     // A snapshot taken without some kinds is as incomplete offline as it was live.
@@ -83,30 +224,30 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
         out.warn(&line);
         unreadable.push(line);
     }
-    if let Some(ns) = &args.namespace {
+    if let Some(ns) = &options.namespace {
         loaded.place_unnamespaced(ns);
     }
     let render = RenderOptions {
-        release_name: args.release_name.clone(),
-        release_namespace: args.release_namespace.clone(),
-        chart: args.chart.as_ref().map(PathBuf::from),
-        chart_version: args.chart_version.clone(),
-        helm: match (&args.helm, args.no_helm) {
+        release_name: options.release_name.clone(),
+        release_namespace: options.release_namespace.clone(),
+        chart: options.chart.as_ref().map(PathBuf::from),
+        chart_version: options.chart_version.clone(),
+        helm: match (&options.helm, options.no_helm) {
             (_, true) => HelmChoice::Off,
             (Some(p), false) => HelmChoice::At(p.into()),
             (None, false) => HelmChoice::Auto,
         },
-        merged: args
+        merged: sources
             .values
             .iter()
             .map(|v| Arc::from(Path::new(v).display().to_string()))
             .collect(),
     };
     let mut inputs = runnerguard_chart::render_inventory(&mut loaded, &render)?;
-    if live {
+    if let Some(live) = sources.live {
         // A kind the cluster would not list is missing from the audit exactly as an
         // unreadable file is: named under "Not read", and the run fails as incomplete.
-        let snapshot = super::snapshot::read(&args.live, args.namespace.as_deref(), out)?;
+        let snapshot = super::snapshot::read(live, options.namespace.as_deref(), out)?;
         unreadable.extend(
             snapshot
                 .unread
@@ -119,14 +260,14 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
         // After rendering: what the values render replaces the cluster's objects too.
         loaded.add_cluster(cluster);
     }
-    let options = TopologyOptions {
-        runner_namespace: args.runner_namespace.clone(),
-        runner_service_account: args.runner_service_account.clone(),
-        job_namespaces: args.job_namespaces.clone(),
-        job_service_account: args.job_service_account.clone(),
-        release_namespace: args.release_namespace.clone(),
+    let topology_options = TopologyOptions {
+        runner_namespace: options.runner_namespace.clone(),
+        runner_service_account: options.runner_service_account.clone(),
+        job_namespaces: options.job_namespaces.clone(),
+        job_service_account: options.job_service_account.clone(),
+        release_namespace: options.release_namespace.clone(),
     };
-    if let Some(note) = spread_unnamespaced(&mut loaded, &options) {
+    if let Some(note) = spread_unnamespaced(&mut loaded, &topology_options) {
         inputs.push(note);
     }
     // A cluster read live has its own default roles and bindings: the embedded ones would
@@ -135,14 +276,14 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
     // off (a `cluster-admin` binding would then refer to no role and grant nothing). The
     // cluster's own defaults in it replace the embedded ones of the same name, which only
     // fill in what it lacks; the API server recreates its defaults at every start anyway.
-    let no_defaults = args.input.no_default_roles || live;
+    let no_defaults = sources.no_default_roles || sources.live.is_some();
     if let Some(cluster) = &marks.cluster {
         inputs.push(format!(
             "a snapshot of {cluster}: its default roles and bindings replace the embedded ones of the same names"
         ));
     }
     let policy = super::policy_from_loaded(loaded, no_defaults, out)?;
-    let runner = runnerguard_audit::has_runner(policy.objects(), &options);
+    let runner = runnerguard_audit::has_runner(policy.objects(), &topology_options);
     if !runner {
         // Nothing to check the runner rules against: never invent a topology.
         selection.rbac_only = true;
@@ -151,74 +292,52 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
                 .to_owned(),
         );
     }
-    let mut audit = Audit::new(&policy, &options, given.unwrap_or(DEFAULT_RUNNER))?;
+    let given = judging.given;
+    let mut audit = Audit::new(&policy, &topology_options, given.unwrap_or(DEFAULT_RUNNER))?;
     // Each setup is judged by the runner and chart versions its inputs name.
     audit.settle_versions(given, &|chart| {
         runnerguard_chart::Chart::find(chart).map(|c| c.app_version.to_owned())
     })?;
-    let findings = audit.run(&selection);
+    // Which setups each finding was found under costs memory; only JUnit asks.
+    let (findings, found_under) = if sources.attribute {
+        audit.run_attributed(&selection)
+    } else {
+        (audit.run(&selection), FoundUnder::default())
+    };
     let setups = audit.setups();
     let topologies: Vec<_> = if runner {
         setups.iter().map(|s| s.topology.clone()).collect()
     } else {
         Vec::new()
     };
+    let runner_version = runner_versions(setups, given);
+    let chart_version = chart_versions(setups);
+    drop(audit);
     inputs.extend(runnerguard_audit::placeholder_notes(&policy, &topologies));
-    let report = Report {
-        topologies: &topologies,
-        findings: &findings,
-        fail_on,
-        runner_version: runner_versions(setups, given),
-        chart_version: chart_versions(setups),
-        inputs: &inputs,
-        unreadable: &unreadable,
-    };
-    let rules: Vec<&runnerguard_audit::RuleMeta> = runnerguard_audit::ALL
+    let rules = runnerguard_audit::ALL
         .iter()
         .map(|r| r.meta())
         .filter(|m| selection.includes(m))
         .collect();
-    let fallback = args
-        .input
-        .filenames
-        .first()
-        .or(args.values.first())
-        .map_or("-", String::as_str);
-    // CI runs in the repository's root: Code Quality paths are made relative to it.
-    let root = std::env::current_dir().context("cannot read the working directory")?;
-    let context = Reports {
-        report: &report,
-        rules: &rules,
-        root: &root,
-        fallback,
-    };
-    for output in &outputs {
-        match &output.file {
-            None => {
-                let color = out.color_stdout();
-                context.write(output.format, out.stdout(), color)?;
-            }
-            Some(path) => {
-                // A report is for CI to upload and people to read: the mode `>` gives.
-                super::write_file(path, 0o644, |w| context.write(output.format, w, false))?;
-            }
-        }
-    }
-    let failed = report.failed();
-    leak_at_exit(policy);
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
+    Ok(Analysis {
+        policy,
+        findings,
+        topologies,
+        runner_version,
+        chart_version,
+        inputs,
+        unreadable,
+        rules,
+        found_under,
     })
 }
 
-/// The outputs asked for (`-o`, human on stdout when none), checked before any work: one on
-/// stdout at most, each file once.
-fn outputs(asked: &[Output]) -> Result<Vec<Output>> {
+/// The outputs asked for (`-o`, `human` on stdout when none), checked before any work: one
+/// on stdout at most, each file once.
+pub(crate) fn outputs<F: Clone>(asked: &[Output<F>], human: F) -> Result<Vec<Output<F>>> {
     if asked.is_empty() {
         return Ok(vec![Output {
-            format: AuditFormat::Human,
+            format: human,
             file: None,
         }]);
     }
@@ -241,11 +360,15 @@ fn outputs(asked: &[Output]) -> Result<Vec<Output>> {
 struct Reports<'a> {
     report: &'a Report<'a>,
     /// The rules that ran.
-    rules: &'a [&'a runnerguard_audit::RuleMeta],
+    rules: &'a [&'static RuleMeta],
+    /// The topologies each finding was found under.
+    found_under: &'a FoundUnder,
     /// Where paths in Code Quality reports are relative to.
     root: &'a Path,
     /// The input a Code Quality issue with no place of its own points at.
     fallback: &'a str,
+    /// What was audited: the HTML report's access matrix and escalation graph ask it.
+    policy: &'a Policy,
 }
 
 impl Reports<'_> {
@@ -256,7 +379,13 @@ impl Reports<'_> {
             AuditFormat::Codequality => {
                 runnerguard_report::codequality(w, self.report, self.root, self.fallback)?;
             }
-            AuditFormat::Junit => runnerguard_report::junit(w, self.report, self.rules)?,
+            AuditFormat::Junit => {
+                runnerguard_report::junit(w, self.report, self.rules, self.found_under)?;
+            }
+            AuditFormat::Sarif => {
+                runnerguard_report::sarif(w, self.report, self.rules, self.root, self.fallback)?;
+            }
+            AuditFormat::Html => runnerguard_report::html(w, self.report, self.policy)?,
         }
         Ok(())
     }

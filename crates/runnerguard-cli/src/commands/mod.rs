@@ -3,6 +3,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod can_i;
+pub(crate) mod diff;
 pub(crate) mod generate;
 pub(crate) mod paths;
 pub(crate) mod rules;

@@ -175,3 +175,61 @@ fn several_reports_in_one_run() {
     let empty = run(&["audit", "-f", "examples/seed/", "-o", "junit="]);
     assert_eq!(empty.code, 2);
 }
+
+/// Three tenants, each a runner release: a rule that judges a topology has a case per
+/// tenant, and only the tenant whose jobs reach the managers' namespace fails RG104.
+#[test]
+fn a_case_per_rule_and_topology() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("setup");
+    let r = run(&[
+        "generate",
+        "--config",
+        "examples/runnerguard-three-tenants.toml",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    std::fs::write(
+        out.join("web/web-edits-runners.yaml"),
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: web-edits-runners\n  namespace: ci-runners\nsubjects:\n  - kind: Group\n    apiGroup: rbac.authorization.k8s.io\n    name: system:serviceaccounts:web-ci\nroleRef:\n  kind: ClusterRole\n  apiGroup: rbac.authorization.k8s.io\n  name: edit\n",
+    )
+    .unwrap();
+    let r = run(&["audit", "-o", "junit", "-f", out.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let cases = cases(&r.stdout);
+    let case = |name: &str| {
+        cases
+            .iter()
+            .find(|c| c.name.as_str() == name)
+            .unwrap_or_else(|| {
+                panic!(
+                    "no case {name}: {:?}",
+                    cases.iter().map(|c| c.name.as_str()).collect::<Vec<_>>()
+                )
+            })
+    };
+    assert!(failed(case(
+        "RG104 job-reaches-manager-namespace [ci-runners/gitlab-runner-web]"
+    )));
+    for tenant in ["data", "ops"] {
+        let name =
+            format!("RG104 job-reaches-manager-namespace [ci-runners/gitlab-runner-{tenant}]");
+        assert!(!failed(case(&name)), "{name}");
+    }
+    // Rules that read only the RBAC policy keep one case, whatever the topologies.
+    assert_eq!(
+        cases
+            .iter()
+            .filter(|c| c.name.as_str().starts_with("RB009 "))
+            .count(),
+        1
+    );
+    assert_eq!(
+        cases
+            .iter()
+            .filter(|c| c.name.as_str().starts_with("RG101 "))
+            .count(),
+        3
+    );
+}

@@ -311,6 +311,24 @@ fn every_command_writes_json_the_v1_schema_describes() {
         ]
         .concat(),
     );
+    let diff = assert_valid(
+        "Diff",
+        &[
+            "diff",
+            "fixtures/diff/old/",
+            "fixtures/diff/new/",
+            "-o",
+            "json",
+        ],
+    );
+    for key in ["intoManagerNamespace", "subjects"] {
+        assert!(diff[key].as_array().is_some_and(|a| !a.is_empty()), "{key}");
+    }
+    assert!(
+        diff["findings"]["new"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    );
 }
 
 #[test]

@@ -134,13 +134,13 @@ impl<'p> Resolved<'p> {
 }
 
 /// An identity reached with each step's grants resolved.
-struct ResolvedReached<'p> {
+pub(crate) struct ResolvedReached<'p> {
     reached: &'p Reached,
     steps: Vec<Vec<Resolved<'p>>>,
 }
 
 impl<'p> ResolvedReached<'p> {
-    fn new(policy: &'p Policy, reached: &'p Reached) -> Self {
+    pub(crate) fn new(policy: &'p Policy, reached: &'p Reached) -> Self {
         Self {
             reached,
             steps: reached
@@ -156,7 +156,7 @@ impl<'p> ResolvedReached<'p> {
         }
     }
 
-    fn view(&self) -> v1::Reached<'_> {
+    pub(crate) fn view(&self) -> v1::Reached<'_> {
         let r = self.reached;
         v1::Reached {
             identity: &r.identity,
@@ -208,7 +208,11 @@ fn error_views<'a>(
 }
 
 /// Writes `doc` with its keys sorted, pretty or on one line, and a newline.
-fn write_sorted(w: &mut dyn Write, doc: &impl Serialize, pretty: bool) -> io::Result<()> {
+pub(crate) fn write_sorted(
+    w: &mut dyn Write,
+    doc: &impl Serialize,
+    pretty: bool,
+) -> io::Result<()> {
     let v = serde_json::to_value(doc).map_err(io::Error::from)?;
     if pretty {
         serde_json::to_writer_pretty(&mut *w, &v)?;

@@ -39,6 +39,7 @@ macro_rules! enum_schema {
 
 mod answers;
 mod audit;
+mod diff;
 mod vocabulary;
 
 use std::borrow::Cow;
@@ -59,6 +60,7 @@ pub use audit::{
     Audit, BySeverity, EscalationStep, Evidence, Finding, Job, Location, ObjectEvidence,
     RuleEvidence, Setting, Severity, Summary, Topology, TopologyEvidence,
 };
+pub use diff::{ChangedFinding, Diff, DiffFindings, DiffSide, JobReach, Rights, SubjectChange};
 pub use vocabulary::{Identity, Mismatch, Primitive, RoleKind};
 
 /// Every document of version 1, for the schema: `docs/schema/v1.json` is the schema of this
@@ -88,6 +90,8 @@ pub enum Document<'a> {
     PathsTo(PathsTo<'a>),
     /// `runnerguard paths --all-service-accounts -o json`.
     AllServiceAccounts(AllServiceAccounts<'a>),
+    /// `runnerguard diff -o json`.
+    Diff(Diff<'a>),
 }
 
 /// The JSON Schema of every v1 document (draft 2020-12, as the documents are written: a field
