@@ -69,6 +69,7 @@ fn run(args: &[&str]) -> Run {
 mod audit;
 mod can_i;
 mod codequality;
+mod component;
 mod config;
 mod decode;
 mod diff;
