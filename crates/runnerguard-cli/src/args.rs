@@ -630,8 +630,13 @@ pub(crate) enum DiffFormat {
     /// JUnit XML: a test case per rule (failed when the change adds a finding at or above
     /// --fail-on) and one for the job identities' reach into the manager namespace.
     Junit,
-    /// SARIF 2.1.0 of the new side's audit (docs/ci-reports.md).
+    /// SARIF 2.1.0 of the new side's audit, each result's baselineState against the old side,
+    /// and the resolved findings as absent results (docs/diff.md).
     Sarif,
+    /// One self-contained HTML page: the verdict, the job identities' new ways into the
+    /// manager namespace, the findings and permissions that changed, the topology and the
+    /// escalation graph with what became reachable marked (docs/html-report.md).
+    Html,
 }
 
 /// `diff`'s arguments.

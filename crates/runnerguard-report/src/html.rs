@@ -11,9 +11,15 @@
 //!
 //! The evidence is worded by [`crate::evidence`], as in every other format. The page is
 //! deterministic: everything in it is sorted, and it carries no time.
+//!
+//! `diff -o html` ([`diff_html`], in [`diff`]) is built from the same parts: the page's head,
+//! style and footer, the finding rows, the setup's tables and the graph (with what a change
+//! makes reachable marked).
 
+mod diff;
 mod graph;
 mod matrix;
+mod rights;
 mod svg;
 #[cfg(test)]
 mod tests;
@@ -21,11 +27,13 @@ mod tests;
 use std::fmt::{self, Write as _};
 use std::io::{self, Write};
 
-use runnerguard_audit::{Finding, Severity, Topology};
+use runnerguard_audit::{Finding, Topology};
 use runnerguard_engine::Policy;
 use runnerguard_model::terminal;
 
 use crate::{Report, evidence};
+
+pub use self::diff::diff_html;
 
 /// At most this many runner topologies are described in the setup section.
 const MAX_TOPOLOGIES: usize = 20;
@@ -43,30 +51,39 @@ pub fn html(w: &mut dyn Write, report: &Report<'_>, policy: &Policy) -> io::Resu
 fn write_page(out: &mut String, report: &Report<'_>, policy: &Policy) -> fmt::Result {
     let subjects = matrix::Subjects::of(report.topologies);
     let verdict = Verdict::of(report);
+    let title = format!(
+        "runnerguard audit: {} ({})",
+        verdict.word,
+        counts_text(report)
+    );
+    head(out, &title, "")?;
+    summary(out, report, &verdict)?;
+    setup(out, report)?;
+    findings(out, report)?;
+    matrix::write(out, policy, &subjects)?;
+    graph::write(out, policy, &subjects, None)?;
+    foot(out, "findings");
+    Ok(())
+}
+
+/// The page up to `<body>`: its policy, `title` (already escaped) and style, [`CSS`] then
+/// `more_css`.
+fn head(out: &mut String, title: &str, more_css: &str) -> fmt::Result {
     out.push_str(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n\
          <meta name=\"referrer\" content=\"no-referrer\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
     );
-    writeln!(
-        out,
-        "<title>runnerguard audit: {} ({})</title>",
-        verdict.word,
-        counts_text(report)
-    )?;
-    writeln!(out, "<style>{CSS}</style>\n</head>\n<body>")?;
-    summary(out, report, &verdict)?;
-    setup(out, report)?;
-    findings(out, report)?;
-    matrix::write(out, policy, &subjects)?;
-    graph::write(out, policy, &subjects)?;
-    out.push_str(
-        "<footer>Written by runnerguard. Self-contained: this page loads nothing; \
-         the JSON report (<code>-o json</code>) holds the same findings as data.</footer>\n\
-         </body>\n</html>\n",
-    );
-    Ok(())
+    writeln!(out, "<title>{title}</title>")?;
+    writeln!(out, "<style>{CSS}{more_css}</style>\n</head>\n<body>")
+}
+
+/// The footer, naming what the JSON report holds as data (`findings`), and the page's end.
+fn foot(out: &mut String, what: &str) {
+    out.push_str("<footer>Written by runnerguard. Self-contained: this page loads nothing; the JSON report (<code>-o json</code>) holds the same ");
+    out.push_str(what);
+    out.push_str(" as data.</footer>\n</body>\n</html>\n");
 }
 
 /// Input text for HTML: see the module documentation.
@@ -194,14 +211,27 @@ fn summary(out: &mut String, report: &Report<'_>, verdict: &Verdict) -> fmt::Res
     );
 
     if !report.complete() {
-        out.push_str(
-            "<section class=\"card problems\" id=\"unread\">\n<h2>Not read: the audit is incomplete</h2>\n<ul>",
-        );
-        for problem in report.unreadable {
-            write!(out, "<li><code>{}</code></li>", Html(problem))?;
-        }
-        out.push_str("</ul>\n</section>\n");
+        unread(
+            out,
+            "unread",
+            "Not read: the audit is incomplete",
+            report.unreadable,
+        )?;
     }
+    Ok(())
+}
+
+/// The inputs not read, as a card with `id` and `heading`.
+fn unread(out: &mut String, id: &str, heading: &str, problems: &[String]) -> fmt::Result {
+    writeln!(
+        out,
+        "<section class=\"card problems\" id=\"{id}\">\n<h2>{heading}</h2>"
+    )?;
+    out.push_str("<ul>");
+    for problem in problems {
+        write!(out, "<li><code>{}</code></li>", Html(problem))?;
+    }
+    out.push_str("</ul>\n</section>\n");
     Ok(())
 }
 
@@ -289,7 +319,7 @@ fn findings(out: &mut String, report: &Report<'_>) -> fmt::Result {
         "<table class=\"findings\">\n<thead><tr><th>Severity</th><th>Rule</th><th>Finding and fix</th></tr></thead>\n<tbody>\n",
     );
     for f in report.findings.iter().take(MAX_FINDINGS) {
-        finding(out, f, report.fail_on)?;
+        finding(out, f, f.severity >= report.fail_on, Change::None)?;
     }
     out.push_str("</tbody>\n</table>\n");
     if report.findings.len() > MAX_FINDINGS {
@@ -303,21 +333,52 @@ fn findings(out: &mut String, report: &Report<'_>) -> fmt::Result {
     Ok(())
 }
 
-fn finding(out: &mut String, f: &Finding, fail_on: Severity) -> fmt::Result {
-    let failing = if f.severity >= fail_on {
-        " failing"
-    } else {
-        ""
+/// What a finding row is to a change (`diff -o html`); the audit's rows are [`Change::None`].
+#[derive(Clone, Copy)]
+enum Change<'a> {
+    /// A finding of an audit.
+    None,
+    /// A finding the change adds.
+    Added,
+    /// The new side of a finding the change alters, with its old side.
+    Changed(&'a Finding),
+    /// A finding the change resolves (of the old side): no fix to show.
+    Resolved,
+}
+
+/// A finding as a table row; `failing` marks one that fails the run (or the change).
+fn finding(out: &mut String, f: &Finding, failing: bool, change: Change<'_>) -> fmt::Result {
+    let failing = if failing { " failing" } else { "" };
+    let (class, was) = match change {
+        Change::None => ("", None),
+        Change::Added => (" added", None),
+        Change::Changed(old) => (" changed", Some(old)),
+        Change::Resolved => (" resolved", None),
     };
+    write!(out, "<tr class=\"finding{failing}{class}\"><td>")?;
+    if let Some(old) = was.filter(|old| old.severity != f.severity) {
+        write!(
+            out,
+            "<span class=\"sev {s}\">{s}</span> <span class=\"to\">→</span> ",
+            s = old.severity.as_str()
+        )?;
+    }
     write!(
         out,
-        "<tr class=\"finding{failing}\"><td><span class=\"sev {s}\">{s}</span></td>\
+        "<span class=\"sev {s}\">{s}</span></td>\
          <td><code class=\"rule\">{}</code><br><span class=\"rname\">{}</span></td>\n<td>",
         f.rule,
         f.name,
         s = f.severity.as_str(),
     )?;
     writeln!(out, "<p class=\"msg\">{}</p>", Html(&f.message))?;
+    if let Some(old) = was.filter(|old| old.message != f.message) {
+        writeln!(
+            out,
+            "<p class=\"was\"><b>Before:</b> {}</p>",
+            Html(&old.message)
+        )?;
+    }
     // Where and why fold away, so that the findings can be scanned: message and fix show.
     let places = f.locations.len() + f.objects.len();
     let lines = evidence::lines(&f.evidence);
@@ -383,6 +444,9 @@ fn finding(out: &mut String, f: &Finding, fail_on: Severity) -> fmt::Result {
     }
     if places + lines.len() > 0 {
         out.push_str("</details>\n");
+    }
+    if matches!(change, Change::Resolved) {
+        return writeln!(out, "</td></tr>");
     }
     writeln!(
         out,

@@ -27,7 +27,14 @@
 //! ([`locate::fingerprint`]): unique in the report, stable across runs and line moves.
 //!
 //! Levels: critical and high → `error`, medium → `warning`, low and info → `note`.
+//!
+//! `diff -o sarif` ([`diff_sarif`], in [`baseline`]) writes the new side's audit the same way, each result with
+//! its `baselineState` against the old side (§3.27.24: `new`, `updated` for the new side of a
+//! changed finding, `unchanged`), then the findings the change resolves as results of their
+//! own, `absent`, placed in the old side's files. The specification wants the state on every
+//! result once on one, so the audit's results carry none.
 
+mod baseline;
 mod flow;
 mod log;
 #[cfg(test)]
@@ -44,6 +51,7 @@ use runnerguard_audit::{Finding, RuleMeta, Severity};
 use runnerguard_model::{ObjectRef, Origin};
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 
+pub use self::baseline::diff_sarif;
 use self::flow::{Related, flows};
 use self::log::{
     ArtifactLocation, Configuration, Driver, Fingerprints, Help, Invocation, Location, Log,
@@ -80,11 +88,33 @@ pub fn sarif(
     root: &Path,
     fallback: &str,
 ) -> io::Result<()> {
+    let batch = Batch::new(report, report.findings, fallback, Vec::new());
+    write_log(
+        w,
+        report,
+        rules,
+        root,
+        vec![batch],
+        invocation(report),
+        None,
+    )
+}
+
+/// The log of `report`'s run (its versions and `--fail-on`), with the results of `batches`.
+fn write_log(
+    w: &mut dyn Write,
+    report: &Report<'_>,
+    rules: &[&RuleMeta],
+    root: &Path,
+    batches: Vec<Batch<'_>>,
+    invocation: Invocation<'_>,
+    baseline: Option<&str>,
+) -> io::Result<()> {
     let mut rules_out = RulesOut::default();
     for meta in rules {
         rules_out.add(meta);
     }
-    for f in report.findings {
+    for f in batches.iter().flat_map(|b| b.findings) {
         // INVARIANT: every ruleIndex points at its rule. A finding of a rule not given (none
         // is: findings come from the rules that ran) gets its rule added.
         match runnerguard_audit::find_rule(f.rule) {
@@ -99,13 +129,12 @@ pub fn sarif(
             }),
         }
     }
-    let default_place = locate::default_place(report, fallback);
     let mut seen: HashMap<String, usize> = HashMap::new();
-    let fingerprints = report
-        .findings
+    let fingerprints = batches
         .iter()
-        .map(|f| {
-            let (path, _) = place(f).unwrap_or_else(|| default_place.clone());
+        .flat_map(|b| b.findings.iter().map(move |f| (b, f)))
+        .map(|(b, f)| {
+            let (path, _) = place(f).unwrap_or_else(|| b.default_place.clone());
             let base = fingerprint(f, &relative(&path, root));
             let n = seen.entry(base.clone()).or_default();
             *n += 1;
@@ -126,21 +155,20 @@ pub fn sarif(
                     rules: rules_out.descriptors,
                 },
             },
-            invocations: [invocation(report)],
+            invocations: [invocation],
             column_kind: "unicodeCodePoints",
             results: Results {
-                findings: report.findings,
+                batches,
                 fingerprints,
                 index: rules_out.index,
                 root,
-                setup_read: default_place != (fallback.to_owned(), 1),
-                default_place,
                 taken: RefCell::default(),
             },
             properties: RunProperties {
                 fail_on: report.fail_on.as_str(),
                 runner_version: &report.runner_version,
                 chart_version: &report.chart_version,
+                baseline,
             },
         }],
     };
@@ -286,35 +314,73 @@ fn bounded(text: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(format!("{}…", &text[..end]))
 }
 
-/// The results, each made as it is written: a report of many findings is never a tree of
-/// SARIF objects in memory.
-struct Results<'a> {
+/// Findings to write as results, with where those with no place of their own go and, for a
+/// diff, each one's `baselineState`.
+struct Batch<'a> {
     findings: &'a [Finding],
-    /// Each finding's fingerprint, in order.
-    fingerprints: Vec<String>,
-    /// Each rule's index in `tool.driver.rules`.
-    index: HashMap<&'static str, usize>,
-    root: &'a Path,
+    /// Each finding's `baselineState`; empty for an audit (none is written).
+    states: Vec<&'static str>,
+    /// Where a finding with no place in a file goes: where its side's setup was read from,
+    /// else line 1 of its side's first input.
     default_place: (String, u32),
     /// Whether `default_place` is where a setup was read from, not the first input (which
     /// may be a directory): only then does it lead a finding that has places of its own.
     setup_read: bool,
+}
+
+impl<'a> Batch<'a> {
+    /// `findings` of the side audited in `report`, whose first input is `fallback`.
+    fn new(
+        report: &Report<'_>,
+        findings: &'a [Finding],
+        fallback: &str,
+        states: Vec<&'static str>,
+    ) -> Self {
+        let default_place = locate::default_place(report, fallback);
+        Self {
+            findings,
+            states,
+            setup_read: default_place != (fallback.to_owned(), 1),
+            default_place,
+        }
+    }
+}
+
+/// The results, each made as it is written: a report of many findings is never a tree of
+/// SARIF objects in memory.
+struct Results<'a> {
+    batches: Vec<Batch<'a>>,
+    /// Each finding's fingerprint, batch after batch, in order.
+    fingerprints: Vec<String>,
+    /// Each rule's index in `tool.driver.rules`.
+    index: HashMap<&'static str, usize>,
+    root: &'a Path,
     /// The rule, file and line of each result's lead so far.
     taken: RefCell<HashSet<(&'static str, String, u32)>>,
 }
 
 impl Serialize for Results<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.findings.len()))?;
-        for (f, print) in self.findings.iter().zip(&self.fingerprints) {
-            seq.serialize_element(&self.result(f, print.clone()))?;
+        let mut seq = s.serialize_seq(Some(self.fingerprints.len()))?;
+        let mut prints = self.fingerprints.iter();
+        for b in &self.batches {
+            for (i, (f, print)) in b.findings.iter().zip(prints.by_ref()).enumerate() {
+                let state = b.states.get(i).copied();
+                seq.serialize_element(&self.result(f, print.clone(), b, state))?;
+            }
         }
         seq.end()
     }
 }
 
 impl<'a> Results<'a> {
-    fn result(&self, f: &'a Finding, fingerprint: String) -> SarifResult<'a> {
+    fn result(
+        &self,
+        f: &'a Finding,
+        fingerprint: String,
+        batch: &Batch<'_>,
+        baseline_state: Option<&'static str>,
+    ) -> SarifResult<'a> {
         let places = Places { root: self.root };
         let mut locations: Vec<Location<'a>> = f
             .objects
@@ -337,7 +403,7 @@ impl<'a> Results<'a> {
             .chain(f.locations.iter().map(|l| &l.origin))
             .map(|o| places.physical(o).is_some() && !o.file.contains(RENDERED))
             .collect();
-        self.lead(f.rule, places, &mut locations, &exact);
+        self.lead(f.rule, places, batch, &mut locations, &exact);
         let mut related = Related {
             places,
             seen: HashSet::new(),
@@ -351,6 +417,7 @@ impl<'a> Results<'a> {
             rule_index: self.index.get(f.rule).copied().unwrap_or_default(),
             level: level(f.severity),
             rank: rank(f.severity),
+            baseline_state,
             message: Message::new(bounded(&f.message, MAX_MESSAGE)),
             locations,
             related_locations: related.out,
@@ -373,11 +440,12 @@ impl Results<'_> {
     /// the first. When every place of the finding is taken, where its setup was read from
     /// leads, unless that is taken too or unknown (the first input, which may be a directory,
     /// then leads only a finding with no place in a file). `exact[i]`: whether
-    /// `locations[i]` was read exactly.
+    /// `locations[i]` was read exactly; `batch` says where the finding's setup was read.
     fn lead(
         &self,
         rule: &'static str,
         places: Places<'_>,
+        batch: &Batch<'_>,
         locations: &mut Vec<Location<'_>>,
         exact: &[bool],
     ) {
@@ -398,7 +466,7 @@ impl Results<'_> {
         let lead = if free_place.is_some() {
             free_place
         } else {
-            let (path, line) = &self.default_place;
+            let (path, line) = &batch.default_place;
             let setup = Location {
                 physical_location: Some(PhysicalLocation {
                     artifact_location: places.artifact(path),
@@ -411,7 +479,7 @@ impl Results<'_> {
                     "no place of its own in a file: where the setup was read from, else the first input"
                 })),
             };
-            if first.is_none() || self.setup_read && free(&setup) {
+            if first.is_none() || batch.setup_read && free(&setup) {
                 locations.insert(0, setup);
                 None
             } else {

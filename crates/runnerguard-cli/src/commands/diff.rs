@@ -59,9 +59,20 @@ pub(crate) fn run(args: &DiffArgs, out: &mut Out) -> Result<ExitCode> {
             DiffFormat::Codequality => {
                 runnerguard_report::codequality(w, &new_report, &root, fallback)?;
             }
+            // The new side's whole audit, each result's `baselineState` against the old side,
+            // and the resolved findings as `absent` results in the old side's files.
             DiffFormat::Sarif => {
-                runnerguard_report::sarif(w, &new_report, &new.rules, &root, fallback)?;
+                let old_fallback = sides.old_prefixes.first().map_or(fallback, String::as_str);
+                runnerguard_report::diff_sarif(
+                    w,
+                    &report,
+                    &new.rules,
+                    &root,
+                    fallback,
+                    old_fallback,
+                )?;
             }
+            DiffFormat::Html => runnerguard_report::diff_html(w, &report)?,
             DiffFormat::Junit => runnerguard_report::diff_junit(w, &report, &new.rules)?,
         }
         Ok(())

@@ -179,9 +179,9 @@ fn wrong_arguments_are_errors() {
     let r = run(&["diff", OLD]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("diff compares two sides"), "{}", r.stderr);
-    let r = run(&["diff", OLD, NEW, "-o", "html"]);
+    let r = run(&["diff", OLD, NEW, "-o", "yaml"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("html"), "{}", r.stderr);
+    assert!(r.stderr.contains("yaml"), "{}", r.stderr);
     let r = run(&["diff", "--base-ref", "HEAD"]);
     assert_eq!(r.code, 2);
     assert!(

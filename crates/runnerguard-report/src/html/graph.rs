@@ -10,6 +10,9 @@
 //! identities (cluster-admin, the nodes' kubelet API, every ServiceAccount, a namespace's every
 //! permission, a bound role's rights) are drawn first, each with its whole path; what does not
 //! fit is counted on the page.
+//!
+//! For `diff -o html`, a [`Highlight`] marks the identities and steps a change makes
+//! reachable (the comparison's paths); the audit's page has none.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
@@ -34,6 +37,31 @@ use crate::{escape, evidence};
 pub(super) const MAX_NODES: usize = 60;
 /// At most this many steps are drawn.
 pub(super) const MAX_EDGES: usize = 120;
+
+/// What a change makes reachable, marked in the graph: identities, and steps as (from, to).
+#[derive(Debug, Default)]
+pub(super) struct Highlight {
+    /// Identities newly reachable.
+    pub(super) nodes: BTreeSet<Identity>,
+    /// Steps of the new paths that lead to a newly reachable identity.
+    pub(super) edges: BTreeSet<(Identity, Identity)>,
+}
+
+impl Highlight {
+    /// Adds `reached` (newly reachable from `start`, as the new side's shortest path goes):
+    /// the identity, and each step of its path into an identity in `new` (what `start` could
+    /// not become before: steps to what it already reached are not new).
+    pub(super) fn add(&mut self, start: &Identity, reached: &Reached, new: &BTreeSet<&Identity>) {
+        self.nodes.insert(reached.identity.clone());
+        let mut from = start;
+        for step in &reached.path {
+            if step.to != *from && new.contains(&step.to) {
+                self.edges.insert((from.clone(), step.to.clone()));
+            }
+            from = &step.to;
+        }
+    }
+}
 
 /// A drawn identity.
 struct Node {
@@ -201,7 +229,7 @@ impl Drawing {
     /// The drawing as SVG.
     #[cfg(test)]
     pub(super) fn svg(&self) -> String {
-        svg(self)
+        svg(self, None)
     }
 
     fn index_of(&mut self, identity: &Identity) -> usize {
@@ -310,8 +338,13 @@ fn node_text(node: &Node) -> String {
     }
 }
 
-/// Writes the graph section.
-pub(super) fn write(out: &mut String, policy: &Policy, subjects: &Subjects) -> fmt::Result {
+/// Writes the graph section; `highlight`, for a change, marks what it makes reachable.
+pub(super) fn write(
+    out: &mut String,
+    policy: &Policy,
+    subjects: &Subjects,
+    highlight: Option<&Highlight>,
+) -> fmt::Result {
     out.push_str("<section class=\"card\" id=\"graph\">\n<h2>Escalation graph</h2>\n");
     if subjects.list.is_empty() {
         out.push_str(
@@ -353,16 +386,55 @@ pub(super) fn write(out: &mut String, policy: &Policy, subjects: &Subjects) -> f
             }
         )?;
     }
+    if let Some(h) = highlight {
+        marked(out, &drawing, h)?;
+    }
     out.push_str("<div class=\"graph-wrap\">\n");
-    out.push_str(&svg(&drawing));
+    out.push_str(&svg(&drawing, highlight));
     out.push_str("</div>\n");
-    steps(out, policy, &drawing)?;
+    steps(out, policy, &drawing, highlight)?;
     out.push_str("</section>\n");
     Ok(())
 }
 
-/// Each drawn edge with the wording of its steps, as `paths` prints them.
-fn steps(out: &mut String, policy: &Policy, d: &Drawing) -> fmt::Result {
+/// What the graph marks as new with a change, and how many of those are drawn.
+fn marked(out: &mut String, d: &Drawing, h: &Highlight) -> fmt::Result {
+    let nodes = d
+        .nodes
+        .iter()
+        .filter(|n| h.nodes.contains(&n.identity))
+        .count();
+    let edges = d
+        .edges
+        .keys()
+        .filter(|&&(a, b)| is_new(Some(h), d, a, b))
+        .count();
+    if nodes + edges == 0 {
+        return writeln!(
+            out,
+            "<p class=\"note\">The change makes nothing newly reachable from the runner's ServiceAccounts.</p>"
+        );
+    }
+    writeln!(
+        out,
+        "<p class=\"note\"><span class=\"legend\"><span class=\"new\">new with this change</span></span>\
+         {nodes} identit{} the runner's ServiceAccounts could not become before (dashed red outline), \
+         and the {edges} step{} of the paths that now reach {} (red arrows: the path is new, a step \
+         on it may have been there before).</p>",
+        if nodes == 1 { "y" } else { "ies" },
+        if edges == 1 { "" } else { "s" },
+        if nodes == 1 { "it" } else { "them" },
+    )
+}
+
+/// Each drawn edge with the wording of its steps, as `paths` prints them; a step `highlight`
+/// marks is marked in the list too.
+fn steps(
+    out: &mut String,
+    policy: &Policy,
+    d: &Drawing,
+    highlight: Option<&Highlight>,
+) -> fmt::Result {
     writeln!(
         out,
         "<details class=\"evidence\"><summary>The {} step{} with the rule that allows each</summary>\n<ol class=\"steps\">",
@@ -370,9 +442,14 @@ fn steps(out: &mut String, policy: &Policy, d: &Drawing) -> fmt::Result {
         if d.edges.len() == 1 { "" } else { "s" }
     )?;
     for (&(a, b), edge) in &d.edges {
+        let new = if is_new(highlight, d, a, b) {
+            " class=\"new\""
+        } else {
+            ""
+        };
         write!(
             out,
-            "<li><code>{}</code> → <code>{}</code>",
+            "<li{new}><code>{}</code> → <code>{}</code>",
             Html(&d.nodes[a].identity),
             Html(&d.nodes[b].identity)
         )?;
@@ -398,12 +475,12 @@ const FITS: f64 = 1280.0;
 /// The drawing laid out by layout-rs, as an `<svg>` element: left to right (a fan-out of
 /// many identities stacks down the page), or top to bottom when that is narrower and left to
 /// right would not fit the page (long paths).
-fn svg(d: &Drawing) -> String {
-    let across = layout(d, Orientation::LeftToRight);
+fn svg(d: &Drawing, highlight: Option<&Highlight>) -> String {
+    let across = layout(d, Orientation::LeftToRight, highlight);
     if across.width() <= FITS {
         return across.finish();
     }
-    let down = layout(d, Orientation::TopToBottom);
+    let down = layout(d, Orientation::TopToBottom, highlight);
     if down.width() < across.width() {
         down.finish()
     } else {
@@ -411,8 +488,16 @@ fn svg(d: &Drawing) -> String {
     }
 }
 
-/// The drawing laid out in `orientation`.
-fn layout(d: &Drawing, orientation: Orientation) -> Svg {
+/// Whether the edge from node `a` to node `b` is one `highlight` marks.
+fn is_new(highlight: Option<&Highlight>, d: &Drawing, a: usize, b: usize) -> bool {
+    highlight.is_some_and(|h| {
+        h.edges
+            .contains(&(d.nodes[a].identity.clone(), d.nodes[b].identity.clone()))
+    })
+}
+
+/// The drawing laid out in `orientation`, with what `highlight` marks.
+fn layout(d: &Drawing, orientation: Orientation, highlight: Option<&Highlight>) -> Svg {
     let mut graph = VisualGraph::new(orientation);
     let node_look = StyleAttr::new(Color::fast("black"), 1, None, 6, NODE_SIZE);
     let mut handles = Vec::new();
@@ -432,7 +517,11 @@ fn layout(d: &Drawing, orientation: Orientation) -> Svg {
         if !node.roles.is_empty() {
             let _ = write!(title, " ({})", Html(node.roles.join(", ")));
         }
-        backend.nodes.push((class(node), title));
+        let new = highlight.is_some_and(|h| h.nodes.contains(&node.identity));
+        if new {
+            title.push_str(" (newly reachable)");
+        }
+        backend.nodes.push((class(node), new, title));
     }
     let label_look = StyleAttr::new(Color::fast("black"), 1, None, 0, LABEL_SIZE);
     for (i, (&(a, b), edge)) in d.edges.iter().enumerate() {
@@ -440,10 +529,15 @@ fn layout(d: &Drawing, orientation: Orientation) -> Svg {
         let mut arrow = Arrow::simple_with_properties(&text.join(" / "), format!("e{i}"));
         arrow.look = label_look.clone();
         graph.add_edge(arrow, handles[a], handles[b]);
-        backend.edges.push(format!(
-            "{} → {}",
-            Html(&d.nodes[a].identity),
-            Html(&d.nodes[b].identity)
+        let new = is_new(highlight, d, a, b);
+        backend.edges.push((
+            new,
+            format!(
+                "{} → {}{}",
+                Html(&d.nodes[a].identity),
+                Html(&d.nodes[b].identity),
+                if new { " (new)" } else { "" }
+            ),
         ));
     }
     graph.do_it(false, false, false, &mut backend);

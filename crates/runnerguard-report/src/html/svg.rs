@@ -28,10 +28,11 @@ pub(super) fn count(n: usize) -> f64 {
 #[derive(Default)]
 pub(super) struct Svg {
     body: String,
-    /// Per node: its class and its title (already escaped).
-    pub(super) nodes: Vec<(&'static str, String)>,
-    /// Per edge: its title (already escaped).
-    pub(super) edges: Vec<String>,
+    /// Per node: its class, whether a change makes it newly reachable, and its title
+    /// (already escaped).
+    pub(super) nodes: Vec<(&'static str, bool, String)>,
+    /// Per edge: whether it is a step a change adds, and its title (already escaped).
+    pub(super) edges: Vec<(bool, String)>,
     /// A node's group is open: its text closes it.
     open: bool,
     min: Option<(f64, f64)>,
@@ -68,12 +69,20 @@ impl Svg {
         let (x1, y1) = self.max.unwrap_or((0.0, 0.0));
         let (x, y) = (x0 - 12.0, y0 - 12.0);
         let (w, h) = (x1 - x0 + 24.0, y1 - y0 + 24.0);
+        // The red arrowhead of new steps, only where there are some: the audit's graph has none.
+        let new = if self.edges.iter().any(|(n, _)| *n) {
+            "<marker id=\"rg-arrow-new\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" \
+             markerWidth=\"8\" markerHeight=\"8\" orient=\"auto-start-reverse\">\
+             <path d=\"M0,0 L10,5 L0,10 z\"/></marker>"
+        } else {
+            ""
+        };
         format!(
             "<svg role=\"img\" aria-label=\"escalation graph\" \
              width=\"{w:.0}\" height=\"{h:.0}\" viewBox=\"{x:.1} {y:.1} {w:.1} {h:.1}\">\n\
              <defs><marker id=\"rg-arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" \
              markerWidth=\"8\" markerHeight=\"8\" orient=\"auto-start-reverse\">\
-             <path d=\"M0,0 L10,5 L0,10 z\"/></marker></defs>\n{}</svg>\n",
+             <path d=\"M0,0 L10,5 L0,10 z\"/></marker>{new}</defs>\n{}</svg>\n",
             self.body
         )
     }
@@ -91,10 +100,12 @@ impl RenderBackend for Svg {
         self.grow(xy.x, xy.y);
         self.grow(xy.x + size.x, xy.y + size.y);
         let node = Self::index(properties.as_ref(), 'n').and_then(|i| self.nodes.get(i));
-        let (class, title) = node.map_or(("plain", ""), |(c, t)| (*c, t.as_str()));
+        let (class, new, title) =
+            node.map_or(("plain", false, ""), |(c, n, t)| (*c, *n, t.as_str()));
+        let new = if new { " new" } else { "" };
         let _ = write!(
             self.body,
-            "<g class=\"node {class}\"><title>{title}</title>\
+            "<g class=\"node {class}{new}\"><title>{title}</title>\
              <rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"{}\"/>",
             xy.x, xy.y, size.x, size.y, look.rounded
         );
@@ -222,26 +233,31 @@ impl RenderBackend for Svg {
                 let _ = write!(d, " S {:.1} {:.1}, {:.1} {:.1}", c.x, c.y, p.x, p.y);
             }
         }
-        let title = Self::index(properties.as_ref(), 'e')
+        let (new, title) = Self::index(properties.as_ref(), 'e')
             .and_then(|i| self.edges.get(i))
-            .map_or("", String::as_str);
+            .map_or((false, ""), |(n, t)| (*n, t.as_str()));
+        let (class, marker) = if new {
+            (" new", "rg-arrow-new")
+        } else {
+            ("", "rg-arrow")
+        };
         let _ = writeln!(
             self.body,
-            "<path class=\"edge\" d=\"{d}\"{}{}{}><title>{title}</title></path>",
+            "<path class=\"edge{class}\" d=\"{d}\"{}{}{}><title>{title}</title></path>",
             if dashed {
                 " stroke-dasharray=\"5,4\""
             } else {
                 ""
             },
             if head.0 {
-                " marker-start=\"url(#rg-arrow)\""
+                format!(" marker-start=\"url(#{marker})\"")
             } else {
-                ""
+                String::new()
             },
             if head.1 {
-                " marker-end=\"url(#rg-arrow)\""
+                format!(" marker-end=\"url(#{marker})\"")
             } else {
-                ""
+                String::new()
             },
         );
     }

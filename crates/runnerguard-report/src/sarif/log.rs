@@ -99,6 +99,9 @@ pub(super) struct SarifResult<'a> {
     pub(super) level: &'static str,
     /// The severity as a priority, 0.0 to 100.0: GitLab reads it before anything else.
     pub(super) rank: f64,
+    /// Against the old side of a diff: `new`, `unchanged`, `updated`, `absent` (§3.27.24).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) baseline_state: Option<&'static str>,
     pub(super) message: Message<'a>,
     pub(super) locations: Vec<Location<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -217,4 +220,10 @@ pub(super) struct RunProperties<'a> {
     pub(super) runner_version: &'a str,
     #[serde(rename = "runnerguard/chartVersion")]
     pub(super) chart_version: &'a str,
+    /// What a diff's `baselineState`s are against: the old side's name.
+    #[serde(
+        rename = "runnerguard/baseline",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub(super) baseline: Option<&'a str>,
 }
