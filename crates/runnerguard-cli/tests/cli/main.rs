@@ -73,6 +73,7 @@ mod component;
 mod config;
 mod decode;
 mod diff;
+mod diff_reports;
 mod errors;
 mod generate;
 mod hostile;

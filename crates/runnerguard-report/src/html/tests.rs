@@ -536,3 +536,121 @@ fn many_runners_show_whole_runners_first() {
     let table = &section[..section.find("</table>").unwrap()];
     assert_eq!(table.matches("<span class=\"role\">").count(), 2, "{table}");
 }
+
+/// A diff page of `comparison` between two sides with no objects and no runner.
+fn diff_page(comparison: &runnerguard_audit::diff::Comparison) -> String {
+    let old = policy("");
+    let new = policy("");
+    let report = |topologies| Report {
+        topologies,
+        findings: &[],
+        fail_on: Severity::High,
+        runner_version: "18.9".into(),
+        chart_version: "0.86.0".into(),
+        inputs: &[],
+        unreadable: &[],
+    };
+    let (old_report, new_report) = (report(&[]), report(&[]));
+    let d = crate::DiffReport {
+        old_label: "old/",
+        new_label: "new/",
+        old: &old_report,
+        new: &new_report,
+        old_policy: &old,
+        new_policy: &new,
+        comparison,
+        fail_on: Severity::High,
+    };
+    let mut out = Vec::new();
+    diff_html(&mut out, &d).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn the_diff_page_is_bounded_and_says_what_it_left_out() {
+    use runnerguard_audit::diff::{Comparison, Rights, SubjectChange};
+    use runnerguard_engine::Reached;
+    use runnerguard_model::PolicyRule;
+
+    let sa = |i: usize| Identity::ServiceAccount {
+        namespace: "teams".into(),
+        name: format!("sa-{i:03}"),
+    };
+    // 250 resources in one scope, and 30 identities newly reachable.
+    let wide = Rights {
+        namespace: "gitlab-runner".into(),
+        rules: (0..250)
+            .map(|i| PolicyRule {
+                verbs: vec!["get".into()],
+                api_groups: vec![String::new()],
+                resources: vec![format!("things{i:03}")],
+                ..PolicyRule::default()
+            })
+            .collect(),
+        bindings: Vec::new(),
+    };
+    let reached: Vec<Reached> = (0..30)
+        .map(|i| Reached {
+            identity: sa(500 + i),
+            path: Vec::new(),
+        })
+        .collect();
+    // 120 subjects gain: the first the wide rights, each the same small rights.
+    let mut subjects = vec![SubjectChange {
+        identity: sa(0),
+        gained: vec![wide],
+        lost: Vec::new(),
+        reach_gained: reached,
+        reach_lost: Vec::new(),
+    }];
+    for i in 1..120 {
+        subjects.push(SubjectChange {
+            identity: sa(i),
+            gained: vec![Rights {
+                namespace: String::new(),
+                rules: vec![PolicyRule {
+                    verbs: vec!["list".into()],
+                    api_groups: vec![String::new()],
+                    resources: vec!["secrets".into()],
+                    ..PolicyRule::default()
+                }],
+                bindings: Vec::new(),
+            }],
+            lost: Vec::new(),
+            reach_gained: Vec::new(),
+            reach_lost: Vec::new(),
+        });
+    }
+    let comparison = Comparison {
+        subjects,
+        ..Comparison::default()
+    };
+    let text = diff_page(&comparison);
+    assert_eq!(text.matches("<div class=\"subject\">").count(), 100);
+    assert!(
+        text.contains("20 more subjects are not shown here (this page shows 100)"),
+        "{text}"
+    );
+    // 10 rows shown, 190 folded, 50 left out.
+    assert!(text.contains("<summary>190 more rows</summary>"));
+    assert!(text.contains("50 more rows are not shown here (this page shows 200)"));
+    assert_eq!(text.matches("<tr><td><code>things").count(), 200);
+    // 20 paths, 10 more named.
+    assert_eq!(
+        text.matches("<span class=\"n\">in 0 steps</span>").count(),
+        20
+    );
+    assert!(text.contains("Can now become also: <code>ServiceAccount teams/sa-520</code>"));
+    // The same rights of the 119 others: one table, then named.
+    assert_eq!(
+        text.matches(
+            "cluster-wide the same 1 permission as <a href=\"#r1\">ServiceAccount teams/sa-001</a>"
+        )
+        .count(),
+        98
+    );
+    // No runner: the graph says so, and the page passes.
+    assert!(text.contains("No runner identity to start from"));
+    assert!(text.contains("<span class=\"verdict\">passes</span>"));
+    assert!(text.contains("No runner found."));
+}
