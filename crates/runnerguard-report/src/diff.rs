@@ -324,7 +324,7 @@ fn rights_once<'r>(
 
 /// How much a resource (`kubectl auth can-i --list`'s `resource.group/subresource`) matters
 /// to isolation: lower first.
-fn sensitivity(resource: &str) -> u8 {
+pub(crate) fn sensitivity(resource: &str) -> u8 {
     let name = resource.split('.').next().unwrap_or(resource);
     match name {
         "*" | "secrets" => 0,

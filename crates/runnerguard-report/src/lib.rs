@@ -28,12 +28,11 @@ use runnerguard_audit::{Finding, Severity, Topology};
 
 pub use codequality::codequality;
 pub use diff::{DiffReport, diff_human, diff_json};
-pub use html::html;
-pub use {html::diff_html, sarif::diff_sarif};
+pub use html::{diff_html, html};
 pub use human::{Escaped, escape, human};
 pub use json::json;
 pub use junit::{diff_junit, junit};
-pub use sarif::sarif;
+pub use sarif::{diff_sarif, sarif};
 
 /// Everything a report shows.
 #[derive(Debug)]

@@ -47,27 +47,6 @@ pub(super) fn count(r: &Rights) -> String {
     format!("{n} permission{}", plural(n))
 }
 
-/// How much a resource (`kubectl auth can-i --list`'s `resource.group/subresource`) matters
-/// to isolation, lower first: the order of the human output (`crate::diff`), so that both
-/// put what a reviewer must not miss first.
-fn sensitivity(resource: &str) -> u8 {
-    let name = resource.split('.').next().unwrap_or(resource);
-    match name {
-        "*" | "secrets" => 0,
-        "pods/exec"
-        | "pods/attach"
-        | "serviceaccounts/token"
-        | "serviceaccounts"
-        | "nodes/proxy"
-        | "roles"
-        | "rolebindings"
-        | "clusterroles"
-        | "clusterrolebindings" => 1,
-        "pods" | "deployments" | "daemonsets" | "statefulsets" | "jobs" | "cronjobs" => 2,
-        _ => 3,
-    }
-}
-
 /// `[a b]` (a Go slice as kubectl prints it) as `a b`.
 fn unbracket(list: &str) -> &str {
     list.strip_prefix('[')
@@ -95,7 +74,7 @@ pub(super) fn rights(
     )?;
     let mut rows = kubectl::list_rows(&r.rules);
     // What a reviewer must not miss first: Secrets, exec, tokens, RBAC, pods.
-    rows.sort_by_key(|row| sensitivity(&row.resources));
+    rows.sort_by_key(|row| crate::diff::sensitivity(&row.resources));
     let urls = rows
         .iter()
         .any(|row| !unbracket(&row.non_resource_urls).is_empty());
@@ -112,7 +91,7 @@ pub(super) fn rights(
         }
         out.push_str("<th>Verbs</th></tr></thead>\n<tbody>\n");
         for row in rows {
-            let class = match sensitivity(&row.resources) {
+            let class = match crate::diff::sensitivity(&row.resources) {
                 0 | 1 => " class=\"hi\"",
                 2 => " class=\"md\"",
                 _ => "",
