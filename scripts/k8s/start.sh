@@ -10,6 +10,7 @@
 #             holds kube-apiserver, else the binaries of bin/*.xz unpacked by unpack.sh into a cache folder)
 #   ETCD_BIN  etcd binary (default: $K8S_BIN/etcd if present, else /usr/bin/etcd from Debian etcd-server)
 #   NO_KCM=1  do not start kube-controller-manager
+#   APISERVER_EXTRA_ARGS  more kube-apiserver flags, space-separated (the tests' audit log)
 #   READY_TIMEOUT seconds to wait for /readyz (default 180)
 set -euo pipefail
 
@@ -140,6 +141,7 @@ nohup "$APISERVER" \
   --service-cluster-ip-range=10.0.0.0/24 \
   --endpoint-reconciler-type=none \
   --allow-privileged=true --profiling=false --v=1 \
+  ${APISERVER_EXTRA_ARGS:-} \
   >"$DIR/logs/kube-apiserver.log" 2>&1 </dev/null &
 echo $! > "$DIR/pids/kube-apiserver.pid"
 

@@ -333,6 +333,11 @@ pub(crate) struct LiveArgs {
     /// a timeout, a failed connection, a 429 or a 5xx).
     #[arg(long, value_name = "SECONDS", default_value_t = 30, requires = "live")]
     pub(crate) request_timeout: u64,
+
+    /// Do not list Secrets, not even their metadata: for a reader not granted `list` on
+    /// them by choice. The report says what that leaves unseen; the audit stays complete.
+    #[arg(long, requires = "live")]
+    pub(crate) no_secrets: bool,
 }
 
 arguments! {

@@ -38,6 +38,9 @@ pub struct LiveOptions {
     pub retries: u32,
     /// Items asked for per page (`limit`).
     pub page_size: u32,
+    /// Whether to list Secrets (as metadata); `false` for `--no-secrets`, when the reader is
+    /// not granted `list` on them by choice: they are then not asked for at all.
+    pub secrets: bool,
 }
 
 impl Default for LiveOptions {
@@ -49,6 +52,7 @@ impl Default for LiveOptions {
             timeout: Duration::from_secs(30),
             retries: 3,
             page_size: 500,
+            secrets: true,
         }
     }
 }
@@ -86,6 +90,13 @@ impl LiveOptions {
     #[must_use]
     pub fn retries(mut self, retries: u32) -> Self {
         self.retries = retries;
+        self
+    }
+
+    /// Whether to list Secrets (see [`LiveOptions::secrets`]).
+    #[must_use]
+    pub fn secrets(mut self, yes: bool) -> Self {
+        self.secrets = yes;
         self
     }
 }
@@ -137,6 +148,8 @@ pub struct Snapshot {
     pub unread: Vec<Unread>,
     /// Kinds this API server does not serve (404): there are none of them to read.
     pub not_served: Vec<&'static str>,
+    /// Kinds not asked for, by choice (`--no-secrets`).
+    pub skipped: Vec<&'static str>,
 }
 
 impl Snapshot {
@@ -151,6 +164,10 @@ impl Snapshot {
 /// `Snapshot` (that it is one, and of which cluster).
 const MARK_API_VERSION: &str = "runnerguard.dev/v1";
 const NOT_READ_KIND: &str = "NotRead";
+const NOT_ASKED_KIND: &str = "NotAsked";
+
+/// What an audit without Secrets cannot tell.
+pub const SKIPPED_SECRETS: &str = "which Secret holds the runner's token, and ServiceAccount token Secrets that make reading Secrets an escalation, are not known (RB004, RG105, RG108 may be missing)";
 const SNAPSHOT_KIND: &str = "Snapshot";
 
 /// What a snapshot's marks said ([`Loaded::take_marks`]).
@@ -163,6 +180,9 @@ pub struct Marks {
     /// The cluster a snapshot among the inputs was taken of (`cluster:<context>`): it holds
     /// the cluster's own default roles, which replace the embedded ones as in a live read.
     pub cluster: Option<String>,
+    /// One line per kind a snapshot did not ask for, by choice (`--no-secrets`): what the
+    /// audit cannot see, said, but not an incomplete read.
+    pub skipped: Vec<String>,
 }
 
 impl Loaded {
@@ -225,6 +245,10 @@ impl Loaded {
                     o.origin, o.name
                 )),
                 SNAPSHOT_KIND => marks.cluster = Some(o.name.clone()),
+                NOT_ASKED_KIND => marks.skipped.push(format!(
+                    "{}: {} were not asked for when the snapshot was taken (--no-secrets): {}",
+                    o.origin, o.name, SKIPPED_SECRETS
+                )),
                 _ => return true,
             }
             false
@@ -305,7 +329,12 @@ async fn read(
 ) -> Result<Snapshot, LiveError> {
     let (client, source) = client(options).await?;
     let mut tasks = tokio::task::JoinSet::new();
+    let skip = |k: &list::Collection| !options.secrets && k.name == "Secrets";
+    let skipped: Vec<&'static str> = KINDS.iter().filter(|k| skip(k)).map(|k| k.name).collect();
     for (index, k) in KINDS.iter().enumerate() {
+        if skip(k) {
+            continue;
+        }
         let client = client.clone();
         let options = options.clone();
         tasks.spawn(async move { (index, list_kind(&client, k, &options).await) });
@@ -319,7 +348,7 @@ async fn read(
         done += 1;
         progress(&format!(
             "read {done}/{}: {}",
-            KINDS.len(),
+            KINDS.len() - skipped.len(),
             KINDS[index].name
         ));
         results[index] = Some(result);
@@ -328,6 +357,9 @@ async fn read(
     let mut unread = Vec::new();
     let mut not_served = Vec::new();
     for (k, result) in KINDS.iter().zip(results) {
+        if skip(k) {
+            continue;
+        }
         match result {
             Some(Ok(Listed::Items(listed))) => items.extend(listed),
             Some(Ok(Listed::Forbidden(reason))) => unread.push(Unread {
@@ -362,6 +394,13 @@ async fn read(
             },
         })
     }));
+    items.extend(skipped.iter().map(|kind| {
+        serde_json::json!({
+            "apiVersion": MARK_API_VERSION,
+            "kind": NOT_ASKED_KIND,
+            "metadata": {"name": kind},
+        })
+    }));
     items.push(serde_json::json!({
         "apiVersion": MARK_API_VERSION,
         "kind": SNAPSHOT_KIND,
@@ -380,6 +419,7 @@ async fn read(
         objects,
         unread,
         not_served,
+        skipped,
     })
 }
 

@@ -254,6 +254,7 @@ pub(crate) fn analyse(
                 .iter()
                 .map(|u| super::snapshot::unread_line(&snapshot, u)),
         );
+        inputs.extend(super::snapshot::skipped_lines(&snapshot));
         let mut cluster = snapshot.load()?;
         // Its marks of the kinds not read are the lines above, with the API server's reasons.
         cluster.take_marks();
@@ -277,6 +278,7 @@ pub(crate) fn analyse(
     // cluster's own defaults in it replace the embedded ones of the same name, which only
     // fill in what it lacks; the API server recreates its defaults at every start anyway.
     let no_defaults = sources.no_default_roles || sources.live.is_some();
+    inputs.extend(marks.skipped);
     if let Some(cluster) = &marks.cluster {
         inputs.push(format!(
             "a snapshot of {cluster}: its default roles and bindings replace the embedded ones of the same names"

@@ -49,7 +49,8 @@ pub(crate) fn read(args: &LiveArgs, namespace: Option<&str>, out: &mut Out) -> R
         .kubeconfig(args.kubeconfig.as_ref().map(Into::into))
         .context(args.context.clone())
         .namespace(namespace.map(str::to_owned))
-        .timeout(Duration::from_secs(args.request_timeout.max(1)));
+        .timeout(Duration::from_secs(args.request_timeout.max(1)))
+        .secrets(!args.no_secrets);
     let terminal = std::io::stderr().is_terminal();
     let mut progress = |line: &str| {
         if terminal {
@@ -73,7 +74,25 @@ pub(crate) fn read(args: &LiveArgs, namespace: Option<&str>, out: &mut Out) -> R
     for u in &snapshot.unread {
         out.warn(&unread_line(&snapshot, u));
     }
+    for line in skipped_lines(&snapshot) {
+        out.note(&line);
+    }
     Ok(snapshot)
+}
+
+/// `cluster:prod: Secrets not asked for (--no-secrets): ...`, one per kind left out by choice.
+pub(crate) fn skipped_lines(snapshot: &Snapshot) -> Vec<String> {
+    snapshot
+        .skipped
+        .iter()
+        .map(|kind| {
+            format!(
+                "{}: {kind} not asked for (--no-secrets): {}",
+                snapshot.source,
+                runnerguard_load::SKIPPED_SECRETS
+            )
+        })
+        .collect()
 }
 
 /// `cluster:prod: Secrets not read: 403: ...`.

@@ -10,6 +10,17 @@ pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// What the API server's audit log records: every request's metadata, and Secrets' requests
+/// with their answers (so that an answer holding a Secret's data would show).
+const AUDIT_POLICY: &str = "apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: RequestResponse
+  resources: [{group: \"\", resources: [secrets]}]
+- level: Metadata
+";
+
 /// A running kube-apiserver (with etcd and the controller manager) and a kubectl for it.
 pub(crate) struct Cluster {
     dir: tempfile::TempDir,
@@ -61,9 +72,18 @@ impl Cluster {
             return None;
         }
         let dir = tempfile::tempdir().unwrap();
+        // Every request is in the audit log, Secrets' with their answers: the live loader's
+        // requests are checked there (`audit_log`).
+        std::fs::write(dir.path().join("audit-policy.yaml"), AUDIT_POLICY).unwrap();
+        let audit = format!(
+            "--audit-policy-file={} --audit-log-path={} --audit-log-mode=blocking",
+            dir.path().join("audit-policy.yaml").display(),
+            dir.path().join("audit.log").display()
+        );
         let out = Command::new("bash")
             .arg(root().join("scripts/k8s/start.sh"))
             .arg(dir.path())
+            .env("APISERVER_EXTRA_ARGS", audit)
             .stdin(Stdio::null())
             .output()
             .unwrap();
@@ -83,6 +103,47 @@ impl Cluster {
     /// The admin kubeconfig (`system:masters`).
     pub(crate) fn kubeconfig(&self) -> PathBuf {
         self.dir.path().join("kubeconfig")
+    }
+
+    /// The API server's audit log: one JSON event per line.
+    pub(crate) fn audit_log(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.dir.path().join("audit.log"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// A kubeconfig (written in the scratch folder) that acts as ServiceAccount
+    /// `namespace/name` with a token the API server issued, as a pod of it would.
+    pub(crate) fn service_account_kubeconfig(&self, namespace: &str, name: &str) -> PathBuf {
+        let token = self.kubectl_ok(&["create", "token", name, "-n", namespace], None);
+        let view = |path: &str| {
+            self.kubectl_ok(
+                &[
+                    "config",
+                    "view",
+                    "--raw",
+                    "-o",
+                    &format!("jsonpath={{{path}}}"),
+                ],
+                None,
+            )
+        };
+        let kubeconfig = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {}\n    certificate-authority-data: {}\n\
+             users:\n- name: sa\n  user:\n    token: {}\n\
+             contexts:\n- name: sa\n  context: {{cluster: test, user: sa}}\ncurrent-context: sa\n",
+            view(".clusters[0].cluster.server"),
+            view(".clusters[0].cluster.certificate-authority-data"),
+            token.trim()
+        );
+        let file = self
+            .dir
+            .path()
+            .join(format!("{namespace}-{name}.kubeconfig"));
+        std::fs::write(&file, kubeconfig).unwrap();
+        file
     }
 
     /// A scratch folder that lives as long as the cluster.

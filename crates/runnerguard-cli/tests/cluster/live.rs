@@ -385,4 +385,59 @@ subjects:
         &["delete", "clusterrolebinding,clusterrole", "live-reader"],
         None,
     );
+    only_reads(cluster);
+}
+
+/// The API server's audit log of every request the reader (runnerguard alone used its
+/// token) made: only get, list and watch, and Secrets listed as metadata, their answers
+/// holding no data.
+fn only_reads(cluster: &Cluster) {
+    let reader = "system:serviceaccount:live-reader:reader";
+    let events: Vec<Value> = cluster
+        .audit_log()
+        .into_iter()
+        .filter(|e| e["user"]["username"] == reader && e["stage"] == "ResponseComplete")
+        .collect();
+    let mut verbs: BTreeSet<String> = BTreeSet::new();
+    let mut secrets = 0;
+    for e in &events {
+        let verb = e["verb"].as_str().unwrap();
+        verbs.insert(verb.to_owned());
+        assert!(
+            matches!(verb, "get" | "list" | "watch"),
+            "the reader made a `{verb}` request: {e}"
+        );
+        if e["objectRef"]["resource"] == "secrets" {
+            secrets += 1;
+            let code = e["responseStatus"]["code"].as_i64().unwrap();
+            if code == 200 {
+                let answer = &e["responseObject"];
+                assert_eq!(answer["kind"], "PartialObjectMetadataList", "{e}");
+                assert!(
+                    answer["items"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .all(|i| i.get("data").is_none() && i.get("stringData").is_none()),
+                    "a Secret's data in an answer to the reader: {e}"
+                );
+                // Metadata is not data: a Secret applied client-side carries a copy of its
+                // data in the `last-applied-configuration` annotation, which the API server
+                // serves with the metadata to any lister. runnerguard drops it as it reads
+                // (the snapshot above holds no trace of the canary).
+            } else {
+                assert_eq!(code, 403, "{e}");
+            }
+        }
+    }
+    assert!(
+        events.len() >= 20,
+        "{} requests by the reader",
+        events.len()
+    );
+    assert!(secrets >= 2, "the reader's Secrets lists: {secrets}");
+    eprintln!(
+        "audit log: {} requests by the live reader, verbs {verbs:?}; {secrets} on Secrets, answered as PartialObjectMetadataList without data (or 403)",
+        events.len()
+    );
 }

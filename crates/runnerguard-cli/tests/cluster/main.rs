@@ -19,8 +19,10 @@
     reason = "a skipped run and the differential's query count are said on stderr"
 )]
 
+mod admission;
 mod can_i;
 mod harness;
+mod in_cluster;
 mod live;
 
 #[test]
@@ -30,5 +32,7 @@ fn against_a_real_api_server() {
     };
     // First: it audits the whole cluster, which the differential's scenarios would add to.
     live::audits_the_cluster_as_its_files(&cluster);
+    admission::generated_setups_apply_and_admission_holds(&cluster);
+    in_cluster::the_in_cluster_example_reads_what_it_needs(&cluster);
     can_i::agrees_with_subject_access_reviews(&cluster);
 }

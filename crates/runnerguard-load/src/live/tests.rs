@@ -254,6 +254,36 @@ fn a_forbidden_kind_is_named_and_the_rest_is_read() {
 }
 
 #[test]
+fn without_secrets_none_is_asked_for_and_the_snapshot_says_so() {
+    static ASKED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let server = StandIn::start(|target, _, _| {
+        if target.starts_with("/api/v1/secrets") {
+            ASKED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            status(403, "Forbidden")
+        } else {
+            empty()
+        }
+    });
+    let options = LiveOptions::default()
+        .kubeconfig(Some(server.kubeconfig.path().to_owned()))
+        .timeout(Duration::from_secs(5))
+        .secrets(false);
+    let snapshot = read_cluster(&options, &mut |_| {}).unwrap();
+    assert_eq!(ASKED.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert!(snapshot.unread.is_empty(), "{:?}", snapshot.unread);
+    assert_eq!(snapshot.skipped, ["Secrets"]);
+    let mut loaded = snapshot.load().unwrap();
+    let marks = loaded.take_marks();
+    assert!(marks.not_read.is_empty(), "not asked for is not unread");
+    assert_eq!(marks.skipped.len(), 1);
+    assert!(
+        marks.skipped[0].contains("Secrets were not asked for when the snapshot was taken"),
+        "{}",
+        marks.skipped[0]
+    );
+}
+
+#[test]
 fn a_server_that_never_answers_times_out() {
     let server = StandIn::start(|_, _, _| None);
     let started = std::time::Instant::now();
