@@ -269,7 +269,7 @@ pub(super) fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// Runs runnerguard in `dir` with git available through `RUNNERGUARD_GIT` only.
-fn run_in(dir: &Path, args: &[&str]) -> Run {
+pub(super) fn run_in(dir: &Path, args: &[&str]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_runnerguard"))
         .args(args)
         .current_dir(dir)

@@ -11,13 +11,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::LazyLock;
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::diff::{copy_tree, git, git_binary};
+use super::diff::{copy_tree, git, git_binary, run_in};
+use super::html::{assert_self_contained, browse, chromium};
+use super::sarif::schema_errors;
 use super::{Run, root, run};
 
 const OLD: &str = "fixtures/diff/old/";
@@ -32,35 +31,6 @@ fn page(dir: &Path, old: &str, new: &str) -> (i32, PathBuf, String) {
     assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
     let text = std::fs::read_to_string(&file).unwrap();
     (r.code, file, text)
-}
-
-/// The page references nothing on the network and carries its CSP; its links are to itself.
-#[track_caller]
-fn assert_self_contained(page: &str) {
-    assert!(page.contains(
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
-    ));
-    for attribute in ["src=", "href=", "action=", "url("] {
-        for (i, _) in page.match_indices(attribute) {
-            let value = page[i + attribute.len()..].trim_start_matches(['"', '\'']);
-            assert!(
-                !value.starts_with("http") && !value.starts_with("//"),
-                "network reference: {}",
-                &page[i..(i + 80).min(page.len())]
-            );
-        }
-    }
-    for banned in [
-        "http://", "https://", "<script", "<link", "<img", "<iframe", "@import",
-    ] {
-        assert!(!page.contains(banned), "`{banned}` in the page");
-    }
-    for href in page.split("href=\"").skip(1) {
-        assert!(href.starts_with('#'), "{href:.40}");
-    }
-    for url in page.split("url(").skip(1) {
-        assert!(url.starts_with('#'), "{url:.40}");
-    }
 }
 
 /// The section of `page` with `id`, up to its end.
@@ -265,26 +235,12 @@ fn hostile_names_are_escaped_in_the_diff_page() {
 
 // --- SARIF ----------------------------------------------------------------------------
 
-/// The OASIS schema, compiled once for the draft it declares (draft 4), format checks on.
-static SCHEMA: LazyLock<jsonschema::Validator> = LazyLock::new(|| {
-    let text = std::fs::read_to_string(root().join("data/sarif/sarif-schema-2.1.0.json")).unwrap();
-    let schema: Value = serde_json::from_str(&text).unwrap();
-    jsonschema::draft4::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .unwrap()
-});
-
 /// The log of `r`, valid against the schema, with `baselineState` on every result.
 fn sarif(r: &Run) -> Value {
     let log: Value =
         serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stderr));
-    if let Err(errors) = SCHEMA.validate(&log) {
-        let errors: Vec<String> = errors
-            .map(|e| format!("{}: {e}", e.instance_path))
-            .collect();
-        panic!("{}", errors.join("\n"));
-    }
+    let errors = schema_errors(&log);
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
     for result in results(&log) {
         assert!(
             result["baselineState"].is_string(),
@@ -389,20 +345,10 @@ fn sarif_against_a_git_revision_names_the_same_repository_paths() {
     git(repo, &["add", "."]);
     git(repo, &["commit", "-q", "-m", "with the binding"]);
     std::fs::remove_file(repo.join("deploy/teams/teams-edit-runner.yaml")).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_runnerguard"))
-        .args(["diff", "--base-ref", "HEAD", "deploy/", "-o", "sarif"])
-        .current_dir(repo)
-        .env("NO_COLOR", "1")
-        .env_remove("RUNNERGUARD_HELM")
-        .env("PATH", "")
-        .env("RUNNERGUARD_GIT", git_binary().unwrap())
-        .output()
-        .unwrap();
-    let r = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    };
+    let r = run_in(
+        repo,
+        &["diff", "--base-ref", "HEAD", "deploy/", "-o", "sarif"],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let log = sarif(&r);
     assert_eq!(states(&log, Some("RG104")), counts(&[("absent", 3)]));
@@ -421,70 +367,7 @@ fn sarif_against_a_git_revision_names_the_same_repository_paths() {
     );
 }
 
-// --- the browser ------------------------------------------------------------------------
-
-/// The Chromium to use, or `None` (with a message) outside CI when there is none.
-#[expect(
-    clippy::print_stderr,
-    reason = "a skipped browser test says so, as tests/cli/html.rs does"
-)]
-fn chromium() -> Option<PathBuf> {
-    let found = std::env::var_os("RUNNERGUARD_CHROMIUM")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-                .map(|dir| dir.join("chromium"))
-                .find(|p| p.is_file())
-        })
-        .filter(|p| p.is_file());
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "chromium is required in CI (scripts/install-chromium.sh; RUNNERGUARD_CHROMIUM)"
-        );
-        eprintln!(
-            "skipped: no chromium (set RUNNERGUARD_CHROMIUM or run scripts/install-chromium.sh)"
-        );
-    }
-    found
-}
-
-/// The DOM headless Chromium builds from `page` (its profile in `dir`), within two minutes.
+/// The DOM headless Chromium builds from `page`.
 fn dump_dom(chromium: &Path, page: &Path, dir: &Path) -> String {
-    let profile = tempfile::tempdir_in(dir).unwrap();
-    let url = format!("file://{}", page.canonicalize().unwrap().display());
-    let mut child = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            &format!("--user-data-dir={}", profile.path().display()),
-            "--dump-dom",
-        ])
-        .arg(&url)
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Read while it runs: the DOM of this page is larger than a pipe holds.
-    let mut stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut stdout, &mut text).unwrap();
-        text
-    });
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!("chromium did not finish within two minutes");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let status = child.wait().unwrap();
-    assert!(status.success(), "chromium failed");
-    reader.join().unwrap()
+    String::from_utf8(browse(chromium, page, &["--dump-dom"], dir).stdout).unwrap()
 }

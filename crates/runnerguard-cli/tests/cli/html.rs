@@ -35,9 +35,10 @@ fn render(dir: &Path, name: &str, inputs: &[&str]) -> (PathBuf, String) {
     (file, page)
 }
 
-/// Asserts the page references nothing on the network and carries its CSP.
+/// Asserts the page references nothing on the network and carries its CSP, and that its
+/// links are to itself.
 #[track_caller]
-fn assert_self_contained(page: &str) {
+pub(super) fn assert_self_contained(page: &str) {
     assert!(page.contains(
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
     ));
@@ -55,6 +56,12 @@ fn assert_self_contained(page: &str) {
         "http://", "https://", "<script", "<link", "<img", "<iframe", "@import",
     ] {
         assert!(!page.contains(banned), "`{banned}` in the page");
+    }
+    for href in page.split("href=\"").skip(1) {
+        assert!(href.starts_with('#'), "{href:.40}");
+    }
+    for url in page.split("url(").skip(1) {
+        assert!(url.starts_with('#'), "{url:.40}");
     }
 }
 
@@ -205,7 +212,7 @@ fn elements(dom: &str) -> std::collections::BTreeSet<String> {
     clippy::print_stderr,
     reason = "a skipped browser test says so, as the kubectl test does"
 )]
-fn chromium() -> Option<PathBuf> {
+pub(super) fn chromium() -> Option<PathBuf> {
     let found = std::env::var_os("RUNNERGUARD_CHROMIUM")
         .map(PathBuf::from)
         .or_else(|| {
@@ -228,7 +235,12 @@ fn chromium() -> Option<PathBuf> {
 
 /// Runs headless Chromium on `page` with `args`, its profile in `dir`, for at most two
 /// minutes.
-fn browse(chromium: &Path, page: &Path, args: &[&str], dir: &Path) -> std::process::Output {
+pub(super) fn browse(
+    chromium: &Path,
+    page: &Path,
+    args: &[&str],
+    dir: &Path,
+) -> std::process::Output {
     let profile = tempfile::tempdir_in(dir).unwrap();
     let url = format!("file://{}", page.canonicalize().unwrap().display());
     let mut child = Command::new(chromium)
@@ -249,8 +261,17 @@ fn browse(chromium: &Path, page: &Path, args: &[&str], dir: &Path) -> std::proce
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Read while it runs: a page's DOM can be larger than a pipe holds.
+    let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            pipe.read_to_end(&mut bytes).unwrap();
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
     let deadline = Instant::now() + Duration::from_secs(120);
-    // Chromium's output is small (the DOM of one page): reading it after exit cannot block.
     while child.try_wait().unwrap().is_none() {
         if Instant::now() > deadline {
             child.kill().unwrap();
@@ -258,7 +279,11 @@ fn browse(chromium: &Path, page: &Path, args: &[&str], dir: &Path) -> std::proce
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let out = child.wait_with_output().unwrap();
+    let out = std::process::Output {
+        status: child.wait().unwrap(),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    };
     assert!(
         out.status.success(),
         "chromium failed: {}",

@@ -23,7 +23,7 @@ static SCHEMA: LazyLock<jsonschema::Validator> = LazyLock::new(|| {
 });
 
 /// What the schema finds wrong in `log`, one line each.
-fn schema_errors(log: &Value) -> Vec<String> {
+pub(super) fn schema_errors(log: &Value) -> Vec<String> {
     match SCHEMA.validate(log) {
         Ok(()) => Vec::new(),
         Err(errors) => errors
