@@ -535,6 +535,8 @@ pub(crate) fn agrees_with_subject_access_reviews(cluster: &Cluster) {
     let per_scenario = usize::try_from(env_u64("RUNNERGUARD_DIFF_QUERIES", 120)).unwrap();
     let mut asked = 0;
     let mut allowed = 0;
+    let mut who_asked = 0;
+    let mut who_allowed = 0;
     let mut disagreements = String::new();
     for seed in first..first + scenarios {
         let s = scenario(seed);
@@ -568,6 +570,15 @@ pub(crate) fn agrees_with_subject_access_reviews(cluster: &Cluster) {
                 .flat_map(|w| w.join().unwrap())
                 .collect()
         });
+        let (who, pairs, mismatches) = who_can(
+            cluster,
+            &s,
+            &file,
+            &queries[..queries.len().min(WHO_CAN_QUERIES)],
+        );
+        who_asked += who;
+        who_allowed += pairs;
+        disagreements.push_str(&mismatches);
         for ((q, &want), &got) in queries.iter().zip(&truth).zip(&answers) {
             asked += 1;
             allowed += usize::from(want);
@@ -582,14 +593,134 @@ pub(crate) fn agrees_with_subject_access_reviews(cluster: &Cluster) {
             }
         }
     }
-    eprintln!("can-i differential: {asked} queries, {allowed} allowed by the API server");
+    eprintln!(
+        "can-i differential: {asked} queries, {allowed} allowed by the API server; who-can: {who_asked} queries against a review per scenario subject, {who_allowed} (query, subject) pairs allowed"
+    );
     assert!(
         disagreements.is_empty(),
-        "runnerguard can-i disagrees with the API server:\n{disagreements}"
+        "runnerguard can-i or who-can disagrees with the API server:\n{disagreements}"
     );
     // The queries must exercise both answers, or the comparison proves little.
     assert!(
         allowed > asked / 20 && allowed < asked - asked / 20,
         "{allowed} of {asked} allowed"
     );
+}
+
+/// How many of each scenario's queries are also asked as `who-can`.
+const WHO_CAN_QUERIES: usize = 40;
+
+/// An identity a binding can name, as the authorizer sees it: `user:NAME` (a
+/// ServiceAccount is the user `system:serviceaccount:NS:NAME`) or `group:NAME`.
+fn identity(subject: &Value) -> String {
+    let name = subject["name"].as_str().unwrap_or_default();
+    match subject["kind"].as_str().unwrap_or_default() {
+        "ServiceAccount" => format!(
+            "user:system:serviceaccount:{}:{name}",
+            subject["namespace"].as_str().unwrap_or_default()
+        ),
+        "Group" => format!("group:{name}"),
+        _ => format!("user:{name}"),
+    }
+}
+
+/// `who-can` for each of `queries` (their request, without the asking identity) against
+/// the scenario's subjects: the identities runnerguard lists must be exactly those a
+/// `SubjectAccessReview` of each subject alone allows. Returns how many queries were
+/// compared, how many (query, subject) pairs the reviews allowed, and the disagreements.
+fn who_can(
+    cluster: &Cluster,
+    s: &Scenario,
+    file: &std::path::Path,
+    queries: &[Query],
+) -> (usize, usize, String) {
+    let mut candidates: Vec<(String, Value)> = Vec::new();
+    for u in &s.users {
+        candidates.push((format!("user:{u}"), json!({"user": u})));
+    }
+    for (ns, name) in &s.service_accounts {
+        let user = format!("system:serviceaccount:{ns}:{name}");
+        candidates.push((format!("user:{user}"), json!({"user": user})));
+    }
+    let groups = s.groups.iter().cloned().chain(std::iter::once(format!(
+        "system:serviceaccounts:{}",
+        s.namespaces[1]
+    )));
+    for g in groups {
+        // A member of the group alone: a user no binding names.
+        candidates.push((
+            format!("group:{g}"),
+            json!({"user": format!("rg{}-nobody", s.seed), "groups": [g]}),
+        ));
+    }
+    // The request of each query, asked once per candidate.
+    let mut reviews_asked: Vec<Query> = Vec::new();
+    for q in queries {
+        for (_, who) in &candidates {
+            let mut spec = q.spec.clone();
+            let object = spec.as_object_mut().unwrap();
+            object.remove("user");
+            object.remove("groups");
+            for (k, v) in who.as_object().unwrap() {
+                object.insert(k.clone(), v.clone());
+            }
+            reviews_asked.push(Query {
+                args: Vec::new(),
+                spec,
+            });
+        }
+    }
+    let truth = reviews(cluster, &reviews_asked);
+    let pairs = truth.iter().filter(|a| **a).count();
+    let mut mismatches = String::new();
+    for (i, q) in queries.iter().enumerate() {
+        let want: std::collections::BTreeSet<&str> = candidates
+            .iter()
+            .zip(&truth[i * candidates.len()..(i + 1) * candidates.len()])
+            .filter(|(_, allowed)| **allowed)
+            .map(|((id, _), _)| id.as_str())
+            .collect();
+        // The request alone: `can-i`'s arguments without `--as` and `--as-group`.
+        let mut args: Vec<&str> = Vec::new();
+        let mut rest = q.args.iter();
+        while let Some(a) = rest.next() {
+            if a == "--as" || a == "--as-group" {
+                rest.next();
+            } else {
+                args.push(a);
+            }
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_runnerguard"))
+            .arg("who-can")
+            .args(&args)
+            .args(["-o", "json", "-f"])
+            .arg(file)
+            .current_dir(root())
+            .output()
+            .unwrap();
+        let answer: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "who-can {args:?}: {e}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        let listed: std::collections::BTreeSet<String> = answer["subjects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| identity(&s["subject"]))
+            .filter(|id| candidates.iter().any(|(c, _)| c == id))
+            .collect();
+        let listed: std::collections::BTreeSet<&str> = listed.iter().map(String::as_str).collect();
+        if listed != want {
+            let _ = writeln!(
+                mismatches,
+                "seed {}: runnerguard who-can {} lists {listed:?}, the reviews allow {want:?}",
+                s.seed,
+                args.join(" ")
+            );
+        }
+    }
+    assert!(pairs > 0, "seed {}: no query allowed any subject", s.seed);
+    (queries.len(), pairs, mismatches)
 }
