@@ -33,5 +33,7 @@ pub use input::{
 };
 pub use json::{Cursor, LineIndex};
 #[cfg(feature = "live")]
-pub use live::{LiveError, LiveOptions, Marks, SKIPPED_SECRETS, Snapshot, Unread, read_cluster};
+pub use live::{
+    LiveError, LiveOptions, Marks, Progress, SKIPPED_SECRETS, Snapshot, Unread, read_cluster,
+};
 pub use snippet::Snippet;

@@ -257,14 +257,25 @@ impl Loaded {
     }
 }
 
+/// How far a read of the cluster is: `done` of `total` kinds read, the last one `kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress<'a> {
+    /// Kinds read so far.
+    pub done: usize,
+    /// Kinds to read.
+    pub total: usize,
+    /// The kind just read, plural (`Roles`).
+    pub kind: &'a str,
+}
+
 /// Reads the cluster `options` name: every kind the file loader reads, concurrently. `progress` is
-/// told each kind as it is read (`read 3/21: Roles`).
+/// told each kind as it is read.
 ///
 /// A kind the API server refuses (403) or fails to serve is named in
 /// [`Snapshot::unread`]; an API server that does not answer at all is an error.
 pub fn read_cluster(
     options: &LiveOptions,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Snapshot, LiveError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -325,7 +336,7 @@ async fn client(options: &LiveOptions) -> Result<(Client, String), LiveError> {
 
 async fn read(
     options: &LiveOptions,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Snapshot, LiveError> {
     let (client, source) = client(options).await?;
     let mut tasks = tokio::task::JoinSet::new();
@@ -346,11 +357,11 @@ async fn read(
             continue;
         };
         done += 1;
-        progress(&format!(
-            "read {done}/{}: {}",
-            KINDS.len() - skipped.len(),
-            KINDS[index].name
-        ));
+        progress(Progress {
+            done,
+            total: KINDS.len() - skipped.len(),
+            kind: KINDS[index].name,
+        });
         results[index] = Some(result);
     }
     let mut items = Vec::new();

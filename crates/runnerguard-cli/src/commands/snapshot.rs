@@ -1,7 +1,7 @@
 //! `runnerguard snapshot --live -o FILE`: what a cluster holds, as one List, for an offline
 //! audit later.
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -51,18 +51,29 @@ pub(crate) fn read(args: &LiveArgs, namespace: Option<&str>, out: &mut Out) -> R
         .namespace(namespace.map(str::to_owned))
         .timeout(Duration::from_secs(args.request_timeout.max(1)))
         .secrets(!args.no_secrets);
-    let terminal = std::io::stderr().is_terminal();
-    let mut progress = |line: &str| {
-        if terminal {
-            // One line, redrawn: `\r` and erase-to-end-of-line.
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[Kreading the cluster: {line}");
-            let _ = err.flush();
+    // A bar on a terminal only: a log gets the warnings below and nothing else.
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "reading the cluster {bar:30} {pos}/{len} kinds {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let mut progress = |p: runnerguard_load::Progress<'_>| {
+        if let Some(bar) = &bar {
+            bar.set_length(p.total as u64);
+            bar.set_position(p.done as u64);
+            bar.set_message(p.kind.to_owned());
         }
     };
     let snapshot = runnerguard_load::read_cluster(&options, &mut progress);
-    if terminal {
-        let _ = write!(std::io::stderr().lock(), "\r\x1b[K");
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
     }
     let snapshot = snapshot?;
     for kind in &snapshot.not_served {

@@ -146,7 +146,7 @@ impl StandIn {
             .kubeconfig(Some(self.kubeconfig.path().to_owned()))
             .timeout(timeout)
             .retries(2);
-        read_cluster(&options, &mut |_| {})
+        read_cluster(&options, &mut |_: Progress<'_>| {})
     }
 }
 
@@ -268,7 +268,7 @@ fn without_secrets_none_is_asked_for_and_the_snapshot_says_so() {
         .kubeconfig(Some(server.kubeconfig.path().to_owned()))
         .timeout(Duration::from_secs(5))
         .secrets(false);
-    let snapshot = read_cluster(&options, &mut |_| {}).unwrap();
+    let snapshot = read_cluster(&options, &mut |_: Progress<'_>| {}).unwrap();
     assert_eq!(ASKED.load(std::sync::atomic::Ordering::SeqCst), 0);
     assert!(snapshot.unread.is_empty(), "{:?}", snapshot.unread);
     assert_eq!(snapshot.skipped, ["Secrets"]);
