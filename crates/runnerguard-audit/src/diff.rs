@@ -130,10 +130,18 @@ pub fn compare(old: &Side<'_>, new: &Side<'_>) -> Comparison {
         let Some(user) = identity.user_info() else {
             continue;
         };
-        let before = direct(old.policy, &user);
-        let after = direct(new.policy, &user);
-        let gained = difference(&after, &before, new.policy);
-        let lost = difference(&before, &after, old.policy);
+        // Most subjects of a change hold the same rules through the same bindings on both
+        // sides: compared as borrowed grants first, broken into permissions only when not.
+        let (gained, lost) = if grants(old.policy, &user) == grants(new.policy, &user) {
+            (Vec::new(), Vec::new())
+        } else {
+            let before = direct(old.policy, &user);
+            let after = direct(new.policy, &user);
+            (
+                difference(&after, &before, new.policy),
+                difference(&before, &after, old.policy),
+            )
+        };
         let was: BTreeSet<Identity> = old_escalation.reachable(&user).into_iter().collect();
         let is: BTreeSet<Identity> = new_escalation.reachable(&user).into_iter().collect();
         let reach_lost: Vec<Identity> = was.difference(&is).cloned().collect();
@@ -243,6 +251,37 @@ fn atoms(rule: &PolicyRule) -> Vec<Atom> {
 /// Every permission `user` holds, by scope (a namespace through its RoleBindings, `""`
 /// through ClusterRoleBindings), each with the bindings that give it.
 type Held = BTreeMap<String, HashMap<Atom, BTreeSet<BindingId>>>;
+
+/// What `user` holds, as the grants that give it: (scope, binding kind, namespace and name,
+/// rule), sorted. Equal on two sides, the permissions are equal too.
+fn grants<'p>(
+    policy: &'p Policy,
+    user: &UserInfo,
+) -> Vec<(&'p str, BindingKind, &'p str, &'p str, &'p PolicyRule)> {
+    let mut out = Vec::new();
+    let (namespaces, cluster) = policy.binding_scopes(user);
+    let scopes = namespaces
+        .into_iter()
+        .map(|ns| (ns, BindingKind::RoleBinding))
+        .chain(cluster.then_some(("", BindingKind::ClusterRoleBinding)));
+    for (scope, kind) in scopes {
+        for entry in policy.rules_for(user, scope).rules {
+            let b = policy.binding(entry.grant.binding);
+            if b.kind == kind {
+                out.push((
+                    scope,
+                    kind,
+                    b.namespace.as_str(),
+                    b.name.as_str(),
+                    policy.rule(&entry.grant),
+                ));
+            }
+        }
+    }
+    out.sort_unstable_by(|a, b| (a.0, a.2, a.3, a.4).cmp(&(b.0, b.2, b.3, b.4)));
+    out.dedup();
+    out
+}
 
 fn direct(policy: &Policy, user: &UserInfo) -> Held {
     let mut held = Held::new();
