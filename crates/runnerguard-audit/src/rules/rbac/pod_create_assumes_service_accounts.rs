@@ -107,6 +107,16 @@ const PROBES: [Probe; 22] = [
     Probe::new("patch", "", "replicationcontrollers", "").named(),
 ];
 
+/// What the findings of one scope share.
+struct PerScope {
+    /// The ServiceAccounts a pod there can run as.
+    candidates: BTreeSet<Subject>,
+    /// Those holding rules through input bindings.
+    with_rights: BTreeSet<Subject>,
+    /// The graded ones, strongest first; among equals, in `candidates`' order.
+    ranked: Vec<(Rank, Subject)>,
+}
+
 impl Rule for PodCreateAssumesServiceAccounts {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
@@ -131,10 +141,12 @@ impl PodCreateAssumesServiceAccounts {
         let mut accounts = Accounts::new(cx);
         let escalation = cx.escalation();
         let mut grader = Grader::new(cx, escalation);
-        // Per scope, not per subject: the ServiceAccounts a pod there can run as, and those
-        // holding rules through input bindings.
-        let mut per_scope: BTreeMap<Scope, (BTreeSet<Subject>, BTreeSet<Subject>)> =
-            BTreeMap::new();
+        // Per scope, not per subject: the ServiceAccounts a pod there can run as, those
+        // holding rules through input bindings, and the graded ones, strongest first (in the
+        // candidates' order among equals). Every subject of a scope then takes the first it
+        // may run as: with 30,000 ServiceAccounts cluster-wide, grading them once per
+        // subject was most of the audit (issue #13).
+        let mut per_scope: BTreeMap<Scope, PerScope> = BTreeMap::new();
         for (subject, scope, group) in groups {
             accounts.rank(&scope);
             // Admission policies in the inputs (those `runnerguard generate` writes) may pin the
@@ -152,30 +164,45 @@ impl PodCreateAssumesServiceAccounts {
                 )
             };
             let ranked = accounts.strongest(&scope, &subject, admitted);
-            let (candidates, with_rights) = &*per_scope.entry(scope.clone()).or_insert_with(|| {
-                (
-                    grader.candidates(&accounts, &scope),
-                    accounts.with_rights(&scope).cloned().collect(),
-                )
+            let here = per_scope.entry(scope.clone()).or_insert_with(|| {
+                let candidates = grader.candidates(&accounts, &scope);
+                let with_rights: BTreeSet<Subject> =
+                    accounts.with_rights(&scope).cloned().collect();
+                let mut ranked: Vec<(Rank, Subject)> = candidates
+                    .iter()
+                    .filter_map(|c| {
+                        let rank = grader.grade(c, with_rights.contains(c))?;
+                        Some((rank, c.clone()))
+                    })
+                    .collect();
+                // Stable: among equal ranks, the candidates' order.
+                ranked.sort_by_key(|r| std::cmp::Reverse(r.0));
+                PerScope {
+                    candidates,
+                    with_rights,
+                    ranked,
+                }
             });
+            let (candidates, with_rights) = (&here.candidates, &here.with_rights);
             // The strongest admitted, and the strongest the admission policies keep pods off:
             // (power, shortest path) first, then by name.
             let mut best: Option<(Rank, &Subject)> = None;
             let mut best_pinned: Option<(Rank, &Subject)> = None;
-            for candidate in candidates.iter().filter(|c| **c != subject) {
-                let Some(rank) = grader.grade(candidate, with_rights.contains(candidate)) else {
-                    continue;
-                };
+            for (rank, candidate) in here.ranked.iter().filter(|(_, c)| *c != subject) {
                 let slot = if admitted(candidate) {
                     &mut best
                 } else {
                     &mut best_pinned
                 };
-                if slot.as_ref().is_none_or(|(b, _)| rank > *b) {
-                    *slot = Some((rank, candidate));
+                if slot.is_none() {
+                    *slot = Some((*rank, candidate));
+                }
+                if best.is_some() && best_pinned.is_some() {
+                    break;
                 }
             }
-            let best: Option<Graded> = best.and_then(|(_, s)| grader.graded(s));
+            let best: Option<Graded> =
+                best.and_then(|(_, s)| grader.graded(s, with_rights.contains(s)));
             let via = through(cx, &group.grants);
             let (there, everyone) = match &scope {
                 Scope::Cluster => (

@@ -75,7 +75,9 @@ pub(super) struct Grader<'c, 'p> {
     /// The ServiceAccounts the escalation graph knows, by namespace: asked once per subject
     /// and scope, so indexed once (inventories have 10k namespaces).
     by_namespace: BTreeMap<String, BTreeSet<Subject>>,
-    cache: HashMap<Subject, Option<Graded>>,
+    /// What each ServiceAccount reaches, by whether input bindings give it rights (the
+    /// grading differs, so both answers are kept: the first asked must not decide the other).
+    cache: HashMap<(Subject, bool), Option<Graded>>,
 }
 
 impl<'c, 'p> Grader<'c, 'p> {
@@ -128,18 +130,22 @@ impl<'c, 'p> Grader<'c, 'p> {
     /// What `account` reaches, `None` when it holds nothing beyond what every identity gets
     /// and no input binding names it (`accounts` says which do).
     pub(super) fn grade(&mut self, account: &Subject, input_rights: bool) -> Option<Rank> {
-        if let Some(g) = self.cache.get(account) {
+        let key = (account.clone(), input_rights);
+        if let Some(g) = self.cache.get(&key) {
             return g.as_ref().map(Graded::rank);
         }
         let graded = self.work_out(account, input_rights);
         let rank = graded.as_ref().map(Graded::rank);
-        self.cache.insert(account.clone(), graded);
+        self.cache.insert(key, graded);
         rank
     }
 
-    /// What [`Grader::grade`] found for `account`.
-    pub(super) fn graded(&self, account: &Subject) -> Option<Graded> {
-        self.cache.get(account).cloned().flatten()
+    /// What [`Grader::grade`] found for `account` with `input_rights`.
+    pub(super) fn graded(&self, account: &Subject, input_rights: bool) -> Option<Graded> {
+        self.cache
+            .get(&(account.clone(), input_rights))
+            .cloned()
+            .flatten()
     }
 
     fn work_out(&self, account: &Subject, input_rights: bool) -> Option<Graded> {
