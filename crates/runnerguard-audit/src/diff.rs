@@ -10,7 +10,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use runnerguard_engine::{BindingId, Escalation, Identity, Policy, Reached, UserInfo};
+use runnerguard_engine::{
+    BindingId, Escalation, Identity, Policy, Reached, UserInfo, breakdown_rule,
+};
 use runnerguard_model::{BindingKind, ObjectRef, PolicyRule, is_namespaced, service_account_user};
 
 use crate::{Finding, Severity, Topology};
@@ -132,11 +134,14 @@ pub fn compare(old: &Side<'_>, new: &Side<'_>) -> Comparison {
         };
         // Most subjects of a change hold the same rules through the same bindings on both
         // sides: compared as borrowed grants first, broken into permissions only when not.
-        let (gained, lost) = if grants(old.policy, &user) == grants(new.policy, &user) {
+        let (held_before, held_after) =
+            (held_rules(old.policy, &user), held_rules(new.policy, &user));
+        let (gained, lost) = if grants(old.policy, &held_before) == grants(new.policy, &held_after)
+        {
             (Vec::new(), Vec::new())
         } else {
-            let before = direct(old.policy, &user);
-            let after = direct(new.policy, &user);
+            let before = direct(&held_before);
+            let after = direct(&held_after);
             (
                 difference(&after, &before, new.policy),
                 difference(&before, &after, old.policy),
@@ -186,78 +191,33 @@ fn service_account(namespace: &str, name: &str) -> Identity {
     }
 }
 
-/// One permission: (API group, resource, name, verb) or (URL, verb).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-enum Atom {
-    Resource {
-        group: String,
-        resource: String,
-        name: String,
-        verb: String,
-    },
-    Url {
-        url: String,
-        verb: String,
-    },
-}
+/// One permission: a rule with one API group, resource, verb and at most one name, or one
+/// URL and verb ([`breakdown_rule`]'s pieces).
+type Atom = PolicyRule;
 
-impl Atom {
-    /// Whether it can be about an object in a namespace: a namespaced resource, or one the
-    /// built-in table does not know (a custom resource, `*`), which may be.
-    fn namespaced(&self) -> bool {
-        match self {
-            Self::Resource {
-                group, resource, ..
-            } => is_namespaced(group, resource) != Some(false),
-            Self::Url { .. } => false,
-        }
+/// Whether permission `atom` can be about an object in a namespace: a namespaced resource,
+/// or one the built-in table does not know (a custom resource, `*`), which may be.
+fn namespaced(atom: &Atom) -> bool {
+    match (atom.api_groups.first(), atom.resources.first()) {
+        (Some(group), Some(resource)) => is_namespaced(group, resource) != Some(false),
+        _ => false,
     }
-}
-
-/// A rule broken into its permissions.
-fn atoms(rule: &PolicyRule) -> Vec<Atom> {
-    let mut out = Vec::new();
-    for verb in &rule.verbs {
-        for url in &rule.non_resource_urls {
-            out.push(Atom::Url {
-                url: url.clone(),
-                verb: verb.clone(),
-            });
-        }
-        for group in &rule.api_groups {
-            for resource in &rule.resources {
-                if rule.resource_names.is_empty() {
-                    out.push(Atom::Resource {
-                        group: group.clone(),
-                        resource: resource.clone(),
-                        name: String::new(),
-                        verb: verb.clone(),
-                    });
-                }
-                for name in &rule.resource_names {
-                    out.push(Atom::Resource {
-                        group: group.clone(),
-                        resource: resource.clone(),
-                        name: name.clone(),
-                        verb: verb.clone(),
-                    });
-                }
-            }
-        }
-    }
-    out
 }
 
 /// Every permission `user` holds, by scope (a namespace through its RoleBindings, `""`
 /// through ClusterRoleBindings), each with the bindings that give it.
 type Held = BTreeMap<String, HashMap<Atom, BTreeSet<BindingId>>>;
 
-/// What `user` holds, as the grants that give it: (scope, binding kind, namespace and name,
-/// rule), sorted. Equal on two sides, the permissions are equal too.
-fn grants<'p>(
-    policy: &'p Policy,
-    user: &UserInfo,
-) -> Vec<(&'p str, BindingKind, &'p str, &'p str, &'p PolicyRule)> {
+/// One rule `user` holds: the scope (a namespace through its RoleBindings, `""` through
+/// ClusterRoleBindings), the binding giving it, and the rule.
+struct HeldRule<'p> {
+    scope: &'p str,
+    binding: BindingId,
+    rule: &'p PolicyRule,
+}
+
+/// Every rule `user` holds, where its bindings apply.
+fn held_rules<'p>(policy: &'p Policy, user: &UserInfo) -> Vec<HeldRule<'p>> {
     let mut out = Vec::new();
     let (namespaces, cluster) = policy.binding_scopes(user);
     let scopes = namespaces
@@ -266,42 +226,46 @@ fn grants<'p>(
         .chain(cluster.then_some(("", BindingKind::ClusterRoleBinding)));
     for (scope, kind) in scopes {
         for entry in policy.rules_for(user, scope).rules {
-            let b = policy.binding(entry.grant.binding);
-            if b.kind == kind {
-                out.push((
+            if policy.binding(entry.grant.binding).kind == kind {
+                out.push(HeldRule {
                     scope,
-                    kind,
-                    b.namespace.as_str(),
-                    b.name.as_str(),
-                    policy.rule(&entry.grant),
-                ));
+                    binding: entry.grant.binding,
+                    rule: policy.rule(&entry.grant),
+                });
             }
         }
     }
-    out.sort_unstable_by(|a, b| (a.0, a.2, a.3, a.4).cmp(&(b.0, b.2, b.3, b.4)));
+    out
+}
+
+/// `held` as what can be compared across two policies: (scope, binding namespace and name,
+/// rule), sorted, each once. Equal on two sides, the permissions are equal too.
+fn grants<'p>(
+    policy: &'p Policy,
+    held: &[HeldRule<'p>],
+) -> Vec<(&'p str, &'p str, &'p str, &'p PolicyRule)> {
+    let mut out: Vec<_> = held
+        .iter()
+        .map(|h| {
+            let b = policy.binding(h.binding);
+            (h.scope, b.namespace.as_str(), b.name.as_str(), h.rule)
+        })
+        .collect();
+    out.sort_unstable();
     out.dedup();
     out
 }
 
-fn direct(policy: &Policy, user: &UserInfo) -> Held {
-    let mut held = Held::new();
-    let (namespaces, cluster) = policy.binding_scopes(user);
-    let scopes = namespaces
-        .into_iter()
-        .map(|ns| (ns, BindingKind::RoleBinding))
-        .chain(cluster.then_some(("", BindingKind::ClusterRoleBinding)));
-    for (scope, kind) in scopes {
-        let atoms = held.entry(scope.to_owned()).or_default();
-        for entry in policy.rules_for(user, scope).rules {
-            if policy.binding(entry.grant.binding).kind != kind {
-                continue;
-            }
-            for atom in self::atoms(policy.rule(&entry.grant)) {
-                atoms.entry(atom).or_default().insert(entry.grant.binding);
-            }
+/// The permissions of `held`, by scope, each with the bindings that give it.
+fn direct(held: &[HeldRule<'_>]) -> Held {
+    let mut out = Held::new();
+    for h in held {
+        let atoms = out.entry(h.scope.to_owned()).or_default();
+        for atom in breakdown_rule(h.rule) {
+            atoms.entry(atom).or_default().insert(h.binding);
         }
     }
-    held
+    out
 }
 
 /// What `a` holds and `b` does not, by scope, with `a`'s bindings (of `policy`).
@@ -332,17 +296,21 @@ fn rights<'a>(
     let mut by_url: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     let mut bindings: BTreeSet<BindingId> = BTreeSet::new();
     for (atom, by) in atoms {
-        match atom {
-            Atom::Resource {
-                group,
-                resource,
-                name,
-                verb,
-            } => by_resource
-                .entry((group, resource, name))
-                .or_default()
-                .push(verb.clone()),
-            Atom::Url { url, verb } => by_url.entry(url).or_default().push(verb.clone()),
+        let verb = atom.verbs.concat();
+        match (
+            atom.api_groups.first(),
+            atom.resources.first(),
+            atom.non_resource_urls.first(),
+        ) {
+            (Some(group), Some(resource), _) => {
+                let name = atom.resource_names.first().map_or("", String::as_str);
+                by_resource
+                    .entry((group, resource, name))
+                    .or_default()
+                    .push(verb);
+            }
+            (_, _, Some(url)) => by_url.entry(url).or_default().push(verb),
+            _ => {}
         }
         bindings.extend(by);
     }
@@ -387,8 +355,8 @@ fn in_namespace(
 ) -> HashMap<Atom, BTreeSet<BindingId>> {
     let mut atoms: HashMap<Atom, BTreeSet<BindingId>> = HashMap::new();
     for entry in policy.rules_for(user, namespace).rules {
-        for atom in self::atoms(policy.rule(&entry.grant)) {
-            if atom.namespaced() {
+        for atom in breakdown_rule(policy.rule(&entry.grant)) {
+            if namespaced(&atom) {
                 atoms.entry(atom).or_default().insert(entry.grant.binding);
             }
         }
@@ -504,15 +472,25 @@ fn findings(
     old: &Side<'_>,
     new: &Side<'_>,
 ) -> (Vec<Finding>, Vec<Finding>, Vec<(Finding, Finding)>) {
-    let unmatched = |a: &Side<'_>, b: &Side<'_>| -> Vec<usize> {
-        let mut keys: HashMap<String, usize> = HashMap::new();
-        for f in b.findings {
-            *keys.entry(keyed(f, b.prefixes)).or_default() += 1;
+    // Each side's keys, once: a finding of `a` is matched by one of `b` with its key.
+    let old_keys: Vec<String> = old
+        .findings
+        .iter()
+        .map(|f| keyed(f, old.prefixes))
+        .collect();
+    let new_keys: Vec<String> = new
+        .findings
+        .iter()
+        .map(|f| keyed(f, new.prefixes))
+        .collect();
+    let unmatched = |a: &[String], b: &[String]| -> Vec<usize> {
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for k in b {
+            *counts.entry(k).or_default() += 1;
         }
-        a.findings
-            .iter()
+        a.iter()
             .enumerate()
-            .filter(|(_, f)| match keys.get_mut(&keyed(f, a.prefixes)) {
+            .filter(|(_, k)| match counts.get_mut(k.as_str()) {
                 Some(n) if *n > 0 => {
                     *n -= 1;
                     false
@@ -522,8 +500,8 @@ fn findings(
             .map(|(i, _)| i)
             .collect()
     };
-    let added = unmatched(new, old);
-    let gone = unmatched(old, new);
+    let added = unmatched(&new_keys, &old_keys);
+    let gone = unmatched(&old_keys, &new_keys);
     // What is left on both sides is paired by what it is about: rule, objects, settings.
     let mut left: HashMap<String, Vec<usize>> = HashMap::new();
     for &i in gone.iter().rev() {

@@ -71,24 +71,36 @@ fn rules_break_into_permissions_and_group_back_by_resource() {
         resource_names: Vec::new(),
         non_resource_urls: Vec::new(),
     };
-    let atoms = atoms(&rule);
+    let atoms = breakdown_rule(&rule);
     assert_eq!(atoms.len(), 4);
-    assert!(atoms.iter().all(Atom::namespaced));
-    let nodes = Atom::Resource {
-        group: String::new(),
-        resource: "nodes".into(),
-        name: String::new(),
-        verb: "get".into(),
+    assert!(atoms.iter().all(namespaced));
+    let one = |group: &str, resource: &str| PolicyRule {
+        verbs: vec!["get".into()],
+        api_groups: vec![group.into()],
+        resources: vec![resource.into()],
+        ..PolicyRule::default()
     };
-    assert!(!nodes.namespaced(), "nodes are cluster-scoped");
-    let widgets = Atom::Resource {
-        group: "example.com".into(),
-        resource: "widgets".into(),
-        name: String::new(),
-        verb: "get".into(),
-    };
+    assert!(!namespaced(&one("", "nodes")), "nodes are cluster-scoped");
     assert!(
-        widgets.namespaced(),
+        namespaced(&one("example.com", "widgets")),
         "an unknown resource may be namespaced"
+    );
+    // Grouped back: one rule per resource, with its verbs.
+    let policy = Policy::new(runnerguard_model::Inventory::default());
+    let none = BTreeSet::new();
+    let mut sorted = atoms.clone();
+    sorted.sort();
+    let r = rights("ci", sorted.iter().map(|a| (a, &none)), &policy);
+    let verbs: Vec<(&str, &[String])> = r
+        .rules
+        .iter()
+        .map(|rule| (rule.resources[0].as_str(), rule.verbs.as_slice()))
+        .collect();
+    assert_eq!(
+        verbs,
+        [
+            ("pods", &["get".to_owned(), "list".to_owned()][..]),
+            ("secrets", &["get".to_owned(), "list".to_owned()][..])
+        ]
     );
 }
