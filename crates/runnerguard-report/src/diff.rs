@@ -9,7 +9,7 @@ use runnerguard_audit::{Finding, Severity, Topology};
 use runnerguard_engine::{Identity, Policy, Reached, kubectl};
 
 use crate::human::{BOLD_RED, Paint};
-use crate::{Escaped, Report, evidence};
+use crate::{Escaped, Report, evidence, plural};
 
 /// At most this many rows of permissions are shown per scope; JSON has them all.
 const ROWS: usize = 8;
@@ -52,6 +52,21 @@ impl DiffReport<'_> {
         self.old.complete() && self.new.complete()
     }
 
+    /// What a passing change is, in words: `nothing new at or above high, no new way from a
+    /// job into a manager namespace; resolves 11 findings`.
+    pub fn passes_text(&self) -> String {
+        let resolved = self.comparison.resolved_findings.len();
+        format!(
+            "nothing new at or above {}, no new way from a job into a manager namespace{}",
+            self.fail_on,
+            if resolved > 0 {
+                format!("; resolves {resolved} finding{}", plural(resolved))
+            } else {
+                String::new()
+            }
+        )
+    }
+
     /// Why the change fails, one reason per line; empty when it passes.
     pub fn reasons(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -89,10 +104,6 @@ impl DiffReport<'_> {
     }
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
 /// Writes the diff for a terminal (`color`) or a log.
 pub fn diff_human(w: &mut dyn Write, d: &DiffReport<'_>, color: bool) -> io::Result<()> {
     let p = Paint { on: color };
@@ -106,17 +117,7 @@ pub fn diff_human(w: &mut dyn Write, d: &DiffReport<'_>, color: bool) -> io::Res
     )?;
     let reasons = d.reasons();
     if reasons.is_empty() {
-        let resolved = c.resolved_findings.len();
-        writeln!(
-            w,
-            "passes: nothing new at or above {}, no new way from a job into a manager namespace{}",
-            d.fail_on,
-            if resolved > 0 {
-                format!("; resolves {resolved} finding{}", plural(resolved))
-            } else {
-                String::new()
-            }
-        )?;
+        writeln!(w, "passes: {}", d.passes_text())?;
     } else {
         writeln!(w, "{}", p.wrap(BOLD_RED, "fails:"))?;
         for r in &reasons {
@@ -264,9 +265,7 @@ fn rights(w: &mut dyn Write, p: &Paint, r: &Rights, verb: &str) -> io::Result<()
         count(r),
         Escaped(&through.join(", "))
     )?;
-    let mut rows = kubectl::list_rows(&r.rules);
-    // What a reviewer must not miss first: Secrets, exec, tokens, RBAC, pods.
-    rows.sort_by_key(|row| sensitivity(&row.resources));
+    let rows = rows(r);
     let mut table: Vec<Vec<String>> = vec![vec![
         "Resources".into(),
         "Non-Resource URLs".into(),
@@ -351,8 +350,16 @@ fn scope(r: &Rights) -> String {
     }
 }
 
+/// The rows of `kubectl auth can-i --list` for `r`, what a reviewer must not miss first
+/// (Secrets, exec, tokens, RBAC, pods).
+pub(crate) fn rows(r: &Rights) -> Vec<kubectl::ListRow> {
+    let mut rows = kubectl::list_rows(&r.rules);
+    rows.sort_by_key(|row| sensitivity(&row.resources));
+    rows
+}
+
 /// How many permissions (resource or URL and verb) `r` holds, in words.
-fn count(r: &Rights) -> String {
+pub(crate) fn count(r: &Rights) -> String {
     let n: usize = r.rules.iter().map(|rule| rule.verbs.len()).sum();
     format!("{n} permission{}", plural(n))
 }

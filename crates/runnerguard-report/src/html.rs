@@ -31,7 +31,7 @@ use runnerguard_audit::{Finding, Topology};
 use runnerguard_engine::Policy;
 use runnerguard_model::terminal;
 
-use crate::{Report, evidence};
+use crate::{Report, evidence, plural};
 
 pub use self::diff::diff_html;
 
@@ -157,10 +157,6 @@ impl Verdict {
             }
         }
     }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 /// `18 findings: 1 critical, 7 high` or `no findings`.

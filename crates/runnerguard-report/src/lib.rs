@@ -34,6 +34,11 @@ pub use json::json;
 pub use junit::{diff_junit, junit};
 pub use sarif::{diff_sarif, sarif};
 
+/// `s` after a count other than one: `finding{}`.
+pub(crate) fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 /// Everything a report shows.
 #[derive(Debug)]
 pub struct Report<'a> {

@@ -63,7 +63,6 @@ fn write_page(out: &mut String, d: &DiffReport<'_>) -> fmt::Result {
 
 /// The change's verdict: incomplete (a side not read whole), fails or passes.
 fn verdict(d: &DiffReport<'_>) -> Verdict {
-    let resolved = d.comparison.resolved_findings.len();
     if !d.complete() {
         return Verdict {
             word: "incomplete",
@@ -82,15 +81,7 @@ fn verdict(d: &DiffReport<'_>) -> Verdict {
     }
     Verdict {
         word: "passes",
-        sentence: format!(
-            "Passes: nothing new at or above {}, no new way from a job into a manager namespace{}.",
-            d.fail_on,
-            if resolved > 0 {
-                format!("; resolves {resolved} finding{}", plural(resolved))
-            } else {
-                String::new()
-            }
-        ),
+        sentence: format!("Passes: {}.", d.passes_text()),
         class: "pass",
     }
 }

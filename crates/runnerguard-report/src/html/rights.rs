@@ -12,6 +12,7 @@ use runnerguard_audit::diff::Rights;
 use runnerguard_engine::{Policy, Reached, kubectl};
 
 use super::{Html, plural};
+pub(super) use crate::diff::count;
 use crate::evidence;
 
 /// Rows of permissions shown per scope before the rest fold away.
@@ -41,12 +42,6 @@ pub(super) fn scope(r: &Rights) -> String {
     }
 }
 
-/// How many permissions (resource or URL and verb) `r` holds, in words.
-pub(super) fn count(r: &Rights) -> String {
-    let n: usize = r.rules.iter().map(|rule| rule.verbs.len()).sum();
-    format!("{n} permission{}", plural(n))
-}
-
 /// `[a b]` (a Go slice as kubectl prints it) as `a b`.
 fn unbracket(list: &str) -> &str {
     list.strip_prefix('[')
@@ -72,9 +67,7 @@ pub(super) fn rights(
         count(r),
         Html(through.join(", "))
     )?;
-    let mut rows = kubectl::list_rows(&r.rules);
-    // What a reviewer must not miss first: Secrets, exec, tokens, RBAC, pods.
-    rows.sort_by_key(|row| crate::diff::sensitivity(&row.resources));
+    let rows = crate::diff::rows(r);
     let urls = rows
         .iter()
         .any(|row| !unbracket(&row.non_resource_urls).is_empty());
