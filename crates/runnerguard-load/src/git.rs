@@ -12,6 +12,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::input::{is_manifest, too_large};
 use crate::{Error, Input, Result, limits};
 
 /// The inputs at `rev` for each of `paths` (files or directories in a git work tree), and a
@@ -63,28 +64,13 @@ pub fn inputs_at(rev: &str, paths: &[String]) -> Result<(Vec<Input>, Vec<String>
         }
         let limit = limits::MAX_FILE_BYTES.get();
         if let Some(big) = entries.iter().find(|e| e.size > limit) {
-            return Err(Error::Io {
-                path: name_for(path, given.is_dir(), &in_repo, &big.path),
-                message: format!(
-                    "at {rev}: larger than {limit} bytes, the most runnerguard reads from one input (raise it with {}=BYTES)",
-                    limits::MAX_FILE_BYTES.env
-                ),
-            });
+            let name = name_for(path, given.is_dir(), &in_repo, &big.path);
+            return Err(too_large(Path::new(&format!("{name} at {rev}")), limit));
         }
         let texts = blobs(&git, Path::new(&top), &entries, path)?;
-        for (entry, text) in entries.iter().zip(texts) {
+        for (entry, bytes) in entries.iter().zip(texts) {
             let name = name_for(path, given.is_dir(), &in_repo, &entry.path);
-            match String::from_utf8(text) {
-                Ok(text) => inputs.push(Input::Text { name, text }),
-                Err(_) => {
-                    return Err(Error::Io {
-                        path: name,
-                        message: format!(
-                            "at {rev}: not UTF-8 text: manifests must be UTF-8 YAML or JSON"
-                        ),
-                    });
-                }
-            }
+            inputs.push(Input::Bytes { name, bytes });
         }
     }
     Ok((inputs, notes))
@@ -135,7 +121,7 @@ fn tree_entries(
         };
         // Regular files only: a link (120000) holds its target's name, a submodule (commit)
         // is another repository.
-        if kind != "blob" || mode == "120000" || !is_manifest(file) {
+        if kind != "blob" || mode == "120000" || !is_manifest(Path::new(file)) {
             continue;
         }
         // `path` names a file or a directory: a file of the same prefix (`a.yaml2`) is not it.
@@ -150,13 +136,6 @@ fn tree_entries(
     }
     entries.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(entries)
-}
-
-fn is_manifest(path: &str) -> bool {
-    matches!(
-        Path::new(path).extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml" | "json" | "toml")
-    )
 }
 
 /// The contents of `entries`, through one `git cat-file --batch`.

@@ -14,6 +14,7 @@ mod files;
 
 use dedup::dedup;
 pub(crate) use dedup::merge_defaults;
+pub(crate) use files::{is_manifest, too_large};
 use files::{manifest_files, read_capped, read_file};
 
 /// One `-f` argument.
@@ -26,13 +27,14 @@ pub enum Input {
     /// A Helm values file for the gitlab-runner chart (`--values FILE`): documents without
     /// `kind` are read as values whatever their keys.
     Values(PathBuf),
-    /// Text read elsewhere (a file at a git revision), read as a file named `name` would be:
-    /// `*.toml` as a runner configuration, anything else as manifests.
-    Text {
+    /// A file's bytes read elsewhere (a file at a git revision), read as a file named `name`
+    /// would be: `*.toml` as a runner configuration, anything else as manifests; bytes that
+    /// are not UTF-8 are a problem of that input, as for a file.
+    Bytes {
         /// The name it is shown under, in origins and problems.
         name: String,
-        /// The text.
-        text: String,
+        /// The contents.
+        bytes: Vec<u8>,
     },
 }
 
@@ -247,25 +249,19 @@ pub fn load_inputs_with(inputs: &[Input], options: &LoadOptions) -> Result<Loade
                     return Err(Error::EmptyStdin);
                 }
                 let name: Arc<str> = Arc::from("-");
-                match String::from_utf8(bytes) {
-                    Ok(text) => load_text(
-                        &name,
-                        &text,
-                        Mode::Manifests,
-                        options,
-                        &mut loaded,
-                        &mut diagnostics,
-                    ),
-                    Err(e) => {
-                        diagnostics.push(not_utf8(&name, &e));
-                        loaded.files += 1;
-                    }
-                }
+                load_bytes(
+                    &name,
+                    &bytes,
+                    Mode::Manifests,
+                    options,
+                    &mut loaded,
+                    &mut diagnostics,
+                );
             }
-            Input::Text { name, text } => {
+            Input::Bytes { name, bytes } => {
                 let name: Arc<str> = Arc::from(name.as_str());
                 let mode = mode_of(&name);
-                load_text(&name, text, mode, options, &mut loaded, &mut diagnostics);
+                load_bytes(&name, bytes, mode, options, &mut loaded, &mut diagnostics);
             }
             Input::Path(path) | Input::Values(path) => {
                 let files = manifest_files(path)?;
@@ -279,15 +275,7 @@ pub fn load_inputs_with(inputs: &[Input], options: &LoadOptions) -> Result<Loade
                     };
                     let bytes = read_file(&file)?;
                     let name: Arc<str> = Arc::from(file.display().to_string());
-                    match String::from_utf8(bytes) {
-                        Ok(text) => {
-                            load_text(&name, &text, mode, options, &mut loaded, &mut diagnostics);
-                        }
-                        Err(e) => {
-                            diagnostics.push(not_utf8(&name, &e));
-                            loaded.files += 1;
-                        }
-                    }
+                    load_bytes(&name, &bytes, mode, options, &mut loaded, &mut diagnostics);
                 }
             }
         }
@@ -312,9 +300,28 @@ fn cap(diagnostics: &mut Vec<Diagnostic>, more: &mut usize) {
 }
 
 /// Where a file stops being UTF-8.
-fn not_utf8(name: &Arc<str>, e: &std::string::FromUtf8Error) -> Diagnostic {
-    let valid = e.utf8_error().valid_up_to();
-    let before = &e.as_bytes()[..valid];
+/// Reads `bytes` named `name` as `mode` says, or records that they are not UTF-8.
+fn load_bytes(
+    name: &Arc<str>,
+    bytes: &[u8],
+    mode: Mode,
+    options: &LoadOptions,
+    loaded: &mut Loaded,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => load_text(name, text, mode, options, loaded, diagnostics),
+        Err(e) => {
+            diagnostics.push(not_utf8(name, bytes, e));
+            loaded.files += 1;
+        }
+    }
+}
+
+/// Where `bytes` stop being UTF-8 (`e`).
+fn not_utf8(name: &Arc<str>, bytes: &[u8], e: std::str::Utf8Error) -> Diagnostic {
+    let valid = e.valid_up_to();
+    let before = &bytes[..valid];
     let line = before.split(|&b| b == b'\n').count();
     let column = valid
         - before

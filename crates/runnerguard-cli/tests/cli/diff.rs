@@ -395,3 +395,29 @@ fn base_ref_outside_a_repository_is_an_error() {
 fn passed(status: &quick_junit::TestCaseStatus) -> bool {
     matches!(status, quick_junit::TestCaseStatus::Success { .. })
 }
+
+#[test]
+fn a_file_at_the_revision_that_is_not_text_is_a_problem_of_that_input() {
+    if git_binary().is_none() {
+        return;
+    }
+    let repo = tempfile::tempdir().unwrap();
+    let repo = repo.path();
+    git(repo, &["init", "-q", "-b", "main"]);
+    copy_tree(&root().join(OLD), &repo.join("deploy"));
+    std::fs::write(repo.join("deploy/bad.yaml"), b"kind: Role\n\xff\xfe\n").unwrap();
+    git(repo, &["add", "."]);
+    git(repo, &["commit", "-q", "-m", "with a binary file"]);
+    std::fs::remove_file(repo.join("deploy/bad.yaml")).unwrap();
+    // As in the work tree: named with file, line and column, the rest compared, the side
+    // incomplete (exit 1), not the end of the run.
+    let r = run_in(repo, &["diff", "--base-ref", "HEAD", "deploy/"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("deploy/bad.yaml:2:1"), "{}", r.stderr);
+    assert!(r.stderr.contains("not UTF-8"), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("the old side could not be read whole"),
+        "{}",
+        r.stdout
+    );
+}

@@ -31,7 +31,8 @@ pub(super) fn read_file(path: &Path) -> Result<Vec<u8>> {
     read_capped(file, path)
 }
 
-fn too_large(path: &Path, limit: usize) -> Error {
+/// The error of an input larger than `limit` bytes.
+pub(crate) fn too_large(path: &Path, limit: usize) -> Error {
     Error::Io {
         path: path.display().to_string(),
         message: format!(
@@ -128,7 +129,8 @@ pub(super) fn manifest_files(path: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn is_manifest(path: &Path) -> bool {
+/// Whether `path` is a file `-f DIR` reads: `*.yaml`, `*.yml`, `*.json`, `*.toml`.
+pub(crate) fn is_manifest(path: &Path) -> bool {
     matches!(
         path.extension().and_then(|e| e.to_str()),
         Some("yaml" | "yml" | "json" | "toml")
