@@ -286,19 +286,29 @@ pub(super) fn run_in(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
-#[test]
-fn base_ref_reads_the_old_side_from_git_without_touching_the_work_tree() {
+/// A repository whose one commit holds `side` (a fixture directory) under `deploy/`; `None`,
+/// said on stderr, when there is no git (required in CI).
+#[expect(clippy::print_stderr, reason = "a skipped test says so")]
+pub(super) fn repo_with(side: &str) -> Option<tempfile::TempDir> {
     if git_binary().is_none() {
         assert!(std::env::var_os("CI").is_none(), "git is required in CI");
         eprintln!("skipped: no git on PATH");
-        return;
+        return None;
     }
     let repo = tempfile::tempdir().unwrap();
+    git(repo.path(), &["init", "-q", "-b", "main"]);
+    copy_tree(&root().join(side), &repo.path().join("deploy"));
+    git(repo.path(), &["add", "."]);
+    git(repo.path(), &["commit", "-q", "-m", side]);
+    Some(repo)
+}
+
+#[test]
+fn base_ref_reads_the_old_side_from_git_without_touching_the_work_tree() {
+    let Some(repo) = repo_with(OLD) else {
+        return;
+    };
     let repo = repo.path();
-    git(repo, &["init", "-q", "-b", "main"]);
-    copy_tree(&root().join(OLD), &repo.join("deploy"));
-    git(repo, &["add", "."]);
-    git(repo, &["commit", "-q", "-m", "the generated setup"]);
     let base = git(repo, &["rev-parse", "HEAD"]).trim().to_owned();
     // The merge request's change, not committed: the work tree is the new side.
     std::fs::copy(
