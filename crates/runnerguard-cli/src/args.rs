@@ -359,7 +359,8 @@ arguments! {
         /// or not at all). Repeatable, one on stdout at most: `-o human -o
         /// codequality=gl-code-quality-report.json -o junit=runnerguard.xml`. `codequality` is
         /// GitLab's Code Quality report (paths relative to the working directory), `junit` a
-        /// JUnit report with a test case per rule [default: human].
+        /// JUnit report with a test case per rule (and per runner topology for the rules that
+        /// judge one), `sarif` SARIF 2.1.0, `html` one self-contained page [default: human].
         #[arg(short = 'o', long, value_name = "FORMAT[=FILE]", value_parser = OutputParser::<AuditFormat>::new())]
         pub(crate) output: Vec<Output>,
 
@@ -614,11 +615,13 @@ pub(crate) enum AuditFormat {
     Json,
     /// GitLab Code Quality JSON (docs/ci-reports.md).
     Codequality,
-    /// JUnit XML, a test case per rule (docs/ci-reports.md).
+    /// JUnit XML, a test case per rule, and per topology for the rules that judge one
+    /// (docs/ci-reports.md).
     Junit,
     /// SARIF 2.1.0, for code scanning (docs/ci-reports.md).
     Sarif,
-    /// One self-contained HTML page: findings, access matrix, escalation graph.
+    /// One self-contained HTML page: findings, access matrix, escalation graph
+    /// (docs/html-report.md).
     Html,
 }
 
