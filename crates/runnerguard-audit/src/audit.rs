@@ -323,10 +323,17 @@ struct Merged {
 
 impl Merged {
     fn add(&mut self, finding: Finding, setup: usize) {
-        let slots = self
-            .by_hash
-            .entry(self.hasher.hash_one(&finding))
-            .or_default();
+        // Hashed by what sets findings apart in practice (the rule, the message, the objects
+        // and places), compared in full within a bucket: hashing every finding's evidence
+        // too cost more than the comparisons it saves (issue #13).
+        let key = self.hasher.hash_one((
+            finding.rule,
+            finding.severity,
+            &finding.message,
+            &finding.objects,
+            &finding.locations,
+        ));
+        let slots = self.by_hash.entry(key).or_default();
         for &i in slots.iter() {
             #[cfg(test)]
             {
@@ -381,17 +388,34 @@ pub fn run(cx: &Context<'_>, selection: &Selection) -> Vec<Finding> {
 }
 
 /// [`run`] for the selected rules that `also` keeps, without the selection's severities.
+///
+/// The rules run on every core: each reads the context and writes its own findings, and
+/// what they share (the escalation analysis, indexes) is worked out once behind locks. The
+/// findings are then put in the rules' order and sorted, so the result is what running them
+/// one after the other gives.
 fn run_rules(
     cx: &Context<'_>,
     selection: &Selection,
     also: impl Fn(&dyn Rule) -> bool,
 ) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    for rule in crate::ALL
+    use rayon::prelude::*;
+    let rules: Vec<&dyn Rule> = crate::ALL
         .iter()
-        .filter(|r| selection.includes(r.meta()) && also(**r))
-    {
-        rule.check(cx, &mut findings);
+        .copied()
+        .filter(|r| selection.includes(r.meta()) && also(*r))
+        .collect();
+    let per_rule: Vec<Vec<Finding>> = rules
+        .par_iter()
+        .with_max_len(1)
+        .map(|rule| {
+            let mut found = Vec::new();
+            rule.check(cx, &mut found);
+            found
+        })
+        .collect();
+    let mut findings = Vec::with_capacity(per_rule.iter().map(Vec::len).sum());
+    for found in per_rule {
+        findings.extend(found);
     }
     sort(&mut findings);
     findings.dedup();

@@ -2,8 +2,8 @@
 //! target runner version, and the chart's keys; with the helpers rules share.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::OnceLock;
 
 use runnerguard_engine::{Escalation, Grant, Identity, Policy, Step, UserInfo};
 use runnerguard_model::{
@@ -14,7 +14,7 @@ use runnerguard_model::{
 mod shared;
 
 use shared::BoundIn;
-pub(crate) use shared::{EntriesIn, Shared};
+pub(crate) use shared::{EntriesIn, Shared, locked};
 
 use crate::{
     ChartKeys, EscalationStep, Evidence, GrantPath, PermissionTable, Topology, TopologyEvidence,
@@ -49,20 +49,20 @@ pub struct Context<'a> {
     /// The chart's values keys.
     pub chart: &'a ChartKeys,
     /// [`Context::job_identities`], worked out once for all rules.
-    job_identities: OnceCell<Vec<JobIdentity>>,
+    job_identities: OnceLock<Vec<JobIdentity>>,
     /// Indexes into `job_identities` by job namespace, for [`Context::job_identities_in`].
-    job_identities_by_namespace: OnceCell<HashMap<String, Vec<usize>>>,
+    job_identities_by_namespace: OnceLock<HashMap<String, Vec<usize>>>,
     /// What the contexts of the other setups of [`crate::Audit::run`] share with this one: the
     /// escalation analysis and indexes of the policy (used instead of `own`), and what
     /// rules remember.
     shared: Option<&'a Shared<'a>>,
     /// [`Context::job_namespaces`], worked out once.
-    job_namespaces: OnceCell<Vec<&'a str>>,
+    job_namespaces: OnceLock<Vec<&'a str>>,
     /// The same as a set, for [`Context::is_job_namespace`].
-    job_namespace_set: OnceCell<HashSet<&'a str>>,
+    job_namespace_set: OnceLock<HashSet<&'a str>>,
     /// The topology's evidence about job namespaces, by the namespace its fact names, for
     /// [`Context::job_evidence`].
-    job_evidence: OnceCell<HashMap<&'a str, Vec<&'a TopologyEvidence>>>,
+    job_evidence: OnceLock<HashMap<&'a str, Vec<&'a TopologyEvidence>>>,
     /// The caches of [`Shared`] this context keeps itself when it shares none.
     own: Shared<'a>,
 }
@@ -80,12 +80,12 @@ impl<'a> Context<'a> {
             topology,
             executor,
             chart,
-            job_identities: OnceCell::new(),
-            job_identities_by_namespace: OnceCell::new(),
+            job_identities: OnceLock::new(),
+            job_identities_by_namespace: OnceLock::new(),
             shared: None,
-            job_namespaces: OnceCell::new(),
-            job_namespace_set: OnceCell::new(),
-            job_evidence: OnceCell::new(),
+            job_namespaces: OnceLock::new(),
+            job_namespace_set: OnceLock::new(),
+            job_evidence: OnceLock::new(),
             own: Shared::default(),
         }
     }
@@ -134,11 +134,11 @@ impl<'a> Context<'a> {
         let Some(shared) = self.shared else {
             return (0..n).collect();
         };
-        if let Some(again) = shared.again.borrow().get(key) {
+        if let Some(again) = shared::locked(&shared.again).get(key) {
             return again.clone();
         }
         let again: Vec<usize> = (0..n).filter(|&i| depends_on_setup(i)).collect();
-        shared.again.borrow_mut().insert(key, again);
+        shared::locked(&shared.again).insert(key, again);
         (0..n).collect()
     }
 
@@ -263,9 +263,13 @@ impl<'a> Context<'a> {
     /// The escalation analysis of the policy (`runnerguard paths`), built on first use and
     /// shared by every rule, with what it has already found.
     pub fn escalation(&self) -> &Escalation<'a> {
-        self.store()
-            .escalation
-            .get_or_init(|| Escalation::new(self.policy))
+        self.store().escalation.get_or_init(|| {
+            // The edges of every ServiceAccount, on every core: RB005 grades each and
+            // "every ServiceAccount" reaches what any of them does (issue #13).
+            let escalation = Escalation::new(self.policy);
+            escalation.prepare_service_accounts();
+            escalation
+        })
     }
 
     /// The job namespaces, each once, in order ([`Topology::job_namespaces`], worked out
@@ -368,11 +372,11 @@ impl<'a> Context<'a> {
         let Some(shared) = self.shared else {
             return compute();
         };
-        if let Some(&known) = shared.facts.borrow().get(key) {
+        if let Some(&known) = shared::locked(&shared.facts).get(key) {
             return known;
         }
         let value = compute();
-        shared.facts.borrow_mut().insert(key, value);
+        shared::locked(&shared.facts).insert(key, value);
         value
     }
 

@@ -2,9 +2,9 @@
 //! settings themselves. The report crate does the wording and the indentation, once for
 //! every format (human, JSON, and the CI formats that point at each object).
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::Mutex;
 
 use runnerguard_engine::{
     Action, BindingId, Grant, Identity, Policy, Primitive, RoleId, Step, Target,
@@ -203,9 +203,9 @@ impl EscalationStep {
 /// Resolves grants into [`GrantPath`]s, each binding, role and rule built once and shared.
 #[derive(Default)]
 pub(crate) struct Grants {
-    bindings: RefCell<HashMap<BindingId, Arc<ObjectRef>>>,
-    roles: RefCell<HashMap<RoleId, Arc<ObjectRef>>>,
-    rules: RefCell<HashMap<(RoleId, usize), Arc<PolicyRule>>>,
+    bindings: Mutex<HashMap<BindingId, Arc<ObjectRef>>>,
+    roles: Mutex<HashMap<RoleId, Arc<ObjectRef>>>,
+    rules: Mutex<HashMap<(RoleId, usize), Arc<PolicyRule>>>,
 }
 
 impl Grants {
@@ -213,8 +213,7 @@ impl Grants {
     pub(crate) fn path(&self, policy: &Policy, grant: &Grant) -> GrantPath {
         let role = |id: RoleId| {
             Arc::clone(
-                self.roles
-                    .borrow_mut()
+                crate::context::locked(&self.roles)
                     .entry(id)
                     .or_insert_with(|| Arc::new(policy.role(id).object_ref())),
             )
@@ -228,16 +227,14 @@ impl Grants {
             });
         GrantPath {
             binding: Arc::clone(
-                self.bindings
-                    .borrow_mut()
+                crate::context::locked(&self.bindings)
                     .entry(grant.binding)
                     .or_insert_with(|| Arc::new(policy.binding(grant.binding).object_ref())),
             ),
             role: role(grant.role),
             rule_index: grant.rule_index,
             rule: Arc::clone(
-                self.rules
-                    .borrow_mut()
+                crate::context::locked(&self.rules)
                     .entry((grant.role, grant.rule_index))
                     .or_insert_with(|| Arc::new(policy.rule(grant).clone())),
             ),

@@ -1,7 +1,7 @@
 //! What the contexts of an audit's setups share (see [`Shared`]).
 
-use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use runnerguard_engine::Escalation;
 use runnerguard_model::{
@@ -10,6 +10,13 @@ use runnerguard_model::{
 
 #[cfg(doc)]
 use super::Context;
+
+/// A cache behind a lock: the rules of a setup run on every core and share these. A lock is
+/// never poisoned for a reader (a thread that panicked while holding it left at most an
+/// entry missing, never half of one).
+pub(crate) fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// What the contexts of one policy's setups share in [`crate::Audit::run`]: analyses that
 /// depend on the policy alone, built once instead of once per setup (issue #9 C3: with a
@@ -26,29 +33,29 @@ pub(crate) struct Shared<'a> {
     /// The job pods' ServiceAccounts of every setup, for [`Context::job_accounts`].
     pub(crate) job_accounts: Vec<Subject>,
     /// [`Context::escalation`].
-    pub(super) escalation: OnceCell<Escalation<'a>>,
+    pub(super) escalation: OnceLock<Escalation<'a>>,
     /// [`Context::namespace`]'s index.
-    pub(super) namespaces: OnceCell<HashMap<&'a str, &'a Namespace>>,
+    pub(super) namespaces: OnceLock<HashMap<&'a str, &'a Namespace>>,
     /// [`Context::role_binding_namespaces`]'s index.
-    pub(super) bound_in: OnceCell<BoundIn<'a>>,
+    pub(super) bound_in: OnceLock<BoundIn<'a>>,
     /// [`Context::policy_fact`]'s answers.
-    pub(super) facts: RefCell<HashMap<&'static str, bool>>,
+    pub(super) facts: Mutex<HashMap<&'static str, bool>>,
     /// Rules whose findings that depend on no setup were reported already.
-    pub(super) reported: RefCell<HashSet<&'static str>>,
+    pub(super) reported: Mutex<HashSet<&'static str>>,
     /// [`Context::once_or_again`]'s lists of items to look at again under later setups.
-    pub(super) again: RefCell<HashMap<&'static str, Vec<usize>>>,
+    pub(super) again: Mutex<HashMap<&'static str, Vec<usize>>>,
     /// [`Context::sources`].
-    pub(super) sources: OnceCell<Vec<crate::rules::Source<'a>>>,
+    pub(super) sources: OnceLock<Vec<crate::rules::Source<'a>>>,
     /// [`Context::entries_in`].
-    pub(super) entries_in: OnceCell<EntriesIn<'a>>,
+    pub(super) entries_in: OnceLock<EntriesIn<'a>>,
     /// [`Context::network_policies_in`].
-    pub(super) network_policies_in: OnceCell<HashMap<&'a str, Vec<&'a NetworkPolicy>>>,
+    pub(super) network_policies_in: OnceLock<HashMap<&'a str, Vec<&'a NetworkPolicy>>>,
     /// [`Context::limit_ranges_in`].
-    pub(super) limit_ranges_in: OnceCell<HashMap<&'a str, Vec<(usize, &'a LimitRange)>>>,
+    pub(super) limit_ranges_in: OnceLock<HashMap<&'a str, Vec<(usize, &'a LimitRange)>>>,
     /// [`Context::service_account_values`].
-    pub(super) service_account_values: OnceCell<Vec<&'a Setting>>,
+    pub(super) service_account_values: OnceLock<Vec<&'a Setting>>,
     /// [`Context::service_account`]'s index.
-    pub(super) service_accounts: OnceCell<HashMap<(&'a str, &'a str), &'a ServiceAccount>>,
+    pub(super) service_accounts: OnceLock<HashMap<(&'a str, &'a str), &'a ServiceAccount>>,
     /// [`Context::grant_path`]'s bindings, roles and rules, each built once.
     pub(super) grants: crate::evidence::Grants,
 }
@@ -67,7 +74,7 @@ pub(crate) struct EntriesIn<'a> {
 impl Shared<'_> {
     /// Whether rule `id` reports its setup-independent findings now: true the first time.
     pub(crate) fn first_report(&self, id: &'static str) -> bool {
-        self.reported.borrow_mut().insert(id)
+        locked(&self.reported).insert(id)
     }
 }
 

@@ -67,7 +67,9 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
         context.write(format, w, color)
     })?;
     let failed = report.failed();
-    leak_at_exit(analysis.policy);
+    drop(context);
+    leak_at_exit(report);
+    leak_at_exit(analysis);
     Ok(if failed {
         ExitCode::from(1)
     } else {

@@ -71,10 +71,11 @@ pub(crate) fn policy_from_loaded(
     Ok(Policy::new(loaded.inventory))
 }
 
-/// Lets the process end without freeing a large policy piece by piece: the operating system
-/// takes the memory back at exit at once (on a 165k-object inventory, freeing took 0.14 s).
-pub(crate) fn leak_at_exit(policy: Policy) {
-    std::mem::forget(policy);
+/// Lets the process end without freeing a large policy (or an audit's findings) piece by
+/// piece: the operating system takes the memory back at exit at once (on a 165k-object
+/// inventory, freeing the policy took 0.14 s; its 130k findings as long again).
+pub(crate) fn leak_at_exit<T>(value: T) {
+    std::mem::forget(value);
 }
 
 /// Where a request is made: `-n`, `-A` and `--subresource`, as kubectl's `can-i` takes them.

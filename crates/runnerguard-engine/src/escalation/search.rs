@@ -1,10 +1,8 @@
 //! The search: breadth-first over the escalation graph from a subject, each identity with a
 //! shortest path, and the caches that let many subjects share the authorizer's answers.
 
-use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use runnerguard_model::split_service_account_user;
 
@@ -14,13 +12,26 @@ use super::{Graph, Identity, Primitive, Reached, SYSTEM_MASTERS, Step};
 use crate::{Action, BindingId, Grant, Policy, Target, UserInfo, rule_allows};
 
 /// The escalation graph over a policy, with the objects that make its edges concrete.
+///
+/// Shared between threads (the audit's rules run on every core and ask the same graph): the
+/// caches are behind locks held only to look up or insert, never while an answer is worked
+/// out, so two threads may work out the same edges once each and keep the same answer.
 pub struct Escalation<'p> {
     graph: Graph<'p>,
-    cache: RefCell<HashMap<Identity, Rc<[Step]>>>,
+    cache: Mutex<HashMap<Identity, Arc<[Step]>>>,
     /// Edges per scope and applicable bindings.
-    scope_cache: RefCell<HashMap<ScopeKey, Vec<Step>>>,
+    scope_cache: Mutex<HashMap<ScopeKey, Vec<Step>>>,
     /// What "every ServiceAccount" reaches besides ServiceAccounts, computed once.
-    any_service_account: OnceCell<Vec<Reached>>,
+    any_service_account: OnceLock<Vec<Reached>>,
+}
+
+/// Compiles only while an [`Escalation`] may be shared between threads (the audit relies on it).
+const _: fn(&'static Escalation<'static>) -> &'static (dyn Sync + 'static) = |e| e;
+
+/// A cache's contents: a lock never poisons them (a thread that panicked while holding it
+/// left at most an answer missing, never half of one).
+fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A scope (namespace, or empty) and the bindings (with the matching subject) that apply there.
@@ -34,9 +45,9 @@ impl<'p> Escalation<'p> {
     pub fn new(policy: &'p Policy) -> Self {
         Self {
             graph: Graph::new(policy),
-            cache: RefCell::new(HashMap::new()),
-            scope_cache: RefCell::new(HashMap::new()),
-            any_service_account: OnceCell::new(),
+            cache: Mutex::new(HashMap::new()),
+            scope_cache: Mutex::new(HashMap::new()),
+            any_service_account: OnceLock::new(),
         }
     }
 
@@ -48,7 +59,7 @@ impl<'p> Escalation<'p> {
         let policy = self.graph.policy;
         let mut keys: Vec<ScopeKey> = Vec::new();
         {
-            let cache = self.scope_cache.borrow();
+            let cache = locked(&self.scope_cache);
             for user in users {
                 let (namespaces, cluster) = policy.binding_scopes(user);
                 let cluster_scope = cluster.then_some("");
@@ -70,7 +81,24 @@ impl<'p> Escalation<'p> {
                 (key, steps)
             })
             .collect();
-        self.scope_cache.borrow_mut().extend(computed);
+        locked(&self.scope_cache).extend(computed);
+    }
+
+    /// [`Escalation::prepare`] for every ServiceAccount the inputs know or a pod names: what
+    /// "every ServiceAccount" reaches needs all of their edges, and an audit grades each.
+    pub fn prepare_service_accounts(&self) {
+        let users: Vec<UserInfo> = self
+            .graph
+            .service_accounts
+            .iter()
+            .chain(&self.graph.pod_service_accounts)
+            .flat_map(|(ns, names)| {
+                names.iter().map(move |name| {
+                    UserInfo::impersonated(&runnerguard_model::service_account_user(ns, name), &[])
+                })
+            })
+            .collect();
+        self.prepare(&users);
     }
 
     /// Whether the admission policies of the inputs let a pod in `namespace` run as
@@ -122,7 +150,7 @@ impl<'p> Escalation<'p> {
                 }
                 continue;
             }
-            let steps: Rc<[Step]> = if i == 0 {
+            let steps: Arc<[Step]> = if i == 0 {
                 self.edges_of_user(start).into()
             } else {
                 self.edges(&out[i].identity)
@@ -320,9 +348,9 @@ impl<'p> Escalation<'p> {
     }
 
     /// The edges out of an identity (cached).
-    fn edges(&self, identity: &Identity) -> Rc<[Step]> {
-        if let Some(steps) = self.cache.borrow().get(identity) {
-            return Rc::clone(steps);
+    fn edges(&self, identity: &Identity) -> Arc<[Step]> {
+        if let Some(steps) = locked(&self.cache).get(identity) {
+            return Arc::clone(steps);
         }
         let steps = match identity {
             Identity::Group { name } if name == SYSTEM_MASTERS => vec![Step {
@@ -347,10 +375,8 @@ impl<'p> Escalation<'p> {
                 None => Vec::new(),
             },
         };
-        let steps: Rc<[Step]> = steps.into();
-        self.cache
-            .borrow_mut()
-            .insert(identity.clone(), Rc::clone(&steps));
+        let steps: Arc<[Step]> = steps.into();
+        locked(&self.cache).insert(identity.clone(), Arc::clone(&steps));
         steps
     }
 
@@ -411,13 +437,13 @@ impl<'p> Escalation<'p> {
             // in this scope: users with the same bindings (most ServiceAccounts of a large
             // cluster, in the cluster scope) share the answers.
             let key = (ns.clone(), policy.applicable(user, ns));
-            if let Some(cached) = self.scope_cache.borrow().get(&key) {
+            if let Some(cached) = locked(&self.scope_cache).get(&key) {
                 steps.extend(cached.iter().cloned());
                 continue;
             }
             let found = self.graph.scope_edges(ns, &key.1);
             steps.extend(found.iter().cloned());
-            self.scope_cache.borrow_mut().insert(key, found);
+            locked(&self.scope_cache).insert(key, found);
         }
         self.graph.admit(user, steps)
     }

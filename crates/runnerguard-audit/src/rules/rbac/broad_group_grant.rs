@@ -88,7 +88,7 @@ impl Rule for BroadGroupGrant {
                     };
                     for p in extra {
                         let subject = runnerguard_model::Subject::new("Group", &s.name);
-                        groups.add(subject, scope.clone(), grant.clone(), Some(p));
+                        groups.add(subject, scope.clone(), grant.clone(), Some(&p));
                     }
                 }
             }

@@ -37,7 +37,15 @@ impl<K> Default for Groups<K> {
 impl<K: Ord + Hash> Groups<K> {
     /// Records that `subject` holds primitive `key` through `grant`, with the single
     /// permission `perm` when there is one to show.
-    pub(super) fn add(&mut self, subject: Subject, key: K, grant: Grant, perm: Option<PolicyRule>) {
+    /// The permission is copied only when new to the group (a subject is bound the same
+    /// permission by many bindings).
+    pub(super) fn add(
+        &mut self,
+        subject: Subject,
+        key: K,
+        grant: Grant,
+        perm: Option<&PolicyRule>,
+    ) {
         let g = self.map.entry((subject, key)).or_default();
         if !g
             .grants
@@ -47,9 +55,9 @@ impl<K: Ord + Hash> Groups<K> {
             g.grants.push(grant);
         }
         if let Some(p) = perm
-            && !g.perms.contains(&p)
+            && !g.perms.contains(p)
         {
-            g.perms.push(p);
+            g.perms.push(p.clone());
         }
     }
 
@@ -62,7 +70,7 @@ impl<K: Ord + Hash> Groups<K> {
         let perm = hit.probe.perm(hit.reach.names());
         for (i, s) in b.subjects.iter().enumerate() {
             if let Some(subject) = resolved_subject(s, b) {
-                self.add(subject, key.clone(), hit.grant(i), Some(perm.clone()));
+                self.add(subject, key.clone(), hit.grant(i), Some(&perm));
             }
         }
     }

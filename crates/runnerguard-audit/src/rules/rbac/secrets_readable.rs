@@ -240,7 +240,7 @@ fn collect(
         let Some(subject) = resolved_subject(&s.subject, b) else {
             continue;
         };
-        groups.add(subject, Scope::of(b), grant, Some(perm.clone()));
+        groups.add(subject, Scope::of(b), grant, Some(perm));
     }
 }
 
