@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use runnerguard_model::{
     HelmValues, Origin, RunnerConfig, RunnerConfigSource, RunnerEntry, Setting, SettingValue,
 };
@@ -101,54 +102,70 @@ pub(crate) fn runner_config(
             ),
         });
     }
-    let mut entries = Vec::new();
-    for item in items {
-        let DeValue::Table(table) = item.get_ref() else {
-            continue;
-        };
-        let mut all = Vec::new();
-        flatten_toml(src, &lines, &cursor, "", table, &mut all);
-        // `[runners.kubernetes]` starts at its table's value (as before: the header), the
-        // exact spelling first, as the decoder does.
-        let kube_value = table.get("kubernetes").or_else(|| {
-            table
-                .iter()
-                .find(|(k, _)| RunnerEntry::canonical_key("", k.get_ref()) == Some("kubernetes"))
-                .map(|(_, v)| v)
-        });
-        let kubernetes_origin = kube_value.map(|k| src.origin(&lines, &cursor, k.span().start));
-        let mut kubernetes = Vec::new();
-        let mut settings = Vec::new();
-        for mut s in all {
-            if s.key.starts_with("kubernetes.") {
-                s.key.drain(.."kubernetes.".len());
-                kubernetes.push(s);
-            } else if s.key != "kubernetes" {
-                settings.push(s);
-            }
-        }
-        let text = |key: &str| {
-            settings
-                .iter()
-                .find(|s| s.key == key)
-                .and_then(|s| s.value.as_str())
-                .map(str::to_owned)
-        };
-        entries.push(RunnerEntry {
-            origin: src.origin(&lines, &cursor, item.span().start),
-            name: text("name"),
-            executor: text("executor"),
-            kubernetes_origin,
-            kubernetes,
-            settings,
-        });
-    }
+    // Each entry on any core (a configuration may hold 100,000), in order; a cursor each,
+    // as `place` resets it anyway.
+    let entries: Vec<RunnerEntry> = items
+        .par_iter()
+        .with_min_len(256)
+        .filter_map(|item| {
+            let DeValue::Table(table) = item.get_ref() else {
+                return None;
+            };
+            Some(runner_entry(src, &lines, &Cursor::default(), item, table))
+        })
+        .collect();
     Ok(Some(RunnerConfig {
         source,
         origin: src.origin(&lines, &cursor, 0),
         template,
         runners: entries,
     }))
+}
+
+/// One `[[runners]]` entry: its settings flattened, `[runners.kubernetes]` apart.
+fn runner_entry(
+    src: &TomlSource<'_>,
+    lines: &LineIndex,
+    cursor: &Cursor,
+    item: &toml::Spanned<DeValue<'_>>,
+    table: &DeTable<'_>,
+) -> RunnerEntry {
+    let mut all = Vec::new();
+    flatten_toml(src, lines, cursor, "", table, &mut all);
+    // `[runners.kubernetes]` starts at its table's value (as before: the header), the
+    // exact spelling first, as the decoder does.
+    let kube_value = table.get("kubernetes").or_else(|| {
+        table
+            .iter()
+            .find(|(k, _)| RunnerEntry::canonical_key("", k.get_ref()) == Some("kubernetes"))
+            .map(|(_, v)| v)
+    });
+    let kubernetes_origin = kube_value.map(|k| src.origin(lines, cursor, k.span().start));
+    let mut kubernetes = Vec::new();
+    let mut settings = Vec::new();
+    for mut s in all {
+        if s.key.starts_with("kubernetes.") {
+            s.key.drain(.."kubernetes.".len());
+            kubernetes.push(s);
+        } else if s.key != "kubernetes" {
+            settings.push(s);
+        }
+    }
+    let text = |key: &str| {
+        settings
+            .iter()
+            .find(|s| s.key == key)
+            .and_then(|s| s.value.as_str())
+            .map(str::to_owned)
+    };
+    RunnerEntry {
+        origin: src.origin(lines, cursor, item.span().start),
+        name: text("name"),
+        executor: text("executor"),
+        kubernetes_origin,
+        kubernetes,
+        settings,
+    }
 }
 
 /// Every key of `table` (at dotted `prefix`, relative to the `[[runners]]` entry), parents

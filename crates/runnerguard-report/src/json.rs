@@ -123,7 +123,7 @@ fn write_findings<W: Write>(
     out.write_all(b"\n  ]")
 }
 
-/// serde_json's pretty formatter (two spaces a level) for a value that starts `depth` levels
+/// `serde_json`'s pretty formatter (two spaces a level) for a value that starts `depth` levels
 /// down: what it writes is what `PrettyFormatter` writes of the same value there.
 struct Nested {
     current_indent: usize,

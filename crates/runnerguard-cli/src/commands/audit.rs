@@ -67,7 +67,6 @@ pub(crate) fn run(args: &AuditArgs, out: &mut Out) -> Result<ExitCode> {
         context.write(format, w, color)
     })?;
     let failed = report.failed();
-    drop(context);
     leak_at_exit(report);
     leak_at_exit(analysis);
     Ok(if failed {

@@ -46,19 +46,7 @@ impl<K: Ord + Hash> Groups<K> {
         grant: Grant,
         perm: Option<&PolicyRule>,
     ) {
-        let g = self.map.entry((subject, key)).or_default();
-        if !g
-            .grants
-            .iter()
-            .any(|a| a.binding == grant.binding && a.rule_index == grant.rule_index)
-        {
-            g.grants.push(grant);
-        }
-        if let Some(p) = perm
-            && !g.perms.contains(p)
-        {
-            g.perms.push(p.clone());
-        }
+        self.map.entry((subject, key)).or_default().add(grant, perm);
     }
 
     /// Records `hit` under `key` for every subject of its binding that matches someone.
@@ -66,12 +54,49 @@ impl<K: Ord + Hash> Groups<K> {
     where
         K: Clone,
     {
-        let b = cx.policy.binding(hit.binding);
-        let perm = hit.probe.perm(hit.reach.names());
+        self.add_hits(cx, std::slice::from_ref(hit), key);
+    }
+
+    /// Records `hits`, all of one binding, under `key` for every subject of the binding that
+    /// matches someone: the subjects resolved and their groups found once for all the hits
+    /// (a binding to `edit` has 22 hits of RB005's probes), each group getting the hits in
+    /// order, as [`Groups::add_hit`] of each would.
+    pub(super) fn add_hits(&mut self, cx: &Context<'_>, hits: &[Hit], key: &K)
+    where
+        K: Clone,
+    {
+        let Some(first) = hits.first() else {
+            return;
+        };
+        debug_assert!(hits.iter().all(|h| h.binding == first.binding));
+        let b = cx.policy.binding(first.binding);
+        let perms: Vec<PolicyRule> = hits.iter().map(|h| h.probe.perm(h.reach.names())).collect();
         for (i, s) in b.subjects.iter().enumerate() {
             if let Some(subject) = resolved_subject(s, b) {
-                self.add(subject, key.clone(), hit.grant(i), Some(&perm));
+                let group = self.map.entry((subject, key.clone())).or_default();
+                for (hit, perm) in hits.iter().zip(&perms) {
+                    group.add(hit.grant(i), Some(perm));
+                }
             }
+        }
+    }
+}
+
+impl Group {
+    /// Adds `grant` unless the group has one of the same binding and rule, and `perm` unless
+    /// it has it already.
+    fn add(&mut self, grant: Grant, perm: Option<&PolicyRule>) {
+        if !self
+            .grants
+            .iter()
+            .any(|a| a.binding == grant.binding && a.rule_index == grant.rule_index)
+        {
+            self.grants.push(grant);
+        }
+        if let Some(p) = perm
+            && !self.perms.contains(p)
+        {
+            self.perms.push(p.clone());
         }
     }
 }

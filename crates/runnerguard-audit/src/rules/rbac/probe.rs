@@ -145,9 +145,10 @@ impl Hit {
 /// [`input_hits`], grouped by subject and scope (cluster-wide or one namespace).
 pub(super) fn hits_by_scope(cx: &Context<'_>, probes: &[Probe]) -> Groups<Scope> {
     let mut groups: Groups<Scope> = Groups::default();
-    for hit in input_hits(cx, probes) {
-        let scope = Scope::of(cx.policy.binding(hit.binding));
-        groups.add_hit(cx, &hit, &scope);
+    // `input_hits` lists a binding's hits together.
+    for hits in input_hits(cx, probes).chunk_by(|a, b| a.binding == b.binding) {
+        let scope = Scope::of(cx.policy.binding(hits[0].binding));
+        groups.add_hits(cx, hits, &scope);
     }
     groups
 }

@@ -1,7 +1,7 @@
 //! RG114 `job-namespace-secrets-readable`: subjects other than the manager can read Secrets or exec
 //! into pods in a job namespace: every pipeline's CI variables are exposed to them.
 
-use runnerguard_engine::{Action, BindingId, Grant};
+use runnerguard_engine::{Action, BindingId, Grant, SubjectGrant};
 use runnerguard_model::{BindingKind, Subject};
 
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule, qualified};
@@ -74,19 +74,30 @@ impl Rule for JobNamespaceSecretsReadable {
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
         let manager = cx.manager();
+        // Who-can per job namespace: what the ClusterRoleBindings allow does not depend on
+        // the namespace, so it is asked once per request, and each namespace's RoleBindings
+        // after it, in the subject locator's order (25,000 job namespaces, issue #13).
+        let everywhere: Vec<Vec<SubjectGrant>> = REQUESTS
+            .iter()
+            .map(|(verb, resource, subresource)| {
+                let action = Action::resource(verb, "", "", resource, subresource, "");
+                cx.policy.allowed_subjects(&action).0
+            })
+            .collect();
         for ns in cx.topology.job_namespaces() {
             let mut exposures: Vec<Exposure> = Vec::new();
-            for (verb, resource, subresource) in REQUESTS {
+            for ((verb, resource, subresource), everywhere) in REQUESTS.into_iter().zip(&everywhere)
+            {
                 let action = Action::resource(verb, ns, "", resource, subresource, "");
                 let what = if subresource.is_empty() {
                     format!("{verb} {resource}")
                 } else {
                     format!("{verb} {resource}/{subresource}")
                 };
-                let (subjects, _) = cx.policy.allowed_subjects(&action);
-                for s in subjects {
+                let (here, _) = cx.policy.allowed_subjects_by_role_bindings(&action);
+                for s in everywhere.iter().chain(&here) {
                     // `system:masters` needs no binding and is in every cluster.
-                    let Some(grant) = s.grant else {
+                    let Some(grant) = s.grant.clone() else {
                         continue;
                     };
                     let b = cx.policy.binding(grant.binding);

@@ -63,6 +63,9 @@ declare_rule! {
 /// suggest a sibling for a key that is not a typo of anything.
 const MAX_DISTANCE: usize = 2;
 
+/// [`suggestion`]'s answers, by table and key.
+type Guesses = std::collections::HashMap<(String, String), Option<&'static str>>;
+
 /// The known key closest to `key` among `known`, when it is close enough to be a typo: at
 /// most [`MAX_DISTANCE`] edits, and at most one edit per four characters (so that a short
 /// key is not "corrected" into an unrelated short key). Ties go to the first in the data.
@@ -135,7 +138,7 @@ fn table_name(parent: &str) -> String {
 }
 
 impl UnknownRunnerKey {
-    fn check_entry(self, entry: &RunnerEntry, out: &mut Vec<Finding>) {
+    fn check_entry(self, entry: &RunnerEntry, guesses: &mut Guesses, out: &mut Vec<Finding>) {
         // Paths relative to the entry, parents before children.
         let settings = entry.settings.iter().map(|s| (s.key.clone(), s)).chain(
             entry
@@ -154,7 +157,10 @@ impl UnknownRunnerKey {
                 continue;
             }
             if RunnerEntry::canonical_key(parent, key).is_none() {
-                out.push(self.unknown(entry, parent, key, s));
+                let guess = *guesses
+                    .entry((parent.to_owned(), key.to_owned()))
+                    .or_insert_with(|| suggestion(key, &RunnerEntry::known_keys(parent)));
+                out.push(self.unknown(entry, parent, key, guess, s));
                 unknown.push(path.clone());
             } else if let Some(version) = RunnerEntry::key_removed(&path) {
                 out.push(self.removed(entry, parent, key, version, s));
@@ -162,9 +168,15 @@ impl UnknownRunnerKey {
         }
     }
 
-    fn unknown(self, entry: &RunnerEntry, parent: &str, key: &str, s: &Setting) -> Finding {
+    fn unknown(
+        self,
+        entry: &RunnerEntry,
+        parent: &str,
+        key: &str,
+        guess: Option<&'static str>,
+        s: &Setting,
+    ) -> Finding {
         let o = &s.origin;
-        let guess = suggestion(key, &RunnerEntry::known_keys(parent));
         let message = format!(
             "{} has key `{key}` in {} at {}:{}:{}, which the runner does not read{}",
             entry_name(entry),
@@ -231,8 +243,11 @@ impl Rule for UnknownRunnerKey {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        // Configurations repeat their typos from entry to entry: each unknown key is
+        // compared with the known ones once (100k entries, issue #13).
+        let mut guesses = Guesses::new();
         for (_, entry) in cx.runner_entries() {
-            self.check_entry(entry, out);
+            self.check_entry(entry, &mut guesses, out);
         }
     }
 }
