@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use runnerguard_engine::{Escalation, Grant, Identity, Policy, Step, UserInfo};
 use runnerguard_model::{
@@ -549,6 +549,21 @@ impl Context<'_> {
     /// built once for every finding that names them.
     pub fn grant_path(&self, grant: &Grant) -> GrantPath {
         self.store().grants.path(self.policy, grant)
+    }
+
+    /// The binding and role objects of `grant`, each built once for the audit.
+    pub fn grant_objects(
+        &self,
+        grant: &Grant,
+    ) -> (
+        Arc<runnerguard_model::ObjectRef>,
+        Arc<runnerguard_model::ObjectRef>,
+    ) {
+        let grants = &self.store().grants;
+        (
+            grants.binding(self.policy, grant.binding),
+            grants.role(self.policy, grant.role),
+        )
     }
 
     /// A grant as evidence: [`Context::grant_path`].

@@ -209,29 +209,36 @@ pub(crate) struct Grants {
 }
 
 impl Grants {
+    /// The object of binding `id`, built once.
+    pub(crate) fn binding(&self, policy: &Policy, id: BindingId) -> Arc<ObjectRef> {
+        Arc::clone(
+            crate::context::locked(&self.bindings)
+                .entry(id)
+                .or_insert_with(|| Arc::new(policy.binding(id).object_ref())),
+        )
+    }
+
+    /// The object of role `id`, built once.
+    pub(crate) fn role(&self, policy: &Policy, id: RoleId) -> Arc<ObjectRef> {
+        Arc::clone(
+            crate::context::locked(&self.roles)
+                .entry(id)
+                .or_insert_with(|| Arc::new(policy.role(id).object_ref())),
+        )
+    }
+
     /// `grant` resolved against `policy`.
     pub(crate) fn path(&self, policy: &Policy, grant: &Grant) -> GrantPath {
-        let role = |id: RoleId| {
-            Arc::clone(
-                crate::context::locked(&self.roles)
-                    .entry(id)
-                    .or_insert_with(|| Arc::new(policy.role(id).object_ref())),
-            )
-        };
         let aggregated_from = policy
             .rule_source(grant.role, grant.rule_index)
             .filter(|src| src.role != grant.role)
             .map(|src| RuleOrigin {
-                role: role(src.role),
+                role: self.role(policy, src.role),
                 rule_index: src.index,
             });
         GrantPath {
-            binding: Arc::clone(
-                crate::context::locked(&self.bindings)
-                    .entry(grant.binding)
-                    .or_insert_with(|| Arc::new(policy.binding(grant.binding).object_ref())),
-            ),
-            role: role(grant.role),
+            binding: self.binding(policy, grant.binding),
+            role: self.role(policy, grant.role),
             rule_index: grant.rule_index,
             rule: Arc::clone(
                 crate::context::locked(&self.rules)

@@ -1,6 +1,8 @@
 //! Findings: what a rule reports, with its evidence.
 
-use runnerguard_engine::{Grant, Policy, Step};
+use std::sync::Arc;
+
+use runnerguard_engine::{Grant, Step};
 use runnerguard_model::{ObjectRef, Origin};
 use serde::Serialize;
 
@@ -18,8 +20,9 @@ pub struct Finding {
     pub severity: Severity,
     /// What is wrong, in one sentence, naming the objects.
     pub message: String,
-    /// The objects involved, first the one to change.
-    pub objects: Vec<ObjectRef>,
+    /// The objects involved, first the one to change; shared with the other findings and
+    /// evidence that name them (an audit names a few bindings thousands of times).
+    pub objects: Vec<Arc<ObjectRef>>,
     /// Places in configuration files (a values key, a TOML setting) that are not objects.
     pub locations: Vec<Location>,
     /// What the finding rests on, as data (grants, escalation steps, settings, facts); the
@@ -56,8 +59,13 @@ impl Finding {
 
     /// Adds an object.
     #[must_use]
-    pub fn object(mut self, object: ObjectRef) -> Self {
-        if !self.objects.contains(&object) {
+    pub fn object(mut self, object: impl Into<Arc<ObjectRef>>) -> Self {
+        let object = object.into();
+        if !self
+            .objects
+            .iter()
+            .any(|o| Arc::ptr_eq(o, &object) || *o == object)
+        {
             self.objects.push(object);
         }
         self
@@ -90,15 +98,17 @@ impl Finding {
     /// the objects.
     #[must_use]
     pub fn grant(self, cx: &Context<'_>, grant: &Grant) -> Self {
-        self.evidence(cx.grant_evidence(grant))
-            .grant_objects(cx.policy, grant)
+        let path = cx.grant_path(grant);
+        self.object(Arc::clone(&path.binding))
+            .object(Arc::clone(&path.role))
+            .evidence(Evidence::grant(path))
     }
 
     /// Adds the binding and role of `grant` to the objects.
     #[must_use]
-    pub fn grant_objects(self, policy: &Policy, grant: &Grant) -> Self {
-        self.object(policy.binding(grant.binding).object_ref())
-            .object(policy.role(grant.role).object_ref())
+    pub fn grant_objects(self, cx: &Context<'_>, grant: &Grant) -> Self {
+        let (binding, role) = cx.grant_objects(grant);
+        self.object(binding).object(role)
     }
 
     /// Adds an escalation step to the evidence, and the binding and role of each grant it
@@ -106,7 +116,7 @@ impl Finding {
     #[must_use]
     pub fn escalation(mut self, cx: &Context<'_>, step: &Step) -> Self {
         for p in step.permissions.iter() {
-            self = self.grant_objects(cx.policy, &p.grant);
+            self = self.grant_objects(cx, &p.grant);
         }
         self.evidence(cx.escalation_evidence(step))
     }

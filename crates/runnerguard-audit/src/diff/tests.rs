@@ -47,7 +47,7 @@ fn a_finding_keeps_its_key_when_it_moves_or_is_read_from_the_other_side() {
     );
     // Another object, another message: another finding.
     let mut other = new.clone();
-    other.objects[0].name = "c".into();
+    std::sync::Arc::make_mut(&mut other.objects[0]).name = "c".into();
     assert_ne!(
         finding_key(&other, &["new/".into()]),
         finding_key(&new, &["new/".into()])

@@ -84,7 +84,7 @@ struct Shown<'a> {
     name: &'a str,
     severity: runnerguard_audit::Severity,
     message: &'a str,
-    objects: &'a [runnerguard_model::ObjectRef],
+    objects: &'a [std::sync::Arc<runnerguard_model::ObjectRef>],
     locations: &'a [runnerguard_audit::Location],
     path: Vec<String>,
     remediation: &'a str,

@@ -240,5 +240,5 @@ pub(super) fn strongest_evidence(cx: &Context<'_>, f: Finding, s: &Strongest) ->
         format!("strongest reachable: {}", s.account),
         vec![cx.grant_evidence(grant)],
     ))
-    .grant_objects(cx.policy, grant)
+    .grant_objects(cx, grant)
 }

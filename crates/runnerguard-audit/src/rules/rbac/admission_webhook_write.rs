@@ -100,7 +100,7 @@ impl Rule for AdmissionWebhookWrite {
                 self.meta(),
                 format!(
                     "{subject} may write admission configuration through {via}: {}; {gives}",
-                    describe(&group.perms)
+                    describe(group.perm_rules())
                 ),
             )
             .remediation(format!(

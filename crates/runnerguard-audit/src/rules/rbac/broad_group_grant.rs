@@ -100,7 +100,7 @@ impl Rule for BroadGroupGrant {
                 self.meta(),
                 format!(
                     "{subject} ({everyone}) gets more than the defaults {scope} through {via}: {}",
-                    describe_at_most(&group.perms, 6)
+                    describe_at_most(group.perm_rules(), 6)
                 ),
             )
             .remediation(format!(

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::Arc;
 
 use runnerguard_engine::{BindingId, Grant};
 use runnerguard_model::{PolicyRule, Subject};
@@ -15,8 +16,10 @@ use crate::{Context, Finding, qualified};
 pub(super) struct Group {
     /// The grants, in the order found, without repeats.
     pub(super) grants: Vec<Grant>,
-    /// The single permissions (one verb, one resource), without repeats.
-    pub(super) perms: Vec<PolicyRule>,
+    /// The single permissions (one verb, one resource), without repeats; shared between
+    /// the groups that hold the same one (a 10k-namespace inventory has 60,000 groups of up
+    /// to 22 permissions each).
+    pub(super) perms: Vec<Arc<PolicyRule>>,
 }
 
 /// Findings-to-be, grouped by subject and primitive `K`: one finding each, listing the
@@ -24,12 +27,15 @@ pub(super) struct Group {
 pub(super) struct Groups<K> {
     /// Hashed while collecting (inventories have 100k bindings); sorted once at the end.
     map: HashMap<(Subject, K), Group>,
+    /// Each permission once, shared by the groups holding it.
+    interned: HashMap<PolicyRule, Arc<PolicyRule>>,
 }
 
 impl<K> Default for Groups<K> {
     fn default() -> Self {
         Self {
             map: HashMap::new(),
+            interned: HashMap::new(),
         }
     }
 }
@@ -46,7 +52,21 @@ impl<K: Ord + Hash> Groups<K> {
         grant: Grant,
         perm: Option<&PolicyRule>,
     ) {
-        self.map.entry((subject, key)).or_default().add(grant, perm);
+        let perm = perm.map(|p| self.intern(p));
+        self.map
+            .entry((subject, key))
+            .or_default()
+            .add(grant, perm.as_ref());
+    }
+
+    /// The shared copy of `perm`.
+    fn intern(&mut self, perm: &PolicyRule) -> Arc<PolicyRule> {
+        if let Some(p) = self.interned.get(perm) {
+            return Arc::clone(p);
+        }
+        let p = Arc::new(perm.clone());
+        self.interned.insert(perm.clone(), Arc::clone(&p));
+        p
     }
 
     /// Records `hit` under `key` for every subject of its binding that matches someone.
@@ -70,7 +90,10 @@ impl<K: Ord + Hash> Groups<K> {
         };
         debug_assert!(hits.iter().all(|h| h.binding == first.binding));
         let b = cx.policy.binding(first.binding);
-        let perms: Vec<PolicyRule> = hits.iter().map(|h| h.probe.perm(h.reach.names())).collect();
+        let perms: Vec<Arc<PolicyRule>> = hits
+            .iter()
+            .map(|h| self.intern(&h.probe.perm(h.reach.names())))
+            .collect();
         for (i, s) in b.subjects.iter().enumerate() {
             if let Some(subject) = resolved_subject(s, b) {
                 let group = self.map.entry((subject, key.clone())).or_default();
@@ -83,9 +106,14 @@ impl<K: Ord + Hash> Groups<K> {
 }
 
 impl Group {
+    /// The single permissions, as rules.
+    pub(super) fn perm_rules(&self) -> impl Iterator<Item = &PolicyRule> {
+        self.perms.iter().map(|p| &**p)
+    }
+
     /// Adds `grant` unless the group has one of the same binding and rule, and `perm` unless
     /// it has it already.
-    fn add(&mut self, grant: Grant, perm: Option<&PolicyRule>) {
+    fn add(&mut self, grant: Grant, perm: Option<&Arc<PolicyRule>>) {
         if !self
             .grants
             .iter()
@@ -94,9 +122,9 @@ impl Group {
             self.grants.push(grant);
         }
         if let Some(p) = perm
-            && !self.perms.contains(p)
+            && !self.perms.iter().any(|q| Arc::ptr_eq(q, p) || q == p)
         {
-            self.perms.push(p.clone());
+            self.perms.push(Arc::clone(p));
         }
     }
 }
@@ -161,8 +189,7 @@ pub(super) fn evidence(cx: &Context<'_>, mut f: Finding, grants: &[Grant]) -> Fi
 /// `None` when they do not touch `resource`.
 pub(super) fn targets(group: &Group, resource: &str) -> Option<(bool, Vec<String>)> {
     let perms: Vec<&PolicyRule> = group
-        .perms
-        .iter()
+        .perm_rules()
         .filter(|p| p.resources.first().is_some_and(|r| r == resource))
         .collect();
     if perms.is_empty() {

@@ -168,6 +168,11 @@ impl PodCreateAssumesServiceAccounts {
                 let candidates = grader.candidates(&accounts, &scope);
                 let with_rights: BTreeSet<Subject> =
                     accounts.with_rights(&scope).cloned().collect();
+                let asked: Vec<(&Subject, bool)> = candidates
+                    .iter()
+                    .map(|c| (c, with_rights.contains(c)))
+                    .collect();
+                grader.grade_all(&asked);
                 let mut ranked: Vec<(Rank, Subject)> = candidates
                     .iter()
                     .filter_map(|c| {
@@ -270,7 +275,8 @@ impl PodCreateAssumesServiceAccounts {
             let mut f = Finding::new(self.meta(), message)
                 .remediation(remediation(false))
                 .severity(severity);
-            f = evidence(cx, f, &group.grants).fact(format!("allowed: {}", describe(&group.perms)));
+            f = evidence(cx, f, &group.grants)
+                .fact(format!("allowed: {}", describe(group.perm_rules())));
             match (&best, ranked) {
                 (_, Some(s)) => f = strongest_evidence(cx, f, s),
                 (Some(g), None) => f = graded_evidence(cx, f, g),

@@ -142,10 +142,10 @@ impl Rule for SecretsReadable {
             }
         }
         for (subject, scope, group) in groups {
-            let any_get = group.perms.contains(&perm("get", ""));
+            let any_get = group.perm_rules().any(|p| *p == perm("get", ""));
             let verbs: Vec<String> = VERBS
                 .iter()
-                .filter(|v| group.perms.contains(&perm(v, "")))
+                .filter(|v| group.perm_rules().any(|p| *p == perm(v, "")))
                 .map(|v| (*v).to_owned())
                 .collect();
             let named: Vec<String> = group

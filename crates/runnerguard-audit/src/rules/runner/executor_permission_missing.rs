@@ -167,7 +167,7 @@ impl Rule for ExecutorPermissionMissing {
                             ),
                             vec![cx.grant_evidence(grant)],
                         ))
-                        .grant_objects(cx.policy, grant);
+                        .grant_objects(cx, grant);
                 }
                 // A Role to extend: a namespaced Role bound in this namespace, close to it.
                 let mut roles: Vec<String> = Vec::new();

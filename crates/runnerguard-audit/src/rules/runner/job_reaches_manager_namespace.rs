@@ -134,7 +134,7 @@ impl Rule for JobReachesManagerNamespace {
                         ),
                         vec![cx.grant_evidence(g)],
                     ))
-                    .grant_objects(cx.policy, g);
+                    .grant_objects(cx, g);
             }
             f = f.remediation(format!(
                 "delete {} (or remove the job identity and its groups from the subjects): job identities need no right in `{ns}`",

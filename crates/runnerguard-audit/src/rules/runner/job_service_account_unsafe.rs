@@ -209,7 +209,7 @@ fn with_grants(cx: &Context<'_>, mut f: Finding, grants: &[Grant], heading: &str
     let mut under = Vec::new();
     for g in grants {
         under.push(cx.grant_evidence(g));
-        f = f.grant_objects(cx.policy, g);
+        f = f.grant_objects(cx, g);
     }
     f.evidence(Evidence::fact_under(format!("{heading}:"), under))
 }

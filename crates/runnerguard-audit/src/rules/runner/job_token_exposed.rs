@@ -151,7 +151,7 @@ impl Rule for JobTokenExposed {
                         cx.grant_path(g),
                         format!("beyond deploy rights: {}", describe(perms)),
                     ))
-                    .grant_objects(cx.policy, g);
+                    .grant_objects(cx, g);
             }
             f = f.remediation(format!(
                 "set automount_service_account_token = false under [runners.kubernetes] (and automountServiceAccountToken: false on ServiceAccount {sa}); remove {sa} from {}",

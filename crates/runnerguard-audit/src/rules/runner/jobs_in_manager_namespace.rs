@@ -95,7 +95,7 @@ impl Rule for JobsInManagerNamespace {
                         format!("{} ({how}) may get Secrets in `{ns}`", id.user.name),
                         under,
                     ))
-                    .grant_objects(cx.policy, g);
+                    .grant_objects(cx, g);
             }
         }
         if let Some(n) = cx.namespace(ns) {

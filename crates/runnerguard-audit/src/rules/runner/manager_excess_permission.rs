@@ -249,7 +249,7 @@ fn evidence(cx: &Context<'_>, mut f: Finding, excess: &Excess) -> Finding {
                 cx.grant_path(g),
                 format!("not needed: {}", describe(perms)),
             ))
-            .grant_objects(cx.policy, g);
+            .grant_objects(cx, g);
     }
     f
 }

@@ -235,7 +235,7 @@ impl<'a> From<&'a lib::Location> for Location<'a> {
 
 /// A finding's `objects`: [`ObjectRef`]s with their keys sorted, as findings have always
 /// written them (evidence writes the same fields in declared order).
-pub struct SortedObjects<'a>(pub &'a [runnerguard_model::ObjectRef]);
+pub struct SortedObjects<'a>(pub &'a [std::sync::Arc<runnerguard_model::ObjectRef>]);
 
 impl Serialize for SortedObjects<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -258,7 +258,7 @@ impl Serialize for SortedObjects<'_> {
         }
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
         for o in self.0 {
-            seq.serialize_element(&Sorted(o.into()))?;
+            seq.serialize_element(&Sorted((&**o).into()))?;
         }
         seq.end()
     }

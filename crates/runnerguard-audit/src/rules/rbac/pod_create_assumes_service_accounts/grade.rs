@@ -140,6 +140,20 @@ impl<'c, 'p> Grader<'c, 'p> {
         rank
     }
 
+    /// Grades each of `accounts` (with whether it holds input rights) not graded yet, on
+    /// every core: a cluster-wide scope has every ServiceAccount of the inventory as a
+    /// candidate (issue #13). [`Grader::grade`] then answers from the cache.
+    pub(super) fn grade_all(&mut self, accounts: &[(&Subject, bool)]) {
+        use rayon::prelude::*;
+        let this = &*self;
+        let graded: Vec<((Subject, bool), Option<Graded>)> = accounts
+            .par_iter()
+            .filter(|(a, rights)| !this.cache.contains_key(&((*a).clone(), *rights)))
+            .map(|&(a, rights)| ((a.clone(), rights), this.work_out(a, rights)))
+            .collect();
+        self.cache.extend(graded);
+    }
+
     /// What [`Grader::grade`] found for `account` with `input_rights`.
     pub(super) fn graded(&self, account: &Subject, input_rights: bool) -> Option<Graded> {
         self.cache
@@ -269,13 +283,13 @@ pub(super) fn graded_evidence(cx: &Context<'_>, mut f: Finding, g: &Graded) -> F
         let mut e = cx.escalation_step(step);
         e.permissions.truncate(1);
         if let Some(p) = step.permissions.first() {
-            f = f.grant_objects(cx.policy, &p.grant);
+            f = f.grant_objects(cx, &p.grant);
         }
         under.push(Evidence::Escalation(Box::new(e)));
     }
     if let Some(grant) = &g.grant {
         under.push(cx.grant_evidence(grant));
-        f = f.grant_objects(cx.policy, grant);
+        f = f.grant_objects(cx, grant);
     }
     f.evidence(Evidence::fact_under(
         format!("strongest reachable: {}", g.account),
