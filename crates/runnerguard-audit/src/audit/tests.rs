@@ -335,3 +335,25 @@ fn identical_setups_give_the_findings_of_one() {
         single
     );
 }
+
+#[test]
+fn equal_findings_are_removed_within_their_sort_key_keeping_the_first() {
+    // Findings of one message told apart by their objects, each twice and not side by side
+    // after sorting (the sort keeps the order within a key): a few (compared pairwise) and
+    // many (through a hash set), as one setup's rules give them.
+    for n in [3, 500] {
+        let mut findings: Vec<Finding> = (0..n).map(|i| finding(i, "m")).collect();
+        findings.extend((0..n).rev().map(|i| finding(i, "m")));
+        findings.push(finding(0, "another message"));
+        sort(&mut findings);
+        dedup_sorted(&mut findings);
+        let names: Vec<&str> = findings
+            .iter()
+            .map(|f| f.objects[0].name.as_str())
+            .collect();
+        let mut expected: Vec<String> = (0..n).map(|i| format!("ns-{i}")).collect();
+        expected.insert(0, "ns-0".to_owned()); // "another message" sorts first
+        assert_eq!(names, expected, "n = {n}");
+        assert_eq!(findings[0].message, "another message");
+    }
+}
