@@ -18,6 +18,11 @@ deny:
 
 bench:
     cargo bench -p runnerguard-engine
+    cargo bench -p runnerguard-cli --bench pipeline
+
+# Whole-process time and memory per inventory size (BENCHMARKS.md, issue #13).
+growth:
+    bash scripts/bench-whole-process.sh growth 1000 10000
 
 ci:
     bash .ci/run
