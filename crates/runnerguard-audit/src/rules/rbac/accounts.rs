@@ -1,6 +1,7 @@
 //! The ServiceAccounts a subject can become, and which of them is strongest.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use runnerguard_engine::{Grant, Policy, RoleId, UserInfo, covers};
 use runnerguard_model::{BindingKind, Subject, SubjectKind};
@@ -18,9 +19,12 @@ pub(super) struct Accounts<'p> {
     /// The ServiceAccounts known, by namespace.
     known: BTreeMap<String, BTreeSet<Subject>>,
     /// Per scope, the ServiceAccounts with rules from input bindings, strongest first.
-    ranked: BTreeMap<Scope, Vec<Strongest>>,
+    ranked: BTreeMap<Scope, Vec<Arc<Strongest>>>,
     /// Whether a rule (role, index) is `*` on `*`: many ServiceAccounts share roles.
     full: HashMap<(RoleId, usize), bool>,
+    /// What each ServiceAccount holds (`None`: nothing through input bindings), worked out
+    /// once: a ServiceAccount is ranked in its namespace and cluster-wide.
+    held: HashMap<Subject, Option<Arc<Strongest>>>,
 }
 
 /// A ServiceAccount a subject can become, and what it holds.
@@ -104,6 +108,7 @@ impl<'p> Accounts<'p> {
             known,
             ranked: BTreeMap::new(),
             full: HashMap::new(),
+            held: HashMap::new(),
         }
     }
 
@@ -116,33 +121,6 @@ impl<'p> Accounts<'p> {
         }
     }
 
-    /// Every rule `user` holds through input bindings: cluster-wide, then per namespace.
-    fn grants(&self, user: &UserInfo) -> Vec<Grant> {
-        let mut scopes: BTreeSet<&str> = BTreeSet::new();
-        scopes.insert("");
-        let keys = std::iter::once((SubjectKind::User, user.name.clone()))
-            .chain(user.groups.iter().map(|g| (SubjectKind::Group, g.clone())));
-        for key in keys {
-            if let Some(ns) = self.bound_in.get(&key) {
-                scopes.extend(ns.iter().copied());
-            }
-        }
-        let mut out = Vec::new();
-        for ns in scopes {
-            for e in self.policy.rules_for(user, ns).rules {
-                let b = self.policy.binding(e.grant.binding);
-                // Cluster-wide grants come back with every namespace: count them once.
-                if b.origin.is_builtin()
-                    || (!ns.is_empty() && b.kind == BindingKind::ClusterRoleBinding)
-                {
-                    continue;
-                }
-                out.push(e.grant);
-            }
-        }
-        out
-    }
-
     /// Ranks the ServiceAccounts of `scope` that hold rules through input bindings,
     /// strongest first: one with `*` on `*`, then the most rules, then by name. Once per
     /// scope; [`Accounts::strongest`] reads the ranking.
@@ -150,36 +128,46 @@ impl<'p> Accounts<'p> {
         if self.ranked.contains_key(scope) {
             return;
         }
+        let Self {
+            policy,
+            bound_in,
+            known,
+            full,
+            held,
+            ..
+        } = self;
         let star = [star_rule()];
-        let mut list: Vec<Strongest> = Vec::new();
-        // The field, not `known()`: `self.full` is updated meanwhile.
         let known: Vec<&Subject> = match scope {
-            Scope::Cluster => self.known.values().flatten().collect(),
-            Scope::Namespace(ns) => self.known.get(ns).into_iter().flatten().collect(),
+            Scope::Cluster => known.values().flatten().collect(),
+            Scope::Namespace(ns) => known.get(ns).into_iter().flatten().collect(),
         };
+        let mut list: Vec<Arc<Strongest>> = Vec::new();
         for account in known {
-            let Some(user) = identity(account) else {
-                continue;
-            };
-            let grants = self.grants(&user);
-            if grants.is_empty() {
+            if let Some(found) = held.get(account) {
+                list.extend(found.iter().cloned());
                 continue;
             }
-            let policy = self.policy;
-            let full = grants
-                .iter()
-                .find(|g| {
-                    *self
-                        .full
-                        .entry((g.role, g.rule_index))
-                        .or_insert_with(|| covers(std::slice::from_ref(policy.rule(g)), &star).0)
-                })
-                .cloned();
-            list.push(Strongest {
-                account: account.clone(),
-                grants,
-                full,
+            let strongest = identity(account).and_then(|user| {
+                let grants = grants(policy, bound_in, &user);
+                if grants.is_empty() {
+                    return None;
+                }
+                let full = grants
+                    .iter()
+                    .find(|g| {
+                        *full.entry((g.role, g.rule_index)).or_insert_with(|| {
+                            covers(std::slice::from_ref(policy.rule(g)), &star).0
+                        })
+                    })
+                    .cloned();
+                Some(Arc::new(Strongest {
+                    account: account.clone(),
+                    grants,
+                    full,
+                }))
             });
+            list.extend(strongest.iter().cloned());
+            held.insert(account.clone(), strongest);
         }
         list.sort_by(|a, b| {
             (b.full.is_some(), b.grants.len())
@@ -211,7 +199,40 @@ impl<'p> Accounts<'p> {
             .get(scope)?
             .iter()
             .find(|s| s.account != *subject && accept(&s.account))
+            .map(|s| &**s)
     }
+}
+
+/// Every rule `user` holds through input bindings (`bound_in`: the namespaces of input
+/// RoleBindings by subject): cluster-wide, then per namespace.
+fn grants(
+    policy: &Policy,
+    bound_in: &BTreeMap<(SubjectKind, String), BTreeSet<&str>>,
+    user: &UserInfo,
+) -> Vec<Grant> {
+    let mut scopes: BTreeSet<&str> = BTreeSet::new();
+    scopes.insert("");
+    let keys = std::iter::once((SubjectKind::User, user.name.clone()))
+        .chain(user.groups.iter().map(|g| (SubjectKind::Group, g.clone())));
+    for key in keys {
+        if let Some(ns) = bound_in.get(&key) {
+            scopes.extend(ns.iter().copied());
+        }
+    }
+    let mut out = Vec::new();
+    for ns in scopes {
+        for e in policy.rules_for(user, ns).rules {
+            let b = policy.binding(e.grant.binding);
+            // Cluster-wide grants come back with every namespace: count them once.
+            if b.origin.is_builtin()
+                || (!ns.is_empty() && b.kind == BindingKind::ClusterRoleBinding)
+            {
+                continue;
+            }
+            out.push(e.grant);
+        }
+    }
+    out
 }
 
 /// `the strongest known is ServiceAccount ns/name, holding 3 rules through input bindings`.
