@@ -60,6 +60,11 @@ impl Setup {
     pub fn context<'a>(&'a self, policy: &'a Policy) -> Context<'a> {
         Context::new(policy, &self.topology, &self.executor, &self.chart)
     }
+
+    /// [`Setup::context`] sharing with the audit's other setups what `shared` keeps.
+    fn sharing<'a>(&'a self, policy: &'a Policy, shared: &'a Shared<'a>) -> Context<'a> {
+        Context::sharing(policy, &self.topology, &self.executor, &self.chart, shared)
+    }
 }
 
 fn executor_table(version: RunnerVersion) -> Result<PermissionTable, Error> {
@@ -206,13 +211,7 @@ impl<'p> Audit<'p> {
         if let [setup] = self.setups.as_slice() {
             // One setup: nothing to merge across setups, and `run_rules` leaves no two equal
             // findings (no index of 165,000 findings: an audit of 1 MB of runners).
-            let cx = Context::sharing(
-                self.policy,
-                &setup.topology,
-                &setup.executor,
-                &setup.chart,
-                &shared,
-            );
+            let cx = setup.sharing(self.policy, &shared);
             let findings = run_rules(&cx, selection, |_| true);
             let found_under = if attribute {
                 (0..findings.len()).map(|i| (index(i), 0)).collect()
@@ -232,13 +231,7 @@ impl<'p> Audit<'p> {
         };
         let mut charts_seen: Vec<(&str, Option<&str>)> = Vec::new();
         for (i, setup) in self.setups.iter().enumerate() {
-            let cx = Context::sharing(
-                self.policy,
-                &setup.topology,
-                &setup.executor,
-                &setup.chart,
-                &shared,
-            );
+            let cx = setup.sharing(self.policy, &shared);
             let chart = (setup.chart.version, setup.chart.note());
             let new_chart = !charts_seen.contains(&chart);
             if new_chart {
