@@ -80,11 +80,17 @@ fn all_service_accounts(
         })
         .collect();
     escalation.prepare(&users);
-    let mut results = Vec::new();
-    for ((ns, name), user) in accounts.into_iter().zip(&users) {
-        let reached: Vec<Identity> = escalation.reachable(user);
-        results.push((ns, name, reached));
-    }
+    // Each ServiceAccount's search on any core (the analysis is shared between threads), the
+    // results in the accounts' order.
+    let reached: Vec<Vec<Identity>> = {
+        use rayon::prelude::*;
+        users.par_iter().map(|u| escalation.reachable(u)).collect()
+    };
+    let results: Vec<(String, String, Vec<Identity>)> = accounts
+        .into_iter()
+        .zip(reached)
+        .map(|((ns, name), reached)| (ns, name, reached))
+        .collect();
     let answer = answers::AllServiceAccounts { accounts: &results };
     if args.output == Format::Json {
         answer.json(out.stdout())?;
