@@ -415,6 +415,11 @@ fn run_rules(
     also: impl Fn(&dyn Rule) -> bool,
 ) -> Vec<Finding> {
     use rayon::prelude::*;
+    // The escalation analysis is built (its edges on every core) before the rules start:
+    // a thread that waits for rayon inside a rule's lazily built index could otherwise run
+    // another rule that asks for the same index, and deadlock on its own `OnceLock`.
+    // Nothing below uses rayon inside a `OnceLock` initializer or while holding a lock.
+    cx.escalation();
     let rules: Vec<&dyn Rule> = crate::ALL
         .iter()
         .copied()
