@@ -416,9 +416,11 @@ fn run_rules(
 ) -> Vec<Finding> {
     use rayon::prelude::*;
     // The escalation analysis is built (its edges on every core) before the rules start:
-    // a thread that waits for rayon inside a rule's lazily built index could otherwise run
-    // another rule that asks for the same index, and deadlock on its own `OnceLock`.
-    // Nothing below uses rayon inside a `OnceLock` initializer or while holding a lock.
+    // built lazily by a rule, its initializer would wait for rayon, and the waiting thread
+    // could run another rule that asks for it (or for an index whose initializer does):
+    // a re-entrant `OnceLock`, a deadlock. Below, nothing uses rayon inside a `OnceLock`
+    // initializer or while holding a lock. (A selection without a rule that needs the
+    // analysis pays for it: RB001 alone on 10k namespaces, 120 MB more.)
     cx.escalation();
     let rules: Vec<&dyn Rule> = crate::ALL
         .iter()

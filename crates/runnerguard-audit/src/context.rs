@@ -263,22 +263,15 @@ impl<'a> Context<'a> {
     /// The escalation analysis of the policy (`runnerguard paths`), built on first use and
     /// shared by every rule, with what it has already found.
     pub fn escalation(&self) -> &Escalation<'a> {
-        let store = self.store();
-        let escalation = store
-            .escalation
-            .get_or_init(|| Escalation::new(self.policy));
-        // The edges of every ServiceAccount, on every core: RB005 grades each and "every
-        // ServiceAccount" reaches what any of them does (issue #13). Once, by the first to
-        // ask, and outside the `OnceLock`: a thread waiting for rayon may run another rule,
-        // which must not find the lock being initialized by its own thread. Others go on
-        // meanwhile and work out what they need themselves (the caches keep either answer).
-        if !store
-            .prepared
-            .swap(true, std::sync::atomic::Ordering::AcqRel)
-        {
+        self.store().escalation.get_or_init(|| {
+            // The edges of every ServiceAccount, on every core: RB005 grades each and
+            // "every ServiceAccount" reaches what any of them does (issue #13). Rayon inside
+            // this initializer is safe only because `run_rules` builds the analysis before
+            // the rules start (see there).
+            let escalation = Escalation::new(self.policy);
             escalation.prepare_service_accounts();
-        }
-        escalation
+            escalation
+        })
     }
 
     /// The job namespaces, each once, in order ([`Topology::job_namespaces`], worked out

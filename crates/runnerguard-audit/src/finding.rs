@@ -60,12 +60,9 @@ impl Finding {
     /// Adds an object.
     #[must_use]
     pub fn object(mut self, object: impl Into<Arc<ObjectRef>>) -> Self {
+        // `Arc`'s equality compares pointers first, then the objects.
         let object = object.into();
-        if !self
-            .objects
-            .iter()
-            .any(|o| Arc::ptr_eq(o, &object) || *o == object)
-        {
+        if !self.objects.contains(&object) {
             self.objects.push(object);
         }
         self

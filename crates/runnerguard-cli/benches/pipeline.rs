@@ -19,7 +19,8 @@
 //! - `topology`: `has_runner`, `Audit::new` (which runs `Topology::discover_all`) and
 //!   `Audit::settle_versions`.
 //! - `escalation_all_service_accounts`: what `paths --all-service-accounts` computes before it
-//!   writes: `Escalation::new`, `prepare` for every ServiceAccount, then `reachable` of each.
+//!   writes: `Escalation::new`, then `service_accounts_reach` (every ServiceAccount's edges
+//!   prepared, then `reachable` of each, on every core).
 //! - `full_run`: `Audit::run` with the command's selection: every rule, and as the inventory
 //!   holds no runner, the RBAC (RB) rules only (so this is also the RB family alone);
 //!   findings merged, given severities, sorted.
@@ -48,7 +49,7 @@ use gen_inventory::{Counts, Options};
 use runnerguard_audit::{
     Audit, Finding, FoundUnder, RuleMeta, Selection, Severity, TopologyOptions,
 };
-use runnerguard_engine::{Escalation, Identity, Policy, UserInfo};
+use runnerguard_engine::{Escalation, Policy};
 use runnerguard_load::{Input, LoadOptions, Loaded};
 use runnerguard_model::Inventory;
 use runnerguard_model::versions::DEFAULT_RUNNER;
@@ -268,14 +269,11 @@ fn escalation_all_service_accounts(bencher: Bencher<'_, '_>, namespaces: usize) 
     let policy = &fixture(namespaces).policy;
     bencher.bench_local(|| {
         let escalation = Escalation::new(black_box(policy));
-        let users: Vec<UserInfo> = escalation
-            .service_accounts()
-            .map(|(ns, name)| {
-                UserInfo::impersonated(&runnerguard_model::service_account_user(ns, name), &[])
-            })
+        let reached: Vec<usize> = escalation
+            .service_accounts_reach(None)
+            .into_iter()
+            .map(|(_, reached)| reached.len())
             .collect();
-        escalation.prepare(&users);
-        let reached: Vec<Vec<Identity>> = users.iter().map(|u| escalation.reachable(u)).collect();
         (reached, escalation)
     });
 }

@@ -202,6 +202,25 @@ proptest! {
         prop_assert_eq!(allowed, listed);
     }
 
+    /// Who-can split by scope (RG114 asks the ClusterRoleBindings once for many namespaces):
+    /// the answer without a namespace, then the namespace's RoleBindings, is the answer.
+    #[test]
+    fn allowed_subjects_are_the_cluster_part_then_the_role_bindings(
+        inv in inventory(),
+        action in action(),
+    ) {
+        let policy = Policy::new(inv);
+        let mut anywhere = action.clone();
+        anywhere.namespace = String::new();
+        let (mut split, mut errors) = policy.allowed_subjects(&anywhere);
+        let (here, here_errors) = policy.allowed_subjects_by_role_bindings(&action);
+        split.extend(here);
+        errors.extend(here_errors);
+        let (whole, whole_errors) = policy.allowed_subjects(&action);
+        prop_assert_eq!(split, whole);
+        prop_assert_eq!(errors, whole_errors);
+    }
+
     /// `reachable` (the fast path of `paths --all-service-accounts`) finds exactly the
     /// identities `reach` finds, with or without the scopes prepared first.
     #[test]

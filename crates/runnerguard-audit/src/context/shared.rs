@@ -34,8 +34,6 @@ pub(crate) struct Shared<'a> {
     pub(crate) job_accounts: Vec<Subject>,
     /// [`Context::escalation`].
     pub(super) escalation: OnceLock<Escalation<'a>>,
-    /// Whether [`Context::escalation`] has had the edges of every ServiceAccount worked out.
-    pub(super) prepared: std::sync::atomic::AtomicBool,
     /// [`Context::namespace`]'s index.
     pub(super) namespaces: OnceLock<HashMap<&'a str, &'a Namespace>>,
     /// [`Context::role_binding_namespaces`]'s index.

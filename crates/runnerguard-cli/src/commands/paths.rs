@@ -68,28 +68,10 @@ fn all_service_accounts(
     args: &PathsArgs,
     out: &mut Out,
 ) -> Result<()> {
-    let accounts: Vec<(String, String)> = escalation
-        .service_accounts()
-        .filter(|(ns, _)| args.namespace.as_deref().is_none_or(|n| n == *ns))
-        .map(|(ns, name)| (ns.to_owned(), name.to_owned()))
-        .collect();
-    let users: Vec<UserInfo> = accounts
-        .iter()
-        .map(|(ns, name)| {
-            UserInfo::impersonated(&runnerguard_model::service_account_user(ns, name), &[])
-        })
-        .collect();
-    escalation.prepare(&users);
-    // Each ServiceAccount's search on any core (the analysis is shared between threads), the
-    // results in the accounts' order.
-    let reached: Vec<Vec<Identity>> = {
-        use rayon::prelude::*;
-        users.par_iter().map(|u| escalation.reachable(u)).collect()
-    };
-    let results: Vec<(String, String, Vec<Identity>)> = accounts
+    let results: Vec<(String, String, Vec<Identity>)> = escalation
+        .service_accounts_reach(args.namespace.as_deref())
         .into_iter()
-        .zip(reached)
-        .map(|((ns, name), reached)| (ns, name, reached))
+        .map(|((ns, name), reached)| (ns.to_owned(), name.to_owned(), reached))
         .collect();
     let answer = answers::AllServiceAccounts { accounts: &results };
     if args.output == Format::Json {

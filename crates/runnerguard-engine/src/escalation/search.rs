@@ -101,6 +101,30 @@ impl<'p> Escalation<'p> {
         self.prepare(&users);
     }
 
+    /// The identities each ServiceAccount the inputs know can become ([`Escalation::reachable`];
+    /// those of `namespace` only when given), in [`Escalation::service_accounts`]' order: the
+    /// edges prepared and the searches run on every core. What `paths --all-service-accounts`
+    /// answers.
+    pub fn service_accounts_reach(
+        &self,
+        namespace: Option<&str>,
+    ) -> Vec<((&str, &str), Vec<Identity>)> {
+        use rayon::prelude::*;
+        let accounts: Vec<(&str, &str)> = self
+            .service_accounts()
+            .filter(|(ns, _)| namespace.is_none_or(|n| n == *ns))
+            .collect();
+        let users: Vec<UserInfo> = accounts
+            .iter()
+            .map(|(ns, name)| {
+                UserInfo::impersonated(&runnerguard_model::service_account_user(ns, name), &[])
+            })
+            .collect();
+        self.prepare(&users);
+        let reached: Vec<Vec<Identity>> = users.par_iter().map(|u| self.reachable(u)).collect();
+        accounts.into_iter().zip(reached).collect()
+    }
+
     /// Whether the admission policies of the inputs let a pod in `namespace` run as
     /// `service_account`; `created_by`: the user creating it directly (pods), or `None` for
     /// pods a controller creates (workloads). True when nothing is proven.

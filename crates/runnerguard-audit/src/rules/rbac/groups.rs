@@ -42,9 +42,7 @@ impl<K> Default for Groups<K> {
 
 impl<K: Ord + Hash> Groups<K> {
     /// Records that `subject` holds primitive `key` through `grant`, with the single
-    /// permission `perm` when there is one to show.
-    /// The permission is copied only when new to the group (a subject is bound the same
-    /// permission by many bindings).
+    /// permission `perm` when there is one to show (kept once for all groups).
     pub(super) fn add(
         &mut self,
         subject: Subject,
@@ -112,7 +110,8 @@ impl Group {
     }
 
     /// Adds `grant` unless the group has one of the same binding and rule, and `perm` unless
-    /// it has it already.
+    /// it has it already: `perm` is interned ([`Groups::intern`]), so the same permission is
+    /// the same pointer.
     fn add(&mut self, grant: Grant, perm: Option<&Arc<PolicyRule>>) {
         if !self
             .grants
@@ -122,7 +121,7 @@ impl Group {
             self.grants.push(grant);
         }
         if let Some(p) = perm
-            && !self.perms.iter().any(|q| Arc::ptr_eq(q, p) || q == p)
+            && !self.perms.iter().any(|q| Arc::ptr_eq(q, p))
         {
             self.perms.push(Arc::clone(p));
         }
