@@ -274,6 +274,14 @@ impl<'a> Context<'a> {
         })
     }
 
+    /// The ServiceAccounts a subject can become and what each holds through input bindings
+    /// (RB005 and RB006 rank them), built on first use and shared.
+    pub(crate) fn accounts(&self) -> &crate::rules::Accounts<'a> {
+        self.store()
+            .accounts
+            .get_or_init(|| crate::rules::Accounts::new(self))
+    }
+
     /// The job namespaces, each once, in order ([`Topology::job_namespaces`], worked out
     /// once: rules ask for them per runner entry).
     pub fn job_namespaces(&self) -> &[&'a str] {

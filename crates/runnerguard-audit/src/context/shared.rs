@@ -56,6 +56,8 @@ pub(crate) struct Shared<'a> {
     pub(super) service_account_values: OnceLock<Vec<&'a Setting>>,
     /// [`Context::service_account`]'s index.
     pub(super) service_accounts: OnceLock<HashMap<(&'a str, &'a str), &'a ServiceAccount>>,
+    /// [`Context::accounts`].
+    pub(super) accounts: OnceLock<crate::rules::Accounts<'a>>,
     /// [`Context::grant_path`]'s bindings, roles and rules, each built once.
     pub(super) grants: crate::evidence::Grants,
 }

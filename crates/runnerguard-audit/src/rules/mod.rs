@@ -9,6 +9,7 @@ mod runner;
 #[cfg(test)]
 mod testing;
 
+pub(crate) use rbac::Accounts;
 pub(crate) use runner::{Source, sources};
 
 use crate::Rule;

@@ -1,31 +1,36 @@
 //! The ServiceAccounts a subject can become, and which of them is strongest.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use runnerguard_engine::{Grant, Policy, RoleId, UserInfo, covers};
 use runnerguard_model::{BindingKind, Subject, SubjectKind};
 
 use super::{Scope, identity, resolved_subject, star_rule};
+use crate::context::locked;
 use crate::{Context, Evidence, Finding};
 
 /// The ServiceAccounts known from the inputs and the rules each holds through input
-/// bindings: what makes a ServiceAccount worth becoming. Built once per check; the
-/// ranking of a scope is computed once and reused for every subject reaching it.
-pub(super) struct Accounts<'p> {
+/// bindings: what makes a ServiceAccount worth becoming. Built once per audit and shared
+/// by the rules ([`Context::accounts`]: RB005 and RB006 ask the same); the ranking of a
+/// scope is computed once and reused for every subject reaching it, from every core.
+pub(crate) struct Accounts<'p> {
     policy: &'p Policy,
     /// Namespaces of input RoleBindings, by the user or group name a subject stands for.
     bound_in: BTreeMap<(SubjectKind, String), BTreeSet<&'p str>>,
     /// The ServiceAccounts known, by namespace.
     known: BTreeMap<String, BTreeSet<Subject>>,
     /// Per scope, the ServiceAccounts with rules from input bindings, strongest first.
-    ranked: BTreeMap<Scope, Vec<Arc<Strongest>>>,
+    ranked: Mutex<HashMap<Scope, Ranking>>,
     /// Whether a rule (role, index) is `*` on `*`: many ServiceAccounts share roles.
-    full: HashMap<(RoleId, usize), bool>,
+    full: Mutex<HashMap<(RoleId, usize), bool>>,
     /// What each ServiceAccount holds (`None`: nothing through input bindings), worked out
     /// once: a ServiceAccount is ranked in its namespace and cluster-wide.
-    held: HashMap<Subject, Option<Arc<Strongest>>>,
+    held: Mutex<HashMap<Subject, Option<Arc<Strongest>>>>,
 }
+
+/// The ServiceAccounts of a scope with rules from input bindings, strongest first.
+pub(super) type Ranking = Arc<[Arc<Strongest>]>;
 
 /// A ServiceAccount a subject can become, and what it holds.
 #[derive(Clone, Debug)]
@@ -43,7 +48,7 @@ impl<'p> Accounts<'p> {
     /// the audit: [`Context::job_accounts`]), the ServiceAccount subjects of every binding,
     /// and the `default` of every namespace seen (every namespace has one); and the input
     /// RoleBindings by subject.
-    pub(super) fn new(cx: &Context<'p>) -> Self {
+    pub(crate) fn new(cx: &Context<'p>) -> Self {
         let mut accounts = Self::of_policy(cx.policy);
         for sa in cx.job_accounts().iter() {
             accounts
@@ -106,9 +111,9 @@ impl<'p> Accounts<'p> {
             policy,
             bound_in,
             known,
-            ranked: BTreeMap::new(),
-            full: HashMap::new(),
-            held: HashMap::new(),
+            ranked: Mutex::default(),
+            full: Mutex::default(),
+            held: Mutex::default(),
         }
     }
 
@@ -121,85 +126,80 @@ impl<'p> Accounts<'p> {
         }
     }
 
-    /// Ranks the ServiceAccounts of `scope` that hold rules through input bindings,
-    /// strongest first: one with `*` on `*`, then the most rules, then by name. Once per
-    /// scope; [`Accounts::strongest`] reads the ranking.
-    pub(super) fn rank(&mut self, scope: &Scope) {
-        if self.ranked.contains_key(scope) {
-            return;
+    /// The ServiceAccounts of `scope` that hold rules through input bindings, strongest
+    /// first: one with `*` on `*`, then the most rules, then by name. Worked out once per
+    /// scope (two threads asking at once may both work it out; the first kept wins, and
+    /// both are the same).
+    pub(super) fn ranking(&self, scope: &Scope) -> Ranking {
+        if let Some(ranked) = locked(&self.ranked).get(scope) {
+            return Arc::clone(ranked);
         }
-        let Self {
-            policy,
-            bound_in,
-            known,
-            full,
-            held,
-            ..
-        } = self;
-        let star = [star_rule()];
-        let known: Vec<&Subject> = match scope {
-            Scope::Cluster => known.values().flatten().collect(),
-            Scope::Namespace(ns) => known.get(ns).into_iter().flatten().collect(),
-        };
         let mut list: Vec<Arc<Strongest>> = Vec::new();
-        for account in known {
-            if let Some(found) = held.get(account) {
-                list.extend(found.iter().cloned());
-                continue;
-            }
-            let strongest = identity(account).and_then(|user| {
-                let grants = grants(policy, bound_in, &user);
-                if grants.is_empty() {
-                    return None;
-                }
-                let full = grants
-                    .iter()
-                    .find(|g| {
-                        *full.entry((g.role, g.rule_index)).or_insert_with(|| {
-                            covers(std::slice::from_ref(policy.rule(g)), &star).0
-                        })
-                    })
-                    .cloned();
-                Some(Arc::new(Strongest {
-                    account: account.clone(),
-                    grants,
-                    full,
-                }))
+        for account in self.known(scope) {
+            let held = locked(&self.held).get(account).cloned();
+            let held = held.unwrap_or_else(|| {
+                let found = self.work_out(account);
+                locked(&self.held).insert(account.clone(), found.clone());
+                found
             });
-            list.extend(strongest.iter().cloned());
-            held.insert(account.clone(), strongest);
+            list.extend(held);
         }
         list.sort_by(|a, b| {
             (b.full.is_some(), b.grants.len())
                 .cmp(&(a.full.is_some(), a.grants.len()))
                 .then_with(|| a.account.cmp(&b.account))
         });
-        self.ranked.insert(scope.clone(), list);
+        let ranked: Ranking = list.into();
+        Arc::clone(locked(&self.ranked).entry(scope.clone()).or_insert(ranked))
     }
 
-    /// The ServiceAccounts of `scope` that hold rules through input bindings (ranked by
-    /// [`Accounts::rank`] first).
-    pub(super) fn with_rights(&self, scope: &Scope) -> impl Iterator<Item = &Subject> {
-        self.ranked
-            .get(scope)
-            .into_iter()
-            .flatten()
-            .map(|s| &s.account)
+    /// What `account` holds through input bindings, `None` when nothing.
+    fn work_out(&self, account: &Subject) -> Option<Arc<Strongest>> {
+        let star = [star_rule()];
+        let user = identity(account)?;
+        let grants = grants(self.policy, &self.bound_in, &user);
+        if grants.is_empty() {
+            return None;
+        }
+        let full = grants
+            .iter()
+            .find(|g| {
+                let key = (g.role, g.rule_index);
+                if let Some(&full) = locked(&self.full).get(&key) {
+                    return full;
+                }
+                let full = covers(std::slice::from_ref(self.policy.rule(g)), &star).0;
+                locked(&self.full).insert(key, full);
+                full
+            })
+            .cloned();
+        Some(Arc::new(Strongest {
+            account: account.clone(),
+            grants,
+            full,
+        }))
     }
 
-    /// The strongest ServiceAccount of `scope` (ranked by [`Accounts::rank`] first) other
-    /// than `subject` that `accept`s; `None` when none holds rules through input bindings.
+    /// The ServiceAccounts of `scope` that hold rules through input bindings.
+    pub(super) fn with_rights(&self, scope: &Scope) -> BTreeSet<Subject> {
+        self.ranking(scope)
+            .iter()
+            .map(|s| s.account.clone())
+            .collect()
+    }
+
+    /// The strongest ServiceAccount of `scope` other than `subject` that `accept`s; `None`
+    /// when none holds rules through input bindings.
     pub(super) fn strongest(
         &self,
         scope: &Scope,
         subject: &Subject,
         accept: impl Fn(&Subject) -> bool,
-    ) -> Option<&Strongest> {
-        self.ranked
-            .get(scope)?
+    ) -> Option<Arc<Strongest>> {
+        self.ranking(scope)
             .iter()
             .find(|s| s.account != *subject && accept(&s.account))
-            .map(|s| &**s)
+            .cloned()
     }
 }
 

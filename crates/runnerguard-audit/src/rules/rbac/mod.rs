@@ -49,7 +49,8 @@ use runnerguard_model::{
     Binding, BindingKind, PolicyRule, Subject, SubjectKind, service_account_user,
 };
 
-use self::accounts::{Accounts, strongest_evidence, strongest_text};
+pub(crate) use self::accounts::Accounts;
+use self::accounts::{strongest_evidence, strongest_text};
 use self::groups::{Group, Groups, evidence, phrase, targets, through};
 use self::probe::{Hit, Probe, hits_by_scope, input_hits};
 use crate::Context;

@@ -9,7 +9,8 @@ use runnerguard_model::Subject;
 
 use self::grade::{Graded, Grader, Power, Rank, graded_evidence, graded_text};
 use super::{
-    Accounts, Probe, Scope, evidence, hits_by_scope, strongest_evidence, strongest_text, through,
+    Accounts, Group, Probe, Scope, evidence, hits_by_scope, strongest_evidence, strongest_text,
+    through,
 };
 use crate::rules::common::{and_list, describe};
 use crate::{Context, Finding, Rule, RuleMeta, Severity, declare_rule};
@@ -136,162 +137,206 @@ impl Rule for PodCreateAssumesServiceAccounts {
 impl PodCreateAssumesServiceAccounts {
     /// Every finding.
     fn findings(self, cx: &Context<'_>) -> Vec<Finding> {
-        let mut out = Vec::new();
-        let groups = hits_by_scope(cx, &PROBES);
-        let mut accounts = Accounts::new(cx);
+        use rayon::prelude::*;
+        let groups: Vec<(Subject, Scope, Group)> = hits_by_scope(cx, &PROBES).into_iter().collect();
+        let accounts = cx.accounts();
         let escalation = cx.escalation();
         let mut grader = Grader::new(cx, escalation);
         // Per scope, not per subject: the ServiceAccounts a pod there can run as, those
         // holding rules through input bindings, and the graded ones, strongest first (in the
         // candidates' order among equals). Every subject of a scope then takes the first it
         // may run as: with 30,000 ServiceAccounts cluster-wide, grading them once per
-        // subject was most of the audit (issue #13).
-        let mut per_scope: BTreeMap<Scope, PerScope> = BTreeMap::new();
-        for (subject, scope, group) in groups {
-            accounts.rank(&scope);
-            // Admission policies in the inputs (those `runnerguard generate` writes) may pin the
-            // pods of a namespace, or those this subject creates, to some ServiceAccounts.
-            let creator = subject_user(&subject);
-            let direct = group
-                .perms
-                .iter()
-                .any(|p| p.resources.iter().any(|r| r == "pods"));
-            let admitted = |account: &Subject| {
-                escalation.admits(
-                    &account.namespace,
-                    &account.name,
-                    direct.then_some(creator.as_str()),
-                )
-            };
-            let ranked = accounts.strongest(&scope, &subject, admitted);
-            let here = per_scope.entry(scope.clone()).or_insert_with(|| {
-                let candidates = grader.candidates(&accounts, &scope);
-                let with_rights: BTreeSet<Subject> =
-                    accounts.with_rights(&scope).cloned().collect();
-                let asked: Vec<(&Subject, bool)> = candidates
-                    .iter()
-                    .map(|c| (c, with_rights.contains(c)))
-                    .collect();
-                grader.grade_all(&asked);
+        // subject was most of the audit (issue #13). Every candidate of every scope is
+        // graded at once, on every core.
+        let scopes: BTreeSet<&Scope> = groups.iter().map(|(_, scope, _)| scope).collect();
+        let known: Vec<(&Scope, BTreeSet<Subject>, BTreeSet<Subject>)> = scopes
+            .into_par_iter()
+            .map(|scope| {
+                let candidates = grader.candidates(accounts, scope);
+                (scope, candidates, accounts.with_rights(scope))
+            })
+            .collect();
+        let asked: BTreeSet<(&Subject, bool)> = known
+            .iter()
+            .flat_map(|(_, candidates, with_rights)| {
+                candidates.iter().map(|c| (c, with_rights.contains(c)))
+            })
+            .collect();
+        grader.grade_all(&asked.into_iter().collect::<Vec<_>>());
+        let per_scope: BTreeMap<&Scope, PerScope> = known
+            .into_iter()
+            .map(|(scope, candidates, with_rights)| {
                 let mut ranked: Vec<(Rank, Subject)> = candidates
                     .iter()
                     .filter_map(|c| {
-                        let rank = grader.grade(c, with_rights.contains(c))?;
+                        let rank = grader.graded(c, with_rights.contains(c))?.rank();
                         Some((rank, c.clone()))
                     })
                     .collect();
                 // Stable: among equal ranks, the candidates' order.
                 ranked.sort_by_key(|r| std::cmp::Reverse(r.0));
-                PerScope {
+                let here = PerScope {
                     candidates,
                     with_rights,
                     ranked,
-                }
-            });
-            let (candidates, with_rights) = (&here.candidates, &here.with_rights);
-            // The strongest admitted, and the strongest the admission policies keep pods off:
-            // (power, shortest path) first, then by name.
-            let mut best: Option<(Rank, &Subject)> = None;
-            let mut best_pinned: Option<(Rank, &Subject)> = None;
-            for (rank, candidate) in here.ranked.iter().filter(|(_, c)| *c != subject) {
-                let slot = if admitted(candidate) {
-                    &mut best
-                } else {
-                    &mut best_pinned
                 };
-                if slot.is_none() {
-                    *slot = Some((*rank, candidate));
-                }
-                if best.is_some() && best_pinned.is_some() {
-                    break;
+                (scope, here)
+            })
+            .collect();
+        // Then a finding per subject and scope, on every core, in the groups' order.
+        let shared = Shared {
+            cx,
+            accounts,
+            grader: &grader,
+        };
+        groups
+            .par_iter()
+            .map(|(subject, scope, group)| {
+                self.finding(&shared, &per_scope[scope], subject, scope, group)
+            })
+            .collect()
+    }
+
+    /// The finding of `subject` holding `group` in `scope`.
+    fn finding(
+        self,
+        shared: &Shared<'_, '_>,
+        here: &PerScope,
+        subject: &Subject,
+        scope: &Scope,
+        group: &Group,
+    ) -> Finding {
+        let Shared {
+            cx,
+            accounts,
+            grader,
+        } = *shared;
+        let escalation = cx.escalation();
+        // Admission policies in the inputs (those `runnerguard generate` writes) may pin the
+        // pods of a namespace, or those this subject creates, to some ServiceAccounts.
+        let creator = subject_user(subject);
+        let direct = group
+            .perms
+            .iter()
+            .any(|p| p.resources.iter().any(|r| r == "pods"));
+        let admitted = |account: &Subject| {
+            escalation.admits(
+                &account.namespace,
+                &account.name,
+                direct.then_some(creator.as_str()),
+            )
+        };
+        let ranked = accounts.strongest(scope, subject, admitted);
+        let (candidates, with_rights) = (&here.candidates, &here.with_rights);
+        // The strongest admitted, and the strongest the admission policies keep pods off:
+        // (power, shortest path) first, then by name.
+        let mut best: Option<(Rank, &Subject)> = None;
+        let mut best_pinned: Option<(Rank, &Subject)> = None;
+        for (rank, candidate) in here.ranked.iter().filter(|(_, c)| c != subject) {
+            let slot = if admitted(candidate) {
+                &mut best
+            } else {
+                &mut best_pinned
+            };
+            if slot.is_none() {
+                *slot = Some((*rank, candidate));
+            }
+            if best.is_some() && best_pinned.is_some() {
+                break;
+            }
+        }
+        let best: Option<&Graded> =
+            best.and_then(|(_, s)| grader.graded(s, with_rights.contains(s)));
+        let via = through(cx, &group.grants);
+        let (there, everyone) = match scope {
+            Scope::Cluster => (
+                "in every namespace".to_owned(),
+                "as any ServiceAccount of any namespace, kube-system's controllers included, mounting any Secret",
+            ),
+            Scope::Namespace(ns) => (
+                format!("in namespace `{ns}`"),
+                "there as any ServiceAccount of the namespace, mounting any of its Secrets",
+            ),
+        };
+        // For the medium tier the ranking of input rights words it best.
+        let ranked = ranked.filter(|_| best.is_some_and(|b| b.power == Power::Rights));
+        let reached = match (best, ranked.as_deref()) {
+            (_, Some(s)) => strongest_text(s),
+            (Some(g), None) => graded_text(g),
+            (None, None) => {
+                if let Some((_, pinned)) = best_pinned {
+                    format!(
+                        "{pinned} holds rights there, but the admission policies read keep these pods off it, and the other ServiceAccounts known hold none"
+                    )
+                } else {
+                    let known: Vec<&Subject> =
+                        candidates.iter().filter(|s| *s != subject).collect();
+                    format!(
+                        "only ServiceAccounts without extra rights are known ({})",
+                        names(&known, scope)
+                    )
                 }
             }
-            let best: Option<Graded> =
-                best.and_then(|(_, s)| grader.graded(s, with_rights.contains(s)));
-            let via = through(cx, &group.grants);
-            let (there, everyone) = match &scope {
-                Scope::Cluster => (
-                    "in every namespace".to_owned(),
-                    "as any ServiceAccount of any namespace, kube-system's controllers included, mounting any Secret",
-                ),
-                Scope::Namespace(ns) => (
-                    format!("in namespace `{ns}`"),
-                    "there as any ServiceAccount of the namespace, mounting any of its Secrets",
-                ),
-            };
-            // For the medium tier the ranking of input rights words it best.
-            let ranked = ranked.filter(|_| best.as_ref().is_some_and(|b| b.power == Power::Rights));
-            let reached = match (&best, ranked) {
-                (_, Some(s)) => strongest_text(s),
-                (Some(g), None) => graded_text(g),
-                (None, None) => {
-                    if let Some((_, pinned)) = best_pinned {
-                        format!(
-                            "{pinned} holds rights there, but the admission policies read keep these pods off it, and the other ServiceAccounts known hold none"
-                        )
-                    } else {
-                        let known: Vec<&Subject> =
-                            candidates.iter().filter(|s| **s != subject).collect();
-                        format!(
-                            "only ServiceAccounts without extra rights are known ({})",
-                            names(&known, &scope)
-                        )
-                    }
-                }
-            };
-            let message = format!(
-                "{subject} may create pods or workloads {there} through {via}: it can run pods {everyone}; {reached}"
-            );
-            let executor_message = format!(
+        };
+        let message = format!(
+            "{subject} may create pods or workloads {there} through {via}: it can run pods {everyone}; {reached}"
+        );
+        // The power exists, but reaches no ServiceAccount with rights today: worth knowing,
+        // not a weakness yet.
+        let severity = match best.map(|g| g.power) {
+            None => Severity::Info,
+            Some(Power::Rights) => Severity::Medium,
+            Some(Power::Secrets) => Severity::High,
+            Some(Power::ClusterAdmin) => Severity::Critical,
+        };
+        let remediation = |executor: bool| match scope {
+            Scope::Cluster => format!(
+                "bind the pod and workload rights of {subject} in the namespaces it deploys to only, not cluster-wide"
+            ),
+            // The executor cannot lose `create pods`: every job would fail (issue #8).
+            Scope::Namespace(ns) if executor => format!(
+                "keep ServiceAccounts with rights{} out of job namespace `{ns}`, or pin the job pods' ServiceAccount with an admission policy (`runnerguard generate` writes one); the executor needs `create pods` there, so keep its binding",
+                moved(best)
+            ),
+            Scope::Namespace(ns) => format!(
+                "keep ServiceAccounts with rights{} out of `{ns}`, or remove {subject} from {via}",
+                moved(best)
+            ),
+        };
+        // Worded for the executor where the subject is a setup's manager and the scope
+        // that setup's job namespace: the same under every setup of an audit.
+        let executor = cx.is_executor(subject, scope.namespace());
+        let message = if executor {
+            format!(
                 "{message}{}",
                 if best.is_none() {
                     " (the Kubernetes executor needs this in its job namespaces; it matters once a ServiceAccount there holds rights)"
                 } else {
                     " (the Kubernetes executor needs this in its job namespaces, so such ServiceAccounts must not be there)"
                 }
-            );
-            // The power exists, but reaches no ServiceAccount with rights today: worth knowing,
-            // not a weakness yet.
-            let severity = match best.as_ref().map(|g| g.power) {
-                None => Severity::Info,
-                Some(Power::Rights) => Severity::Medium,
-                Some(Power::Secrets) => Severity::High,
-                Some(Power::ClusterAdmin) => Severity::Critical,
-            };
-            let remediation = |executor: bool| match &scope {
-                Scope::Cluster => format!(
-                    "bind the pod and workload rights of {subject} in the namespaces it deploys to only, not cluster-wide"
-                ),
-                // The executor cannot lose `create pods`: every job would fail (issue #8).
-                Scope::Namespace(ns) if executor => format!(
-                    "keep ServiceAccounts with rights{} out of job namespace `{ns}`, or pin the job pods' ServiceAccount with an admission policy (`runnerguard generate` writes one); the executor needs `create pods` there, so keep its binding",
-                    moved(best.as_ref())
-                ),
-                Scope::Namespace(ns) => format!(
-                    "keep ServiceAccounts with rights{} out of `{ns}`, or remove {subject} from {via}",
-                    moved(best.as_ref())
-                ),
-            };
-            let mut f = Finding::new(self.meta(), message)
-                .remediation(remediation(false))
-                .severity(severity);
-            f = evidence(cx, f, &group.grants)
-                .fact(format!("allowed: {}", describe(group.perm_rules())));
-            match (&best, ranked) {
-                (_, Some(s)) => f = strongest_evidence(cx, f, s),
-                (Some(g), None) => f = graded_evidence(cx, f, g),
-                (None, None) => {}
-            }
-            // Worded for the executor where the subject is a setup's manager and the scope
-            // that setup's job namespace: the same under every setup of an audit.
-            if cx.is_executor(&subject, scope.namespace()) {
-                f.message = executor_message;
-                f.remediation = remediation(true);
-            }
-            out.push(f);
+            )
+        } else {
+            message
+        };
+        let mut f = Finding::new(self.meta(), message)
+            .remediation(remediation(executor))
+            .severity(severity);
+        f = evidence(cx, f, &group.grants)
+            .fact(format!("allowed: {}", describe(group.perm_rules())));
+        match (best, ranked.as_deref()) {
+            (_, Some(s)) => strongest_evidence(cx, f, s),
+            (Some(g), None) => graded_evidence(cx, f, g),
+            (None, None) => f,
         }
-        out
     }
+}
+
+/// What every finding of a check reads.
+#[derive(Clone, Copy)]
+struct Shared<'a, 'p> {
+    cx: &'a Context<'p>,
+    accounts: &'a Accounts<'p>,
+    grader: &'a Grader<'a, 'p>,
 }
 
 /// `, such as ServiceAccount ns/name,` when one is reached.

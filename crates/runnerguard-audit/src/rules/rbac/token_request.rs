@@ -1,8 +1,10 @@
 //! RB006 `token-request`: `create` on `serviceaccounts/token`: tokens for ServiceAccounts on
 //! demand.
 
+use runnerguard_model::Subject;
+
 use super::{
-    Accounts, Probe, Scope, evidence, hits_by_scope, phrase, strongest_evidence, strongest_text,
+    Group, Probe, Scope, evidence, hits_by_scope, phrase, strongest_evidence, strongest_text,
     targets, through,
 };
 use crate::{Context, Finding, Rule, RuleMeta, declare_rule};
@@ -60,39 +62,49 @@ impl Rule for TokenRequest {
         if !cx.first_report(self.meta().id) {
             return;
         }
-        let groups = hits_by_scope(cx, &PROBES);
-        let mut accounts = Accounts::new(cx);
-        for (subject, scope, group) in groups {
-            let (any, names) = targets(&group, "serviceaccounts/token").unwrap_or_default();
-            // Named ServiceAccounts that are not known hold nothing through input bindings.
-            accounts.rank(&scope);
-            let strongest =
-                accounts.strongest(&scope, &subject, |s| any || names.contains(&s.name));
-            let whom = phrase(any, &names, "ServiceAccount", "ServiceAccounts");
-            let there = match &scope {
-                Scope::Cluster => "in every namespace".to_owned(),
-                Scope::Namespace(ns) => format!("in namespace `{ns}`"),
-            };
-            let reached = strongest.map_or_else(
-                || "; none known holds rights through input bindings now".to_owned(),
-                |s| format!("; {}", strongest_text(s)),
-            );
-            let via = through(cx, &group.grants);
-            let mut f = Finding::new(
-                self.meta(),
-                format!(
-                    "{subject} may request tokens for {whom} {there} through {via}: it can act as them{reached}"
-                ),
-            )
-            .remediation(format!(
-                "remove {subject} from {via}, or restrict the rule with `resourceNames` to the ServiceAccounts it must mint tokens for"
-            ));
-            f = evidence(cx, f, &group.grants);
-            if let Some(s) = strongest {
-                f = strongest_evidence(cx, f, s);
-            }
-            out.push(f);
-        }
+        out.extend(self.findings(cx));
+    }
+}
+
+impl TokenRequest {
+    /// Every finding: one per subject and scope, on every core, in the groups' order.
+    fn findings(self, cx: &Context<'_>) -> Vec<Finding> {
+        use rayon::prelude::*;
+        let groups: Vec<(Subject, Scope, Group)> = hits_by_scope(cx, &PROBES).into_iter().collect();
+        let accounts = cx.accounts();
+        groups
+            .par_iter()
+            .map(|(subject, scope, group)| {
+                let (any, names) = targets(group, "serviceaccounts/token").unwrap_or_default();
+                // Named ServiceAccounts that are not known hold nothing through input bindings.
+                let strongest =
+                    accounts.strongest(scope, subject, |s| any || names.contains(&s.name));
+                let whom = phrase(any, &names, "ServiceAccount", "ServiceAccounts");
+                let there = match scope {
+                    Scope::Cluster => "in every namespace".to_owned(),
+                    Scope::Namespace(ns) => format!("in namespace `{ns}`"),
+                };
+                let reached = strongest.as_deref().map_or_else(
+                    || "; none known holds rights through input bindings now".to_owned(),
+                    |s| format!("; {}", strongest_text(s)),
+                );
+                let via = through(cx, &group.grants);
+                let mut f = Finding::new(
+                    self.meta(),
+                    format!(
+                        "{subject} may request tokens for {whom} {there} through {via}: it can act as them{reached}"
+                    ),
+                )
+                .remediation(format!(
+                    "remove {subject} from {via}, or restrict the rule with `resourceNames` to the ServiceAccounts it must mint tokens for"
+                ));
+                f = evidence(cx, f, &group.grants);
+                match strongest {
+                    Some(s) => strongest_evidence(cx, f, &s),
+                    None => f,
+                }
+            })
+            .collect()
     }
 }
 

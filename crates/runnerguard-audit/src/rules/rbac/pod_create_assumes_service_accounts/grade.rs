@@ -43,7 +43,8 @@ pub(super) struct Graded {
 pub(super) type Rank = (Power, std::cmp::Reverse<usize>);
 
 impl Graded {
-    fn rank(&self) -> Rank {
+    /// How it compares with others.
+    pub(super) fn rank(&self) -> Rank {
         (self.power, std::cmp::Reverse(self.path.len()))
     }
 }
@@ -127,22 +128,9 @@ impl<'c, 'p> Grader<'c, 'p> {
         out
     }
 
-    /// What `account` reaches, `None` when it holds nothing beyond what every identity gets
-    /// and no input binding names it (`accounts` says which do).
-    pub(super) fn grade(&mut self, account: &Subject, input_rights: bool) -> Option<Rank> {
-        let key = (account.clone(), input_rights);
-        if let Some(g) = self.cache.get(&key) {
-            return g.as_ref().map(Graded::rank);
-        }
-        let graded = self.work_out(account, input_rights);
-        let rank = graded.as_ref().map(Graded::rank);
-        self.cache.insert(key, graded);
-        rank
-    }
-
     /// Grades each of `accounts` (with whether it holds input rights) not graded yet, on
     /// every core: a cluster-wide scope has every ServiceAccount of the inventory as a
-    /// candidate (issue #13). [`Grader::grade`] then answers from the cache.
+    /// candidate (issue #13). [`Grader::graded`] then answers from the cache.
     pub(super) fn grade_all(&mut self, accounts: &[(&Subject, bool)]) {
         use rayon::prelude::*;
         let this = &*self;
@@ -154,12 +142,13 @@ impl<'c, 'p> Grader<'c, 'p> {
         self.cache.extend(graded);
     }
 
-    /// What [`Grader::grade`] found for `account` with `input_rights`.
-    pub(super) fn graded(&self, account: &Subject, input_rights: bool) -> Option<Graded> {
+    /// What `account` reaches, as [`Grader::grade_all`] found it (`None` when it holds
+    /// nothing beyond what every identity gets and no input binding names it, or when it
+    /// was not graded with `input_rights`).
+    pub(super) fn graded(&self, account: &Subject, input_rights: bool) -> Option<&Graded> {
         self.cache
             .get(&(account.clone(), input_rights))
-            .cloned()
-            .flatten()
+            .and_then(Option::as_ref)
     }
 
     fn work_out(&self, account: &Subject, input_rights: bool) -> Option<Graded> {
