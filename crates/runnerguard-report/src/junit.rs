@@ -9,7 +9,10 @@
 //!
 //! GitLab (../shared/knowledge/ci-report-formats.md) shows `testcase@classname` as the suite
 //! and the failure's text; a case with `<failure>` failed; GitLab.com caps a report at 500,000
-//! cases: here there are at most 50,000 (a case per rule beyond that).
+//! cases: here there are at most 50,000 (a case per rule beyond that). GitLab reads JUnit
+//! files of less than 30 MB: a case lists at most [`SHOWN_PER_CASE`] findings in full, the
+//! report at most [`SHOWN_BYTES`] of them, and says how many more there are (a 1,000-namespace
+//! cluster has 6,000 RB005 findings, which took 24 MB).
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -33,6 +36,7 @@ pub fn junit(
     found_under: &FoundUnder,
 ) -> io::Result<()> {
     let mut suite = TestSuite::new("runnerguard audit");
+    let mut budget = Budget::default();
     let mut inputs = TestCase::new("inputs read", status(report.unreadable, "inputs not read"));
     inputs.set_classname("runnerguard.inputs");
     suite.add_test_case(inputs);
@@ -50,6 +54,7 @@ pub fn junit(
             report.fail_on,
             rules,
             "the audit",
+            &mut budget,
         );
         return write(w, suite);
     }
@@ -61,6 +66,7 @@ pub fn junit(
                 report.fail_on,
                 &[meta],
                 "the audit",
+                &mut budget,
             );
             continue;
         }
@@ -72,7 +78,7 @@ pub fn junit(
                 .filter(|(i, f)| f.rule == meta.id && found_under.contains(*i, t))
                 .map(|(_, f)| f)
                 .collect();
-            let mut case = rule_case(meta, &findings, report.fail_on, "the audit");
+            let mut case = rule_case(meta, &findings, report.fail_on, "the audit", &mut budget);
             case.name = format!(
                 "{} {} [{}/{}]",
                 meta.id, meta.name, topology.manager_namespace, topology.manager_service_account
@@ -139,6 +145,7 @@ pub fn diff_junit(w: &mut dyn Write, d: &DiffReport<'_>, rules: &[&RuleMeta]) ->
         d.fail_on,
         rules,
         "the change",
+        &mut Budget::default(),
     );
     write(w, suite)
 }
@@ -158,16 +165,43 @@ fn rule_cases(
     fail_on: Severity,
     rules: &[&RuleMeta],
     what: &str,
+    budget: &mut Budget,
 ) {
     for meta in rules {
         let findings: Vec<&Finding> = findings.iter().filter(|f| f.rule == meta.id).collect();
-        suite.add_test_case(rule_case(meta, &findings, fail_on, what));
+        suite.add_test_case(rule_case(meta, &findings, fail_on, what, budget));
+    }
+}
+
+/// The most findings a case lists in full: the worst first (findings come sorted by
+/// severity); a person reads no more in a merge request, and the JSON or human report
+/// lists every one.
+const SHOWN_PER_CASE: usize = 100;
+
+/// The most bytes of findings text the cases of a report hold together, well under the
+/// 30 MB GitLab reads of a JUnit file (the XML escaping and the cases' other text come on top).
+const SHOWN_BYTES: usize = 16 << 20;
+
+/// What is left of [`SHOWN_BYTES`] for the cases still to write.
+struct Budget {
+    bytes: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Self { bytes: SHOWN_BYTES }
     }
 }
 
 /// The case of rule `meta` over its `findings`: failed when one is at or above `fail_on`,
 /// else passed, with what was found below it as its output.
-fn rule_case(meta: &RuleMeta, findings: &[&Finding], fail_on: Severity, what: &str) -> TestCase {
+fn rule_case(
+    meta: &RuleMeta,
+    findings: &[&Finding],
+    fail_on: Severity,
+    what: &str,
+    budget: &mut Budget,
+) -> TestCase {
     let failing = findings.iter().any(|f| f.severity >= fail_on);
     let status = if failing {
         let worst = findings
@@ -182,7 +216,7 @@ fn rule_case(meta: &RuleMeta, findings: &[&Finding], fail_on: Severity, what: &s
             if findings.len() == 1 { "" } else { "s" },
         ))
         .set_type(worst.as_str())
-        .set_description(findings_text(findings));
+        .set_description(findings_text(meta, findings, budget));
         s
     } else {
         TestCaseStatus::success()
@@ -195,7 +229,7 @@ fn rule_case(meta: &RuleMeta, findings: &[&Finding], fail_on: Severity, what: &s
     });
     if !failing && !findings.is_empty() {
         // Below --fail-on: the case holds, and says what was found.
-        case.set_system_out(findings_text(findings));
+        case.set_system_out(findings_text(meta, findings, budget));
     }
     case
 }
@@ -210,10 +244,21 @@ fn status(lines: &[String], message: &str) -> TestCaseStatus {
     s
 }
 
-/// The findings as the human report words them: message, objects, evidence, fix.
-fn findings_text(findings: &[&Finding]) -> String {
+/// The findings as the human report words them: message, objects, evidence, fix; at most
+/// [`SHOWN_PER_CASE`] of them and what is left of `budget`, then how many more there are.
+fn findings_text(meta: &RuleMeta, findings: &[&Finding], budget: &mut Budget) -> String {
     let mut out = String::new();
-    for f in findings {
+    for (shown, f) in findings.iter().enumerate() {
+        if shown == SHOWN_PER_CASE || out.len() >= budget.bytes {
+            let more = findings.len() - shown;
+            let _ = writeln!(
+                out,
+                "... and {more} more finding{} of {} not listed here (a JUnit report GitLab reads is small): `runnerguard audit -o json` or `-o human` lists every one",
+                if more == 1 { "" } else { "s" },
+                meta.id,
+            );
+            break;
+        }
         let _ = writeln!(
             out,
             "[{}] {}",
@@ -237,5 +282,62 @@ fn findings_text(findings: &[&Finding]) -> String {
         }
         let _ = writeln!(out, "    fix: {}", f.remediation);
     }
+    budget.bytes = budget.bytes.saturating_sub(out.len());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use runnerguard_audit::{Finding, RuleMeta, Severity};
+
+    use super::{Budget, SHOWN_PER_CASE, findings_text};
+
+    const META: RuleMeta = RuleMeta {
+        id: "RB005",
+        name: "pod-create-assumes-service-accounts",
+        severity: Severity::Medium,
+        summary: "an example",
+        remediation: "do the right thing",
+        docs: "",
+    };
+
+    fn findings(n: usize) -> Vec<Finding> {
+        (0..n)
+            .map(|i| Finding::new(&META, format!("finding {i}.")))
+            .collect()
+    }
+
+    #[test]
+    fn a_case_lists_the_first_findings_and_counts_the_rest() {
+        let all = findings(SHOWN_PER_CASE + 50);
+        let refs: Vec<&Finding> = all.iter().collect();
+        let mut budget = Budget::default();
+        let text = findings_text(&META, &refs, &mut budget);
+        assert!(text.contains(&format!("finding {}.", SHOWN_PER_CASE - 1)));
+        assert!(!text.contains(&format!("finding {SHOWN_PER_CASE}.")));
+        assert!(
+            text.ends_with(
+                "... and 50 more findings of RB005 not listed here (a JUnit report GitLab reads is small): `runnerguard audit -o json` or `-o human` lists every one\n"
+            ),
+            "{text}"
+        );
+        assert_eq!(budget.bytes, super::SHOWN_BYTES - text.len());
+        // Under the cap, every finding and no count.
+        let few: Vec<&Finding> = all.iter().take(3).collect();
+        let text = findings_text(&META, &few, &mut budget);
+        assert!(text.contains("finding 2.") && !text.contains("more finding"), "{text}");
+    }
+
+    #[test]
+    fn the_report_stops_listing_when_its_budget_is_spent() {
+        let all = findings(5);
+        let refs: Vec<&Finding> = all.iter().collect();
+        let mut budget = Budget { bytes: 10 };
+        let text = findings_text(&META, &refs, &mut budget);
+        assert!(text.contains("finding 0.") && !text.contains("finding 1."), "{text}");
+        assert!(text.contains("... and 4 more findings of RB005"), "{text}");
+        assert_eq!(budget.bytes, 0);
+        let text = findings_text(&META, &refs[..1], &mut budget);
+        assert!(text.starts_with("... and 1 more finding of RB005 "), "{text}");
+    }
 }
