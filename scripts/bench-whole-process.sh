@@ -12,6 +12,9 @@
 #       ratio of wall time to `json.load` measured in the same run.
 #   scripts/bench-whole-process.sh runners [N...]                  (default 10000 100000)
 #       `audit -o json` of a runner config.toml with N [[runners]] (scripts/gen-runners.py).
+#   scripts/bench-whole-process.sh jobs [N...]                     (default 1000 3000)
+#       `audit -o json` of the 10000-namespace inventory with a config.toml whose N [[runners]]
+#       run jobs in N of its namespaces (`gen-runners.py jobs`): growth in job namespaces.
 #
 # Each cell of the growth and runners tables is the median of RUNS runs (default 3; the wall,
 # user and memory medians are taken separately). Generated inputs are kept in target/bench and
@@ -170,7 +173,40 @@ runners() {
     done
 }
 
+jobs() {
+    local counts=("$@")
+    ((${#counts[@]})) || counts=(1000 3000)
+    local inv files=() n file
+    inv=$(inventory 10000 "$bindings")
+    for n in "${counts[@]}"; do
+        file="$out/jobs-$n.toml"
+        if [[ ! -s $file ]]; then
+            echo "generating $file" >&2
+            python3 scripts/gen-runners.py jobs "$n" --out "$file.tmp"
+            mv "$file.tmp" "$file"
+        fi
+        files+=("$file")
+    done
+    commit_line
+    echo
+    echo "| job namespaces | command | wall s | user s | peak MB |"
+    echo "|---|---|---|---|---|"
+    local i wall user kb result
+    for i in "${!counts[@]}"; do
+        echo "measuring ${counts[$i]} job namespaces (${files[$i]})" >&2
+        result=$(cell "$rg" audit -o json -f "$inv" -f "${files[$i]}")
+        read -r wall user kb <<<"$result"
+        row "${counts[$i]}" "runnerguard audit -o json -f inventory-10000x10.json -f jobs-${counts[$i]}.toml" \
+            "$wall" "$user" "$kb"
+    done
+}
+
 case ${1:-} in
+jobs)
+    shift
+    jobs "$@"
+    exit
+    ;;
 growth)
     shift
     growth "$@"

@@ -427,6 +427,10 @@ fn run_rules(
         .copied()
         .filter(|r| selection.includes(r.meta()) && also(*r))
         .collect();
+    // The job identities likewise, searched on every core, when a runner rule may ask.
+    if rules.iter().any(|r| r.meta().id.starts_with("RG")) {
+        cx.prepare_job_identities();
+    }
     let per_rule: Vec<Vec<Finding>> = rules
         .par_iter()
         .with_max_len(1)

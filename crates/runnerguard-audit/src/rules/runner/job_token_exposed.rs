@@ -1,9 +1,9 @@
 //! RG105 `job-token-exposed`: job pods get a ServiceAccount token that grants more than the
 //! tenant's deploy rights.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
-use runnerguard_engine::{Grant, UserInfo, covers};
+use runnerguard_engine::{Grant, RoleId, UserInfo, covers};
 use runnerguard_model::{BindingKind, PolicyRule};
 
 use super::{MAX_TARGETS, binding_names, grants_of, job_evidence};
@@ -65,6 +65,10 @@ impl Rule for JobTokenExposed {
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
         let deploy = deploy_rules();
+        // What each rule grants beyond deploy rights, in a job namespace's RoleBinding or
+        // elsewhere, worked out once: job ServiceAccounts share their roles (`edit`,
+        // `admin`), and a configuration has thousands of job namespaces (issue #13).
+        let mut beyond_deploy: HashMap<(RoleId, usize, bool), Vec<PolicyRule>> = HashMap::new();
         let mut seen: BTreeSet<(&str, &str)> = BTreeSet::new();
         for job in &cx.topology.jobs {
             if !seen.insert((&job.namespace, &job.service_account)) {
@@ -84,11 +88,15 @@ impl Rule for JobTokenExposed {
                 let rule = cx.policy.rule(&g);
                 let in_job_namespace =
                     b.kind == BindingKind::RoleBinding && b.namespace == job.namespace;
-                let allowed: &[PolicyRule] = if in_job_namespace { &deploy } else { &[] };
-                let (_, uncovered) = covers(allowed, std::slice::from_ref(rule));
-                let uncovered: Vec<PolicyRule> = uncovered.into_iter().filter(exists).collect();
+                let uncovered = beyond_deploy
+                    .entry((g.role, g.rule_index, in_job_namespace))
+                    .or_insert_with(|| {
+                        let allowed: &[PolicyRule] = if in_job_namespace { &deploy } else { &[] };
+                        let (_, uncovered) = covers(allowed, std::slice::from_ref(rule));
+                        uncovered.into_iter().filter(exists).collect()
+                    });
                 if !uncovered.is_empty() {
-                    beyond.push((g, uncovered));
+                    beyond.push((g, uncovered.clone()));
                 }
             }
             if beyond.is_empty() {
