@@ -54,18 +54,22 @@ pub fn non_resource_url_matches(rule: &PolicyRule, path: &str) -> bool {
 /// The namespace is not the rule's business; which bindings apply decides it.
 pub fn rule_allows(rule: &PolicyRule, action: &Action) -> bool {
     match &action.target {
+        // The same conjunction as Kubernetes', the cheap tests first: the combined
+        // `resource/subresource` is built only for a rule whose verbs and groups match (the
+        // escalation analysis asks every rule of `edit` and `admin` dozens of questions).
         Target::Resource(r) => {
-            let combined;
-            let resource = if r.subresource.is_empty() {
-                r.resource.as_str()
-            } else {
-                combined = format!("{}/{}", r.resource, r.subresource);
-                combined.as_str()
-            };
             verb_matches(rule, &action.verb)
                 && api_group_matches(rule, &r.api_group)
-                && resource_matches(rule, resource, &r.subresource)
                 && resource_name_matches(rule, &r.name)
+                && if r.subresource.is_empty() {
+                    resource_matches(rule, &r.resource, "")
+                } else {
+                    resource_matches(
+                        rule,
+                        &format!("{}/{}", r.resource, r.subresource),
+                        &r.subresource,
+                    )
+                }
         }
         Target::NonResource { path } => {
             verb_matches(rule, &action.verb) && non_resource_url_matches(rule, path)
