@@ -50,6 +50,27 @@ pub fn non_resource_url_matches(rule: &PolicyRule, path: &str) -> bool {
     })
 }
 
+/// Whether `rule` allows `action` for some object name: [`rule_allows`] without the
+/// `resourceNames` test (whether `action`'s own name is listed is not asked).
+pub(crate) fn rule_allows_some_name(rule: &PolicyRule, action: &Action) -> bool {
+    match &action.target {
+        Target::Resource(r) => {
+            verb_matches(rule, &action.verb)
+                && api_group_matches(rule, &r.api_group)
+                && if r.subresource.is_empty() {
+                    resource_matches(rule, &r.resource, "")
+                } else {
+                    resource_matches(
+                        rule,
+                        &format!("{}/{}", r.resource, r.subresource),
+                        &r.subresource,
+                    )
+                }
+        }
+        Target::NonResource { .. } => rule_allows(rule, action),
+    }
+}
+
 /// `RuleAllows` (plugin/pkg/auth/authorizer/rbac/rbac.go): whether one rule allows `action`.
 /// The namespace is not the rule's business; which bindings apply decides it.
 pub fn rule_allows(rule: &PolicyRule, action: &Action) -> bool {

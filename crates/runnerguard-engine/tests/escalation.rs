@@ -262,6 +262,76 @@ fn resource_names_without_list_give_no_secret_edge() {
     assert_eq!(reach.len(), 1, "only bob himself: {reach:?}");
 }
 
+/// Token requests by name reach exactly the ServiceAccounts the authorizer allows: names
+/// that no rule lists are not asked (issue #13), a rule without names allows all, a rule of
+/// another verb or resource none. Checked against `Policy::authorize` for each.
+#[test]
+fn token_requests_reach_the_named_service_accounts_only() {
+    // `default` is always there.
+    let accounts = ["api", "db", "default", "web", "worker"];
+    let cases: [(Vec<PolicyRule>, &[&str]); 4] = [
+        (
+            vec![rule(
+                &["create"],
+                &[""],
+                &["serviceaccounts/token"],
+                &["web", "nope"],
+            )],
+            &["web"],
+        ),
+        (
+            vec![
+                rule(&["create"], &[""], &["serviceaccounts/token"], &["db"]),
+                rule(&["create"], &[""], &["*/token"], &["worker"]),
+            ],
+            &["db", "worker"],
+        ),
+        (
+            vec![rule(&["create"], &[""], &["serviceaccounts/token"], &[])],
+            &["api", "db", "default", "web", "worker"],
+        ),
+        (
+            vec![
+                rule(&["get"], &[""], &["serviceaccounts/token"], &["web"]),
+                rule(&["create"], &[""], &["serviceaccounts"], &["api"]),
+            ],
+            &[],
+        ),
+    ];
+    for (rules, expected) in cases {
+        let inv = Inventory {
+            roles: vec![role(RoleKind::Role, "teams", "minter", rules.clone())],
+            bindings: vec![bind(
+                BindingKind::RoleBinding,
+                "teams",
+                "Role",
+                "minter",
+                Subject::new("User", "bob"),
+            )],
+            service_accounts: accounts.iter().map(|n| sa("teams", n)).collect(),
+            ..Inventory::default()
+        };
+        let policy = Policy::new(inv);
+        let bob = UserInfo::impersonated("bob", &[]);
+        let reached: Vec<Identity> = Escalation::new(&policy)
+            .reach(&bob)
+            .into_iter()
+            .map(|r| r.identity)
+            .filter(|i| matches!(i, Identity::ServiceAccount { .. }))
+            .collect();
+        let want: Vec<Identity> = expected.iter().map(|n| sa_id("teams", n)).collect();
+        assert_eq!(reached, want, "{rules:?}");
+        for name in accounts {
+            let mint = Action::resource("create", "teams", "", "serviceaccounts", "token", name);
+            assert_eq!(
+                policy.authorize(&bob, &mint).allowed,
+                expected.contains(&name),
+                "{name}: {rules:?}"
+            );
+        }
+    }
+}
+
 /// `pods/*` is literal in RBAC: no exec, no edge.
 #[test]
 fn pods_star_gives_no_edge() {
