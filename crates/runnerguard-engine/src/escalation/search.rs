@@ -1,7 +1,7 @@
 //! The search: breadth-first over the escalation graph from a subject, each identity with a
 //! shortest path, and the caches that let many subjects share the authorizer's answers.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use runnerguard_model::split_service_account_user;
@@ -32,6 +32,20 @@ const _: fn(&'static Escalation<'static>) -> &'static (dyn Sync + 'static) = |e|
 /// left at most an answer missing, never half of one).
 fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The identities a search has found (hashed: a breadth-first search in a namespace whose
+/// ServiceAccounts may all become one another asks about each of them once per edge).
+type Seen = HashSet<Identity, foldhash::fast::RandomState>;
+
+/// Whether `id` is new to `seen`, adding it; cloned only when new (most edges of such a
+/// search lead back to identities already found).
+fn first_time(seen: &mut Seen, id: &Identity) -> bool {
+    if seen.contains(id) {
+        return false;
+    }
+    seen.insert(id.clone());
+    true
 }
 
 /// A scope (namespace, or empty) and the bindings (with the matching subject) that apply there.
@@ -152,7 +166,7 @@ impl<'p> Escalation<'p> {
             identity: first.clone(),
             path: Vec::new(),
         }];
-        let mut seen: BTreeSet<Identity> = BTreeSet::from([first]);
+        let mut seen: Seen = Seen::from_iter([first]);
         let mut queue: VecDeque<usize> = VecDeque::from([0]);
         while let Some(i) = queue.pop_front() {
             if out.len() >= MAX_IDENTITIES {
@@ -163,7 +177,7 @@ impl<'p> Escalation<'p> {
                 // for all subjects (it is the same for every one that gets here).
                 let base = out[i].path.clone();
                 for r in self.any_service_account_reach() {
-                    if seen.insert(r.identity.clone()) {
+                    if first_time(&mut seen, &r.identity) {
                         let mut path = base.clone();
                         path.extend(r.path.iter().cloned());
                         out.push(Reached {
@@ -180,7 +194,7 @@ impl<'p> Escalation<'p> {
                 self.edges(&out[i].identity)
             };
             for step in steps.iter() {
-                if seen.insert(step.to.clone()) {
+                if first_time(&mut seen, &step.to) {
                     let mut path = out[i].path.clone();
                     let identity = step.to.clone();
                     path.push(step.clone());
@@ -197,11 +211,11 @@ impl<'p> Escalation<'p> {
     /// large inventory). `start` itself is not included.
     pub fn reachable(&self, start: &UserInfo) -> Vec<Identity> {
         let first = Identity::of(start);
-        let mut seen: BTreeSet<Identity> = BTreeSet::from([first]);
+        let mut seen: Seen = Seen::from_iter([first]);
         let mut out: Vec<Identity> = Vec::new();
         let mut queue: VecDeque<Identity> = VecDeque::new();
         for step in self.edges_of_user(start) {
-            if seen.insert(step.to.clone()) {
+            if first_time(&mut seen, &step.to) {
                 out.push(step.to.clone());
                 queue.push_back(step.to);
             }
@@ -212,14 +226,14 @@ impl<'p> Escalation<'p> {
             }
             if id == Identity::AnyServiceAccount {
                 for r in self.any_service_account_reach() {
-                    if seen.insert(r.identity.clone()) {
+                    if first_time(&mut seen, &r.identity) {
                         out.push(r.identity.clone());
                     }
                 }
                 continue;
             }
             for step in self.edges(&id).iter() {
-                if seen.insert(step.to.clone()) {
+                if first_time(&mut seen, &step.to) {
                     out.push(step.to.clone());
                     queue.push_back(step.to.clone());
                 }
@@ -233,7 +247,7 @@ impl<'p> Escalation<'p> {
     /// them at once.
     fn any_service_account_reach(&self) -> &[Reached] {
         self.any_service_account.get_or_init(|| {
-            let mut seen: BTreeSet<Identity> = BTreeSet::from([Identity::AnyServiceAccount]);
+            let mut seen: Seen = Seen::from_iter([Identity::AnyServiceAccount]);
             let mut queue: VecDeque<(Identity, Vec<Step>)> = VecDeque::new();
             for (ns, names) in self
                 .graph
@@ -246,7 +260,7 @@ impl<'p> Escalation<'p> {
                         namespace: ns.clone(),
                         name: name.clone(),
                     };
-                    if seen.insert(id.clone()) {
+                    if first_time(&mut seen, &id) {
                         let step = Step {
                             primitive: Primitive::Includes,
                             permissions: Arc::from([]),
@@ -263,7 +277,7 @@ impl<'p> Escalation<'p> {
                     break;
                 }
                 for step in self.edges(&id).iter() {
-                    if seen.insert(step.to.clone()) {
+                    if first_time(&mut seen, &step.to) {
                         let mut p = path.clone();
                         let to = step.to.clone();
                         p.push(step.clone());
