@@ -12,6 +12,11 @@
 #       ratio of wall time to `json.load` measured in the same run.
 #   scripts/bench-whole-process.sh runners [N...]                  (default 10000 100000)
 #       `audit -o json` of a runner config.toml with N [[runners]] (scripts/gen-runners.py).
+#   scripts/bench-whole-process.sh dimensions
+#       `audit -o json` of inventories that grow one dimension 4x (scripts/gen-dimensions.py):
+#       ClusterRoleBindings, subjects of a binding, ServiceAccounts of a namespace, aggregated
+#       ClusterRoles, ServiceAccounts that may become one another, rules of a role; the
+#       growth column should stay near 4 (and was 14 and 46 for two of them, issue #13).
 #   scripts/bench-whole-process.sh jobs [N...]                     (default 1000 3000)
 #       `audit -o json` of the 10000-namespace inventory with a config.toml whose N [[runners]]
 #       run jobs in N of its namespaces (`gen-runners.py jobs`): growth in job namespaces.
@@ -201,7 +206,38 @@ jobs() {
     done
 }
 
+dimensions() {
+    commit_line
+    echo
+    echo "| dimension | N | wall s | peak MB | 4N | wall s | peak MB | growth (4× input) |"
+    echo "|---|---|---|---|---|---|---|---|"
+    local dim n file small large
+    for dim in crbs:2000 subjects:5000 sas:2000 aggregated:500 sasgroups:2500 rules:500; do
+        n=${dim#*:}
+        dim=${dim%%:*}
+        for size in "$n" "$((4 * n))"; do
+            file="$out/dimension-$dim-$size.json"
+            [[ -s $file ]] || python3 scripts/gen-dimensions.py "$dim" "$size" >"$file"
+        done
+        echo "measuring $dim" >&2
+        small=$(cell "$rg" audit -o json -f "$out/dimension-$dim-$n.json")
+        large=$(cell "$rg" audit -o json -f "$out/dimension-$dim-$((4 * n)).json")
+        python3 - "$dim" "$n" $small $large <<'EOF2'
+import sys
+dim, n, w1, _, k1, w2, _, k2 = sys.argv[1:]
+n = int(n)
+print(f"| {dim} | {n:,} | {float(w1):.2f} | {int(k1) / 1024:.0f} | {4 * n:,} | {float(w2):.2f} | "
+      f"{int(k2) / 1024:.0f} | {float(w2) / max(float(w1), 0.01):.1f} |", flush=True)
+EOF2
+    done
+}
+
 case ${1:-} in
+dimensions)
+    shift
+    dimensions
+    exit
+    ;;
 jobs)
     shift
     jobs "$@"
