@@ -384,10 +384,7 @@ fn set_severities(findings: &mut [Finding], severities: &[(String, crate::Severi
 
 /// Most severe first, then by rule id, then by message, so output is deterministic.
 fn sort(findings: &mut [Finding]) {
-    use rayon::prelude::*;
-    // Stable, as `sort_by`: equal findings keep the rules' order. On every core (100,000
-    // runner entries give 400,000 findings); never called inside a lazily built index.
-    findings.par_sort_by(order_of);
+    findings.sort_by(order_of);
 }
 
 fn order_of(a: &Finding, b: &Finding) -> std::cmp::Ordering {
