@@ -71,6 +71,9 @@ impl TokenRequest {
     fn findings(self, cx: &Context<'_>) -> Vec<Finding> {
         use rayon::prelude::*;
         let groups: Vec<(Subject, Scope, Group)> = hits_by_scope(cx, &PROBES).into_iter().collect();
+        if groups.is_empty() {
+            return Vec::new();
+        }
         let accounts = cx.accounts();
         groups
             .par_iter()
