@@ -24,5 +24,9 @@ bench:
 growth:
     bash scripts/bench-whole-process.sh growth 1000 10000
 
+# Growth when one input dimension grows 4x: none should grow much more than 4x (issue #13).
+dimensions:
+    bash scripts/bench-whole-process.sh dimensions
+
 ci:
     bash .ci/run
