@@ -325,7 +325,10 @@ mod tests {
         // Under the cap, every finding and no count.
         let few: Vec<&Finding> = all.iter().take(3).collect();
         let text = findings_text(&META, &few, &mut budget);
-        assert!(text.contains("finding 2.") && !text.contains("more finding"), "{text}");
+        assert!(
+            text.contains("finding 2.") && !text.contains("more finding"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -334,10 +337,16 @@ mod tests {
         let refs: Vec<&Finding> = all.iter().collect();
         let mut budget = Budget { bytes: 10 };
         let text = findings_text(&META, &refs, &mut budget);
-        assert!(text.contains("finding 0.") && !text.contains("finding 1."), "{text}");
+        assert!(
+            text.contains("finding 0.") && !text.contains("finding 1."),
+            "{text}"
+        );
         assert!(text.contains("... and 4 more findings of RB005"), "{text}");
         assert_eq!(budget.bytes, 0);
         let text = findings_text(&META, &refs[..1], &mut budget);
-        assert!(text.starts_with("... and 1 more finding of RB005 "), "{text}");
+        assert!(
+            text.starts_with("... and 1 more finding of RB005 "),
+            "{text}"
+        );
     }
 }
