@@ -477,7 +477,8 @@ impl Context<'_> {
     }
 
     /// Works out [`Context::job_identities`] now, searching from the jobs' identities on
-    /// every core (a configuration with 3,000 job namespaces took 1.5 s on one). Called
+    /// every core (3,000 job namespaces next to the 10k-namespace inventory: 0.4 s of
+    /// searches, done by whichever rule asked first while the others waited). Called
     /// where no lazily built index is being built (rayon there could deadlock: see
     /// `run_rules`).
     pub(crate) fn prepare_job_identities(&self) {
