@@ -49,6 +49,18 @@ inventory() {
     echo "$file"
 }
 
+# Generates the config.toml of shape $1 (`scripts/gen-runners.py runners|jobs`) with $2
+# entries into target/bench unless it is there; prints its path.
+runner_config() {
+    local file="$out/${1}-${2}.toml"
+    if [[ ! -s $file ]]; then
+        echo "generating $file" >&2
+        python3 scripts/gen-runners.py "$1" "$2" --out "$file.tmp"
+        mv "$file.tmp" "$file"
+    fi
+    echo "$file"
+}
+
 # Runs a command once under /usr/bin/time, its stdout to /dev/null; prints "WALL USER KB".
 once() {
     local times errors rc=0
@@ -152,13 +164,7 @@ runners() {
     ((${#counts[@]})) || counts=(10000 100000)
     local files=() n file
     for n in "${counts[@]}"; do
-        file="$out/runners-$n.toml"
-        if [[ ! -s $file ]]; then
-            echo "generating $file" >&2
-            python3 scripts/gen-runners.py runners "$n" --out "$file.tmp"
-            mv "$file.tmp" "$file"
-        fi
-        files+=("$file")
+        files+=("$(runner_config runners "$n")")
     done
     commit_line
     echo
@@ -181,16 +187,10 @@ runners() {
 jobs() {
     local counts=("$@")
     ((${#counts[@]})) || counts=(1000 3000)
-    local inv files=() n file
+    local inv files=() n
     inv=$(inventory 10000 "$bindings")
     for n in "${counts[@]}"; do
-        file="$out/jobs-$n.toml"
-        if [[ ! -s $file ]]; then
-            echo "generating $file" >&2
-            python3 scripts/gen-runners.py jobs "$n" --out "$file.tmp"
-            mv "$file.tmp" "$file"
-        fi
-        files+=("$file")
+        files+=("$(runner_config jobs "$n")")
     done
     commit_line
     echo

@@ -6,7 +6,7 @@
 
 use runnerguard_model::PolicyRule;
 
-use crate::{Action, Target};
+use crate::{Action, ResourceTarget, Target};
 
 /// `*`: every verb, group, resource or URL (`rbacv1.VerbAll`, `APIGroupAll`, `ResourceAll`,
 /// `NonResourceAll` all have this value).
@@ -57,17 +57,23 @@ pub(crate) fn rule_allows_some_name(rule: &PolicyRule, action: &Action) -> bool 
         Target::Resource(r) => {
             verb_matches(rule, &action.verb)
                 && api_group_matches(rule, &r.api_group)
-                && if r.subresource.is_empty() {
-                    resource_matches(rule, &r.resource, "")
-                } else {
-                    resource_matches(
-                        rule,
-                        &format!("{}/{}", r.resource, r.subresource),
-                        &r.subresource,
-                    )
-                }
+                && target_resource_matches(rule, r)
         }
         Target::NonResource { .. } => rule_allows(rule, action),
+    }
+}
+
+/// [`resource_matches`] for a request's resource and subresource: the combined
+/// `resource/subresource` is built only when there is a subresource.
+fn target_resource_matches(rule: &PolicyRule, r: &ResourceTarget) -> bool {
+    if r.subresource.is_empty() {
+        resource_matches(rule, &r.resource, "")
+    } else {
+        resource_matches(
+            rule,
+            &format!("{}/{}", r.resource, r.subresource),
+            &r.subresource,
+        )
     }
 }
 
@@ -82,15 +88,7 @@ pub fn rule_allows(rule: &PolicyRule, action: &Action) -> bool {
             verb_matches(rule, &action.verb)
                 && api_group_matches(rule, &r.api_group)
                 && resource_name_matches(rule, &r.name)
-                && if r.subresource.is_empty() {
-                    resource_matches(rule, &r.resource, "")
-                } else {
-                    resource_matches(
-                        rule,
-                        &format!("{}/{}", r.resource, r.subresource),
-                        &r.subresource,
-                    )
-                }
+                && target_resource_matches(rule, r)
         }
         Target::NonResource { path } => {
             verb_matches(rule, &action.verb) && non_resource_url_matches(rule, path)
