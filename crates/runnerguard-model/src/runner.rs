@@ -1,6 +1,7 @@
 //! A GitLab Runner setup as read from its configuration: runner `config.toml` (or the chart's
 //! `config.template.toml`) and Helm values for the official chart.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::LazyLock;
 
@@ -219,9 +220,8 @@ impl RunnerEntry {
     /// as the runner spells it), when it was removed: the runner ignores it since.
     pub fn key_removed(path: &str) -> Option<&'static str> {
         catalogue()?
-            .keys
-            .iter()
-            .find(|k| k.path == path)
+            .rows(path)
+            .next()
             .and_then(|k| k.removed.as_deref())
     }
 
@@ -231,9 +231,8 @@ impl RunnerEntry {
     pub fn key_read_by(path: &str, version: RunnerVersion) -> bool {
         let bound = |v: &Option<String>| v.as_deref().and_then(|v| v.parse::<RunnerVersion>().ok());
         catalogue().is_some_and(|c| {
-            c.keys.iter().any(|k| {
-                k.path == path
-                    && bound(&k.since).is_none_or(|s| version >= s)
+            c.rows(path).any(|k| {
+                bound(&k.since).is_none_or(|s| version >= s)
                     && bound(&k.removed).is_none_or(|r| version < r)
             })
         })
@@ -310,6 +309,12 @@ struct KnownKey {
 
 struct Catalogue {
     keys: Vec<KnownKey>,
+    /// The indexes in `keys` of the rows of each path (one, or one per span of versions).
+    by_path: HashMap<String, Vec<usize>>,
+    /// The indexes in `keys` of each table's keys, in the data's order, by the table's path:
+    /// the loader asks for every key of every `[[runners]]` entry (100,000 entries, a few
+    /// hundred known keys: issue #13).
+    by_parent: HashMap<String, Vec<usize>>,
 }
 
 impl Catalogue {
@@ -332,7 +337,7 @@ impl Catalogue {
                 let checked = r.table && !r.kind.starts_with("map[");
                 (r, checked)
             }));
-        let keys = rows
+        let keys: Vec<KnownKey> = rows
             .map(|(r, checked)| {
                 let (parent, name) = r.name.rsplit_once('.').unwrap_or(("", &r.name));
                 KnownKey {
@@ -345,15 +350,38 @@ impl Catalogue {
                 }
             })
             .collect();
-        Ok(Self { keys })
+        let mut by_path: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_parent: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, k) in keys.iter().enumerate() {
+            by_path.entry(k.path.clone()).or_default().push(i);
+            by_parent.entry(k.parent.clone()).or_default().push(i);
+        }
+        Ok(Self {
+            keys,
+            by_path,
+            by_parent,
+        })
+    }
+
+    /// The rows of `path`, in the data's order.
+    fn rows<'a>(&'a self, path: &str) -> impl Iterator<Item = &'a KnownKey> {
+        self.by_path
+            .get(path)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(|&i| &self.keys[i])
     }
 
     fn checked(&self, parent: &str) -> bool {
-        parent.is_empty() || self.keys.iter().any(|k| k.path == parent && k.checked)
+        parent.is_empty() || self.rows(parent).any(|k| k.checked)
     }
 
     fn children<'a>(&'a self, parent: &str) -> impl Iterator<Item = &'a KnownKey> + Clone {
-        self.keys.iter().filter(move |k| k.parent == parent)
+        self.by_parent
+            .get(parent)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(|&i| &self.keys[i])
     }
 }
 
