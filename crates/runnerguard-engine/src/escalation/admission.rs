@@ -101,11 +101,17 @@ pub(super) fn pins(policy: &Policy) -> BTreeMap<String, Pin> {
 }
 
 impl Graph<'_> {
+    /// Whether [`Graph::admit`] may drop or annotate edges: the inputs pin some namespace's
+    /// pods to some ServiceAccounts.
+    pub(super) fn admission_filters(&self) -> bool {
+        !self.pins.is_empty()
+    }
+
     /// Drops the pod edges admission forbids for `user`, and says so on the ones it keeps:
     /// pods in a pinned namespace run only as its allowed ServiceAccounts, and pods the user
     /// creates itself only as the ones allowed to that user.
     pub(super) fn admit(&self, user: &UserInfo, steps: Vec<Step>) -> Vec<Step> {
-        if self.pins.is_empty() {
+        if !self.admission_filters() {
             return steps;
         }
         let mut removable: BTreeMap<&str, bool> = BTreeMap::new();

@@ -19,8 +19,11 @@ use crate::{Action, BindingId, Grant, Policy, Target, UserInfo, rule_allows};
 pub struct Escalation<'p> {
     graph: Graph<'p>,
     cache: Mutex<HashMap<Identity, Arc<[Step]>>>,
+    /// The distinct edge lists of `cache`, by a hash of their steps' primitives and targets:
+    /// identities with equal edges share one list, which a search then expands once.
+    lists: Mutex<HashMap<u64, Vec<Arc<[Step]>>>>,
     /// Edges per scope and applicable bindings.
-    scope_cache: Mutex<HashMap<ScopeKey, Vec<Step>>>,
+    scope_cache: Mutex<HashMap<ScopeKey, Arc<[Step]>>>,
     /// What "every ServiceAccount" reaches besides ServiceAccounts, computed once.
     any_service_account: OnceLock<Vec<Reached>>,
 }
@@ -48,6 +51,31 @@ fn first_time(seen: &mut Seen, id: &Identity) -> bool {
     true
 }
 
+/// The edge lists a search has expanded, by address: a list shared by many identities
+/// ([`Escalation::edges`]) leads nowhere new the second time, so it is expanded once. In a
+/// namespace whose k ServiceAccounts may all become one another, each search then looks at
+/// k edges rather than k² (issue #13). Each list is held until the search ends, so no other
+/// list can take its address meanwhile (two threads may work out the same edges, and the
+/// cache keep one of them).
+#[derive(Default)]
+struct Expanded(HashMap<usize, Arc<[Step]>, foldhash::fast::RandomState>);
+
+impl Expanded {
+    /// Whether `steps` is expanded for the first time in this search. Skipping a list seen
+    /// before changes nothing: each of its targets was marked seen when it was first expanded.
+    fn first_time(&mut self, steps: &Arc<[Step]>) -> bool {
+        if steps.is_empty() {
+            return true;
+        }
+        let address = Arc::as_ptr(steps).cast::<Step>() as usize;
+        if self.0.contains_key(&address) {
+            return false;
+        }
+        self.0.insert(address, Arc::clone(steps));
+        true
+    }
+}
+
 /// A scope (namespace, or empty) and the bindings (with the matching subject) that apply there.
 type ScopeKey = (String, Vec<(BindingId, usize)>);
 
@@ -60,6 +88,7 @@ impl<'p> Escalation<'p> {
         Self {
             graph: Graph::new(policy),
             cache: Mutex::new(HashMap::new()),
+            lists: Mutex::new(HashMap::new()),
             scope_cache: Mutex::new(HashMap::new()),
             any_service_account: OnceLock::new(),
         }
@@ -88,10 +117,10 @@ impl<'p> Escalation<'p> {
         keys.sort_unstable();
         keys.dedup();
         let graph = &self.graph;
-        let computed: Vec<(ScopeKey, Vec<Step>)> = keys
+        let computed: Vec<(ScopeKey, Arc<[Step]>)> = keys
             .into_par_iter()
             .map(|key| {
-                let steps = graph.scope_edges(&key.0, &key.1);
+                let steps = graph.scope_edges(&key.0, &key.1).into();
                 (key, steps)
             })
             .collect();
@@ -167,6 +196,7 @@ impl<'p> Escalation<'p> {
             path: Vec::new(),
         }];
         let mut seen: Seen = Seen::from_iter([first]);
+        let mut expanded = Expanded::default();
         let mut queue: VecDeque<usize> = VecDeque::from([0]);
         while let Some(i) = queue.pop_front() {
             if out.len() >= MAX_IDENTITIES {
@@ -189,10 +219,13 @@ impl<'p> Escalation<'p> {
                 continue;
             }
             let steps: Arc<[Step]> = if i == 0 {
-                self.edges_of_user(start).into()
+                self.start_edges(start)
             } else {
                 self.edges(&out[i].identity)
             };
+            if !expanded.first_time(&steps) {
+                continue;
+            }
             for step in steps.iter() {
                 if first_time(&mut seen, &step.to) {
                     let mut path = out[i].path.clone();
@@ -212,12 +245,15 @@ impl<'p> Escalation<'p> {
     pub fn reachable(&self, start: &UserInfo) -> Vec<Identity> {
         let first = Identity::of(start);
         let mut seen: Seen = Seen::from_iter([first]);
+        let mut expanded = Expanded::default();
         let mut out: Vec<Identity> = Vec::new();
         let mut queue: VecDeque<Identity> = VecDeque::new();
-        for step in self.edges_of_user(start) {
+        let steps = self.start_edges(start);
+        expanded.first_time(&steps);
+        for step in steps.iter() {
             if first_time(&mut seen, &step.to) {
                 out.push(step.to.clone());
-                queue.push_back(step.to);
+                queue.push_back(step.to.clone());
             }
         }
         while let Some(id) = queue.pop_front() {
@@ -232,7 +268,11 @@ impl<'p> Escalation<'p> {
                 }
                 continue;
             }
-            for step in self.edges(&id).iter() {
+            let steps = self.edges(&id);
+            if !expanded.first_time(&steps) {
+                continue;
+            }
+            for step in steps.iter() {
                 if first_time(&mut seen, &step.to) {
                     out.push(step.to.clone());
                     queue.push_back(step.to.clone());
@@ -272,11 +312,16 @@ impl<'p> Escalation<'p> {
                 }
             }
             let mut out = Vec::new();
+            let mut expanded = Expanded::default();
             while let Some((id, path)) = queue.pop_front() {
                 if out.len() >= MAX_IDENTITIES {
                     break;
                 }
-                for step in self.edges(&id).iter() {
+                let steps = self.edges(&id);
+                if !expanded.first_time(&steps) {
+                    continue;
+                }
+                for step in steps.iter() {
                     if first_time(&mut seen, &step.to) {
                         let mut p = path.clone();
                         let to = step.to.clone();
@@ -390,7 +435,7 @@ impl<'p> Escalation<'p> {
         if let Some(steps) = locked(&self.cache).get(identity) {
             return Arc::clone(steps);
         }
-        let steps = match identity {
+        let steps: Vec<Step> = match identity {
             Identity::Group { name } if name == SYSTEM_MASTERS => vec![Step {
                 primitive: Primitive::Superuser,
                 permissions: Arc::from([]),
@@ -409,13 +454,55 @@ impl<'p> Escalation<'p> {
             | Identity::NamespaceAdmin { .. }
             | Identity::BoundRole { .. } => self.edges_of_role_identity(identity),
             other => match other.user_info() {
-                Some(user) => self.edges_of_user(&user),
+                Some(user) => {
+                    let steps = self.edges_of_user(&user);
+                    locked(&self.cache).insert(identity.clone(), Arc::clone(&steps));
+                    return steps;
+                }
                 None => Vec::new(),
             },
         };
         let steps: Arc<[Step]> = steps.into();
         locked(&self.cache).insert(identity.clone(), Arc::clone(&steps));
         steps
+    }
+
+    /// The edges of a search's start: those of its identity, shared and cached, when `start`
+    /// is exactly that identity's user (a ServiceAccount or a user without extra groups);
+    /// else worked out for `start` with its groups.
+    fn start_edges(&self, start: &UserInfo) -> Arc<[Step]> {
+        let identity = Identity::of(start);
+        let plain = matches!(
+            identity,
+            Identity::ServiceAccount { .. } | Identity::User { .. }
+        ) && identity.user_info().as_ref() == Some(start);
+        if plain {
+            self.edges(&identity)
+        } else {
+            self.edges_of_user(start)
+        }
+    }
+
+    /// `steps` as a list shared with every identity whose edges are equal.
+    fn shared(&self, steps: Vec<Step>) -> Arc<[Step]> {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        if steps.is_empty() {
+            return steps.into();
+        }
+        let mut hasher = foldhash::fast::FixedState::default().build_hasher();
+        for step in &steps {
+            step.primitive.hash(&mut hasher);
+            step.to.hash(&mut hasher);
+        }
+        let hash = hasher.finish();
+        let mut lists = locked(&self.lists);
+        let same = lists.entry(hash).or_default();
+        if let Some(list) = same.iter().find(|l| l[..] == steps[..]) {
+            return Arc::clone(list);
+        }
+        let list: Arc<[Step]> = steps.into();
+        same.push(Arc::clone(&list));
+        list
     }
 
     /// Identities that hold a role's rights (or everything) escalate like anyone holding those
@@ -462,27 +549,189 @@ impl<'p> Escalation<'p> {
 
     /// The edges of an identity RBAC evaluates: each primitive asked of the authorizer in the
     /// namespaces where the identity has RoleBindings, and cluster-wide.
-    fn edges_of_user(&self, user: &UserInfo) -> Vec<Step> {
+    fn edges_of_user(&self, user: &UserInfo) -> Arc<[Step]> {
         let policy = self.graph.policy;
         let (namespaces, cluster) = policy.binding_scopes(user);
         let mut scopes: Vec<String> = namespaces.into_iter().map(str::to_owned).collect();
         if cluster {
             scopes.push(String::new());
         }
-        let mut steps = Vec::new();
+        let mut lists: Vec<Arc<[Step]>> = Vec::with_capacity(scopes.len());
         for ns in &scopes {
             // Everything below depends on the user only through the bindings that apply to it
             // in this scope: users with the same bindings (most ServiceAccounts of a large
             // cluster, in the cluster scope) share the answers.
             let key = (ns.clone(), policy.applicable(user, ns));
             if let Some(cached) = locked(&self.scope_cache).get(&key) {
-                steps.extend(cached.iter().cloned());
+                lists.push(Arc::clone(cached));
                 continue;
             }
-            let found = self.graph.scope_edges(ns, &key.1);
-            steps.extend(found.iter().cloned());
-            locked(&self.scope_cache).insert(key, found);
+            let found: Arc<[Step]> = self.graph.scope_edges(ns, &key.1).into();
+            locked(&self.scope_cache).insert(key, Arc::clone(&found));
+            lists.push(found);
         }
-        self.graph.admit(user, steps)
+        lists.retain(|l| !l.is_empty());
+        if lists.len() == 1 && !self.graph.admission_filters() {
+            // The scope's own list, shared with every user bound alike there: a search
+            // expands it once (`Expanded`), however many of them it reaches.
+            return lists.swap_remove(0);
+        }
+        let steps: Vec<Step> = lists.iter().flat_map(|l| l.iter().cloned()).collect();
+        self.shared(self.graph.admit(user, steps))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashSet, VecDeque};
+    use std::sync::Arc;
+
+    use runnerguard_model::{
+        Binding, BindingKind, Inventory, Origin, PolicyRule, Role, RoleKind, RoleRef,
+        ServiceAccount, Subject,
+    };
+
+    use super::{Escalation, Identity, Reached, Step, UserInfo};
+    use crate::Policy;
+
+    fn rule(verbs: &[&str], resources: &[&str]) -> PolicyRule {
+        let v = |s: &[&str]| s.iter().map(|s| (*s).to_owned()).collect();
+        PolicyRule {
+            verbs: v(verbs),
+            api_groups: v(&[""]),
+            resources: v(resources),
+            resource_names: Vec::new(),
+            non_resource_urls: Vec::new(),
+        }
+    }
+
+    fn binding(ns: &str, name: &str, role: &str, subject: Subject) -> Binding {
+        Binding {
+            kind: BindingKind::RoleBinding,
+            name: name.into(),
+            namespace: ns.into(),
+            role_ref: RoleRef {
+                api_group: "rbac.authorization.k8s.io".into(),
+                kind: "ClusterRole".into(),
+                name: role.into(),
+            },
+            subjects: vec![subject],
+            origin: Origin::default(),
+        }
+    }
+
+    fn sa_user(ns: &str, name: &str) -> UserInfo {
+        UserInfo::impersonated(&format!("system:serviceaccount:{ns}:{name}"), &[])
+    }
+
+    /// Namespace `apps`: 20 ServiceAccounts (and `default`) that may all run pods as one
+    /// another (their group may create pods there). Namespace `ops`: the same, and `sa-0` of each also
+    /// creates pods in the other, so its edges span two scopes.
+    fn policy() -> Policy {
+        let mut inv = Inventory::default();
+        inv.roles.push(Role {
+            kind: RoleKind::ClusterRole,
+            name: "pods".into(),
+            namespace: String::new(),
+            labels: std::collections::BTreeMap::default(),
+            rules: vec![rule(&["create"], &["pods"])],
+            aggregation: None,
+            origin: Origin::default(),
+        });
+        for (ns, other) in [("apps", "ops"), ("ops", "apps")] {
+            for i in 0..20 {
+                inv.service_accounts.push(ServiceAccount {
+                    name: format!("sa-{i}"),
+                    namespace: ns.into(),
+                    automount_token: None,
+                    origin: Origin::default(),
+                });
+            }
+            let group = Subject::new("Group", &format!("system:serviceaccounts:{ns}"));
+            inv.bindings.push(binding(ns, "all", "pods", group));
+            let first = Subject::service_account(ns, "sa-0");
+            inv.bindings
+                .push(binding(other, &format!("from-{ns}"), "pods", first));
+        }
+        Policy::new(inv)
+    }
+
+    /// The search as it was before shared lists were skipped: every reached identity's edges
+    /// expanded, each target checked against those found.
+    fn reach_expanding_all(e: &Escalation<'_>, start: &UserInfo) -> Vec<Reached> {
+        let first = Identity::of(start);
+        let mut out = vec![Reached {
+            identity: first.clone(),
+            path: Vec::new(),
+        }];
+        let mut seen: HashSet<Identity> = HashSet::from([first]);
+        let mut queue = VecDeque::from([0]);
+        while let Some(i) = queue.pop_front() {
+            let steps: Arc<[Step]> = if i == 0 {
+                e.edges_of_user(start)
+            } else {
+                e.edges(&out[i].identity)
+            };
+            for step in steps.iter() {
+                if seen.insert(step.to.clone()) {
+                    let mut path = out[i].path.clone();
+                    path.push(step.clone());
+                    out.push(Reached {
+                        identity: step.to.clone(),
+                        path,
+                    });
+                    queue.push_back(out.len() - 1);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn identities_bound_alike_share_one_edge_list() {
+        let policy = policy();
+        let e = Escalation::new(&policy);
+        let edges = |ns: &str, name: &str| e.edges(&Identity::of(&sa_user(ns, name)));
+        let (a, b) = (edges("apps", "sa-1"), edges("apps", "sa-2"));
+        // The 20, and `default`, which every namespace has.
+        assert_eq!(
+            a.len(),
+            21,
+            "each may run pods as every ServiceAccount of its namespace"
+        );
+        assert!(Arc::ptr_eq(&a, &b));
+        // Other bindings, other lists: `ops`' ServiceAccounts, and `sa-0` with two scopes.
+        let ops = edges("ops", "sa-1");
+        assert!(!Arc::ptr_eq(&a, &ops));
+        let two = edges("apps", "sa-0");
+        assert_eq!(two.len(), 42);
+        assert!(!Arc::ptr_eq(&a, &two));
+        // Equal lists built from two scopes are one list too.
+        assert!(Arc::ptr_eq(
+            &two,
+            &e.edges_of_user(&sa_user("apps", "sa-0"))
+        ));
+    }
+
+    #[test]
+    fn skipping_shared_lists_finds_what_expanding_every_list_finds() {
+        let policy = policy();
+        for (ns, name) in [
+            ("apps", "sa-0"),
+            ("apps", "sa-7"),
+            ("ops", "sa-0"),
+            ("ops", "sa-19"),
+        ] {
+            let user = sa_user(ns, name);
+            let e = Escalation::new(&policy);
+            let expected = reach_expanding_all(&Escalation::new(&policy), &user);
+            let reached = e.reach(&user);
+            assert_eq!(reached, expected, "from {ns}/{name}");
+            // Itself, the 20 others of its namespace, then through `sa-0` the 21 of the other.
+            assert_eq!(reached.len(), 42, "from {ns}/{name}");
+            let identities: Vec<Identity> =
+                expected.into_iter().skip(1).map(|r| r.identity).collect();
+            assert_eq!(e.reachable(&user), identities, "from {ns}/{name}");
+        }
     }
 }
