@@ -55,6 +55,20 @@ impl TomlSource<'_> {
     }
 }
 
+/// Where the offsets of one parsed TOML text fall in its source: the text may be a slice of
+/// the source starting at byte `base` ([`split_entries`]).
+struct Places<'s, 'a> {
+    src: &'s TomlSource<'a>,
+    lines: &'s LineIndex,
+    base: usize,
+}
+
+impl Places<'_, '_> {
+    fn origin(&self, cursor: &Cursor, offset: usize) -> Origin {
+        self.src.origin(self.lines, cursor, self.base + offset)
+    }
+}
+
 /// A TOML syntax error, placed in the file.
 pub(crate) struct TomlError {
     pub(crate) at: (u32, u32),
@@ -69,9 +83,29 @@ pub(crate) fn runner_config(
     template: bool,
 ) -> Result<Option<RunnerConfig>, TomlError> {
     let lines = LineIndex::new(src.toml);
+    let runners = match split_entries(src, &lines) {
+        Some(runners) => runners,
+        None => match whole_entries(src, &lines)? {
+            Some(runners) => runners,
+            None => return Ok(None),
+        },
+    };
+    Ok(Some(RunnerConfig {
+        source,
+        origin: src.origin(&lines, &Cursor::default(), 0),
+        template,
+        runners,
+    }))
+}
+
+/// The entries of a configuration parsed whole; `Ok(None)` without `runners`.
+fn whole_entries(
+    src: &TomlSource<'_>,
+    lines: &LineIndex,
+) -> Result<Option<Vec<RunnerEntry>>, TomlError> {
     let cursor = Cursor::default();
     let doc = DeTable::parse(src.toml).map_err(|e| TomlError {
-        at: src.place(&lines, &cursor, e.span().map_or(0, |s| s.start)),
+        at: src.place(lines, &cursor, e.span().map_or(0, |s| s.start)),
         message: e.message().to_owned(),
     })?;
     // The runner's decoder matches `runners` case-insensitively too (`[[Runners]]`): see
@@ -86,14 +120,14 @@ pub(crate) fn runner_config(
     };
     let DeValue::Array(items) = runners.get_ref() else {
         return Err(TomlError {
-            at: src.place(&lines, &cursor, runners.span().start),
+            at: src.place(lines, &cursor, runners.span().start),
             message: "`runners` must be an array of tables (`[[runners]]`)".to_owned(),
         });
     };
     let limit = crate::limits::MAX_RUNNERS.get();
     if items.len() > limit {
         return Err(TomlError {
-            at: src.place(&lines, &cursor, runners.span().start),
+            at: src.place(lines, &cursor, runners.span().start),
             message: format!(
                 "{} `[[runners]]` entries, more than the {limit} runnerguard checks in one configuration; set {}=N to raise the limit (default {})",
                 items.len(),
@@ -111,27 +145,110 @@ pub(crate) fn runner_config(
             let DeValue::Table(table) = item.get_ref() else {
                 return None;
             };
-            Some(runner_entry(src, &lines, &Cursor::default(), item, table))
+            let places = Places {
+                src,
+                lines,
+                base: 0,
+            };
+            Some(runner_entry(&places, &Cursor::default(), item, table))
         })
         .collect();
-    Ok(Some(RunnerConfig {
-        source,
-        origin: src.origin(&lines, &cursor, 0),
-        template,
-        runners: entries,
-    }))
+    Ok(Some(entries))
+}
+
+/// Below this size a configuration is parsed whole; above it, [`split_entries`] parses it
+/// in pieces on every core (a configuration of 100,000 entries is 25 MB, whose parse alone
+/// took most of a second on one core: issue #13).
+/// (The tests split from 64 KiB, to try many pieces on small texts.)
+const SPLIT_FROM: usize = if cfg!(test) { 64 << 10 } else { 1 << 20 };
+
+/// The entries of a large configuration, parsed in pieces on every core, or `None` when it
+/// must be parsed whole. Exact, or nothing:
+///
+/// - the pieces start at lines that are exactly `[[runners]]`, the first piece (the head)
+///   at the start of the text;
+/// - the head must parse and hold no `runners` key in any spelling, and every other piece
+///   must parse and hold that array of tables only.
+///
+/// TOML then reads the whole text as the head plus `runners`, the pieces' entries in order:
+/// each `[[runners]]` header starts a new entry and every table header up to the next one
+/// belongs to it. A split inside a multi-line string leaves that string open at the end of
+/// its piece, which fails to parse; a piece holding anything else (a `[session_server]`
+/// after the runners) sends the text to the whole parse too. So does anything over the
+/// entry limit, whose error the whole parse words.
+fn split_entries(src: &TomlSource<'_>, lines: &LineIndex) -> Option<Vec<RunnerEntry>> {
+    const HEADER: &str = "[[runners]]";
+    let text = src.toml;
+    if text.len() < SPLIT_FROM {
+        return None;
+    }
+    let mut starts: Vec<usize> = std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+        .filter(|&at| {
+            let line = &text[at..];
+            let end = line.find('\n').unwrap_or(line.len());
+            line[..end].trim_end_matches('\r') == HEADER
+        })
+        .collect();
+    let &first = starts.first()?;
+    let head = DeTable::parse(&text[..first]).ok()?;
+    if head
+        .get_ref()
+        .keys()
+        .any(|k| RunnerConfig::is_runners_key(k.get_ref()))
+    {
+        return None;
+    }
+    // A few pieces per core, each of many entries.
+    let per_piece = starts
+        .len()
+        .div_ceil(rayon::current_num_threads() * 8)
+        .max(64);
+    starts = starts.into_iter().step_by(per_piece).collect();
+    let ends = starts.iter().skip(1).copied().chain([text.len()]);
+    let pieces: Vec<(usize, usize)> = starts.iter().copied().zip(ends).collect();
+    let parsed: Option<Vec<Vec<RunnerEntry>>> = pieces
+        .par_iter()
+        .map(|&(from, to)| {
+            let doc = DeTable::parse(&text[from..to]).ok()?;
+            let root = doc.get_ref();
+            let (key, runners) = root.iter().next()?;
+            if root.len() != 1 || key.get_ref() != "runners" {
+                return None;
+            }
+            let DeValue::Array(items) = runners.get_ref() else {
+                return None;
+            };
+            let places = Places {
+                src,
+                lines,
+                base: from,
+            };
+            let entries = items
+                .iter()
+                .filter_map(|item| match item.get_ref() {
+                    DeValue::Table(table) => {
+                        Some(runner_entry(&places, &Cursor::default(), item, table))
+                    }
+                    _ => None,
+                })
+                .collect();
+            Some(entries)
+        })
+        .collect();
+    let entries: Vec<RunnerEntry> = parsed?.into_iter().flatten().collect();
+    (entries.len() <= crate::limits::MAX_RUNNERS.get()).then_some(entries)
 }
 
 /// One `[[runners]]` entry: its settings flattened, `[runners.kubernetes]` apart.
 fn runner_entry(
-    src: &TomlSource<'_>,
-    lines: &LineIndex,
+    places: &Places<'_, '_>,
     cursor: &Cursor,
     item: &toml::Spanned<DeValue<'_>>,
     table: &DeTable<'_>,
 ) -> RunnerEntry {
     let mut all = Vec::new();
-    flatten_toml(src, lines, cursor, "", table, &mut all);
+    flatten_toml(places, cursor, "", table, &mut all);
     // `[runners.kubernetes]` starts at its table's value (as before: the header), the
     // exact spelling first, as the decoder does.
     let kube_value = table.get("kubernetes").or_else(|| {
@@ -140,7 +257,7 @@ fn runner_entry(
             .find(|(k, _)| RunnerEntry::canonical_key("", k.get_ref()) == Some("kubernetes"))
             .map(|(_, v)| v)
     });
-    let kubernetes_origin = kube_value.map(|k| src.origin(lines, cursor, k.span().start));
+    let kubernetes_origin = kube_value.map(|k| places.origin(cursor, k.span().start));
     let mut kubernetes = Vec::new();
     let mut settings = Vec::new();
     for mut s in all {
@@ -159,7 +276,7 @@ fn runner_entry(
             .map(str::to_owned)
     };
     RunnerEntry {
-        origin: src.origin(lines, cursor, item.span().start),
+        origin: places.origin(cursor, item.span().start),
         name: text("name"),
         executor: text("executor"),
         kubernetes_origin,
@@ -174,8 +291,7 @@ fn runner_entry(
 /// matches keys case-insensitively when no key matches exactly (`RunnerEntry::canonical_key`).
 /// Keys of an array of tables are listed under the array's path, once per table.
 fn flatten_toml(
-    src: &TomlSource<'_>,
-    lines: &LineIndex,
+    places: &Places<'_, '_>,
     cursor: &Cursor,
     prefix: &str,
     table: &DeTable<'_>,
@@ -192,14 +308,14 @@ fn flatten_toml(
         out.push(Setting {
             value: redact(&path, toml_value(value.get_ref())),
             key: path.clone(),
-            origin: src.origin(lines, cursor, key.span().start),
+            origin: places.origin(cursor, key.span().start),
         });
         match value.get_ref() {
-            DeValue::Table(t) => flatten_toml(src, lines, cursor, &path, t, out),
+            DeValue::Table(t) => flatten_toml(places, cursor, &path, t, out),
             DeValue::Array(items) => {
                 for item in items {
                     if let DeValue::Table(t) = item.get_ref() {
-                        flatten_toml(src, lines, cursor, &path, t, out);
+                        flatten_toml(places, cursor, &path, t, out);
                     }
                 }
             }
@@ -457,6 +573,113 @@ fn yaml_line(text: &str, index: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A configuration over [`SPLIT_FROM`]: a head, then `n` entries with settings, a
+    /// `[runners.kubernetes]` table and an array of tables in it, some keys in another case.
+    fn large_config(n: usize) -> String {
+        let mut text = String::from("concurrent = 4\ncheck_interval = 3\n\n");
+        for i in 0..n {
+            use std::fmt::Write as _;
+            let _ = write!(
+                text,
+                "[[runners]]\n  name = \"runner-{i}\"\n  url = \"https://gitlab.example.com\"\n  token = \"glrt-{i:08}\"\n  executor = \"kubernetes\"\n  [runners.kubernetes]\n    namespace = \"ns-{i}\"\n    Privileged = {}\n    [[runners.kubernetes.volumes.empty_dir]]\n      name = \"cache\"\n      mount_path = \"/cache\"\n\n",
+                i % 2 == 0
+            );
+        }
+        assert!(text.len() > SPLIT_FROM);
+        text
+    }
+
+    fn source<'a>(file: &'a Arc<str>, toml: &'a str) -> TomlSource<'a> {
+        TomlSource {
+            file,
+            toml,
+            placement: Placement::File,
+        }
+    }
+
+    #[test]
+    fn a_large_configuration_parsed_in_pieces_is_the_one_parsed_whole() {
+        let text = large_config(1000);
+        let file: Arc<str> = Arc::from("config.toml");
+        let src = source(&file, &text);
+        let lines = LineIndex::new(&text);
+        let pieces = split_entries(&src, &lines).expect("split");
+        let whole = whole_entries(&src, &lines).ok().flatten().expect("whole");
+        assert_eq!(pieces.len(), 1000);
+        assert_eq!(pieces, whole);
+        // Placed in the file, not in a piece: the last entry's header line.
+        let last = text.rfind("[[runners]]").unwrap();
+        let line = text[..last].lines().count() + 1;
+        assert_eq!(pieces[999].origin.line as usize, line);
+        assert_eq!(pieces[999].name.as_deref(), Some("runner-999"));
+        assert_eq!(
+            pieces[999]
+                .kube("privileged")
+                .map(|s| s.origin.line as usize),
+            Some(line + 7)
+        );
+    }
+
+    #[test]
+    fn what_pieces_cannot_read_exactly_is_parsed_whole() {
+        let file: Arc<str> = Arc::from("config.toml");
+        let base = large_config(1000);
+        // A `[[runners]]` line inside a multi-line string before the entries (the first
+        // place a piece would start) and in entry 500 (which may or may not fall where a
+        // piece starts); a table after the entries that is not theirs; `runners` in the
+        // head; a syntax error in entry 700.
+        let at_500 = base.find("[[runners]]\n  name = \"runner-500\"").unwrap();
+        let in_string = format!(
+            "{}[[runners]]\n  name = \"odd\"\n  pre_build_script = \"\"\"\n[[runners]]\n\"\"\"\n{}",
+            &base[..at_500],
+            &base[at_500..]
+        );
+        let in_head_string = format!("motd = \"\"\"\n[[runners]]\n\"\"\"\n{base}");
+        let trailing = format!("{base}[session_server]\n  listen_address = \"[::]:8093\"\n");
+        let in_head = format!("runners = []\n{base}");
+        let broken = base.replace("name = \"runner-700\"", "name = runner-700");
+        for (what, text) in [
+            ("a header in a string before the entries", &in_head_string),
+            ("a table after the entries", &trailing),
+            ("runners in the head", &in_head),
+            ("a syntax error", &broken),
+        ] {
+            let src = source(&file, text);
+            let lines = LineIndex::new(text);
+            assert!(split_entries(&src, &lines).is_none(), "{what}");
+        }
+        // Each then reads as the whole parse reads it, errors included.
+        let read = |text: &str| {
+            let src = source(&file, text);
+            runner_config(&src, RunnerConfigSource::File, false)
+                .map(|c| c.map(|c| c.runners))
+                .map_err(|e| (e.at, e.message))
+        };
+        let whole = |text: &str| {
+            let src = source(&file, text);
+            whole_entries(&src, &LineIndex::new(text)).map_err(|e| (e.at, e.message))
+        };
+        for text in [&in_string, &in_head_string, &trailing, &in_head, &broken] {
+            assert_eq!(read(text), whole(text));
+        }
+        let odd = read(&in_string).unwrap().unwrap();
+        assert_eq!(odd.len(), 1001);
+        let script = odd[500]
+            .settings
+            .iter()
+            .find(|s| s.key == "pre_build_script");
+        assert_eq!(script.and_then(|s| s.value.as_str()), Some("[[runners]]\n"));
+        assert_eq!(read(&in_head_string).unwrap().unwrap().len(), 1000);
+        assert_eq!(read(&trailing).unwrap().unwrap().len(), 1000);
+        assert!(read(&in_head).is_err());
+        let ((line, _), message) = read(&broken).unwrap_err();
+        // The broken line: the lines before it, and the part of it before the value.
+        let expected = broken[..broken.find("name = runner-700").unwrap()]
+            .lines()
+            .count();
+        assert_eq!(line as usize, expected, "{message}");
+    }
 
     #[test]
     fn credentials_are_redacted_as_read() {
