@@ -1,6 +1,8 @@
 //! RB001 `cluster-admin-binding`: `cluster-admin` (or an equivalent `*`/`*`/`*` role) is bound to a
 //! non-system subject.
 
+use std::collections::HashMap;
+
 use runnerguard_engine::{Grant, covers};
 use runnerguard_model::{RoleKind, Subject, SubjectKind, split_service_account_user};
 
@@ -64,20 +66,24 @@ impl Rule for ClusterAdminBinding {
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
         let star = [star_rule()];
         let mut groups: Groups<Scope> = Groups::default();
+        // Per role, asked once: 10k namespaces bind the same few roles 100,000 times.
+        let mut full_rules = HashMap::new();
         for (id, binding) in input_bindings(cx) {
             let Ok(role_id) = cx.policy.binding_role(id) else {
                 continue;
             };
             let role = cx.policy.role(role_id);
-            // The rule that makes the role all-powerful; `cluster-admin` itself by name too, so
-            // that a cluster which redefines it is still reported.
-            let full = role
-                .rules
-                .iter()
-                .position(|r| covers(std::slice::from_ref(r), &star).0);
-            let named = is_cluster_admin(role);
-            let Some(rule_index) = full.or_else(|| (named && !role.rules.is_empty()).then_some(0))
-            else {
+            let full_rule = *full_rules.entry(role_id).or_insert_with(|| {
+                // The rule that makes the role all-powerful; `cluster-admin` itself by name
+                // too, so that a cluster which redefines it is still reported.
+                let full = role
+                    .rules
+                    .iter()
+                    .position(|r| covers(std::slice::from_ref(r), &star).0);
+                let named = is_cluster_admin(role);
+                full.or_else(|| (named && !role.rules.is_empty()).then_some(0))
+            });
+            let Some(rule_index) = full_rule else {
                 continue;
             };
             let scope = Scope::of(binding);

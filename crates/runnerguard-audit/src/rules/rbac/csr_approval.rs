@@ -94,6 +94,11 @@ impl Rule for CsrApproval {
                     "",
                 ),
             );
+            // Without approval nothing else matters: asked first, it spares the other four
+            // questions for nearly every subject (issue #13).
+            let Some(approval_grant) = pick(&approval, input) else {
+                continue;
+            };
             // The API server checks the signer's name, then its domain wildcard.
             let wildcard = cx.policy.authorize(&user, &approve("kubernetes.io/*"));
             let mut signers: Vec<&str> = Vec::new();
@@ -109,9 +114,6 @@ impl Rule for CsrApproval {
             if signers.is_empty() {
                 continue;
             }
-            let Some(approval_grant) = pick(&approval, input) else {
-                continue;
-            };
             if !input(&approval_grant) && !signer_grants.iter().any(input) {
                 continue;
             }
