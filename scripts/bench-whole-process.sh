@@ -15,8 +15,9 @@
 #   scripts/bench-whole-process.sh dimensions
 #       `audit -o json` of inventories that grow one dimension 4x (scripts/gen-dimensions.py):
 #       ClusterRoleBindings, subjects of a binding, ServiceAccounts of a namespace, aggregated
-#       ClusterRoles, ServiceAccounts that may become one another, rules of a role; the
-#       growth column should stay near 4 (and was 14 and 46 for two of them, issue #13).
+#       ClusterRoles, ServiceAccounts that may become one another, rules of a role, namespaces
+#       one subject is bound in; the growth column should stay near 4 (and was 14 and 46 for
+#       two of them, issue #13).
 #   scripts/bench-whole-process.sh jobs [N...]                     (default 1000 3000)
 #       `audit -o json` of the 10000-namespace inventory with a config.toml whose N [[runners]]
 #       run jobs in N of its namespaces (`gen-runners.py jobs`): growth in job namespaces.
@@ -212,7 +213,7 @@ dimensions() {
     echo "| dimension | N | wall s | peak MB | 4N | wall s | peak MB | growth (4× input) |"
     echo "|---|---|---|---|---|---|---|---|"
     local dim n file small large
-    for dim in crbs:2000 subjects:5000 sas:2000 aggregated:500 sasgroups:2500 rules:500; do
+    for dim in crbs:2000 subjects:5000 sas:2000 aggregated:500 sasgroups:2500 rules:500 bound:2000; do
         n=${dim#*:}
         dim=${dim%%:*}
         for size in "$n" "$((4 * n))"; do

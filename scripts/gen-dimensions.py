@@ -13,6 +13,8 @@ of i. Each writes a Kubernetes List (JSON) to stdout.
   sasgroups   N ServiceAccounts over 200 namespaces, `system:serviceaccounts:NS` bound to
               edit in each (every ServiceAccount there may become every other one)
   rules       one ClusterRole of N rules bound to 50 users
+  bound       N namespaces with a ServiceAccount each, where one RoleBinding gives the user
+              `alice` and the group `devs` edit (one subject bound in every namespace)
 """
 import json
 import sys
@@ -51,6 +53,10 @@ elif dim=="sasgroups":  # SAs spread over namespaces, group system:serviceaccoun
 elif dim=="rules":  # one Role with many rules bound to many users
     items.append({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"wide"},"rules":[{"apiGroups":[f"g{i}.io"],"resources":["things"],"verbs":["get","create"]} for i in range(n)]})
     for j in range(50): items.append(crb(f"w-{j}","wide",[user(f"u{j}")]))
+elif dim=="bound":  # one user and one group bound to edit in N namespaces
+    for j in range(n):
+        items.append(sa(f"ns-{j}","app"))
+        items.append(rb(f"ns-{j}","alice-edit","edit",[user("alice"),{"kind":"Group","name":"devs","apiGroup":"rbac.authorization.k8s.io"}]))
 if not items:
     sys.exit("unknown dimension %r\n%s" % (dim, __doc__))
 json.dump({"apiVersion":"v1","kind":"List","items":items},sys.stdout)

@@ -112,6 +112,45 @@ fn inventory() -> impl Strategy<Value = Inventory> {
         })
 }
 
+/// Like [`inventory`], with up to 24 bindings: a subject then has entries in both namespaces
+/// and cluster-wide, which the policy's index sorts by scope.
+fn larger_inventory() -> impl Strategy<Value = Inventory> {
+    (inventory(), proptest::collection::vec(binding(), 0..24)).prop_map(|(mut inv, more)| {
+        inv.bindings.extend(more);
+        inv
+    })
+}
+
+/// The grants of `action` for `user` by a scan of every binding, in Kubernetes' visiting
+/// order (`VisitRulesFor`: ClusterRoleBindings, then the RoleBindings of the request's
+/// namespace, each in input order, with its first applying subject and every rule of its
+/// role that allows): (binding, subject, rule) indexes.
+fn scanned_grants(policy: &Policy, user: &UserInfo, action: &Action) -> Vec<(usize, usize, usize)> {
+    let cluster = policy
+        .bindings_with_ids()
+        .filter(|(_, b)| b.kind == BindingKind::ClusterRoleBinding);
+    let namespaced = policy.bindings_with_ids().filter(|(_, b)| {
+        b.kind == BindingKind::RoleBinding
+            && !action.namespace.is_empty()
+            && b.namespace == action.namespace
+    });
+    let mut out = Vec::new();
+    for (id, b) in cluster.chain(namespaced) {
+        let Some(subject) = runnerguard_engine::applies_to(user, &b.subjects, &b.namespace) else {
+            continue;
+        };
+        let Ok(role) = policy.binding_role(id) else {
+            continue;
+        };
+        for (i, rule) in policy.role(role).rules.iter().enumerate() {
+            if rule_allows(rule, action) {
+                out.push((id.index(), subject, i));
+            }
+        }
+    }
+    out
+}
+
 fn action() -> impl Strategy<Value = Action> {
     (
         pick(&["get", "list", "create"]),
@@ -184,6 +223,24 @@ proptest! {
                 prop_assert_eq!(&b.namespace, &action.namespace);
             }
         }
+    }
+
+    /// The indexed authorizer finds exactly the grants a scan of every binding finds, in
+    /// Kubernetes' visiting order (the index finds a namespace's entries by bisection).
+    #[test]
+    fn grants_are_those_of_a_scan_in_visiting_order(
+        inv in larger_inventory(),
+        user in user(),
+        action in action(),
+    ) {
+        let policy = Policy::new(inv);
+        let found: Vec<(usize, usize, usize)> = policy
+            .authorize(&user, &action)
+            .grants
+            .iter()
+            .map(|g| (g.binding.index(), g.subject_index, g.rule_index))
+            .collect();
+        prop_assert_eq!(found, scanned_grants(&policy, &user, &action));
     }
 
     /// The indexed authorizer and the scanning subject locator agree: a user is allowed if

@@ -30,16 +30,30 @@ impl Policy {
     /// order, then the namespace's RoleBindings in input order.
     pub(crate) fn applicable(&self, user: &UserInfo, namespace: &str) -> Vec<(BindingId, usize)> {
         let mut found: Vec<(bool, BindingId, usize)> = Vec::new();
+        // Entries are sorted by scope (`Entry::scope`): the ClusterRoleBindings, then the
+        // RoleBindings of `namespace`, each found by bisection.
         let mut add = |entries: Option<&Vec<Entry>>| {
-            for e in entries.into_iter().flatten() {
-                let id = e.binding;
-                let binding = self.binding(id);
-                let namespaced = binding.kind == BindingKind::RoleBinding;
-                if namespaced && (namespace.is_empty() || binding.namespace != namespace) {
-                    continue;
-                }
-                found.push((namespaced, id, e.subject as usize));
+            let Some(entries) = entries else {
+                return;
+            };
+            let scope = |e: &Entry| e.scope(&self.bindings);
+            let cluster = entries.partition_point(|e| !scope(e).0);
+            found.extend(
+                entries[..cluster]
+                    .iter()
+                    .map(|e| (false, e.binding, e.subject as usize)),
+            );
+            if namespace.is_empty() {
+                return;
             }
+            let rest = &entries[cluster..];
+            let from = rest.partition_point(|e| scope(e).1 < namespace);
+            let to = from + rest[from..].partition_point(|e| scope(e).1 == namespace);
+            found.extend(
+                rest[from..to]
+                    .iter()
+                    .map(|e| (true, e.binding, e.subject as usize)),
+            );
         };
         add(self.by_user.get(&user.name));
         for group in &user.groups {
