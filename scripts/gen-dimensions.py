@@ -27,6 +27,7 @@ def crb(name,role,subjects):
 def sa(ns,name): return {"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":name,"namespace":ns}}
 def user(n): return {"kind":"User","name":n,"apiGroup":"rbac.authorization.k8s.io"}
 def sasub(ns,n): return {"kind":"ServiceAccount","name":n,"namespace":ns}
+def group(n): return {"kind":"Group","name":n,"apiGroup":"rbac.authorization.k8s.io"}
 if len(sys.argv) != 3:
     sys.exit(__doc__)
 dim,n=sys.argv[1],int(sys.argv[2])
@@ -49,14 +50,14 @@ elif dim=="sasgroups":  # SAs spread over namespaces, group system:serviceaccoun
     for i in range(n):
         items.append(sa(f"ns-{i%200}",f"sa-{i}"))
     for j in range(200):
-        items.append(rb(f"ns-{j}",f"all-sa","edit",[{"kind":"Group","name":f"system:serviceaccounts:ns-{j}","apiGroup":"rbac.authorization.k8s.io"}]))
+        items.append(rb(f"ns-{j}",f"all-sa","edit",[group(f"system:serviceaccounts:ns-{j}")]))
 elif dim=="rules":  # one Role with many rules bound to many users
     items.append({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"wide"},"rules":[{"apiGroups":[f"g{i}.io"],"resources":["things"],"verbs":["get","create"]} for i in range(n)]})
     for j in range(50): items.append(crb(f"w-{j}","wide",[user(f"u{j}")]))
 elif dim=="bound":  # one user and one group bound to edit in N namespaces
     for j in range(n):
         items.append(sa(f"ns-{j}","app"))
-        items.append(rb(f"ns-{j}","alice-edit","edit",[user("alice"),{"kind":"Group","name":"devs","apiGroup":"rbac.authorization.k8s.io"}]))
+        items.append(rb(f"ns-{j}","alice-edit","edit",[user("alice"),group("devs")]))
 if not items:
     sys.exit("unknown dimension %r\n%s" % (dim, __doc__))
 json.dump({"apiVersion":"v1","kind":"List","items":items},sys.stdout)

@@ -142,15 +142,12 @@ fn whole_entries(
         .par_iter()
         .with_min_len(256)
         .filter_map(|item| {
-            let DeValue::Table(table) = item.get_ref() else {
-                return None;
-            };
             let places = Places {
                 src,
                 lines,
                 base: 0,
             };
-            Some(runner_entry(&places, &Cursor::default(), item, table))
+            runner_entry(&places, item)
         })
         .collect();
     Ok(Some(entries))
@@ -224,29 +221,25 @@ fn split_entries(src: &TomlSource<'_>, lines: &LineIndex) -> Option<Vec<RunnerEn
                 lines,
                 base: from,
             };
-            let entries = items
-                .iter()
-                .filter_map(|item| match item.get_ref() {
-                    DeValue::Table(table) => {
-                        Some(runner_entry(&places, &Cursor::default(), item, table))
-                    }
-                    _ => None,
-                })
-                .collect();
-            Some(entries)
+            Some(
+                items
+                    .iter()
+                    .filter_map(|item| runner_entry(&places, item))
+                    .collect(),
+            )
         })
         .collect();
     let entries: Vec<RunnerEntry> = parsed?.into_iter().flatten().collect();
     (entries.len() <= crate::limits::MAX_RUNNERS.get()).then_some(entries)
 }
 
-/// One `[[runners]]` entry: its settings flattened, `[runners.kubernetes]` apart.
-fn runner_entry(
-    places: &Places<'_, '_>,
-    cursor: &Cursor,
-    item: &toml::Spanned<DeValue<'_>>,
-    table: &DeTable<'_>,
-) -> RunnerEntry {
+/// One `[[runners]]` entry: its settings flattened, `[runners.kubernetes]` apart; `None`
+/// when the item is not a table. A cursor of its own: entries are read on any core.
+fn runner_entry(places: &Places<'_, '_>, item: &toml::Spanned<DeValue<'_>>) -> Option<RunnerEntry> {
+    let DeValue::Table(table) = item.get_ref() else {
+        return None;
+    };
+    let cursor = &Cursor::default();
     let mut all = Vec::new();
     flatten_toml(places, cursor, "", table, &mut all);
     // `[runners.kubernetes]` starts at its table's value (as before: the header), the
@@ -275,14 +268,14 @@ fn runner_entry(
             .and_then(|s| s.value.as_str())
             .map(str::to_owned)
     };
-    RunnerEntry {
+    Some(RunnerEntry {
         origin: places.origin(cursor, item.span().start),
         name: text("name"),
         executor: text("executor"),
         kubernetes_origin,
         kubernetes,
         settings,
-    }
+    })
 }
 
 /// Every key of `table` (at dotted `prefix`, relative to the `[[runners]]` entry), parents

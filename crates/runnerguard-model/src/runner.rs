@@ -365,8 +365,17 @@ impl Catalogue {
 
     /// The rows of `path`, in the data's order.
     fn rows<'a>(&'a self, path: &str) -> impl Iterator<Item = &'a KnownKey> {
-        self.by_path
-            .get(path)
+        self.indexed(&self.by_path, path)
+    }
+
+    /// The keys at `index[at]`, in the data's order.
+    fn indexed<'a>(
+        &'a self,
+        index: &'a HashMap<String, Vec<usize>>,
+        at: &str,
+    ) -> impl Iterator<Item = &'a KnownKey> + Clone {
+        index
+            .get(at)
             .map_or(&[][..], Vec::as_slice)
             .iter()
             .map(|&i| &self.keys[i])
@@ -377,11 +386,7 @@ impl Catalogue {
     }
 
     fn children<'a>(&'a self, parent: &str) -> impl Iterator<Item = &'a KnownKey> + Clone {
-        self.by_parent
-            .get(parent)
-            .map_or(&[][..], Vec::as_slice)
-            .iter()
-            .map(|&i| &self.keys[i])
+        self.indexed(&self.by_parent, parent)
     }
 }
 

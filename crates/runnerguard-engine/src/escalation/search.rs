@@ -1,6 +1,7 @@
 //! The search: breadth-first over the escalation graph from a subject, each identity with a
 //! shortest path, and the caches that let many subjects share the authorizer's answers.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
@@ -68,11 +69,13 @@ impl Expanded {
             return true;
         }
         let address = Arc::as_ptr(steps).cast::<Step>() as usize;
-        if self.0.contains_key(&address) {
-            return false;
+        match self.0.entry(address) {
+            Entry::Occupied(_) => false,
+            Entry::Vacant(v) => {
+                v.insert(Arc::clone(steps));
+                true
+            }
         }
-        self.0.insert(address, Arc::clone(steps));
-        true
     }
 }
 
@@ -249,6 +252,7 @@ impl<'p> Escalation<'p> {
         let mut out: Vec<Identity> = Vec::new();
         let mut queue: VecDeque<Identity> = VecDeque::new();
         let steps = self.start_edges(start);
+        // Marked expanded, as `reach` marks it: a list equal to the start's is skipped.
         expanded.first_time(&steps);
         for step in steps.iter() {
             if first_time(&mut seen, &step.to) {
@@ -435,34 +439,29 @@ impl<'p> Escalation<'p> {
         if let Some(steps) = locked(&self.cache).get(identity) {
             return Arc::clone(steps);
         }
-        let steps: Vec<Step> = match identity {
-            Identity::Group { name } if name == SYSTEM_MASTERS => vec![Step {
+        let steps: Arc<[Step]> = match identity {
+            Identity::Group { name } if name == SYSTEM_MASTERS => Arc::new([Step {
                 primitive: Primitive::Superuser,
                 permissions: Arc::from([]),
                 to: Identity::ClusterAdmin,
                 note: None,
-            }],
-            Identity::Node => vec![Step {
+            }]),
+            Identity::Node => Arc::new([Step {
                 primitive: Primitive::NodeProxy,
                 permissions: Arc::from([]),
                 to: Identity::AnyServiceAccount,
                 note: Some("conservative: the pods a node runs are not known offline".to_owned()),
-            }],
+            }]),
             // Expanded by `reach` through `any_service_account_reach`.
-            Identity::AnyServiceAccount => Vec::new(),
+            Identity::AnyServiceAccount => Arc::from([]),
             Identity::ClusterAdmin
             | Identity::NamespaceAdmin { .. }
-            | Identity::BoundRole { .. } => self.edges_of_role_identity(identity),
+            | Identity::BoundRole { .. } => self.edges_of_role_identity(identity).into(),
             other => match other.user_info() {
-                Some(user) => {
-                    let steps = self.edges_of_user(&user, Keep::Shared);
-                    locked(&self.cache).insert(identity.clone(), Arc::clone(&steps));
-                    return steps;
-                }
-                None => Vec::new(),
+                Some(user) => self.edges_of_user(&user, Keep::Shared),
+                None => Arc::from([]),
             },
         };
-        let steps: Arc<[Step]> = steps.into();
         locked(&self.cache).insert(identity.clone(), Arc::clone(&steps));
         steps
     }
@@ -553,16 +552,12 @@ impl<'p> Escalation<'p> {
     fn edges_of_user(&self, user: &UserInfo, keep: Keep) -> Arc<[Step]> {
         let policy = self.graph.policy;
         let (namespaces, cluster) = policy.binding_scopes(user);
-        let mut scopes: Vec<String> = namespaces.into_iter().map(str::to_owned).collect();
-        if cluster {
-            scopes.push(String::new());
-        }
-        let mut lists: Vec<Arc<[Step]>> = Vec::with_capacity(scopes.len());
-        for ns in &scopes {
+        let mut lists: Vec<Arc<[Step]>> = Vec::with_capacity(namespaces.len() + 1);
+        for ns in namespaces.into_iter().chain(cluster.then_some("")) {
             // Everything below depends on the user only through the bindings that apply to it
             // in this scope: users with the same bindings (most ServiceAccounts of a large
             // cluster, in the cluster scope) share the answers.
-            let key = (ns.clone(), policy.applicable(user, ns));
+            let key = (ns.to_owned(), policy.applicable(user, ns));
             if let Some(cached) = locked(&self.scope_cache).get(&key) {
                 lists.push(Arc::clone(cached));
                 continue;
@@ -638,8 +633,8 @@ mod tests {
     }
 
     /// Namespace `apps`: 20 ServiceAccounts (and `default`) that may all run pods as one
-    /// another (their group may create pods there). Namespace `ops`: the same, and `sa-0` of each also
-    /// creates pods in the other, so its edges span two scopes.
+    /// another (their group may create pods there). Namespace `ops`: the same. `sa-0` of
+    /// each also creates pods in the other, so its edges span two scopes.
     fn policy() -> Policy {
         let mut inv = Inventory::default();
         inv.roles.push(Role {
@@ -723,6 +718,26 @@ mod tests {
         assert!(Arc::ptr_eq(
             &two,
             &e.edges_of_user(&sa_user("apps", "sa-0"), Keep::Shared)
+        ));
+    }
+
+    #[test]
+    fn a_search_keeps_no_edges_for_its_start() {
+        let policy = policy();
+        let e = Escalation::new(&policy);
+        let start = sa_user("apps", "sa-3");
+        let cached = |id: &Identity| super::locked(&e.cache).contains_key(id);
+        assert_eq!(e.reach(&start).len(), 42);
+        // The others it reached are cached; itself, which nothing reached, is not.
+        assert!(cached(&Identity::of(&sa_user("apps", "sa-4"))));
+        assert!(!cached(&Identity::of(&start)));
+        // Once another search has cached it, a search from it starts from that list.
+        let from_sa_4 = sa_user("apps", "sa-4");
+        assert_eq!(e.reach(&from_sa_4).len(), 42);
+        assert!(cached(&Identity::of(&start)));
+        assert!(Arc::ptr_eq(
+            &e.start_edges(&start),
+            &e.edges(&Identity::of(&start))
         ));
     }
 
