@@ -245,7 +245,7 @@ impl<'de> Visitor<'de> for TopVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top<'de>, A::Error> {
         let mut header = DocHeader::default();
         let mut keys = Keys::default();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(Key(key)) = map.next_key()? {
             keys.insert::<A::Error>(key.clone())?;
             match key.as_ref() {
                 "apiVersion" => header.api_version = map.next_value::<Text>()?.0,
@@ -319,6 +319,32 @@ impl<'de> Keys<'de> {
     }
 }
 
+/// An object's key, borrowed from the text unless it has escapes. (`Cow<str>`'s own
+/// `Deserialize` always copies: a String for every key of a 47 MB inventory, issue #13.)
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 /// Any JSON value, walked to refuse repeated keys in its objects.
 struct Checked;
 
@@ -338,7 +364,7 @@ impl<'de> Visitor<'de> for CheckedVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
         let mut keys = Keys::default();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(Key(key)) = map.next_key()? {
             keys.insert::<A::Error>(key)?;
             map.next_value::<Checked>()?;
         }
@@ -514,6 +540,9 @@ mod tests {
             (r#"{"kind":5,"kind":"ClusterRoleBinding"}"#, 16),
             (r#"{"\u006bind":"A","kind":"B"}"#, 23),
             (r#"{"a":{"b":[{"c":1,"c":2}]}}"#, 21),
+            // Below the top, keys are borrowed from the text unless escaped: either way equal.
+            (r#"{"a":{"\u0062":1,"b":2}}"#, 20),
+            (r#"{"a":{"b":1,"\u0062":2}}"#, 20),
         ] {
             let e = read_object(text).unwrap_err();
             assert_eq!((e.line(), e.column()), (1, column), "{text}");
