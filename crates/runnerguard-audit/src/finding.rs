@@ -1,5 +1,6 @@
 //! Findings: what a rule reports, with its evidence.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use runnerguard_engine::{Grant, Step};
@@ -28,8 +29,8 @@ pub struct Finding {
     /// What the finding rests on, as data (grants, escalation steps, settings, facts); the
     /// report crate words it.
     pub evidence: Vec<Evidence>,
-    /// How to fix it.
-    pub remediation: String,
+    /// How to fix it: the rule's own text unless the finding has a more specific one.
+    pub remediation: Cow<'static, str>,
 }
 
 /// A place in a configuration file, with what is there.
@@ -53,7 +54,7 @@ impl Finding {
             objects: Vec::new(),
             locations: Vec::new(),
             evidence: Vec::new(),
-            remediation: meta.remediation.to_owned(),
+            remediation: Cow::Borrowed(meta.remediation),
         }
     }
 
@@ -139,9 +140,23 @@ impl Finding {
 
     /// Overrides the remediation with a more specific one.
     #[must_use]
-    pub fn remediation(mut self, remediation: impl Into<String>) -> Self {
+    pub fn remediation(mut self, remediation: impl Into<Cow<'static, str>>) -> Self {
         self.remediation = remediation.into();
         self
+    }
+
+    /// Gives back what the finding's texts reserved beyond their contents, where that is
+    /// much: an audit holds every finding until it is sorted, and a message formatted piece
+    /// by piece may have reserved up to twice its length (issue #13). A little spare room is
+    /// left alone; giving it back costs more time than the memory is worth.
+    pub(crate) fn shrink(&mut self) {
+        shrink(&mut self.message);
+        if let Cow::Owned(r) = &mut self.remediation {
+            shrink(r);
+        }
+        for l in &mut self.locations {
+            shrink(&mut l.what);
+        }
     }
 
     /// The first place this finding points at: its first location, else its first object.
@@ -150,5 +165,13 @@ impl Finding {
             .first()
             .map(|l| &l.origin)
             .or_else(|| self.objects.first().map(|o| &o.origin))
+    }
+}
+
+/// Gives back `s`'s spare room when it is over an eighth of its length and 32 bytes.
+fn shrink(s: &mut String) {
+    let spare = s.capacity() - s.len();
+    if spare > 32 && spare > s.len() / 8 {
+        s.shrink_to_fit();
     }
 }

@@ -357,3 +357,88 @@ fn equal_findings_are_removed_within_their_sort_key_keeping_the_first() {
         assert_eq!(findings[0].message, "another message");
     }
 }
+
+#[test]
+fn the_sort_is_the_stable_sort_by_severity_rule_and_message() {
+    // Ties in every key (findings told apart only by their objects keep their order), in an
+    // order that no key gives.
+    let rules: Vec<&crate::RuleMeta> = ALL.iter().take(4).map(|r| r.meta()).collect();
+    let severities = [Severity::Low, Severity::Critical, Severity::High];
+    let mut findings: Vec<Finding> = (0..300)
+        .map(|i| {
+            let meta = rules[(i * 7) % rules.len()];
+            let message = ["b", "a", "c"][(i * 5) % 3];
+            Finding::new(meta, message)
+                .severity(severities[(i * 11) % 3])
+                .object(runnerguard_model::ObjectRef {
+                    api_version: "v1".to_owned(),
+                    kind: "Namespace".to_owned(),
+                    namespace: String::new(),
+                    name: format!("ns-{i}"),
+                    origin: runnerguard_model::Origin::default(),
+                })
+        })
+        .collect();
+    let mut expected = findings.clone();
+    expected.sort_by(order_of);
+    sort(&mut findings);
+    assert_eq!(findings, expected);
+}
+
+#[test]
+fn a_permutation_puts_each_item_in_its_place() {
+    // Every permutation of five items: cycles of every length, fixed points included.
+    let mut to = [0u32, 1, 2, 3, 4];
+    let mut seen = 0;
+    loop {
+        let mut items = ['a', 'b', 'c', 'd', 'e'];
+        let expected: Vec<char> = to.iter().map(|&i| items[i as usize]).collect();
+        let mut scratch = to;
+        permute(&mut items, &mut scratch);
+        assert_eq!(items.to_vec(), expected, "{to:?}");
+        seen += 1;
+        // The next permutation in lexicographic order.
+        let Some(i) = (0..4).rev().find(|&i| to[i] < to[i + 1]) else {
+            break;
+        };
+        let j = (i + 1..5).rev().find(|&j| to[j] > to[i]).unwrap();
+        to.swap(i, j);
+        to[i + 1..].reverse();
+    }
+    assert_eq!(seen, 120);
+}
+
+#[test]
+fn findings_give_back_large_spare_room_only() {
+    let meta = ALL[0].meta();
+    // A rule's own remediation is not copied into each finding.
+    assert!(matches!(
+        Finding::new(meta, "m").remediation,
+        std::borrow::Cow::Borrowed(_)
+    ));
+    let mut roomy = String::with_capacity(4096);
+    roomy.push_str("a message formatted piece by piece");
+    let mut tight = String::with_capacity(48);
+    tight.push_str("a remediation of forty bytes, near full");
+    let mut f = Finding::new(meta, roomy).remediation(tight);
+    let before = f.clone();
+    f.shrink();
+    assert_eq!(f, before);
+    assert_eq!(f.message.capacity(), f.message.len());
+    let std::borrow::Cow::Owned(remediation) = &f.remediation else {
+        panic!("an owned remediation stays owned");
+    };
+    assert_eq!(remediation.capacity(), 48, "a little spare room is left");
+}
+
+#[test]
+fn the_audit_holds_no_message_with_large_spare_room() {
+    let dir = fixture_dirs().remove(0);
+    let policy = policy_of(&dir);
+    let findings = Audit::of_setups(&policy, setups(&policy)).run(&Selection::default());
+    assert!(!findings.is_empty());
+    for f in &findings {
+        let spare = f.message.capacity() - f.message.len();
+        assert!(spare <= 32 || spare <= f.message.len() / 8, "{}", f.message);
+    }
+}
