@@ -2,6 +2,7 @@
 //! settings themselves. The report crate does the wording and the indentation, once for
 //! every format (human, JSON, and the CI formats that point at each object).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -83,9 +84,9 @@ pub struct EscalationStep {
     pub reached: Identity,
     /// The requests the step needs, each with the grant that allows it.
     pub permissions: Vec<StepPermission>,
-    /// A caveat, when the edge is conservative.
+    /// A caveat, when the edge is conservative (the engine's own text, shared).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note: Option<Cow<'static, str>>,
 }
 
 /// A request an escalation step needs, and the grant that allows it.

@@ -63,33 +63,63 @@ pub(crate) fn rule_allows_some_name(rule: &PolicyRule, action: &Action) -> bool 
     }
 }
 
-/// [`resource_matches`] for a request's resource and subresource: the combined
-/// `resource/subresource` is built only when there is a subresource.
+/// [`resource_matches`] for a request's resource and subresource, without building the
+/// combined `resource/subresource`: a rule's entry is compared with it in parts.
 fn target_resource_matches(rule: &PolicyRule, r: &ResourceTarget) -> bool {
-    if r.subresource.is_empty() {
-        resource_matches(rule, &r.resource, "")
-    } else {
-        resource_matches(
-            rule,
-            &format!("{}/{}", r.resource, r.subresource),
-            &r.subresource,
-        )
+    parts_match(rule, &r.resource, &r.subresource)
+}
+
+/// [`resource_matches`] of `resource` and `subresource` (empty: none), given apart.
+fn parts_match(rule: &PolicyRule, resource: &str, subresource: &str) -> bool {
+    rule.resources.iter().any(|r| {
+        r == ALL
+            || is_combined(r, resource, subresource)
+            || (!subresource.is_empty() && r.strip_prefix("*/").is_some_and(|s| s == subresource))
+    })
+}
+
+/// Whether `entry` is `resource`, or `resource/subresource` when there is a subresource.
+fn is_combined(entry: &str, resource: &str, subresource: &str) -> bool {
+    if subresource.is_empty() {
+        return entry == resource;
     }
+    entry
+        .strip_prefix(resource)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .is_some_and(|rest| rest == subresource)
+}
+
+/// [`rule_allows`] for the resource request `verb` on `resource`/`subresource` (empty: none)
+/// in `group`, object `name` (empty: the collection), given in parts: a caller asking many
+/// questions builds an [`Action`] only for those allowed (issue #13).
+pub(crate) fn rule_allows_resource(
+    rule: &PolicyRule,
+    verb: &str,
+    group: &str,
+    resource: &str,
+    subresource: &str,
+    name: &str,
+) -> bool {
+    verb_matches(rule, verb)
+        && api_group_matches(rule, group)
+        && resource_name_matches(rule, name)
+        && parts_match(rule, resource, subresource)
 }
 
 /// `RuleAllows` (plugin/pkg/auth/authorizer/rbac/rbac.go): whether one rule allows `action`.
 /// The namespace is not the rule's business; which bindings apply decides it.
 pub fn rule_allows(rule: &PolicyRule, action: &Action) -> bool {
     match &action.target {
-        // The same conjunction as Kubernetes', the cheap tests first: the combined
-        // `resource/subresource` is built only for a rule whose verbs and groups match (the
-        // escalation analysis asks every rule of `edit` and `admin` dozens of questions).
-        Target::Resource(r) => {
-            verb_matches(rule, &action.verb)
-                && api_group_matches(rule, &r.api_group)
-                && resource_name_matches(rule, &r.name)
-                && target_resource_matches(rule, r)
-        }
+        // The same conjunction as Kubernetes', the cheap tests first (the escalation
+        // analysis asks every rule of `edit` and `admin` dozens of questions).
+        Target::Resource(r) => rule_allows_resource(
+            rule,
+            &action.verb,
+            &r.api_group,
+            &r.resource,
+            &r.subresource,
+            &r.name,
+        ),
         Target::NonResource { path } => {
             verb_matches(rule, &action.verb) && non_resource_url_matches(rule, path)
         }
@@ -99,6 +129,55 @@ pub fn rule_allows(rule: &PolicyRule, action: &Action) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The parts compared one by one are `ResourceMatches` of the combined string, which
+    /// Kubernetes builds: every entry shape against every request shape.
+    #[test]
+    fn resources_in_parts_match_as_the_combined_string_does() {
+        let entries = [
+            "*",
+            "pods",
+            "pods/exec",
+            "pods/exe",
+            "pods/exec/x",
+            "pods/",
+            "podsx/exec",
+            "*/exec",
+            "*/",
+            "*/*",
+            "pods/*",
+            "exec",
+            "/exec",
+            "",
+            "pods/exec/",
+            "p/exec",
+        ];
+        let requests = [
+            ("pods", ""),
+            ("pods", "exec"),
+            ("pods", "exe"),
+            ("pod", "sexec"),
+            ("pods/exec", ""),
+            ("", "exec"),
+            ("", ""),
+            ("podsx", "exec"),
+        ];
+        for entry in entries {
+            let rule = PolicyRule::resource(&[""], &[entry], &["get"]);
+            for (resource, subresource) in requests {
+                let combined = if subresource.is_empty() {
+                    resource.to_owned()
+                } else {
+                    format!("{resource}/{subresource}")
+                };
+                assert_eq!(
+                    parts_match(&rule, resource, subresource),
+                    resource_matches(&rule, &combined, subresource),
+                    "{entry:?} against {resource:?} / {subresource:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn pods_star_is_literal() {

@@ -1,6 +1,7 @@
 //! What the admission policies of the inputs prove about pods: a namespace whose pods may run
 //! only as some ServiceAccounts ("pins"), and the pod edges that leaves.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use runnerguard_model::AdmissionBinding;
@@ -147,10 +148,10 @@ impl Graph<'_> {
                     "admission ({}) lets pods in `{namespace}` run as this ServiceAccount",
                     pin.policy
                 );
-                step.note = Some(match step.note.take() {
+                step.note = Some(Cow::Owned(match step.note.take() {
                     Some(n) => format!("{n}; {note}"),
                     None => note,
-                });
+                }));
                 Some(step)
             })
             .collect()

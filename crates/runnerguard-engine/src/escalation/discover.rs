@@ -1,6 +1,7 @@
 //! Edge discovery: [`EDGES`] walked for one subject in one scope, each edge's requests asked of
 //! the exact authorizer.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use runnerguard_model::{PolicyRule, RoleKind};
@@ -43,10 +44,13 @@ impl Graph<'_> {
     /// order.
     pub(super) fn scope_edges(&self, ns: &str, applicable: &[(BindingId, usize)]) -> Vec<Step> {
         let ask = |request: &Request, object: &str| -> Option<Permission> {
-            let action = request.action(ns, object);
+            // Most questions are refused: the action is built only for those allowed.
             self.policy
-                .first_grant(applicable, &action)
-                .map(|grant| Permission { action, grant })
+                .first_grant(applicable, |rule| request.allowed_by(rule, object))
+                .map(|grant| Permission {
+                    action: request.action(ns, object),
+                    grant,
+                })
         };
         let at = At {
             ns,
@@ -87,7 +91,7 @@ impl Graph<'_> {
     ) {
         let At { ns, ask, .. } = *at;
         let primitive = edge.primitive;
-        let note = edge.note.map(str::to_owned);
+        let note = edge.note.map(Cow::Borrowed);
         let step = |permissions: Vec<Permission>, to: Identity| Step {
             primitive,
             permissions: Arc::from(permissions),
@@ -122,7 +126,7 @@ impl Graph<'_> {
                     ns,
                     primitive,
                     permissions,
-                    Some("conservative: no pods of this namespace were read, so any ServiceAccount's pods may be there".to_owned()),
+                    Some(Cow::Borrowed("conservative: no pods of this namespace were read, so any ServiceAccount's pods may be there")),
                 )),
             },
             Reaches::TokenSecretOwners => match self.token_secrets.get(ns) {
@@ -136,7 +140,7 @@ impl Graph<'_> {
                     ns,
                     primitive,
                     permissions,
-                    Some("conservative: no token Secrets of this namespace were read, so any ServiceAccount may have one".to_owned()),
+                    Some(Cow::Borrowed("conservative: no token Secrets of this namespace were read, so any ServiceAccount may have one")),
                 )),
             },
             Reaches::EachTokenSecret { request } => {
@@ -336,7 +340,7 @@ impl Graph<'_> {
         ns: &str,
         primitive: Primitive,
         permissions: Vec<Permission>,
-        note: Option<String>,
+        note: Option<Cow<'static, str>>,
     ) -> Vec<Step> {
         if ns.is_empty() {
             return steps_to(primitive, permissions, note, [Identity::AnyServiceAccount]).collect();
@@ -362,7 +366,7 @@ impl Graph<'_> {
 fn steps_to(
     primitive: Primitive,
     permissions: Vec<Permission>,
-    note: Option<String>,
+    note: Option<Cow<'static, str>>,
     to: impl IntoIterator<Item = Identity>,
 ) -> impl Iterator<Item = Step> {
     let permissions: Arc<[Permission]> = permissions.into();

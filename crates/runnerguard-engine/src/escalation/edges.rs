@@ -6,6 +6,9 @@
 //! order of the edges found, and so of the shortest paths the search returns: do not sort it.
 
 use super::Primitive;
+use runnerguard_model::PolicyRule;
+
+use crate::matcher::rule_allows_resource;
 use crate::{ANY_NAME, Action, ResourceVerb};
 
 const RBAC: &str = "rbac.authorization.k8s.io";
@@ -62,13 +65,32 @@ impl Request {
     /// The request in `namespace` (empty: cluster-wide); `object` is the name asked about for
     /// [`Name::Each`].
     pub(super) fn action(&self, namespace: &str, object: &str) -> Action {
-        let name = match self.name {
+        self.verb.action(namespace, self.object_name(object))
+    }
+
+    /// The name asked about, `object` for [`Name::Each`].
+    fn object_name<'a>(&self, object: &'a str) -> &'a str {
+        match self.name {
             Name::None => "",
             Name::Any => ANY_NAME,
             Name::Exact(name) => name,
             Name::Each => object,
-        };
-        self.verb.action(namespace, name)
+        }
+    }
+
+    /// Whether `rule` allows the request about `object` ([`Request::action`]'s
+    /// [`rule_allows`](crate::rule_allows), the namespace being the bindings' business),
+    /// without building the action.
+    pub(super) fn allowed_by(&self, rule: &PolicyRule, object: &str) -> bool {
+        let v = &self.verb;
+        rule_allows_resource(
+            rule,
+            v.verb,
+            v.group,
+            v.resource,
+            v.subresource,
+            self.object_name(object),
+        )
     }
 }
 
@@ -530,6 +552,54 @@ const IMPERSONATE_ANY_SERVICE_ACCOUNT: Request =
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rule_allows;
+
+    /// Asking in parts ([`Request::allowed_by`]) answers as [`rule_allows`] of the action the
+    /// request builds, for every request of the table and rules that tell them apart.
+    #[test]
+    fn requests_asked_in_parts_answer_as_their_actions() {
+        let named = |mut rule: PolicyRule, names: &[&str]| {
+            rule.resource_names = names.iter().map(|&n| n.to_owned()).collect();
+            rule
+        };
+        let mut rules = vec![
+            PolicyRule::resource(&["*"], &["*"], &["*"]),
+            PolicyRule::resource(&[""], &["pods", "pods/exec"], &["create", "get"]),
+            PolicyRule::resource(&[""], &["serviceaccounts/token"], &["create"]),
+            PolicyRule::resource(&["*"], &["*/token", "*/approval"], &["*"]),
+            PolicyRule::resource(&[RBAC], &["clusterroles", "roles"], &["bind", "escalate"]),
+            PolicyRule::resource(&[ADMISSION], &["*"], &["create", "update", "patch"]),
+            PolicyRule::resource(&[CERTIFICATES], &["signers"], &["approve", "sign"]),
+            PolicyRule::resource(&["apps"], &["deployments"], &["create"]),
+            PolicyRule::resource(&[""], &["pods/*"], &["*"]),
+        ];
+        let rules_without_names = rules.len();
+        for i in 0..rules_without_names {
+            rules.push(named(rules[i].clone(), &["a", ANY_NAME, ""]));
+        }
+        let mut asked = 0;
+        for request in EDGES
+            .iter()
+            .flat_map(|e| {
+                e.requires
+                    .iter()
+                    .flat_map(|alternatives| alternatives.iter())
+            })
+            .chain([&CREATE_PODS, &GET_ANY_SECRET, &ANY_TOKEN])
+        {
+            for rule in &rules {
+                for object in ["", "a", "b"] {
+                    assert_eq!(
+                        request.allowed_by(rule, object),
+                        rule_allows(rule, &request.action("ns", object)),
+                        "{request:?} {object:?} {rule:?}"
+                    );
+                    asked += 1;
+                }
+            }
+        }
+        assert!(asked > 1000, "{asked}");
+    }
 
     /// A requirement is asked with no object: naming "each object" there would ask about the
     /// empty name, which only collection rules allow.

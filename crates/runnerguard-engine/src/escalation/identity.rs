@@ -1,6 +1,7 @@
 //! The vocabulary of escalation: the identities a subject can become, the kinds of edge between
 //! them, and the paths and answers the search returns.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -258,8 +259,9 @@ pub struct Step {
     pub permissions: Arc<[Permission]>,
     /// The identity it leads to.
     pub to: Identity,
-    /// A caveat, when the edge is conservative.
-    pub note: Option<String>,
+    /// A caveat, when the edge is conservative: most are the edge table's own text, which
+    /// every step of the edge shares instead of copying (a search clones its steps).
+    pub note: Option<Cow<'static, str>>,
 }
 
 /// An identity reached, and the shortest path to it.

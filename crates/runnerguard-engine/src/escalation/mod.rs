@@ -59,13 +59,21 @@ impl<'p> Graph<'p> {
     /// The graph over `policy`, with the objects it holds.
     fn new(policy: &'p Policy) -> Self {
         let mut service_accounts: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        let mut users = Vec::new();
-        let mut groups = Vec::new();
+        // Each name once, copied at the end: 100,000 bindings name a few hundred groups.
+        let mut users: BTreeSet<&str> = BTreeSet::new();
+        let mut groups: BTreeSet<&str> = BTreeSet::new();
+        let mut add = |ns: &str, name: &str| match service_accounts.get_mut(ns) {
+            Some(names) => {
+                if !names.contains(name) {
+                    names.insert(name.to_owned());
+                }
+            }
+            None => {
+                service_accounts.insert(ns.to_owned(), BTreeSet::from([name.to_owned()]));
+            }
+        };
         for sa in policy.service_accounts() {
-            service_accounts
-                .entry(sa.namespace.clone())
-                .or_default()
-                .insert(sa.name.clone());
+            add(&sa.namespace, &sa.name);
         }
         for binding in policy.bindings() {
             for s in &binding.subjects {
@@ -76,27 +84,19 @@ impl<'p> Graph<'p> {
                         } else {
                             &s.namespace
                         };
-                        if !ns.is_empty()
-                            && !service_accounts
-                                .get(ns)
-                                .is_some_and(|n| n.contains(&s.name))
-                        {
-                            service_accounts
-                                .entry(ns.clone())
-                                .or_default()
-                                .insert(s.name.clone());
+                        if !ns.is_empty() {
+                            add(ns, &s.name);
                         }
                     }
                     "User" => match split_service_account_user(&s.name) {
-                        Some((ns, name)) => {
-                            service_accounts
-                                .entry(ns.to_owned())
-                                .or_default()
-                                .insert(name.to_owned());
+                        Some((ns, name)) => add(ns, name),
+                        None => {
+                            users.insert(&s.name);
                         }
-                        None => users.push(s.name.clone()),
                     },
-                    "Group" => groups.push(s.name.clone()),
+                    "Group" => {
+                        groups.insert(&s.name);
+                    }
                     _ => {}
                 }
             }
@@ -105,14 +105,11 @@ impl<'p> Graph<'p> {
         for ns in objects
             .namespaces
             .iter()
-            .map(|n| n.name.clone())
-            .chain(policy.bindings().iter().map(|b| b.namespace.clone()))
+            .map(|n| n.name.as_str())
+            .chain(policy.bindings().iter().map(|b| b.namespace.as_str()))
             .filter(|n| !n.is_empty())
         {
-            service_accounts
-                .entry(ns)
-                .or_default()
-                .insert("default".to_owned());
+            add(ns, "default");
         }
         let mut pod_service_accounts: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for w in &objects.workloads {
@@ -130,13 +127,9 @@ impl<'p> Graph<'p> {
                     .push((s.object.name.clone(), sa.clone()));
             }
         }
-        if !groups.iter().any(|g| g == SYSTEM_MASTERS) {
-            groups.push(SYSTEM_MASTERS.to_owned());
-        }
-        users.sort();
-        users.dedup();
-        groups.sort();
-        groups.dedup();
+        groups.insert(SYSTEM_MASTERS);
+        let users: Vec<String> = users.into_iter().map(str::to_owned).collect();
+        let groups: Vec<String> = groups.into_iter().map(str::to_owned).collect();
         Self {
             policy,
             service_accounts,

@@ -1,6 +1,7 @@
 //! The search: breadth-first over the escalation graph from a subject, each identity with a
 //! shortest path, and the caches that let many subjects share the authorizer's answers.
 
+use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
@@ -450,7 +451,9 @@ impl<'p> Escalation<'p> {
                 primitive: Primitive::NodeProxy,
                 permissions: Arc::from([]),
                 to: Identity::AnyServiceAccount,
-                note: Some("conservative: the pods a node runs are not known offline".to_owned()),
+                note: Some(Cow::Borrowed(
+                    "conservative: the pods a node runs are not known offline",
+                )),
             }]),
             // Expanded by `reach` through `any_service_account_reach`.
             Identity::AnyServiceAccount => Arc::from([]),

@@ -49,20 +49,21 @@ pub struct NearMiss {
 }
 
 impl Policy {
-    /// The first allowing rule among `applicable` bindings (as [`Policy::applicable`] lists
-    /// them for the action's namespace): [`Policy::authorize`] without collecting every grant
-    /// or recomputing which bindings apply, for callers that ask many questions of one user.
+    /// The first rule that `allows` among `applicable` bindings (as [`Policy::applicable`]
+    /// lists them for the request's namespace): [`Policy::authorize`] without collecting
+    /// every grant or recomputing which bindings apply, for callers that ask many questions
+    /// of one user. `allows` is [`rule_allows`] of the request, however the caller holds it.
     pub(crate) fn first_grant(
         &self,
         applicable: &[(BindingId, usize)],
-        action: &Action,
+        allows: impl Fn(&PolicyRule) -> bool,
     ) -> Option<Grant> {
         applicable.iter().find_map(|&(binding, subject_index)| {
             let role = self.binding_role(binding).ok()?;
             self.role(role)
                 .rules
                 .iter()
-                .position(|rule| rule_allows(rule, action))
+                .position(&allows)
                 .map(|rule_index| Grant {
                     binding,
                     subject_index,
