@@ -461,7 +461,7 @@ fn run_rules(
     if rules.iter().any(|r| r.meta().id.starts_with("RG")) {
         cx.prepare_job_identities();
     }
-    let per_rule: Vec<Vec<Finding>> = rules
+    let mut per_rule: Vec<Vec<Finding>> = rules
         .par_iter()
         .with_max_len(1)
         .map(|rule| {
@@ -473,8 +473,7 @@ fn run_rules(
         .collect();
     // Appended to the longest list, each other freed once moved: a list of every finding
     // beside all the rules' lists would hold each finding's place twice at the peak.
-    let mut per_rule = per_rule;
-    per_rule.sort_by_key(|found| std::cmp::Reverse(found.len()));
+    per_rule.sort_by_key(|found| Reverse(found.len()));
     let mut lists = per_rule.into_iter();
     let mut findings = lists.next().unwrap_or_default();
     findings.reserve_exact(lists.as_slice().iter().map(Vec::len).sum());

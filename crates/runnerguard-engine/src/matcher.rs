@@ -6,7 +6,7 @@
 
 use runnerguard_model::PolicyRule;
 
-use crate::{Action, ResourceTarget, Target};
+use crate::{Action, Target};
 
 /// `*`: every verb, group, resource or URL (`rbacv1.VerbAll`, `APIGroupAll`, `ResourceAll`,
 /// `NonResourceAll` all have this value).
@@ -26,9 +26,28 @@ pub fn api_group_matches(rule: &PolicyRule, group: &str) -> bool {
 /// list the combined `resource/subresource` exactly, or `*/subresource` for a subresource
 /// request. `pods/*` is literal: it matches no real request.
 pub fn resource_matches(rule: &PolicyRule, combined: &str, subresource: &str) -> bool {
+    any_resource(rule, subresource, |r| r == combined)
+}
+
+/// [`resource_matches`] of `resource` and `subresource` (empty: none) given apart, without
+/// building the combined string: a rule's entry is compared with it in parts.
+pub(crate) fn parts_match(rule: &PolicyRule, resource: &str, subresource: &str) -> bool {
+    any_resource(rule, subresource, |r| {
+        if subresource.is_empty() {
+            return r == resource;
+        }
+        r.strip_prefix(resource)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .is_some_and(|rest| rest == subresource)
+    })
+}
+
+/// Whether some entry of the rule's `resources` is `*`, is the request's resource
+/// (`is_request`), or is `*/subresource` for a subresource request.
+fn any_resource(rule: &PolicyRule, subresource: &str, is_request: impl Fn(&str) -> bool) -> bool {
     rule.resources.iter().any(|r| {
         r == ALL
-            || r == combined
+            || is_request(r)
             // `len(ruleResource) == len(requestedSubresource)+2 && HasPrefix("*/") &&
             // HasSuffix(requestedSubresource)`: exactly `*/<subresource>`.
             || (!subresource.is_empty()
@@ -57,36 +76,10 @@ pub(crate) fn rule_allows_some_name(rule: &PolicyRule, action: &Action) -> bool 
         Target::Resource(r) => {
             verb_matches(rule, &action.verb)
                 && api_group_matches(rule, &r.api_group)
-                && target_resource_matches(rule, r)
+                && parts_match(rule, &r.resource, &r.subresource)
         }
         Target::NonResource { .. } => rule_allows(rule, action),
     }
-}
-
-/// [`resource_matches`] for a request's resource and subresource, without building the
-/// combined `resource/subresource`: a rule's entry is compared with it in parts.
-fn target_resource_matches(rule: &PolicyRule, r: &ResourceTarget) -> bool {
-    parts_match(rule, &r.resource, &r.subresource)
-}
-
-/// [`resource_matches`] of `resource` and `subresource` (empty: none), given apart.
-fn parts_match(rule: &PolicyRule, resource: &str, subresource: &str) -> bool {
-    rule.resources.iter().any(|r| {
-        r == ALL
-            || is_combined(r, resource, subresource)
-            || (!subresource.is_empty() && r.strip_prefix("*/").is_some_and(|s| s == subresource))
-    })
-}
-
-/// Whether `entry` is `resource`, or `resource/subresource` when there is a subresource.
-fn is_combined(entry: &str, resource: &str, subresource: &str) -> bool {
-    if subresource.is_empty() {
-        return entry == resource;
-    }
-    entry
-        .strip_prefix(resource)
-        .and_then(|rest| rest.strip_prefix('/'))
-        .is_some_and(|rest| rest == subresource)
 }
 
 /// [`rule_allows`] for the resource request `verb` on `resource`/`subresource` (empty: none)

@@ -160,7 +160,7 @@ impl Policy {
 /// What keeps `rule` from allowing `action`, namespace aside.
 fn rule_mismatches(rule: &PolicyRule, action: &Action) -> Vec<Mismatch> {
     use crate::matcher::{
-        api_group_matches, non_resource_url_matches, resource_matches, resource_name_matches,
+        api_group_matches, non_resource_url_matches, parts_match, resource_name_matches,
         verb_matches,
     };
     let mut out = Vec::new();
@@ -176,12 +176,7 @@ fn rule_mismatches(rule: &PolicyRule, action: &Action) -> Vec<Mismatch> {
             if !api_group_matches(rule, &r.api_group) {
                 out.push(Mismatch::ApiGroup);
             }
-            let combined = if r.subresource.is_empty() {
-                r.resource.clone()
-            } else {
-                format!("{}/{}", r.resource, r.subresource)
-            };
-            if !resource_matches(rule, &combined, &r.subresource) {
+            if !parts_match(rule, &r.resource, &r.subresource) {
                 out.push(Mismatch::Resource);
             }
             if !resource_name_matches(rule, &r.name) {
