@@ -28,6 +28,21 @@ pub(super) fn run_with(
     jobs: &[(&str, &str, Option<bool>)],
     version: &str,
 ) -> Vec<Finding> {
+    with_context(yaml, config_toml, jobs, version, |cx| {
+        let mut out = Vec::new();
+        rule.check(cx, &mut out);
+        out
+    })
+}
+
+/// What `f` makes of the context [`run_with`] gives a rule.
+pub(super) fn with_context<T>(
+    yaml: &str,
+    config_toml: &str,
+    jobs: &[(&str, &str, Option<bool>)],
+    version: &str,
+    f: impl FnOnce(&Context<'_>) -> T,
+) -> T {
     let mut loaded = runnerguard_load::load_str("test.yaml", yaml).unwrap();
     if !config_toml.is_empty() {
         let config = runnerguard_load::load_str("config.toml", config_toml).unwrap();
@@ -52,10 +67,7 @@ pub(super) fn run_with(
     let tables = crate::executor::permission_tables().unwrap();
     let table = crate::executor::table_for(&tables, version.parse().unwrap()).unwrap();
     let chart = ChartKeys::for_version("0.86.0").unwrap();
-    let cx = Context::new(&policy, &topology, &table, &chart);
-    let mut out = Vec::new();
-    rule.check(&cx, &mut out);
-    out
+    f(&Context::new(&policy, &topology, &table, &chart))
 }
 
 /// The registered rule with `id`: how one rule's test runs another rule without importing

@@ -1,12 +1,14 @@
 //! The ServiceAccounts a subject can become, and which of them is strongest.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use foldhash::fast::RandomState as Fast;
 use std::sync::{Arc, Mutex};
 
 use runnerguard_engine::{Grant, Policy, RoleId, UserInfo, covers};
 use runnerguard_model::{BindingKind, Subject, SubjectKind};
 
-use super::{Scope, identity, resolved_subject, star_rule};
+use super::{Scope, identity, resolved_service_account, star_rule};
 use crate::context::locked;
 use crate::{Context, Evidence, Finding};
 
@@ -27,6 +29,15 @@ pub(crate) struct Accounts<'p> {
     /// What each ServiceAccount holds (`None`: nothing through input bindings), worked out
     /// once: a ServiceAccount is ranked in its namespace and cluster-wide.
     held: Mutex<HashMap<Subject, Option<Arc<Strongest>>>>,
+}
+
+/// Who a subject of an input RoleBinding stands for, borrowed from the binding.
+#[derive(PartialEq, Eq, Hash)]
+enum Bound<'p> {
+    /// A User or Group, by name.
+    Named(SubjectKind, &'p str),
+    /// A ServiceAccount, by namespace and name: its user name.
+    Account(&'p str, &'p str),
 }
 
 /// The ServiceAccounts of a scope with rules from input bindings, strongest first.
@@ -63,27 +74,24 @@ impl<'p> Accounts<'p> {
     /// [`Accounts::new`] without the job pods' ServiceAccounts: what the policy alone
     /// makes known.
     fn of_policy(policy: &'p Policy) -> Self {
-        let mut bound_in: BTreeMap<(SubjectKind, String), BTreeSet<&'p str>> = BTreeMap::new();
-        let mut known: BTreeMap<String, BTreeSet<Subject>> = BTreeMap::new();
-        let mut add = |sa: Subject| {
-            known.entry(sa.namespace.clone()).or_default().insert(sa);
-        };
+        // Borrowed while collecting: 100,000 bindings name the same ServiceAccounts and
+        // subjects again and again (issue #13); each is allocated once at the end.
+        let mut accounts: HashSet<(&'p str, &'p str), Fast> = HashSet::default();
+        let mut bound: HashMap<Bound<'p>, BTreeSet<&'p str>, Fast> = HashMap::default();
         for sa in policy.service_accounts() {
-            add(Subject::service_account(&sa.namespace, &sa.name));
+            accounts.insert((&sa.namespace, &sa.name));
         }
         for ns in policy.namespaces() {
-            add(Subject::service_account(&ns.name, "default"));
+            accounts.insert((&ns.name, "default"));
         }
         for b in policy.bindings() {
             if b.kind == BindingKind::RoleBinding {
-                add(Subject::service_account(&b.namespace, "default"));
+                accounts.insert((&b.namespace, "default"));
             }
             for s in &b.subjects {
-                if let Some(r) = resolved_subject(s, b)
-                    && r.kind == "ServiceAccount"
-                {
-                    add(Subject::service_account(&r.namespace, "default"));
-                    add(r);
+                if let Some((ns, name)) = resolved_service_account(s, b) {
+                    accounts.insert((ns, "default"));
+                    accounts.insert((ns, name));
                 }
             }
             if b.origin.is_builtin() || b.kind != BindingKind::RoleBinding {
@@ -91,21 +99,42 @@ impl<'p> Accounts<'p> {
             }
             for s in &b.subjects {
                 let key = match SubjectKind::parse(&s.kind) {
-                    Some(SubjectKind::Group) => (SubjectKind::Group, s.name.clone()),
-                    Some(SubjectKind::User) => (SubjectKind::User, s.name.clone()),
                     Some(SubjectKind::ServiceAccount) => {
-                        let Some(user) = s.service_account_user(&b.namespace) else {
-                            continue;
+                        // `Subject::service_account_user`'s namespace, borrowed.
+                        let ns = if s.namespace.is_empty() {
+                            &b.namespace
+                        } else {
+                            &s.namespace
                         };
-                        (SubjectKind::User, user)
+                        if ns.is_empty() {
+                            continue;
+                        }
+                        Bound::Account(ns, &s.name)
                     }
+                    Some(kind) => Bound::Named(kind, &s.name),
                     None => continue,
                 };
-                bound_in
-                    .entry(key)
-                    .or_default()
-                    .insert(b.namespace.as_str());
+                bound.entry(key).or_default().insert(b.namespace.as_str());
             }
+        }
+        let mut known: BTreeMap<String, BTreeSet<Subject>> = BTreeMap::new();
+        for (ns, name) in accounts {
+            known
+                .entry(ns.to_owned())
+                .or_default()
+                .insert(Subject::service_account(ns, name));
+        }
+        // A ServiceAccount stands for its user name, as a User subject naming it does.
+        let mut bound_in: BTreeMap<(SubjectKind, String), BTreeSet<&'p str>> = BTreeMap::new();
+        for (key, namespaces) in bound {
+            let key = match key {
+                Bound::Named(kind, name) => (kind, name.to_owned()),
+                Bound::Account(ns, name) => (
+                    SubjectKind::User,
+                    runnerguard_model::service_account_user(ns, name),
+                ),
+            };
+            bound_in.entry(key).or_default().extend(namespaces);
         }
         Self {
             policy,
@@ -136,13 +165,7 @@ impl<'p> Accounts<'p> {
         }
         let mut list: Vec<Arc<Strongest>> = Vec::new();
         for account in self.known(scope) {
-            let held = locked(&self.held).get(account).cloned();
-            let held = held.unwrap_or_else(|| {
-                let found = self.work_out(account);
-                locked(&self.held).insert(account.clone(), found.clone());
-                found
-            });
-            list.extend(held);
+            list.extend(self.held(account));
         }
         list.sort_by(|a, b| {
             (b.full.is_some(), b.grants.len())
@@ -151,6 +174,16 @@ impl<'p> Accounts<'p> {
         });
         let ranked: Ranking = list.into();
         Arc::clone(locked(&self.ranked).entry(scope.clone()).or_insert(ranked))
+    }
+
+    /// What `account` holds through input bindings, `None` when nothing: worked out once.
+    fn held(&self, account: &Subject) -> Option<Arc<Strongest>> {
+        if let Some(held) = locked(&self.held).get(account) {
+            return held.clone();
+        }
+        let found = self.work_out(account);
+        locked(&self.held).insert(account.clone(), found.clone());
+        found
     }
 
     /// What `account` holds through input bindings, `None` when nothing.
@@ -180,12 +213,13 @@ impl<'p> Accounts<'p> {
         }))
     }
 
-    /// The ServiceAccounts of `scope` that hold rules through input bindings.
-    pub(super) fn with_rights(&self, scope: &Scope) -> BTreeSet<Subject> {
-        self.ranking(scope)
-            .iter()
-            .map(|s| s.account.clone())
-            .collect()
+    /// Whether `account` is known and holds rules through input bindings: whether it is
+    /// in the rankings of its namespace and of the cluster.
+    pub(super) fn holds_rights(&self, account: &Subject) -> bool {
+        self.known
+            .get(&account.namespace)
+            .is_some_and(|known| known.contains(account))
+            && self.held(account).is_some()
     }
 
     /// The strongest ServiceAccount of `scope` other than `subject` that `accept`s; `None`

@@ -4,6 +4,8 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Arc;
 
+use foldhash::fast::RandomState as Fast;
+
 use runnerguard_engine::{BindingId, Grant};
 use runnerguard_model::{PolicyRule, Subject};
 
@@ -26,16 +28,16 @@ pub(super) struct Group {
 /// bindings that give it. Iterates sorted by subject, then by key.
 pub(super) struct Groups<K> {
     /// Hashed while collecting (inventories have 100k bindings); sorted once at the end.
-    map: HashMap<(Subject, K), Group>,
+    map: HashMap<(Subject, K), Group, Fast>,
     /// Each permission once, shared by the groups holding it.
-    interned: HashMap<PolicyRule, Arc<PolicyRule>>,
+    interned: HashMap<PolicyRule, Arc<PolicyRule>, Fast>,
 }
 
 impl<K> Default for Groups<K> {
     fn default() -> Self {
         Self {
-            map: HashMap::new(),
-            interned: HashMap::new(),
+            map: HashMap::default(),
+            interned: HashMap::default(),
         }
     }
 }
@@ -103,6 +105,24 @@ impl<K: Ord + Hash> Groups<K> {
     }
 }
 
+impl<K: Ord + Hash> Groups<K> {
+    /// Adds the groups of `later`, collected from bindings after this one's, as if they
+    /// had been added here: each group's grants and permissions follow those it has, without
+    /// repeats, its permissions interned anew.
+    pub(super) fn absorb(&mut self, later: Self) {
+        for (key, group) in later.map {
+            let perms: Vec<Arc<PolicyRule>> = group.perms.iter().map(|p| self.intern(p)).collect();
+            let into = self.map.entry(key).or_default();
+            for grant in group.grants {
+                into.add(grant, None);
+            }
+            for perm in &perms {
+                into.add_perm(perm);
+            }
+        }
+    }
+}
+
 impl Group {
     /// The single permissions, as rules.
     pub(super) fn perm_rules(&self) -> impl Iterator<Item = &PolicyRule> {
@@ -120,10 +140,15 @@ impl Group {
         {
             self.grants.push(grant);
         }
-        if let Some(p) = perm
-            && !self.perms.iter().any(|q| Arc::ptr_eq(q, p))
-        {
-            self.perms.push(Arc::clone(p));
+        if let Some(p) = perm {
+            self.add_perm(p);
+        }
+    }
+
+    /// Adds interned `perm` unless the group has it.
+    fn add_perm(&mut self, perm: &Arc<PolicyRule>) {
+        if !self.perms.iter().any(|q| Arc::ptr_eq(q, perm)) {
+            self.perms.push(Arc::clone(perm));
         }
     }
 }

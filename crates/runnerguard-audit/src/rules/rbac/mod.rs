@@ -106,16 +106,28 @@ fn input_bindings<'p>(cx: &Context<'p>) -> impl Iterator<Item = (BindingId, &'p 
 /// namespace in a ClusterRoleBinding).
 fn resolved_subject(subject: &Subject, binding: &Binding) -> Option<Subject> {
     let kind = SubjectKind::parse(&subject.kind)?;
-    let mut out = Subject::new(kind.as_str(), &subject.name);
     if kind == SubjectKind::ServiceAccount {
-        let ns = match (subject.namespace.as_str(), binding.kind) {
-            ("", BindingKind::RoleBinding) => binding.namespace.as_str(),
-            ("", BindingKind::ClusterRoleBinding) => return None,
-            (ns, _) => ns,
-        };
-        ns.clone_into(&mut out.namespace);
+        let (ns, name) = resolved_service_account(subject, binding)?;
+        return Some(Subject::service_account(ns, name));
     }
-    Some(out)
+    Some(Subject::new(kind.as_str(), &subject.name))
+}
+
+/// The namespace and name of a ServiceAccount subject as [`resolved_subject`] resolves it,
+/// borrowed; `None` for other subjects and for those that match nobody.
+fn resolved_service_account<'b>(
+    subject: &'b Subject,
+    binding: &'b Binding,
+) -> Option<(&'b str, &'b str)> {
+    if SubjectKind::parse(&subject.kind)? != SubjectKind::ServiceAccount {
+        return None;
+    }
+    let ns = match (subject.namespace.as_str(), binding.kind) {
+        ("", BindingKind::RoleBinding) => binding.namespace.as_str(),
+        ("", BindingKind::ClusterRoleBinding) => return None,
+        (ns, _) => ns,
+    };
+    Some((ns, &subject.name))
 }
 
 /// The identity the API server builds for a resolved subject: a ServiceAccount's user

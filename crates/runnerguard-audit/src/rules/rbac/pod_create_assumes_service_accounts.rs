@@ -3,11 +3,11 @@
 
 mod grade;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 
 use runnerguard_model::Subject;
 
-use self::grade::{Graded, Grader, Power, Rank, graded_evidence, graded_text};
+use self::grade::{Graded, Grader, Grades, Power, Rank, graded_evidence, graded_text};
 use super::{
     Accounts, Group, Probe, Scope, evidence, hits_by_scope, strongest_evidence, strongest_text,
     through,
@@ -109,13 +109,11 @@ const PROBES: [Probe; 22] = [
 ];
 
 /// What the findings of one scope share.
-struct PerScope {
+struct PerScope<'g> {
     /// The ServiceAccounts a pod there can run as.
-    candidates: BTreeSet<Subject>,
-    /// Those holding rules through input bindings.
-    with_rights: BTreeSet<Subject>,
+    candidates: BTreeSet<&'g Subject>,
     /// The graded ones, strongest first; among equals, in `candidates`' order.
-    ranked: Vec<(Rank, Subject)>,
+    ranked: Vec<(Rank, &'g Subject)>,
 }
 
 impl Rule for PodCreateAssumesServiceAccounts {
@@ -146,53 +144,41 @@ impl PodCreateAssumesServiceAccounts {
         }
         let accounts = cx.accounts();
         let escalation = cx.escalation();
-        let mut grader = Grader::new(cx, escalation);
-        // Per scope, not per subject: the ServiceAccounts a pod there can run as, those
-        // holding rules through input bindings, and the graded ones, strongest first (in the
-        // candidates' order among equals). Every subject of a scope then takes the first it
-        // may run as: with 30,000 ServiceAccounts cluster-wide, grading them once per
-        // subject was most of the audit (issue #13). Every candidate of every scope is
-        // graded at once, on every core.
+        let grader = Grader::new(cx, escalation);
+        // Per scope, not per subject: the ServiceAccounts a pod there can run as, and the
+        // graded ones, strongest first (in the candidates' order among equals). Every
+        // subject of a scope then takes the first it may run as: with 30,000 ServiceAccounts
+        // cluster-wide, grading them once per subject was most of the audit (issue #13).
+        // Every candidate of every scope is graded once, on every core, by whether input
+        // bindings give it rules (the same in every scope it is a candidate of).
         let scopes: BTreeSet<&Scope> = groups.iter().map(|(_, scope, _)| scope).collect();
-        let known: Vec<(&Scope, BTreeSet<Subject>, BTreeSet<Subject>)> = scopes
+        let known: Vec<(&Scope, BTreeSet<&Subject>)> = scopes
             .into_par_iter()
-            .map(|scope| {
-                let candidates = grader.candidates(accounts, scope);
-                (scope, candidates, accounts.with_rights(scope))
-            })
+            .map(|scope| (scope, grader.candidates(accounts, scope)))
             .collect();
-        let asked: BTreeSet<(&Subject, bool)> = known
+        let asked: BTreeSet<&Subject> = known
             .iter()
-            .flat_map(|(_, candidates, with_rights)| {
-                candidates.iter().map(|c| (c, with_rights.contains(c)))
-            })
+            .flat_map(|(_, candidates)| candidates.iter().copied())
             .collect();
-        grader.grade_all(&asked.into_iter().collect::<Vec<_>>());
-        let per_scope: BTreeMap<&Scope, PerScope> = known
+        let asked: Vec<&Subject> = asked.into_iter().collect();
+        let grades = grader.grade_all(&asked, |c| accounts.holds_rights(c));
+        let per_scope: HashMap<&Scope, PerScope> = known
             .into_iter()
-            .map(|(scope, candidates, with_rights)| {
-                let mut ranked: Vec<(Rank, Subject)> = candidates
+            .map(|(scope, candidates)| {
+                let mut ranked: Vec<(Rank, &Subject)> = candidates
                     .iter()
-                    .filter_map(|c| {
-                        let rank = grader.graded(c, with_rights.contains(c))?.rank();
-                        Some((rank, c.clone()))
-                    })
+                    .filter_map(|&c| Some((grades.graded(c)?.rank(), c)))
                     .collect();
                 // Stable: among equal ranks, the candidates' order.
                 ranked.sort_by_key(|r| std::cmp::Reverse(r.0));
-                let here = PerScope {
-                    candidates,
-                    with_rights,
-                    ranked,
-                };
-                (scope, here)
+                (scope, PerScope { candidates, ranked })
             })
             .collect();
         // Then a finding per subject and scope, on every core, in the groups' order.
         let shared = Shared {
             cx,
             accounts,
-            grader: &grader,
+            grades: &grades,
         };
         groups
             .par_iter()
@@ -206,7 +192,7 @@ impl PodCreateAssumesServiceAccounts {
     fn finding(
         self,
         shared: &Shared<'_, '_>,
-        here: &PerScope,
+        here: &PerScope<'_>,
         subject: &Subject,
         scope: &Scope,
         group: &Group,
@@ -214,7 +200,7 @@ impl PodCreateAssumesServiceAccounts {
         let Shared {
             cx,
             accounts,
-            grader,
+            grades,
         } = *shared;
         let escalation = cx.escalation();
         // Admission policies in the inputs (those `runnerguard generate` writes) may pin the
@@ -232,26 +218,24 @@ impl PodCreateAssumesServiceAccounts {
             )
         };
         let ranked = accounts.strongest(scope, subject, admitted);
-        let (candidates, with_rights) = (&here.candidates, &here.with_rights);
         // The strongest admitted, and the strongest the admission policies keep pods off:
         // (power, shortest path) first, then by name.
         let mut best: Option<(Rank, &Subject)> = None;
         let mut best_pinned: Option<(Rank, &Subject)> = None;
-        for (rank, candidate) in here.ranked.iter().filter(|(_, c)| c != subject) {
+        for &(rank, candidate) in here.ranked.iter().filter(|(_, c)| *c != subject) {
             let slot = if admitted(candidate) {
                 &mut best
             } else {
                 &mut best_pinned
             };
             if slot.is_none() {
-                *slot = Some((*rank, candidate));
+                *slot = Some((rank, candidate));
             }
             if best.is_some() && best_pinned.is_some() {
                 break;
             }
         }
-        let best: Option<&Graded> =
-            best.and_then(|(_, s)| grader.graded(s, with_rights.contains(s)));
+        let best: Option<&Graded> = best.and_then(|(_, s)| grades.graded(s));
         let via = through(cx, &group.grants);
         let (there, everyone) = match scope {
             Scope::Cluster => (
@@ -274,8 +258,12 @@ impl PodCreateAssumesServiceAccounts {
                         "{pinned} holds rights there, but the admission policies read keep these pods off it, and the other ServiceAccounts known hold none"
                     )
                 } else {
-                    let known: Vec<&Subject> =
-                        candidates.iter().filter(|s| *s != subject).collect();
+                    let known: Vec<&Subject> = here
+                        .candidates
+                        .iter()
+                        .copied()
+                        .filter(|s| *s != subject)
+                        .collect();
                     format!(
                         "only ServiceAccounts without extra rights are known ({})",
                         names(&known, scope)
@@ -341,7 +329,7 @@ impl PodCreateAssumesServiceAccounts {
 struct Shared<'a, 'p> {
     cx: &'a Context<'p>,
     accounts: &'a Accounts<'p>,
-    grader: &'a Grader<'a, 'p>,
+    grades: &'a Grades<'a>,
 }
 
 /// `, such as ServiceAccount ns/name,` when one is reached.

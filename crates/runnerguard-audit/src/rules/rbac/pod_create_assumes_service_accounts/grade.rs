@@ -76,9 +76,18 @@ pub(super) struct Grader<'c, 'p> {
     /// The ServiceAccounts the escalation graph knows, by namespace: asked once per subject
     /// and scope, so indexed once (inventories have 10k namespaces).
     by_namespace: BTreeMap<String, BTreeSet<Subject>>,
-    /// What each ServiceAccount reaches, by whether input bindings give it rights (the
-    /// grading differs, so both answers are kept: the first asked must not decide the other).
-    cache: HashMap<(Subject, bool), Option<Graded>>,
+}
+
+/// What each ServiceAccount graded reaches.
+pub(super) struct Grades<'s>(HashMap<&'s Subject, Option<Graded>>);
+
+impl Grades<'_> {
+    /// What `account` reaches, as [`Grader::grade_all`] found it (`None` when it holds
+    /// nothing beyond what every identity gets and no input binding names it, or when it
+    /// was not graded).
+    pub(super) fn graded(&self, account: &Subject) -> Option<&Graded> {
+        self.0.get(account).and_then(Option::as_ref)
+    }
 }
 
 impl<'c, 'p> Grader<'c, 'p> {
@@ -110,45 +119,39 @@ impl<'c, 'p> Grader<'c, 'p> {
             escalation,
             default_named,
             by_namespace,
-            cache: HashMap::new(),
         }
     }
 
     /// The ServiceAccounts a pod in `scope` can run as: those the escalation graph knows
     /// (read, named by any binding, default bindings included, and `default`) and those
     /// `accounts` knows (the job pods').
-    pub(super) fn candidates(&self, accounts: &Accounts<'_>, scope: &Scope) -> BTreeSet<Subject> {
-        let mut out: BTreeSet<Subject> = accounts.known(scope).into_iter().cloned().collect();
+    pub(super) fn candidates<'s>(
+        &'s self,
+        accounts: &'s Accounts<'_>,
+        scope: &Scope,
+    ) -> BTreeSet<&'s Subject> {
+        let mut out: BTreeSet<&Subject> = accounts.known(scope).into_iter().collect();
         match scope {
-            Scope::Cluster => out.extend(self.by_namespace.values().flatten().cloned()),
-            Scope::Namespace(ns) => {
-                out.extend(self.by_namespace.get(ns).into_iter().flatten().cloned());
-            }
+            Scope::Cluster => out.extend(self.by_namespace.values().flatten()),
+            Scope::Namespace(ns) => out.extend(self.by_namespace.get(ns).into_iter().flatten()),
         }
         out
     }
 
-    /// Grades each of `accounts` (with whether it holds input rights) not graded yet, on
-    /// every core: a cluster-wide scope has every ServiceAccount of the inventory as a
-    /// candidate (issue #13). [`Grader::graded`] then answers from the cache.
-    pub(super) fn grade_all(&mut self, accounts: &[(&Subject, bool)]) {
+    /// Grades each of `accounts`, on every core (a cluster-wide scope has every
+    /// ServiceAccount of the inventory as a candidate: issue #13); `input_rights` tells
+    /// whether input bindings give one rules.
+    pub(super) fn grade_all<'s>(
+        &self,
+        accounts: &[&'s Subject],
+        input_rights: impl Fn(&Subject) -> bool + Sync,
+    ) -> Grades<'s> {
         use rayon::prelude::*;
-        let this = &*self;
-        let graded: Vec<((Subject, bool), Option<Graded>)> = accounts
+        let graded: Vec<(&Subject, Option<Graded>)> = accounts
             .par_iter()
-            .filter(|(a, rights)| !this.cache.contains_key(&((*a).clone(), *rights)))
-            .map(|&(a, rights)| ((a.clone(), rights), this.work_out(a, rights)))
+            .map(|&a| (a, self.work_out(a, input_rights(a))))
             .collect();
-        self.cache.extend(graded);
-    }
-
-    /// What `account` reaches, as [`Grader::grade_all`] found it (`None` when it holds
-    /// nothing beyond what every identity gets and no input binding names it, or when it
-    /// was not graded with `input_rights`).
-    pub(super) fn graded(&self, account: &Subject, input_rights: bool) -> Option<&Graded> {
-        self.cache
-            .get(&(account.clone(), input_rights))
-            .and_then(Option::as_ref)
+        Grades(graded.into_iter().collect())
     }
 
     fn work_out(&self, account: &Subject, input_rights: bool) -> Option<Graded> {
