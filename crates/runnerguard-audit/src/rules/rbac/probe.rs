@@ -227,6 +227,8 @@ pub(super) fn input_hits(cx: &Context<'_>, probes: &[Probe]) -> Vec<Hit> {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::{Probe, Reach, Scope, grouped, input_hits, reach};
     use crate::rules::testing::{JOBS, with_context};
 
@@ -235,44 +237,54 @@ mod tests {
     /// give one group the same permissions through several roles and bindings.
     #[test]
     fn grouping_in_parts_is_grouping_in_one_pass() {
-        let yaml = r#"
+        // kind, name and namespace, subjects, role.
+        let bindings = [
+            (
+                "RoleBinding",
+                "a, namespace: apps",
+                "{kind: Group, name: web}, {kind: ServiceAccount, name: ci}",
+                "ClusterRole, name: edit",
+            ),
+            (
+                "RoleBinding",
+                "b, namespace: apps",
+                "{kind: Group, name: web}",
+                "Role, name: deployer",
+            ),
+            (
+                "RoleBinding",
+                "c, namespace: apps",
+                "{kind: ServiceAccount, name: ci}, {kind: Group, name: web}",
+                "ClusterRole, name: admin",
+            ),
+            (
+                "ClusterRoleBinding",
+                "d",
+                "{kind: Group, name: web}",
+                "ClusterRole, name: edit",
+            ),
+        ];
+        let mut yaml = r#"
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata: {name: deployer, namespace: apps}
 rules:
 - {apiGroups: ["apps"], resources: ["deployments"], verbs: ["create", "update"]}
 - {apiGroups: [""], resources: ["pods"], verbs: ["create"]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: a, namespace: apps}
-subjects: [{kind: Group, name: web}, {kind: ServiceAccount, name: ci}]
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: b, namespace: apps}
-subjects: [{kind: Group, name: web}]
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: deployer}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: c, namespace: apps}
-subjects: [{kind: ServiceAccount, name: ci}, {kind: Group, name: web}]
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: admin}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: d}
-subjects: [{kind: Group, name: web}]
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
-"#;
+"#
+        .to_owned();
+        for (kind, name, subjects, role) in bindings {
+            let _ = write!(
+                yaml,
+                "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: {kind}\nmetadata: {{name: {name}}}\nsubjects: [{subjects}]\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: {role}}}\n"
+            );
+        }
         let probes = [
             Probe::new("create", "", "pods", ""),
             Probe::new("create", "apps", "deployments", ""),
             Probe::new("update", "apps", "deployments", "").named(),
         ];
-        let (one_pass, in_parts) = with_context(yaml, "", JOBS, "18.9", |cx| {
+        let (one_pass, in_parts) = with_context(&yaml, "", JOBS, "18.9", |cx| {
             let hits = input_hits(cx, &probes);
             let shown = |per_part| {
                 grouped(cx, &hits, per_part)
