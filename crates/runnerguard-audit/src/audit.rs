@@ -183,25 +183,18 @@ impl<'p> Audit<'p> {
         set_severities(&mut findings, &selection.severity);
         // Sorted as `sort` sorts, in place (an audit of 1 MB of runners holds 165,000
         // findings: no second copy of them), each finding's setups following it.
-        let mut order: Vec<u32> = (0..findings.len()).map(index).collect();
-        order.sort_by(|&a, &b| order_of(&findings[a as usize], &findings[b as usize]));
+        let mut order = sorted_order(&findings);
         let mut rank = vec![0u32; findings.len()];
         for (new, &old) in order.iter().enumerate() {
             rank[old as usize] = index(new);
         }
-        drop(order);
         for pair in &mut found_under {
             pair.0 = rank[pair.0 as usize];
         }
+        drop(rank);
         found_under.sort_unstable();
         found_under.dedup();
-        for i in 0..findings.len() {
-            while rank[i] as usize != i {
-                let j = rank[i] as usize;
-                findings.swap(i, j);
-                rank.swap(i, j);
-            }
-        }
+        permute(&mut findings, &mut order);
         (findings, FoundUnder(found_under))
     }
 
@@ -394,15 +387,21 @@ fn sort(findings: &mut [Finding]) {
     if findings.is_sorted_by(|a, b| order_of(a, b).is_le()) {
         return;
     }
-    let mut order: Vec<(Reverse<Severity>, &str, &str, u32)> = findings
+    let mut to = sorted_order(findings);
+    permute(findings, &mut to);
+}
+
+/// Where each finding goes in [`sort`]'s order: the finding at position `i` of the result is
+/// `findings[order[i]]`.
+fn sorted_order(findings: &[Finding]) -> Vec<u32> {
+    let mut keys: Vec<(Reverse<Severity>, &str, &str, u32)> = findings
         .iter()
         .enumerate()
         .map(|(i, f)| (Reverse(f.severity), f.rule, f.message.as_str(), index(i)))
         .collect();
     // The position breaks ties, so an unstable sort gives the stable order.
-    order.sort_unstable();
-    let mut to: Vec<u32> = order.into_iter().map(|(.., i)| i).collect();
-    permute(findings, &mut to);
+    keys.sort_unstable();
+    keys.into_iter().map(|(.., i)| i).collect()
 }
 
 /// Puts `items[to[i]]` at `i` for every `i`, following each cycle of the permutation `to`

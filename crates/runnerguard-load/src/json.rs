@@ -320,30 +320,11 @@ impl<'de> Keys<'de> {
 }
 
 /// An object's key, borrowed from the text unless it has escapes. (`Cow<str>`'s own
-/// `Deserialize` always copies: a String for every key of a 47 MB inventory, issue #13.)
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> serde::Deserialize<'de> for Key<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v)))
-            }
-        }
-        d.deserialize_str(V)
-    }
-}
+/// `Deserialize` always copies: a String for every key of a 47 MB inventory, issue #13;
+/// `#[serde(borrow)]` borrows.)
+#[derive(serde::Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq, Eq, Hash))]
+struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
 
 /// Any JSON value, walked to refuse repeated keys in its objects.
 struct Checked;
@@ -525,6 +506,20 @@ mod tests {
             (h.api_version.as_deref(), h.kind.as_deref()),
             (Some("v1"), Some("Role"))
         );
+    }
+
+    /// An object's keys are borrowed from the text, or copied when escapes make the text
+    /// differ from the key.
+    #[test]
+    fn keys_are_borrowed_unless_escaped() {
+        let keys: std::collections::HashMap<Key<'_>, u8> =
+            serde_json::from_str(r#"{"kind":1,"\u0062":2}"#).unwrap();
+        let mut borrowed: Vec<(&str, bool)> = keys
+            .keys()
+            .map(|k| (k.0.as_ref(), matches!(k.0, Cow::Borrowed(_))))
+            .collect();
+        borrowed.sort_unstable();
+        assert_eq!(borrowed, [("b", false), ("kind", true)]);
     }
 
     /// Issue #9 E1, E2: a repeated key, at any depth and whatever its first value, is refused

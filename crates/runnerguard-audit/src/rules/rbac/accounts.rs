@@ -88,31 +88,24 @@ impl<'p> Accounts<'p> {
             if b.kind == BindingKind::RoleBinding {
                 accounts.insert((&b.namespace, "default"));
             }
+            // Input RoleBindings also say where each subject is bound.
+            let input_role_binding = !b.origin.is_builtin() && b.kind == BindingKind::RoleBinding;
             for s in &b.subjects {
-                if let Some((ns, name)) = resolved_service_account(s, b) {
+                let account = resolved_service_account(s, b);
+                if let Some((ns, name)) = account {
                     accounts.insert((ns, "default"));
                     accounts.insert((ns, name));
                 }
-            }
-            if b.origin.is_builtin() || b.kind != BindingKind::RoleBinding {
-                continue;
-            }
-            for s in &b.subjects {
-                let key = match SubjectKind::parse(&s.kind) {
-                    Some(SubjectKind::ServiceAccount) => {
-                        // `Subject::service_account_user`'s namespace, borrowed.
-                        let ns = if s.namespace.is_empty() {
-                            &b.namespace
-                        } else {
-                            &s.namespace
-                        };
-                        if ns.is_empty() {
-                            continue;
-                        }
-                        Bound::Account(ns, &s.name)
+                if !input_role_binding {
+                    continue;
+                }
+                let key = match (SubjectKind::parse(&s.kind), account) {
+                    // A ServiceAccount without a namespace stands for no user.
+                    (Some(SubjectKind::ServiceAccount), Some((ns, name))) if !ns.is_empty() => {
+                        Bound::Account(ns, name)
                     }
-                    Some(kind) => Bound::Named(kind, &s.name),
-                    None => continue,
+                    (Some(SubjectKind::ServiceAccount) | None, _) => continue,
+                    (Some(kind), _) => Bound::Named(kind, &s.name),
                 };
                 bound.entry(key).or_default().insert(b.namespace.as_str());
             }

@@ -166,12 +166,13 @@ fn grouped(cx: &Context<'_>, hits: &[Hit], per_part: usize) -> Groups<Scope> {
             groups
         })
         .collect();
-    let mut parts = parts.into_iter();
-    let mut groups = parts.next().unwrap_or_default();
-    for part in parts {
-        groups.absorb(part);
-    }
-    groups
+    parts
+        .into_iter()
+        .reduce(|mut groups, later| {
+            groups.absorb(later);
+            groups
+        })
+        .unwrap_or_default()
 }
 
 /// How many bindings [`hits_by_scope`] groups per part: enough that merging the parts costs

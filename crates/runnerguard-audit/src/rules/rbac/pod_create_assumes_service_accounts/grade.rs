@@ -147,11 +147,12 @@ impl<'c, 'p> Grader<'c, 'p> {
         input_rights: impl Fn(&Subject) -> bool + Sync,
     ) -> Grades<'s> {
         use rayon::prelude::*;
-        let graded: Vec<(&Subject, Option<Graded>)> = accounts
-            .par_iter()
-            .map(|&a| (a, self.work_out(a, input_rights(a))))
-            .collect();
-        Grades(graded.into_iter().collect())
+        Grades(
+            accounts
+                .par_iter()
+                .map(|&a| (a, self.work_out(a, input_rights(a))))
+                .collect(),
+        )
     }
 
     fn work_out(&self, account: &Subject, input_rights: bool) -> Option<Graded> {
