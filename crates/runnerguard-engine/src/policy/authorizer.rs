@@ -1,7 +1,7 @@
 //! The authorizer: `Authorize` of `plugin/pkg/auth/authorizer/rbac/rbac.go` (is one request
 //! allowed, and by which rules), and, beyond Kubernetes, the near misses that say why not.
 
-use runnerguard_model::{BindingKind, PolicyRule};
+use runnerguard_model::{Binding, BindingKind, PolicyRule};
 use serde::Serialize;
 
 use super::{BindingId, Grant, Policy, ResolveError};
@@ -107,12 +107,29 @@ impl Policy {
     /// This is not Kubernetes behaviour; it answers "why not?", the question people have when
     /// the authorizer says no.
     pub fn near_misses(&self, user: &UserInfo, action: &Action, limit: usize) -> Vec<NearMiss> {
+        self.near_misses_among(user, action, limit, |_| true)
+    }
+
+    /// [`Policy::near_misses`] among the rules of the bindings `keep` accepts: the fewest
+    /// differences are counted among those only. (Filtering the answer of `near_misses`
+    /// instead loses them whenever a rule left out comes closer: every identity's
+    /// `system:discovery` rule differs from `get pods` in the request type alone.)
+    pub fn near_misses_among(
+        &self,
+        user: &UserInfo,
+        action: &Action,
+        limit: usize,
+        keep: impl Fn(&Binding) -> bool,
+    ) -> Vec<NearMiss> {
         let mut seen: Vec<(bool, BindingId, usize)> = Vec::new();
         for entries in std::iter::once(self.by_user.get(&user.name))
             .chain(user.groups.iter().map(|g| self.by_group.get(g)))
         {
             for e in entries.into_iter().flatten() {
                 let id = e.binding;
+                if !keep(self.binding(id)) {
+                    continue;
+                }
                 seen.push((
                     self.binding(id).kind == BindingKind::RoleBinding,
                     id,

@@ -262,10 +262,13 @@ fn nearest(
     manager: &UserInfo,
     action: &Action,
 ) -> Option<(Grant, Vec<Mismatch>)> {
-    let misses = cx.policy.near_misses(manager, action, usize::MAX);
+    // Among the user's bindings from the start: the defaults' rules, left out afterwards,
+    // would hide every user rule that differs in more than the request type.
+    let misses = cx
+        .policy
+        .near_misses_among(manager, action, usize::MAX, |b| !b.origin.is_builtin());
     misses
         .into_iter()
-        .filter(|m| !cx.policy.binding(m.grant.binding).origin.is_builtin())
         .min_by_key(|m| {
             let b = cx.policy.binding(m.grant.binding);
             let here = b.kind == BindingKind::RoleBinding && b.namespace == action.namespace;
@@ -322,6 +325,46 @@ fn missing_rules_yaml(rows: &[(&Permission, Vec<&str>)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::testing::{JOBS, facts, run};
+
+    /// `get pods` differs from every identity's `system:discovery` rule (`get` on URLs) in
+    /// the request type alone, and from the manager's one rule in verb and resource: that
+    /// rule is still the closest one the manager holds.
+    #[test]
+    fn the_closest_rule_is_sought_among_the_users_bindings_only() {
+        let yaml = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: runner, namespace: teams}
+rules:
+- {apiGroups: [""], resources: ["configmaps"], verbs: ["create"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: runner, namespace: teams}
+subjects: [{kind: ServiceAccount, name: gitlab-runner, namespace: gitlab-runner}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: runner}
+"#;
+        let out = run(&ExecutorPermissionMissing, yaml, JOBS);
+        let required = out
+            .iter()
+            .find(|f| f.severity == Severity::High)
+            .expect("an RG102 finding at high");
+        let closest: Vec<&str> = facts(required)
+            .into_iter()
+            .filter(|f| f.starts_with("closest rule held"))
+            .collect();
+        assert!(
+            closest
+                .iter()
+                .any(|f| f.contains("get pods") && f.contains("get secrets")),
+            "{closest:#?}"
+        );
+        assert!(
+            closest.iter().all(|f| !f.contains("request type")),
+            "{closest:#?}"
+        );
+    }
 
     #[test]
     fn targets_read_like_kubectl() {
