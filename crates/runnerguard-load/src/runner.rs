@@ -38,8 +38,8 @@ impl TomlSource<'_> {
         match self.placement {
             Placement::At { line, column } => (line, column),
             Placement::File | Placement::Block { .. } => {
-                // Offsets are not visited in order here; a fresh cursor keeps answers exact.
-                cursor.set((0, 0, 0));
+                // Offsets come in no order (a table's keys are sorted): `position` is exact
+                // in any order, and searches from the last line asked.
                 let (l, c) = lines.position(self.toml, offset, cursor);
                 match self.placement {
                     Placement::Block { line, indent } => (line + l - 1, indent + c),
@@ -298,21 +298,34 @@ fn flatten_toml(
         } else {
             format!("{prefix}.{name}")
         };
-        out.push(Setting {
-            value: redact(&path, toml_value(value.get_ref())),
-            key: path.clone(),
+        let value = value.get_ref();
+        let setting = Setting {
+            value: redact(&path, toml_value(value)),
+            key: path,
             origin: places.origin(cursor, key.span().start),
-        });
-        match value.get_ref() {
-            DeValue::Table(t) => flatten_toml(places, cursor, &path, t, out),
-            DeValue::Array(items) => {
-                for item in items {
-                    if let DeValue::Table(t) = item.get_ref() {
-                        flatten_toml(places, cursor, &path, t, out);
-                    }
-                }
-            }
-            _ => {}
+        };
+        // A table's path is its keys' prefix; a scalar's is not copied.
+        let tables: Vec<&DeTable<'_>> = match value {
+            DeValue::Table(t) => vec![t],
+            DeValue::Array(items) => items
+                .iter()
+                .filter_map(|item| match item.get_ref() {
+                    DeValue::Table(t) => Some(t),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let prefix = (!tables.is_empty()).then(|| setting.key.clone());
+        out.push(setting);
+        for t in tables {
+            flatten_toml(
+                places,
+                cursor,
+                prefix.as_deref().unwrap_or_default(),
+                t,
+                out,
+            );
         }
     }
 }
@@ -321,7 +334,16 @@ fn flatten_toml(
 /// are read, so no token or password can reach a report (the key and whether the value is
 /// empty are kept: rules need to know that a token *is set*).
 fn is_credential(key: &str) -> bool {
-    let last = key.rsplit('.').next().unwrap_or(key).to_ascii_lowercase();
+    // ASCII case folded in place: asked for every setting of every entry.
+    let last = key.rsplit('.').next().unwrap_or(key).as_bytes();
+    let contains = |word: &str| {
+        last.windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+    };
+    let ends_with = |word: &str| {
+        last.len() >= word.len()
+            && last[last.len() - word.len()..].eq_ignore_ascii_case(word.as_bytes())
+    };
     [
         "token",
         "password",
@@ -331,10 +353,10 @@ fn is_credential(key: &str) -> bool {
         "dsn",
         "privatekey",
     ]
-    .iter()
-    .any(|w| last.contains(w))
-        && !last.ends_with("overwrite_allowed")
-        && !last.ends_with("secretname")
+    .into_iter()
+    .any(contains)
+        && !ends_with("overwrite_allowed")
+        && !ends_with("secretname")
 }
 
 /// What a credential's value is replaced by.

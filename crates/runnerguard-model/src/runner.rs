@@ -182,14 +182,15 @@ impl RunnerEntry {
         if !catalogue.checked(parent) {
             return None;
         }
-        let mut children = catalogue.children(parent);
         // BurntSushi/toml `unifyStruct` (decode.go, v1.6.0, the version gitlab-runner's
         // go.mod pins): `if ff.name == key { f = ff; break }` then
         // `if f == nil && strings.EqualFold(ff.name, key) { f = ff }`.
-        children
-            .clone()
-            .find(|k| k.name == key)
-            .or_else(|| children.find(|k| equal_fold(&k.name, key)))
+        if let Some(&i) = catalogue.named.get(parent).and_then(|names| names.get(key)) {
+            return Some(catalogue.keys[i].name.as_str());
+        }
+        catalogue
+            .children(parent)
+            .find(|k| equal_fold(&k.name, key))
             .map(|k| k.name.as_str())
     }
 
@@ -315,6 +316,9 @@ struct Catalogue {
     /// the loader asks for every key of every `[[runners]]` entry (100,000 entries, a few
     /// hundred known keys: issue #13).
     by_parent: HashMap<String, Vec<usize>>,
+    /// The index in `keys` of each table's key of each name (the first row of it), by the
+    /// table's path: most keys are spelt as the runner spells them.
+    named: HashMap<String, HashMap<String, usize>>,
 }
 
 impl Catalogue {
@@ -352,14 +356,21 @@ impl Catalogue {
             .collect();
         let mut by_path: HashMap<String, Vec<usize>> = HashMap::new();
         let mut by_parent: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut named: HashMap<String, HashMap<String, usize>> = HashMap::new();
         for (i, k) in keys.iter().enumerate() {
             by_path.entry(k.path.clone()).or_default().push(i);
             by_parent.entry(k.parent.clone()).or_default().push(i);
+            named
+                .entry(k.parent.clone())
+                .or_default()
+                .entry(k.name.clone())
+                .or_insert(i);
         }
         Ok(Self {
             keys,
             by_path,
             by_parent,
+            named,
         })
     }
 

@@ -20,15 +20,19 @@ use crate::{Action, BindingId, Grant, Policy, Target, UserInfo, rule_allows};
 /// out, so two threads may work out the same edges once each and keep the same answer.
 pub struct Escalation<'p> {
     graph: Graph<'p>,
-    cache: Mutex<HashMap<Identity, Arc<[Step]>>>,
+    cache: Mutex<Fast<Identity, Arc<[Step]>>>,
     /// The distinct edge lists of `cache`, by a hash of their steps' primitives and targets:
     /// identities with equal edges share one list, which a search then expands once.
-    lists: Mutex<HashMap<u64, Vec<Arc<[Step]>>>>,
+    lists: Mutex<Fast<u64, Vec<Arc<[Step]>>>>,
     /// Edges per scope and applicable bindings.
-    scope_cache: Mutex<HashMap<ScopeKey, Arc<[Step]>>>,
+    scope_cache: Mutex<Fast<ScopeKey, Arc<[Step]>>>,
     /// What "every ServiceAccount" reaches besides ServiceAccounts, computed once.
     any_service_account: OnceLock<Vec<Reached>>,
 }
+
+/// The caches' maps, hashed as the policy's indexes are (`foldhash`): every search asks them
+/// for each identity it reaches.
+type Fast<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Compiles only while an [`Escalation`] may be shared between threads (the audit relies on it).
 const _: fn(&'static Escalation<'static>) -> &'static (dyn Sync + 'static) = |e| e;
@@ -91,9 +95,9 @@ impl<'p> Escalation<'p> {
     pub fn new(policy: &'p Policy) -> Self {
         Self {
             graph: Graph::new(policy),
-            cache: Mutex::new(HashMap::new()),
-            lists: Mutex::new(HashMap::new()),
-            scope_cache: Mutex::new(HashMap::new()),
+            cache: Mutex::default(),
+            lists: Mutex::default(),
+            scope_cache: Mutex::default(),
             any_service_account: OnceLock::new(),
         }
     }
