@@ -664,7 +664,7 @@ mod tests {
                 .wrapping_mul(6_364_136_223_846_793_005)
                 .wrapping_add(1_442_695_040_888_963_407);
             let last = c.get().0;
-            let mut offset = if x % 5 == 0 {
+            let mut offset = if x.is_multiple_of(5) {
                 (x >> 33) % (t.len() + 1)
             } else {
                 (last + (x >> 33) % 64).saturating_sub(32).min(t.len())
