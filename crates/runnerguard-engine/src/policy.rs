@@ -62,7 +62,7 @@ impl RoleId {
     }
 
     /// The role's place in [`Policy::roles`].
-    fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self.0 as usize
     }
 }

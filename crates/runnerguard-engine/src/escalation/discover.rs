@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use runnerguard_model::{PolicyRule, RoleKind};
 
-use super::edges::{EDGES, Edge, Name, Reaches, Request, Then};
+use super::edges::{EDGES, Edge, Name, REQUIREMENTS, Reaches, Request, Then};
 use super::{Graph, Identity, Permission, Primitive, SYSTEM_MASTERS, Step};
 use crate::matcher::rule_allows_some_name;
-use crate::{BindingId, Policy, RoleId, rule_allows};
+use crate::{BindingId, Grant, Policy, RoleId, rule_allows};
 
 /// The object names a scope's rules may allow a request on ([`Graph::names_allowed`]).
 enum Names<'a> {
@@ -59,14 +59,17 @@ impl Graph<'_> {
         };
         let mut steps = Vec::new();
         let mut skip = None;
-        for edge in EDGES {
+        for (edge, requires) in EDGES.iter().zip(&REQUIREMENTS.of_edge) {
             if !edge.scope.includes(ns) || skip == Some(edge.primitive) {
                 continue;
             }
-            let Some(permissions) = edge
-                .requires
+            let Some(permissions) = requires
                 .iter()
-                .map(|alternatives| alternatives.iter().find_map(|r| ask(r, "")))
+                .map(|alternatives| {
+                    alternatives
+                        .iter()
+                        .find_map(|&r| self.required(ns, applicable, r))
+                })
                 .collect::<Option<Vec<Permission>>>()
             else {
                 continue;
@@ -79,6 +82,32 @@ impl Graph<'_> {
             }
         }
         steps
+    }
+
+    /// Request `request` of [`REQUIREMENTS`] in scope `ns`, asked of the `applicable`
+    /// bindings as [`Policy::first_grant`] asks them, from each role's answers
+    /// ([`super::edges::RoleAnswers`]).
+    fn required(
+        &self,
+        ns: &str,
+        applicable: &[(BindingId, usize)],
+        request: usize,
+    ) -> Option<Permission> {
+        applicable.iter().find_map(|&(binding, subject_index)| {
+            let role = self.policy.binding_role(binding).ok()?;
+            let rule_index =
+                self.answers
+                    .first_rule(role.index(), &self.policy.role(role).rules, request)?;
+            Some(Permission {
+                action: REQUIREMENTS.requests[request].action(ns, ""),
+                grant: Grant {
+                    binding,
+                    subject_index,
+                    role,
+                    rule_index,
+                },
+            })
+        })
     }
 
     /// The steps of one edge whose requirements (`permissions`) are allowed.

@@ -549,6 +549,104 @@ const CSR_NOTE: &str = "a client certificate can name any user and group, system
 const IMPERSONATE_ANY_SERVICE_ACCOUNT: Request =
     Request::new("impersonate", "", "serviceaccounts").name(Name::Any);
 
+/// The requirements of [`EDGES`] as numbers: each distinct request asked about no object, and
+/// for each edge, each requirement's alternatives as indexes of those requests. A role's
+/// answers to all of them are then worked out once ([`RoleAnswers`]).
+pub(super) struct Requirements {
+    /// Each distinct request of the edges' requirements.
+    pub(super) requests: Vec<Request>,
+    /// For each edge (in [`EDGES`]' order), each requirement's alternatives.
+    pub(super) of_edge: Vec<Vec<Vec<usize>>>,
+}
+
+/// [`EDGES`]' requirements, numbered once.
+pub(super) static REQUIREMENTS: std::sync::LazyLock<Requirements> =
+    std::sync::LazyLock::new(|| {
+        let mut requests: Vec<Request> = Vec::new();
+        let of_edge = EDGES
+            .iter()
+            .map(|edge| {
+                edge.requires
+                    .iter()
+                    .map(|alternatives| {
+                        alternatives
+                            .iter()
+                            .map(|r| {
+                                requests
+                                    .iter()
+                                    .position(|known| known == r)
+                                    .unwrap_or_else(|| {
+                                        requests.push(*r);
+                                        requests.len() - 1
+                                    })
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        Requirements { requests, of_edge }
+    });
+
+/// For each role of a policy, the first of its rules that allows each of [`REQUIREMENTS`]'
+/// requests, worked out when the role is first asked about: a role bound in many places
+/// (`edit`, `admin`, a team's shared role) was asked the same questions for each subject of
+/// each namespace (`paths --all-service-accounts` on 10,000 namespaces; issue #13).
+pub(super) struct RoleAnswers {
+    /// By the role's index; per request, the rule's index, or [`RoleAnswers::NONE`].
+    answers: Vec<std::sync::OnceLock<Box<[u32]>>>,
+}
+
+impl RoleAnswers {
+    /// No rule of the role allows the request.
+    const NONE: u32 = u32::MAX;
+
+    /// Room for the answers of `roles` roles.
+    pub(super) fn new(roles: usize) -> Self {
+        Self {
+            answers: std::iter::repeat_with(std::sync::OnceLock::new)
+                .take(roles)
+                .collect(),
+        }
+    }
+
+    /// The index of the first rule of `rules` (those of role `role`) that allows request
+    /// `request` of [`REQUIREMENTS`], as [`Request::allowed_by`] answers about no object.
+    pub(super) fn first_rule(
+        &self,
+        role: usize,
+        rules: &[PolicyRule],
+        request: usize,
+    ) -> Option<usize> {
+        let requests = &REQUIREMENTS.requests;
+        let Some(slot) = self.answers.get(role) else {
+            // Not a role of this policy: asked directly.
+            return rules
+                .iter()
+                .position(|rule| requests[request].allowed_by(rule, ""));
+        };
+        let answers = slot.get_or_init(|| {
+            requests
+                .iter()
+                .map(|r| {
+                    rules
+                        .iter()
+                        .position(|rule| r.allowed_by(rule, ""))
+                        .map_or(Self::NONE, |i| u32::try_from(i).unwrap_or(Self::NONE))
+                })
+                .collect()
+        });
+        match answers[request] {
+            // A rule past u32::MAX - 1 (never, the inputs are capped) is looked for again.
+            Self::NONE if rules.len() >= Self::NONE as usize => rules
+                .iter()
+                .position(|rule| requests[request].allowed_by(rule, "")),
+            Self::NONE => None,
+            i => Some(i as usize),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -599,6 +697,51 @@ mod tests {
             }
         }
         assert!(asked > 1000, "{asked}");
+    }
+
+    /// A role's numbered answers are the first rule allowing each requirement, for roles
+    /// asked in any order, and every requirement of every edge has its number.
+    #[test]
+    fn role_answers_are_the_first_allowing_rule() {
+        let roles: Vec<Vec<PolicyRule>> = vec![
+            vec![PolicyRule::resource(&["*"], &["*"], &["*"])],
+            vec![
+                PolicyRule::resource(&["apps"], &["deployments"], &["get"]),
+                PolicyRule::resource(&[""], &["pods"], &["create"]),
+                PolicyRule::resource(&["", "apps"], &["*"], &["create"]),
+            ],
+            vec![
+                PolicyRule::resource(&[""], &["serviceaccounts/token"], &["create"]),
+                PolicyRule::resource(&[RBAC], &["clusterroles"], &["bind", "escalate"]),
+            ],
+            Vec::new(),
+        ];
+        let answers = RoleAnswers::new(roles.len());
+        let requests = &REQUIREMENTS.requests;
+        let mut found = 0;
+        for role in [2, 0, 3, 1, 2] {
+            for (i, request) in requests.iter().enumerate() {
+                let first = roles[role]
+                    .iter()
+                    .position(|rule| request.allowed_by(rule, ""));
+                assert_eq!(
+                    answers.first_rule(role, &roles[role], i),
+                    first,
+                    "{request:?}"
+                );
+                found += usize::from(first.is_some_and(|r| r > 0));
+            }
+        }
+        assert!(found > 2, "some answers are past the first rule: {found}");
+        for (edge, numbered) in EDGES.iter().zip(&REQUIREMENTS.of_edge) {
+            let named: Vec<Vec<Request>> = numbered
+                .iter()
+                .map(|alternatives| alternatives.iter().map(|&i| requests[i]).collect())
+                .collect();
+            let written: Vec<Vec<Request>> = edge.requires.iter().map(|a| a.to_vec()).collect();
+            assert_eq!(named, written, "{edge:?}");
+        }
+        assert_eq!(REQUIREMENTS.of_edge.len(), EDGES.len());
     }
 
     /// A requirement is asked with no object: naming "each object" there would ask about the

@@ -53,6 +53,8 @@ struct Graph<'p> {
     groups: Vec<String>,
     /// Pod restrictions proven by admission policies, per namespace.
     pins: BTreeMap<String, Pin>,
+    /// Each role's answers to the edges' requirements, once asked.
+    answers: edges::RoleAnswers,
 }
 
 impl<'p> Graph<'p> {
@@ -138,6 +140,7 @@ impl<'p> Graph<'p> {
             users,
             groups,
             pins: admission::pins(policy),
+            answers: edges::RoleAnswers::new(policy.roles().len()),
         }
     }
 }

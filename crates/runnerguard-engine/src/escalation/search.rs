@@ -172,6 +172,12 @@ impl<'p> Escalation<'p> {
             })
             .collect();
         self.prepare(&users);
+        // Each account's edges kept, worked out on every core: each search starts from one,
+        // and the search from every ServiceAccount at once (run on one core when a search
+        // first reaches "any ServiceAccount") asks for all of them again (issue #13).
+        users.par_iter().for_each(|u| {
+            self.edges(&Identity::of(u));
+        });
         let reached: Vec<Vec<Identity>> = users.par_iter().map(|u| self.reachable(u)).collect();
         accounts.into_iter().zip(reached).collect()
     }
