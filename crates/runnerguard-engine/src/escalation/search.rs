@@ -10,7 +10,7 @@ use runnerguard_model::split_service_account_user;
 
 use super::edges::{ANY_TOKEN, CREATE_PODS, GET_ANY_SECRET, Request};
 use super::identity::EffectiveDecision;
-use super::{Graph, Identity, Primitive, Reached, SYSTEM_MASTERS, Step};
+use super::{Fast, Graph, Identity, Primitive, Reached, SYSTEM_MASTERS, Step};
 use crate::{Action, BindingId, Grant, Policy, Target, UserInfo, rule_allows};
 
 /// The escalation graph over a policy, with the objects that make its edges concrete.
@@ -29,10 +29,6 @@ pub struct Escalation<'p> {
     /// What "every ServiceAccount" reaches besides ServiceAccounts, computed once.
     any_service_account: OnceLock<Vec<Reached>>,
 }
-
-/// The caches' maps, hashed as the policy's indexes are (`foldhash`): every search asks them
-/// for each identity it reaches.
-type Fast<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Compiles only while an [`Escalation`] may be shared between threads (the audit relies on it).
 const _: fn(&'static Escalation<'static>) -> &'static (dyn Sync + 'static) = |e| e;

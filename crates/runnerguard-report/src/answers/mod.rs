@@ -407,19 +407,91 @@ impl Paths<'_> {
 impl AllServiceAccounts<'_> {
     /// The v1 `paths --all-service-accounts` document, on one line (it lists every
     /// ServiceAccount of the cluster).
+    ///
+    /// What [`write_sorted`] writes of the whole document, written an account at a time: one
+    /// `Value` of 30,000 accounts took a tenth of a second to build and free (issue #13).
     pub fn json(&self, w: &mut dyn Write) -> io::Result<()> {
-        let doc = v1::AllServiceAccounts {
+        const EMPTY: &str = "\"serviceAccounts\":[]";
+        let empty = v1::AllServiceAccounts {
             version: v1::Version,
-            service_accounts: self
-                .accounts
-                .iter()
-                .map(|(namespace, name, reached)| v1::ServiceAccountReach {
-                    namespace,
-                    name,
-                    reached,
-                })
-                .collect(),
+            service_accounts: Vec::new(),
         };
-        write_sorted(w, &doc, false)
+        let head = serde_json::to_string(&serde_json::to_value(&empty)?)?;
+        let at = head
+            .find(EMPTY)
+            .map(|i| i + EMPTY.len() - 1)
+            .ok_or_else(|| io::Error::other("the document has no `serviceAccounts` list"))?;
+        let mut out = io::BufWriter::with_capacity(256 * 1024, w);
+        out.write_all(&head.as_bytes()[..at])?;
+        for (i, (namespace, name, reached)) in self.accounts.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            let account = v1::ServiceAccountReach {
+                namespace,
+                name,
+                reached,
+            };
+            serde_json::to_writer(&mut out, &serde_json::to_value(&account)?)?;
+        }
+        out.write_all(&head.as_bytes()[at..])?;
+        writeln!(out)?;
+        out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Written an account at a time, the document is byte for byte what writing it whole
+    /// with sorted keys gives, with no account, one, and several.
+    #[test]
+    fn all_service_accounts_are_written_as_one_sorted_document() {
+        let sa = |namespace: &str, name: &str| Identity::ServiceAccount {
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+        };
+        let all = [
+            (
+                "team-a".to_owned(),
+                "deployer".to_owned(),
+                vec![
+                    sa("team-a", "default"),
+                    Identity::Group {
+                        name: "system:masters".to_owned(),
+                    },
+                    Identity::ClusterAdmin,
+                ],
+            ),
+            ("team-b".to_owned(), "default".to_owned(), Vec::new()),
+            (
+                "\"odd\"".to_owned(),
+                "é\n".to_owned(),
+                vec![Identity::AnyServiceAccount],
+            ),
+        ];
+        for n in [0, 1, all.len()] {
+            let accounts = &all[..n];
+            let mut written = Vec::new();
+            AllServiceAccounts { accounts }.json(&mut written).unwrap();
+            let whole = v1::AllServiceAccounts {
+                version: v1::Version,
+                service_accounts: accounts
+                    .iter()
+                    .map(|(namespace, name, reached)| v1::ServiceAccountReach {
+                        namespace,
+                        name,
+                        reached,
+                    })
+                    .collect(),
+            };
+            let mut expected = Vec::new();
+            write_sorted(&mut expected, &whole, false).unwrap();
+            assert_eq!(
+                String::from_utf8(written).unwrap(),
+                String::from_utf8(expected).unwrap()
+            );
+        }
     }
 }
