@@ -374,9 +374,9 @@ impl Graph<'_> {
         if ns.is_empty() {
             return steps_to(primitive, permissions, note, [Identity::AnyServiceAccount]).collect();
         }
-        let names: Vec<String> = self.service_accounts.get(ns).map_or_else(
-            || vec!["default".to_owned()],
-            |s| s.iter().cloned().collect(),
+        let names: Vec<&str> = self.service_accounts.get(ns).map_or_else(
+            || vec!["default"],
+            |s| s.iter().map(String::as_str).collect(),
         );
         steps_to(
             primitive,
@@ -384,7 +384,7 @@ impl Graph<'_> {
             note,
             names.into_iter().map(|name| Identity::ServiceAccount {
                 namespace: ns.to_owned(),
-                name,
+                name: name.to_owned(),
             }),
         )
         .collect()
