@@ -408,7 +408,7 @@ impl AllServiceAccounts<'_> {
     /// The v1 `paths --all-service-accounts` document, on one line (it lists every
     /// ServiceAccount of the cluster).
     ///
-    /// What [`write_sorted`] writes of the whole document, written an account at a time: one
+    /// What `write_sorted` writes of the whole document, written an account at a time: one
     /// `Value` of 30,000 accounts took a tenth of a second to build and free (issue #13).
     pub fn json(&self, w: &mut dyn Write) -> io::Result<()> {
         const EMPTY: &str = "\"serviceAccounts\":[]";
