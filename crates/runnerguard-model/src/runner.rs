@@ -308,17 +308,21 @@ struct KnownKey {
     removed: Option<String>,
 }
 
+/// The catalogue's maps, hashed with `foldhash`: the loader and RG116 ask them for every
+/// setting of every `[[runners]]` entry (1.5 million settings in 100,000 entries; issue #13).
+type Fast<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 struct Catalogue {
     keys: Vec<KnownKey>,
     /// The indexes in `keys` of the rows of each path (one, or one per span of versions).
-    by_path: HashMap<String, Vec<usize>>,
+    by_path: Fast<String, Vec<usize>>,
     /// The indexes in `keys` of each table's keys, in the data's order, by the table's path:
     /// the loader asks for every key of every `[[runners]]` entry (100,000 entries, a few
     /// hundred known keys: issue #13).
-    by_parent: HashMap<String, Vec<usize>>,
+    by_parent: Fast<String, Vec<usize>>,
     /// The index in `keys` of each table's key of each name (the first row of it), by the
     /// table's path: most keys are spelt as the runner spells them.
-    named: HashMap<String, HashMap<String, usize>>,
+    named: Fast<String, Fast<String, usize>>,
 }
 
 impl Catalogue {
@@ -354,9 +358,9 @@ impl Catalogue {
                 }
             })
             .collect();
-        let mut by_path: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut by_parent: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut named: HashMap<String, HashMap<String, usize>> = HashMap::new();
+        let mut by_path: Fast<String, Vec<usize>> = Fast::default();
+        let mut by_parent: Fast<String, Vec<usize>> = Fast::default();
+        let mut named: Fast<String, Fast<String, usize>> = Fast::default();
         for (i, k) in keys.iter().enumerate() {
             by_path.entry(k.path.clone()).or_default().push(i);
             by_parent.entry(k.parent.clone()).or_default().push(i);
@@ -382,7 +386,7 @@ impl Catalogue {
     /// The keys at `index[at]`, in the data's order.
     fn indexed<'a>(
         &'a self,
-        index: &'a HashMap<String, Vec<usize>>,
+        index: &'a Fast<String, Vec<usize>>,
         at: &str,
     ) -> impl Iterator<Item = &'a KnownKey> + Clone {
         index

@@ -1,6 +1,7 @@
 //! RG103 `manager-excess-permission`: the manager's ServiceAccount holds more than the executor
 //! needs, or rights outside its job namespaces.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use runnerguard_engine::{BindingId, Grant, covers};
@@ -112,14 +113,15 @@ impl Rule for ManagerExcessPermission {
 
         for ns in namespaces {
             let is_job = cx.is_job_namespace(ns);
-            let allowed: Vec<PolicyRule> = if is_job {
-                namespaced.clone()
+            // Borrowed: asked in every job namespace (100,000 runner entries).
+            let allowed: Cow<'_, [PolicyRule]> = if is_job {
+                Cow::Borrowed(&namespaced)
             } else if ns == cx.topology.manager_namespace && session_server(cx) {
                 let mut v = everyone.clone();
                 v.push(PolicyRule::resource(&[""], &["services"], &["get"]));
-                v
+                Cow::Owned(v)
             } else {
-                everyone.clone()
+                Cow::Borrowed(&everyone)
             };
             let grants: Vec<Grant> = cx
                 .policy

@@ -110,7 +110,17 @@ impl Source<'_> {
         CONTAINERS
             .iter()
             .map(|(container, table)| {
-                let own = self.bool(&format!("{table}.{flag}"));
+                // `{table}.{flag}`, matched without writing it out (asked per runner entry).
+                let own = self
+                    .settings
+                    .iter()
+                    .find(|s| {
+                        s.key
+                            .strip_prefix(table)
+                            .and_then(|rest| rest.strip_prefix('.'))
+                            == Some(flag)
+                    })
+                    .and_then(|s| s.value.as_bool().map(|b| (b, s)));
                 (*container, own.or(top))
             })
             .collect()
