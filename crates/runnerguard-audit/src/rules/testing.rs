@@ -70,6 +70,23 @@ pub(super) fn with_context<T>(
     f(&Context::new(&policy, &topology, &table, &chart))
 }
 
+/// A Role `name` in `namespace` with `rules` (each a YAML flow mapping) and a RoleBinding of
+/// the same name giving it to `subject` (a YAML flow mapping).
+pub(super) fn bound_role(namespace: &str, name: &str, rules: &[&str], subject: &str) -> String {
+    let rules: String = rules.iter().map(|r| format!("- {r}\n")).collect();
+    format!(
+        "apiVersion: rbac.authorization.k8s.io/v1\n\
+         kind: Role\n\
+         metadata: {{name: {name}, namespace: {namespace}}}\n\
+         rules:\n{rules}---\n\
+         apiVersion: rbac.authorization.k8s.io/v1\n\
+         kind: RoleBinding\n\
+         metadata: {{name: {name}, namespace: {namespace}}}\n\
+         subjects: [{subject}]\n\
+         roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: {name}}}\n"
+    )
+}
+
 /// The registered rule with `id`: how one rule's test runs another rule without importing
 /// it (a rule file imports no other rule file).
 pub(super) fn rule_by_id(id: &str) -> &'static dyn Rule {

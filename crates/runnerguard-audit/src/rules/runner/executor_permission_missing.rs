@@ -325,27 +325,20 @@ fn missing_rules_yaml(rows: &[(&Permission, Vec<&str>)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{JOBS, facts, run};
+    use crate::rules::testing::{JOBS, bound_role, facts, run};
 
     /// `get pods` differs from every identity's `system:discovery` rule (`get` on URLs) in
     /// the request type alone, and from the manager's one rule in verb and resource: that
     /// rule is still the closest one the manager holds.
     #[test]
     fn the_closest_rule_is_sought_among_the_users_bindings_only() {
-        let yaml = r#"
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: runner, namespace: teams}
-rules:
-- {apiGroups: [""], resources: ["configmaps"], verbs: ["create"]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: runner, namespace: teams}
-subjects: [{kind: ServiceAccount, name: gitlab-runner, namespace: gitlab-runner}]
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: runner}
-"#;
-        let out = run(&ExecutorPermissionMissing, yaml, JOBS);
+        let yaml = bound_role(
+            "teams",
+            "runner",
+            &[r#"{apiGroups: [""], resources: ["configmaps"], verbs: ["create"]}"#],
+            "{kind: ServiceAccount, name: gitlab-runner, namespace: gitlab-runner}",
+        );
+        let out = run(&ExecutorPermissionMissing, &yaml, JOBS);
         let required = out
             .iter()
             .find(|f| f.severity == Severity::High)
