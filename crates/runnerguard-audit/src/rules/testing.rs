@@ -73,7 +73,7 @@ pub(super) fn with_context<T>(
 /// A Role `name` in `namespace` with `rules` (each a YAML flow mapping) and a RoleBinding of
 /// the same name giving it to `subject` (a YAML flow mapping).
 pub(super) fn bound_role(namespace: &str, name: &str, rules: &[&str], subject: &str) -> String {
-    let rules: String = rules.iter().map(|r| format!("- {r}\n")).collect();
+    let rules: String = rules.iter().map(|r| ["- ", r, "\n"].concat()).collect();
     format!(
         "apiVersion: rbac.authorization.k8s.io/v1\n\
          kind: Role\n\
