@@ -593,13 +593,14 @@ pub(super) static REQUIREMENTS: std::sync::LazyLock<Requirements> =
 /// (`edit`, `admin`, a team's shared role) was asked the same questions for each subject of
 /// each namespace (`paths --all-service-accounts` on 10,000 namespaces; issue #13).
 pub(super) struct RoleAnswers {
-    /// By the role's index; per request, the rule's index, or [`RoleAnswers::NONE`].
-    answers: Vec<std::sync::OnceLock<Box<[u32]>>>,
+    /// By the role's index; per request, the rule's index, or [`RoleAnswers::NONE`] (two
+    /// bytes each: the tables of 20,000 roles are kept for the whole audit).
+    answers: Vec<std::sync::OnceLock<Box<[u16]>>>,
 }
 
 impl RoleAnswers {
     /// No rule of the role allows the request.
-    const NONE: u32 = u32::MAX;
+    const NONE: u16 = u16::MAX;
 
     /// Room for the answers of `roles` roles.
     pub(super) fn new(roles: usize) -> Self {
@@ -632,12 +633,12 @@ impl RoleAnswers {
                     rules
                         .iter()
                         .position(|rule| r.allowed_by(rule, ""))
-                        .map_or(Self::NONE, |i| u32::try_from(i).unwrap_or(Self::NONE))
+                        .map_or(Self::NONE, |i| u16::try_from(i).unwrap_or(Self::NONE))
                 })
                 .collect()
         });
         match answers[request] {
-            // A rule past u32::MAX - 1 (never, the inputs are capped) is looked for again.
+            // A rule past u16::MAX - 1 (a role of 65,535 rules) is looked for again.
             Self::NONE if rules.len() >= Self::NONE as usize => rules
                 .iter()
                 .position(|rule| requests[request].allowed_by(rule, "")),
@@ -742,6 +743,11 @@ mod tests {
             assert_eq!(named, written, "{edge:?}");
         }
         assert_eq!(REQUIREMENTS.of_edge.len(), EDGES.len());
+        // A first allowing rule past what a table entry holds is still found.
+        let mut many = vec![PolicyRule::resource(&["apps"], &["deployments"], &["get"]); 70_000];
+        many.push(PolicyRule::resource(&["*"], &["*"], &["*"]));
+        let answers = RoleAnswers::new(1);
+        assert_eq!(answers.first_rule(0, &many, 0), Some(70_000));
     }
 
     /// A requirement is asked with no object: naming "each object" there would ask about the
