@@ -26,10 +26,6 @@ mod search;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-/// A map hashed as the policy's indexes are (`foldhash`): the graph's indexes and the
-/// search's caches, asked for every identity a search reaches.
-type Fast<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-
 use runnerguard_model::split_service_account_user;
 
 use crate::Policy;
@@ -37,6 +33,13 @@ use admission::Pin;
 
 pub use identity::{EffectiveDecision, Identity, Permission, Primitive, Reached, Step};
 pub use search::Escalation;
+
+/// A map hashed as the policy's indexes are (`foldhash`): the graph's indexes and the
+/// search's caches, asked for every identity a search reaches.
+type Fast<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// A set hashed as [`Fast`] maps are.
+type FastSet<T> = HashSet<T, foldhash::fast::RandomState>;
 
 /// The superuser group the API server never asks RBAC about.
 const SYSTEM_MASTERS: &str = "system:masters";
@@ -67,9 +70,9 @@ impl<'p> Graph<'p> {
         // Each name once, hashed while collecting and copied into order at the end:
         // 100,000 bindings name 30,000 ServiceAccounts and a few hundred groups, and a
         // search of the ordered maps per name cost 0.1 s (issue #13).
-        let mut accounts: Fast<&str, HashSet<&str, foldhash::fast::RandomState>> = Fast::default();
-        let mut users: HashSet<&str, foldhash::fast::RandomState> = HashSet::default();
-        let mut groups: HashSet<&str, foldhash::fast::RandomState> = HashSet::default();
+        let mut accounts: Fast<&str, FastSet<&str>> = Fast::default();
+        let mut users: FastSet<&str> = FastSet::default();
+        let mut groups: FastSet<&str> = FastSet::default();
         let mut add = |ns: &'p str, name: &'p str| {
             accounts.entry(ns).or_default().insert(name);
         };
@@ -138,7 +141,7 @@ impl<'p> Graph<'p> {
             }
         }
         groups.insert(SYSTEM_MASTERS);
-        let sorted = |names: HashSet<&str, foldhash::fast::RandomState>| {
+        let sorted = |names: FastSet<&str>| {
             let mut names: Vec<String> = names.into_iter().map(str::to_owned).collect();
             names.sort_unstable();
             names
