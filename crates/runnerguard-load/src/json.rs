@@ -47,9 +47,7 @@ impl LineIndex {
         cursor.set((offset, line, column));
         (to_u32(line + 1), to_u32(column + 1))
     }
-}
 
-impl LineIndex {
     /// The index of the line holding byte `offset`, searched outwards from line `near`:
     /// readers ask for places close to the last one, and a search of the whole index per
     /// place missed the cache on every step (100,000 runner entries, 1.5 million settings;

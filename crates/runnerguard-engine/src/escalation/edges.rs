@@ -620,28 +620,20 @@ impl RoleAnswers {
         request: usize,
     ) -> Option<usize> {
         let requests = &REQUIREMENTS.requests;
+        let first = |r: &Request| rules.iter().position(|rule| r.allowed_by(rule, ""));
         let Some(slot) = self.answers.get(role) else {
             // Not a role of this policy: asked directly.
-            return rules
-                .iter()
-                .position(|rule| requests[request].allowed_by(rule, ""));
+            return first(&requests[request]);
         };
         let answers = slot.get_or_init(|| {
             requests
                 .iter()
-                .map(|r| {
-                    rules
-                        .iter()
-                        .position(|rule| r.allowed_by(rule, ""))
-                        .map_or(Self::NONE, |i| u16::try_from(i).unwrap_or(Self::NONE))
-                })
+                .map(|r| first(r).map_or(Self::NONE, |i| u16::try_from(i).unwrap_or(Self::NONE)))
                 .collect()
         });
         match answers[request] {
             // A rule past u16::MAX - 1 (a role of 65,535 rules) is looked for again.
-            Self::NONE if rules.len() >= Self::NONE as usize => rules
-                .iter()
-                .position(|rule| requests[request].allowed_by(rule, "")),
+            Self::NONE if rules.len() >= Self::NONE as usize => first(&requests[request]),
             Self::NONE => None,
             i => Some(i as usize),
         }

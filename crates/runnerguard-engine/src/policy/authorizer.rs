@@ -127,11 +127,12 @@ impl Policy {
         {
             for e in entries.into_iter().flatten() {
                 let id = e.binding;
-                if !keep(self.binding(id)) {
+                let binding = self.binding(id);
+                if !keep(binding) {
                     continue;
                 }
                 seen.push((
-                    self.binding(id).kind == BindingKind::RoleBinding,
+                    binding.kind == BindingKind::RoleBinding,
                     id,
                     e.subject as usize,
                 ));

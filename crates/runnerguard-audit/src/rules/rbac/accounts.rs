@@ -1,10 +1,9 @@
 //! The ServiceAccounts a subject can become, and which of them is strongest.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-
-use foldhash::fast::RandomState as Fast;
 use std::sync::{Arc, Mutex};
 
+use foldhash::fast::RandomState as Fast;
 use runnerguard_engine::{Grant, Policy, RoleId, UserInfo, covers};
 use runnerguard_model::{BindingKind, Subject, SubjectKind};
 

@@ -103,9 +103,7 @@ impl<K: Ord + Hash> Groups<K> {
             }
         }
     }
-}
 
-impl<K: Ord + Hash> Groups<K> {
     /// Adds the groups of `later`, collected from bindings after this one's, as if they
     /// had been added here: each group's grants and permissions follow those it has, without
     /// repeats, its permissions interned anew.

@@ -93,14 +93,29 @@ fn locate_true(mut f: Finding, eff: &[(&str, Option<(bool, &Setting)>)]) -> Find
 
 const ENFORCE: &str = "pod-security.kubernetes.io/enforce";
 
+/// A boolean setting's value, with the setting.
+fn as_flag(s: &Setting) -> Option<(bool, &Setting)> {
+    s.value.as_bool().map(|b| (b, s))
+}
+
 impl Source<'_> {
     fn get(&self, key: &str) -> Option<&Setting> {
         self.settings.iter().find(|s| s.key == key)
     }
 
     fn bool(&self, key: &str) -> Option<(bool, &Setting)> {
-        self.get(key)
-            .and_then(|s| s.value.as_bool().map(|b| (b, s)))
+        self.get(key).and_then(as_flag)
+    }
+
+    /// The setting `{table}.{key}`, found without writing the key out (asked for each
+    /// container of each runner entry).
+    fn nested(&self, table: &str, key: &str) -> Option<&Setting> {
+        self.settings.iter().find(|s| {
+            s.key
+                .strip_prefix(table)
+                .and_then(|rest| rest.strip_prefix('.'))
+                == Some(key)
+        })
     }
 
     /// The effective value of `flag` for each container: its own security context first,
@@ -110,17 +125,7 @@ impl Source<'_> {
         CONTAINERS
             .iter()
             .map(|(container, table)| {
-                // `{table}.{flag}`, matched without writing it out (asked per runner entry).
-                let own = self
-                    .settings
-                    .iter()
-                    .find(|s| {
-                        s.key
-                            .strip_prefix(table)
-                            .and_then(|rest| rest.strip_prefix('.'))
-                            == Some(flag)
-                    })
-                    .and_then(|s| s.value.as_bool().map(|b| (b, s)));
+                let own = self.nested(table, flag).and_then(as_flag);
                 (*container, own.or(top))
             })
             .collect()
