@@ -17,6 +17,7 @@ use std::collections::HashMap as StdHashMap;
 type HashMap<K, V> = StdHashMap<K, V, foldhash::fast::RandomState>;
 use std::fmt;
 
+use rayon::prelude::*;
 use runnerguard_model::{
     Binding, BindingKind, Inventory, Namespace, PolicyRule, Role, RoleKind, ServiceAccount,
     SubjectKind,
@@ -179,80 +180,29 @@ impl Policy {
         let aggregation_passes = aggregate(&mut roles);
         let rule_sources = rule_sources(&roles, &originals);
 
-        let mut key = String::new();
-        let binding_roles: Vec<Result<RoleId, String>> = bindings
-            .iter()
-            .map(|b| resolve_role_ref(&role_index, &mut key, b))
-            .collect();
-
-        let mut policy = Self {
+        // The roles bindings refer to and the subject index are independent: each on a core.
+        let (binding_roles, index) = rayon::join(
+            || {
+                let mut key = String::new();
+                bindings
+                    .iter()
+                    .map(|b| resolve_role_ref(&role_index, &mut key, b))
+                    .collect::<Vec<Result<RoleId, String>>>()
+            },
+            || SubjectIndex::new(&bindings),
+        );
+        Self {
             roles,
             rule_sources,
             binding_roles,
             role_index,
             objects,
             aggregation_passes,
-            ..Self::default()
-        };
-        for (i, binding) in bindings.iter().enumerate() {
-            policy.index_binding(BindingId::new(i), binding);
-        }
-        policy.bindings = bindings;
-        // Each subject's entries by scope, so that `applicable` finds those of one namespace
-        // without visiting the others: a group bound in 8,000 namespaces made every question
-        // about a member visit all 8,000 (issue #13). Every reader sorts what it collects, so
-        // the order changes no answer.
-        let bindings = &policy.bindings;
-        for entries in policy
-            .by_user
-            .values_mut()
-            .chain(policy.by_group.values_mut())
-        {
-            if entries.len() > 1 {
-                entries.sort_by(|a, b| a.scope(bindings).cmp(&b.scope(bindings)));
-            }
-        }
-        policy
-    }
-
-    fn index_binding(&mut self, id: BindingId, binding: &Binding) {
-        match binding.kind {
-            BindingKind::ClusterRoleBinding => self.cluster_bindings.push(id),
-            BindingKind::RoleBinding => self
-                .namespace_bindings
-                .entry(binding.namespace.clone())
-                .or_default()
-                .push(id),
-        }
-        let ns = match binding.kind {
-            BindingKind::ClusterRoleBinding => "",
-            BindingKind::RoleBinding => binding.namespace.as_str(),
-        };
-        for (i, subject) in binding.subjects.iter().enumerate() {
-            let entry = Entry {
-                binding: id,
-                subject: to_u32(i),
-            };
-            match SubjectKind::parse(&subject.kind) {
-                Some(SubjectKind::User) => {
-                    self.by_user
-                        .entry(subject.name.clone())
-                        .or_default()
-                        .push(entry);
-                }
-                Some(SubjectKind::Group) => {
-                    self.by_group
-                        .entry(subject.name.clone())
-                        .or_default()
-                        .push(entry);
-                }
-                Some(SubjectKind::ServiceAccount) => {
-                    if let Some(user) = subject.service_account_user(ns) {
-                        self.by_user.entry(user).or_default().push(entry);
-                    }
-                }
-                None => {}
-            }
+            bindings,
+            by_user: index.by_user,
+            by_group: index.by_group,
+            cluster_bindings: index.cluster_bindings,
+            namespace_bindings: index.namespace_bindings,
         }
     }
 
@@ -342,6 +292,81 @@ impl Policy {
     /// The rule a grant points at.
     pub fn rule(&self, grant: &Grant) -> &PolicyRule {
         &self.roles[grant.role.index()].rules[grant.rule_index]
+    }
+}
+
+/// The bindings by the users and groups their subjects stand for, and by scope.
+struct SubjectIndex {
+    by_user: HashMap<String, Vec<Entry>>,
+    by_group: HashMap<String, Vec<Entry>>,
+    cluster_bindings: Vec<BindingId>,
+    namespace_bindings: HashMap<String, Vec<BindingId>>,
+}
+
+impl SubjectIndex {
+    fn new(bindings: &[Binding]) -> Self {
+        let mut index = Self {
+            by_user: HashMap::default(),
+            by_group: HashMap::default(),
+            cluster_bindings: Vec::new(),
+            namespace_bindings: HashMap::default(),
+        };
+        // A ServiceAccount's user name, written again for each subject without allocating.
+        let mut user = String::new();
+        for (i, binding) in bindings.iter().enumerate() {
+            let id = BindingId::new(i);
+            let ns = match binding.kind {
+                BindingKind::ClusterRoleBinding => {
+                    index.cluster_bindings.push(id);
+                    ""
+                }
+                BindingKind::RoleBinding => {
+                    push_at(&mut index.namespace_bindings, &binding.namespace, id);
+                    binding.namespace.as_str()
+                }
+            };
+            for (i, subject) in binding.subjects.iter().enumerate() {
+                let entry = Entry {
+                    binding: id,
+                    subject: to_u32(i),
+                };
+                match SubjectKind::parse(&subject.kind) {
+                    Some(SubjectKind::User) => push_at(&mut index.by_user, &subject.name, entry),
+                    Some(SubjectKind::Group) => push_at(&mut index.by_group, &subject.name, entry),
+                    Some(SubjectKind::ServiceAccount)
+                        if subject.write_service_account_user(ns, &mut user) =>
+                    {
+                        push_at(&mut index.by_user, &user, entry);
+                    }
+                    Some(SubjectKind::ServiceAccount) | None => {}
+                }
+            }
+        }
+        // Each subject's entries by scope, so that `applicable` finds those of one namespace
+        // without visiting the others: a group bound in 8,000 namespaces made every question
+        // about a member visit all 8,000 (issue #13). Every reader sorts what it collects, so
+        // the order changes no answer; no two entries have the same place, so an unstable sort
+        // orders them as a stable one would.
+        let mut lists: Vec<&mut Vec<Entry>> = index
+            .by_user
+            .values_mut()
+            .chain(index.by_group.values_mut())
+            .filter(|entries| entries.len() > 1)
+            .collect();
+        lists.par_iter_mut().for_each(|entries| {
+            entries.sort_unstable_by(|a, b| a.scope(bindings).cmp(&b.scope(bindings)));
+        });
+        index
+    }
+}
+
+/// Appends `value` to `key`'s list, copying the key only when it is new.
+fn push_at<T>(map: &mut HashMap<String, Vec<T>>, key: &str, value: T) {
+    match map.get_mut(key) {
+        Some(list) => list.push(value),
+        None => {
+            map.insert(key.to_owned(), vec![value]);
+        }
     }
 }
 

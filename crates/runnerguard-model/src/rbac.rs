@@ -264,15 +264,31 @@ impl Subject {
     /// subject namespace defaulting to `binding_namespace` (empty for a ClusterRoleBinding,
     /// where such a subject matches nobody).
     pub fn service_account_user(&self, binding_namespace: &str) -> Option<String> {
+        let mut user = String::new();
+        self.write_service_account_user(binding_namespace, &mut user)
+            .then_some(user)
+    }
+
+    /// [`Subject::service_account_user`] written into `user` (cleared first), for callers that
+    /// ask for many subjects; false, with `user` left empty, when there is none.
+    pub fn write_service_account_user(&self, binding_namespace: &str, user: &mut String) -> bool {
+        user.clear();
         if self.kind != "ServiceAccount" {
-            return None;
+            return false;
         }
         let ns = if self.namespace.is_empty() {
             binding_namespace
         } else {
             &self.namespace
         };
-        (!ns.is_empty()).then(|| service_account_user(ns, &self.name))
+        if ns.is_empty() {
+            return false;
+        }
+        user.push_str(SERVICE_ACCOUNT_USER_PREFIX);
+        user.push_str(ns);
+        user.push(':');
+        user.push_str(&self.name);
+        true
     }
 }
 
