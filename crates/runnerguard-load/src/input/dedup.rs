@@ -72,20 +72,7 @@ fn dedup_by<T>(
         // `items[at]` holds the definition that `items[later]` replaces.
         let earlier = origin(&items[at]);
         if !earlier.is_builtin() {
-            let (kind, ns, name) = key(&items[later]);
-            let ns = if ns.is_empty() {
-                String::new()
-            } else {
-                format!("{ns}/")
-            };
-            let later_origin = origin(&items[later]);
-            warnings.push(Warning {
-                file: later_origin.file.clone(),
-                line: later_origin.line,
-                message: format!(
-                    "{kind} `{ns}{name}` defined again; this definition replaces the one at {earlier}"
-                ),
-            });
+            warnings.push(replaced(key(&items[later]), origin(&items[later]), earlier));
         }
         items.swap(at, later);
     }
@@ -101,11 +88,102 @@ fn dedup_by<T>(
     });
 }
 
-/// Appends `defaults` before `loaded`'s objects and deduplicates again, so that input objects
-/// replace built-in ones of the same identity.
+/// Appends `defaults` before `loaded`'s objects, an input object replacing a default of the
+/// same identity in the default's place: what deduplicating the two together would leave.
+///
+/// Both hold one object per identity already (every [`Loaded`] this crate returns does, and
+/// a cluster's objects do), so only the input's objects that share an identity with a default
+/// move, found through an index of the defaults: deduplicating everything again cost as much
+/// as the first time (100,000 bindings; issue #13).
 pub(crate) fn merge_defaults(loaded: &mut Loaded, defaults: Inventory) {
-    let mut inventory = defaults;
-    inventory.extend(std::mem::take(&mut loaded.inventory));
-    loaded.inventory = inventory;
-    dedup(loaded);
+    let mut input = std::mem::replace(&mut loaded.inventory, defaults);
+    let inv = &mut loaded.inventory;
+    let w = &mut loaded.warnings;
+    merge_by(
+        &mut inv.roles,
+        std::mem::take(&mut input.roles),
+        |r| (r.kind.as_str(), &r.namespace, &r.name),
+        |r| &r.origin,
+        w,
+    );
+    merge_by(
+        &mut inv.bindings,
+        std::mem::take(&mut input.bindings),
+        |b| (b.kind.as_str(), &b.namespace, &b.name),
+        |b| &b.origin,
+        w,
+    );
+    merge_by(
+        &mut inv.service_accounts,
+        std::mem::take(&mut input.service_accounts),
+        |s| ("ServiceAccount", &s.namespace, &s.name),
+        |s| &s.origin,
+        w,
+    );
+    merge_by(
+        &mut inv.namespaces,
+        std::mem::take(&mut input.namespaces),
+        |n| ("Namespace", "", &n.name),
+        |n| &n.origin,
+        w,
+    );
+    inv.extend(input);
+}
+
+/// Appends `input` to `defaults`, each input item with a default's key replacing it in its
+/// place (warned of unless the default is built in, as [`dedup_by`] warns).
+fn merge_by<T>(
+    defaults: &mut Vec<T>,
+    input: Vec<T>,
+    key: impl for<'a> Fn(&'a T) -> (&'a str, &'a str, &'a str),
+    origin: impl Fn(&T) -> &runnerguard_model::Origin,
+    warnings: &mut Vec<Warning>,
+) {
+    let joined = |(kind, ns, name): (&str, &str, &str), into: &mut String| {
+        use std::fmt::Write as _;
+        into.clear();
+        // Prefixed by the lengths, so no choice of names makes two keys alike.
+        let _ = write!(into, "{}:{}:{kind}{ns}{name}", kind.len(), ns.len());
+    };
+    let mut at: HashMap<String, usize, foldhash::fast::RandomState> =
+        HashMap::with_capacity_and_hasher(defaults.len(), foldhash::fast::RandomState::default());
+    for (i, item) in defaults.iter().enumerate() {
+        let mut k = String::new();
+        joined(key(item), &mut k);
+        at.insert(k, i);
+    }
+    let mut k = String::new();
+    defaults.reserve(input.len());
+    for item in input {
+        joined(key(&item), &mut k);
+        let Some(&i) = at.get(k.as_str()) else {
+            defaults.push(item);
+            continue;
+        };
+        let earlier = origin(&defaults[i]);
+        if !earlier.is_builtin() {
+            warnings.push(replaced(key(&item), origin(&item), earlier));
+        }
+        defaults[i] = item;
+    }
+}
+
+/// The warning that the object `key` at `later` replaces the one at `earlier`.
+fn replaced(
+    (kind, ns, name): (&str, &str, &str),
+    later: &runnerguard_model::Origin,
+    earlier: &runnerguard_model::Origin,
+) -> Warning {
+    let ns = if ns.is_empty() {
+        String::new()
+    } else {
+        format!("{ns}/")
+    };
+    Warning {
+        file: later.file.clone(),
+        line: later.line,
+        message: format!(
+            "{kind} `{ns}{name}` defined again; this definition replaces the one at {earlier}"
+        ),
+    }
 }

@@ -60,6 +60,71 @@ fn input_replaces_defaults_silently() {
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
 }
 
+/// Merging the defaults looks up only their identities: the outcome is what deduplicating
+/// the defaults and the input together leaves, order and warnings included, whether the
+/// objects replaced are built in (silently) or a cluster's (warned of).
+#[test]
+fn merging_defaults_is_deduplicating_them_with_the_input() {
+    let input = load_str(
+        "f.yaml",
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: mine}\nrules: []
+---
+apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: edit}\nrules: []
+---
+apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: edit, namespace: x}\nrules: []
+---
+apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: view}\nrules: []
+---
+apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: system:discovery}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+---
+apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a, namespace: x}
+",
+    )
+    .unwrap();
+    let identities = |loaded: &Loaded| -> Vec<String> {
+        let inv = &loaded.inventory;
+        let roles = inv
+            .roles
+            .iter()
+            .map(|r| format!("{:?} {}/{} {}", r.kind, r.namespace, r.name, r.origin));
+        let bindings = inv
+            .bindings
+            .iter()
+            .map(|b| format!("{:?} {}/{} {}", b.kind, b.namespace, b.name, b.origin));
+        let accounts = inv
+            .service_accounts
+            .iter()
+            .map(|s| format!("{}/{} {}", s.namespace, s.name, s.origin));
+        let warnings = loaded.warnings.iter().map(ToString::to_string);
+        roles
+            .chain(bindings)
+            .chain(accounts)
+            .chain(warnings)
+            .collect()
+    };
+    let builtin = crate::default_policy().unwrap();
+    let mut cluster = builtin.clone();
+    for role in &mut cluster.roles {
+        role.origin = Origin::new(Arc::from("cluster:test"), 1, 1);
+    }
+    for defaults in [builtin, cluster] {
+        let mut merged = Loaded {
+            inventory: input.inventory.clone(),
+            ..Loaded::default()
+        };
+        merge_defaults(&mut merged, defaults.clone());
+        let mut together = Loaded {
+            inventory: defaults,
+            ..Loaded::default()
+        };
+        together.inventory.extend(input.inventory.clone());
+        dedup(&mut together);
+        assert_eq!(identities(&merged), identities(&together));
+        assert_eq!(merged.inventory.roles.len(), together.inventory.roles.len());
+    }
+}
+
 /// Large Lists are read in parallel chunks: order, positions and errors stay exact.
 #[test]
 fn large_lists_keep_order_and_positions() {
