@@ -29,6 +29,8 @@ use crate::aggregate;
 mod authorizer;
 mod rule_resolver;
 mod subject_locator;
+#[cfg(test)]
+mod tests;
 
 pub use authorizer::{Decision, Mismatch, NearMiss};
 pub use rule_resolver::{RuleEntry, RulesFor, applies_to};
@@ -399,7 +401,7 @@ fn resolve_role_ref(
     })
 }
 
-/// The index key of a role: kind, namespace and name, joined by a byte no name contains.
+/// The index key of a role: its kind, namespace and name, apart whatever characters they hold.
 fn role_key(kind: RoleKind, namespace: &str, name: &str) -> String {
     let mut key = String::new();
     write_role_key(&mut key, kind, namespace, name);
@@ -408,12 +410,17 @@ fn role_key(kind: RoleKind, namespace: &str, name: &str) -> String {
 
 /// [`role_key`] into a reused buffer, so lookups do not allocate.
 fn write_role_key(key: &mut String, kind: RoleKind, namespace: &str, name: &str) {
+    use std::fmt::Write as _;
     key.clear();
-    key.push_str(kind.as_str());
-    key.push('\0');
-    key.push_str(namespace);
-    key.push('\0');
-    key.push_str(name);
+    // The namespace's length, not a separator, keeps namespace and name apart: an input's
+    // names may hold any character, so Role `b<NUL>c` in `a` and Role `c` in `a<NUL>b` were
+    // one key, and a binding in `a` resolved to the role of another namespace.
+    let _ = write!(
+        key,
+        "{}:{}:{namespace}{name}",
+        kind.as_str(),
+        namespace.len()
+    );
 }
 
 /// For each role, where each of its rules was written: itself, or for aggregated ClusterRoles,
