@@ -13,7 +13,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use runnerguard_engine::{
     BindingId, Escalation, Identity, Policy, Reached, UserInfo, breakdown_rule,
 };
-use runnerguard_model::{BindingKind, ObjectRef, PolicyRule, is_namespaced, service_account_user};
+use runnerguard_model::{
+    BindingKind, ObjectRef, PolicyRule, is_namespaced, push_key_part, service_account_user,
+};
 
 use crate::{Finding, Severity, Topology};
 
@@ -533,24 +535,22 @@ fn findings(
 /// [`finding_key`] and the severity: the same finding at another severity has changed.
 fn keyed(f: &Finding, prefixes: &[String]) -> String {
     let mut key = finding_key(f, prefixes);
-    key.push('\0');
-    key.push_str(f.severity.as_str());
+    push_key_part(&mut key, f.severity.as_str());
     key
 }
 
 /// What a finding is about, message aside: rule, the object to change (the first; the
 /// others are evidence, which a change may add to) and settings.
 fn subject_key(f: &Finding) -> String {
-    let mut key = String::from(f.rule);
+    let mut key = String::new();
+    push_key_part(&mut key, f.rule);
     for o in f.objects.iter().take(1) {
         for part in [&o.api_version, &o.kind, &o.namespace, &o.name] {
-            key.push('\0');
-            key.push_str(part);
+            push_key_part(&mut key, part);
         }
     }
     for l in &f.locations {
-        key.push('\0');
-        key.push_str(&l.what);
+        push_key_part(&mut key, &l.what);
     }
     key
 }
@@ -564,18 +564,15 @@ pub fn finding_key(f: &Finding, prefixes: &[String]) -> String {
         message = message.replace(p.as_str(), "");
     }
     let mut key = String::with_capacity(message.len() + 64);
-    key.push_str(f.rule);
-    key.push('\0');
-    key.push_str(&message);
+    push_key_part(&mut key, f.rule);
+    push_key_part(&mut key, &message);
     for o in &f.objects {
         for part in [&o.api_version, &o.kind, &o.namespace, &o.name] {
-            key.push('\0');
-            key.push_str(part);
+            push_key_part(&mut key, part);
         }
     }
     for l in &f.locations {
-        key.push('\0');
-        key.push_str(&l.what);
+        push_key_part(&mut key, &l.what);
     }
     key
 }

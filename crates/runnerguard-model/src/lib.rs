@@ -17,6 +17,7 @@
 
 pub mod executor;
 mod inventory;
+mod key;
 mod object;
 mod rbac;
 mod resources;
@@ -27,6 +28,7 @@ pub mod versions;
 mod workload;
 
 pub use inventory::{Inventory, Release};
+pub use key::{KEY_SEPARATOR, key_part, push_key_part};
 pub use object::{Namespace, ObjectRef, Origin, OtherObject, ServiceAccount};
 pub use rbac::{
     Binding, BindingKind, PolicyRule, Role, RoleKind, RoleRef, SERVICE_ACCOUNT_USER_PREFIX,

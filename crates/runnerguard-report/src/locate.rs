@@ -7,7 +7,7 @@ use std::path::Path;
 
 use runnerguard_audit::Finding;
 use runnerguard_audit::diff::without_line_numbers;
-use runnerguard_model::Origin;
+use runnerguard_model::{Origin, key_part};
 use sha2::{Digest, Sha256};
 
 use crate::Report;
@@ -73,19 +73,21 @@ pub(crate) fn relative(path: &str, root: &Path) -> String {
 /// message without the line and column numbers it may quote (`values.yaml:11:7`).
 pub(crate) fn fingerprint(f: &Finding, path: &str) -> String {
     let mut h = Sha256::new();
-    for part in [f.rule, path, &without_line_numbers(&f.message)] {
-        h.update(part.as_bytes());
+    // Each part escaped as the diff's keys are: names may hold NUL, the separator.
+    let mut part = |text: &str| {
+        h.update(key_part(text).as_bytes());
         h.update([0]);
+    };
+    for text in [f.rule, path, &without_line_numbers(&f.message)] {
+        part(text);
     }
     for o in &f.objects {
-        for part in [&o.api_version, &o.kind, &o.namespace, &o.name] {
-            h.update(part.as_bytes());
-            h.update([0]);
+        for text in [&o.api_version, &o.kind, &o.namespace, &o.name] {
+            part(text);
         }
     }
     for l in &f.locations {
-        h.update(l.what.as_bytes());
-        h.update([0]);
+        part(&l.what);
     }
     h.finalize()
         .iter()
@@ -121,5 +123,32 @@ mod tests {
             Some(("v.yaml".to_owned(), 1))
         );
         assert_eq!(parse_place("assumed: x:1"), None);
+    }
+
+    /// A fingerprint tells apart objects whose names hold NUL (GitLab pairs findings of the
+    /// merge request and its base by fingerprint: a collision would hide a new finding).
+    #[test]
+    fn names_holding_nul_make_different_fingerprints() {
+        const META: runnerguard_audit::RuleMeta = runnerguard_audit::RuleMeta {
+            id: "RB999",
+            name: "example",
+            severity: runnerguard_audit::Severity::High,
+            summary: "",
+            remediation: "",
+            docs: "",
+        };
+        let finding = |namespace: &str, name: &str| {
+            Finding::new(&META, "same words").object(runnerguard_model::ObjectRef {
+                api_version: "rbac.authorization.k8s.io/v1".into(),
+                kind: "RoleBinding".into(),
+                namespace: namespace.into(),
+                name: name.into(),
+                origin: Origin::new("rbac.yaml".into(), 1, 1),
+            })
+        };
+        assert_ne!(
+            fingerprint(&finding("ci\0x", "b"), "rbac.yaml"),
+            fingerprint(&finding("ci", "x\0b"), "rbac.yaml")
+        );
     }
 }

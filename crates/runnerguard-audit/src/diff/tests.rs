@@ -62,6 +62,21 @@ fn a_finding_keeps_its_key_when_it_moves_or_is_read_from_the_other_side() {
     assert_eq!(subject_key(&reworded), subject_key(&new));
 }
 
+/// Names may hold NUL, which ends each part of a key: the object in namespace `ci<NUL>x`
+/// named `b` and the one in `ci` named `x<NUL>b` are two objects, and two findings.
+#[test]
+fn names_holding_the_separator_make_different_keys() {
+    let finding = |namespace: &str, name: &str| {
+        let mut object = binding("rbac.yaml", 3);
+        object.namespace = namespace.into();
+        object.name = name.into();
+        Finding::new(&META, "same words").object(object)
+    };
+    let (one, other) = (finding("ci\0x", "b"), finding("ci", "x\0b"));
+    assert_ne!(finding_key(&one, &[]), finding_key(&other, &[]));
+    assert_ne!(subject_key(&one), subject_key(&other));
+}
+
 #[test]
 fn rules_break_into_permissions_and_group_back_by_resource() {
     let rule = PolicyRule {
