@@ -93,8 +93,8 @@ fn dedup_by<T>(
 ///
 /// Both hold one object per identity already (every [`Loaded`] this crate returns does, and
 /// a cluster's objects do), so only the input's objects that share an identity with a default
-/// move, found through an index of the defaults: deduplicating everything again cost as much
-/// as the first time (100,000 bindings; issue #13).
+/// are looked for, through an index of the defaults' names: deduplicating everything again
+/// cost as much as the first time (100,000 bindings, 45-65 ms; issue #13).
 pub(crate) fn merge_defaults(loaded: &mut Loaded, defaults: Inventory) {
     let mut input = std::mem::replace(&mut loaded.inventory, defaults);
     let inv = &mut loaded.inventory;
@@ -130,42 +130,60 @@ pub(crate) fn merge_defaults(loaded: &mut Loaded, defaults: Inventory) {
     inv.extend(input);
 }
 
-/// Appends `input` to `defaults`, each input item with a default's key replacing it in its
+/// Puts `defaults` before `input`, each input item with a default's key replacing it in its
 /// place (warned of unless the default is built in, as [`dedup_by`] warns).
 fn merge_by<T>(
     defaults: &mut Vec<T>,
-    input: Vec<T>,
+    mut input: Vec<T>,
     key: impl for<'a> Fn(&'a T) -> (&'a str, &'a str, &'a str),
     origin: impl Fn(&T) -> &runnerguard_model::Origin,
     warnings: &mut Vec<Warning>,
 ) {
-    let joined = |(kind, ns, name): (&str, &str, &str), into: &mut String| {
-        use std::fmt::Write as _;
-        into.clear();
-        // Prefixed by the lengths, so no choice of names makes two keys alike.
-        let _ = write!(into, "{}:{}:{kind}{ns}{name}", kind.len(), ns.len());
-    };
-    let mut at: HashMap<String, usize, foldhash::fast::RandomState> =
+    // The defaults by name, then kind and namespace compared: most input objects share no
+    // name with a default.
+    let mut by_name: HashMap<&str, Vec<usize>, foldhash::fast::RandomState> =
         HashMap::with_capacity_and_hasher(defaults.len(), foldhash::fast::RandomState::default());
     for (i, item) in defaults.iter().enumerate() {
-        let mut k = String::new();
-        joined(key(item), &mut k);
-        at.insert(k, i);
+        by_name.entry(key(item).2).or_default().push(i);
     }
-    let mut k = String::new();
-    defaults.reserve(input.len());
-    for item in input {
-        joined(key(&item), &mut k);
-        let Some(&i) = at.get(k.as_str()) else {
-            defaults.push(item);
-            continue;
-        };
-        let earlier = origin(&defaults[i]);
-        if !earlier.is_builtin() {
-            warnings.push(replaced(key(&item), origin(&item), earlier));
+    // (default, input item replacing it), in input order.
+    let replacing: Vec<(usize, usize)> = input
+        .iter()
+        .enumerate()
+        .filter_map(|(j, item)| {
+            let candidates = by_name.get(key(item).2)?;
+            let i = candidates
+                .iter()
+                .copied()
+                .find(|&i| key(&defaults[i]) == key(item))?;
+            Some((i, j))
+        })
+        .collect();
+    drop(by_name);
+    if !replacing.is_empty() {
+        for &(i, j) in &replacing {
+            let earlier = origin(&defaults[i]);
+            if !earlier.is_builtin() {
+                warnings.push(replaced(key(&input[j]), origin(&input[j]), earlier));
+            }
+            std::mem::swap(&mut defaults[i], &mut input[j]);
         }
-        defaults[i] = item;
+        // The replaced defaults, now in the input's places, go.
+        let mut gone = vec![false; input.len()];
+        for &(_, j) in &replacing {
+            gone[j] = true;
+        }
+        let mut j = 0;
+        input.retain(|_| {
+            let keep = !gone[j];
+            j += 1;
+            keep
+        });
     }
+    // The input stays where it is; the few defaults go in front of it (one move of the
+    // input's items, not one push each).
+    input.splice(0..0, defaults.drain(..));
+    *defaults = input;
 }
 
 /// The warning that the object `key` at `later` replaces the one at `earlier`.
