@@ -14,31 +14,54 @@ use crate::Warning;
 /// warning, except a replacement of a built-in default role or binding, which is the point of
 /// giving one.
 pub(super) fn dedup(loaded: &mut Loaded) {
-    let inv = &mut loaded.inventory;
-    let w = &mut loaded.warnings;
-    dedup_by(
-        &mut inv.roles,
-        |r| (r.kind.as_str(), &r.namespace, &r.name),
-        |r| &r.origin,
-        w,
+    let Inventory {
+        roles,
+        bindings,
+        service_accounts,
+        namespaces,
+        ..
+    } = &mut loaded.inventory;
+    // The bindings (the most objects) on one core, the other kinds on the other; the
+    // warnings in the kinds' order: roles, bindings, ServiceAccounts, Namespaces.
+    let ((roles_warned, others_warned), bindings_warned) = rayon::join(
+        || {
+            let (mut roles_warned, mut others_warned) = (Vec::new(), Vec::new());
+            dedup_by(
+                roles,
+                |r| (r.kind.as_str(), &r.namespace, &r.name),
+                |r| &r.origin,
+                &mut roles_warned,
+            );
+            dedup_by(
+                service_accounts,
+                |s| ("ServiceAccount", &s.namespace, &s.name),
+                |s| &s.origin,
+                &mut others_warned,
+            );
+            dedup_by(
+                namespaces,
+                |n| ("Namespace", "", &n.name),
+                |n| &n.origin,
+                &mut others_warned,
+            );
+            (roles_warned, others_warned)
+        },
+        || {
+            let mut warned = Vec::new();
+            dedup_by(
+                bindings,
+                |b| (b.kind.as_str(), &b.namespace, &b.name),
+                |b| &b.origin,
+                &mut warned,
+            );
+            warned
+        },
     );
-    dedup_by(
-        &mut inv.bindings,
-        |b| (b.kind.as_str(), &b.namespace, &b.name),
-        |b| &b.origin,
-        w,
-    );
-    dedup_by(
-        &mut inv.service_accounts,
-        |s| ("ServiceAccount", &s.namespace, &s.name),
-        |s| &s.origin,
-        w,
-    );
-    dedup_by(
-        &mut inv.namespaces,
-        |n| ("Namespace", "", &n.name),
-        |n| &n.origin,
-        w,
+    loaded.warnings.extend(
+        roles_warned
+            .into_iter()
+            .chain(bindings_warned)
+            .chain(others_warned),
     );
 }
 

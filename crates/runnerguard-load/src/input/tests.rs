@@ -41,6 +41,36 @@ fn later_definitions_win_in_the_first_place() {
     );
 }
 
+/// The kinds are deduplicated on two cores; their warnings still come in one order: roles,
+/// bindings, ServiceAccounts, Namespaces, each kind in input order.
+#[test]
+fn warnings_of_replaced_objects_come_in_the_kinds_order() {
+    let namespace = "apiVersion: v1\nkind: Namespace\nmetadata: {name: ns}\n";
+    let binding = "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: ns}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: r}\n";
+    let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r, namespace: ns}\nrules: []\n";
+    let text = [
+        namespace,
+        &sa("a", "true"),
+        binding,
+        role,
+        namespace,
+        &sa("a", "true"),
+        binding,
+        role,
+    ]
+    .join("---\n");
+    let loaded = load_str("f.yaml", &text).unwrap();
+    let kinds: Vec<&str> = loaded
+        .warnings
+        .iter()
+        .map(|w| w.message.split_whitespace().next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["Role", "RoleBinding", "ServiceAccount", "Namespace"]
+    );
+}
+
 #[test]
 fn input_replaces_defaults_silently() {
     let mut loaded = load_str(
