@@ -99,14 +99,19 @@ fn dedup_by<T>(
         }
         items.swap(at, later);
     }
-    let mut dropped = vec![false; items.len()];
-    for &(_, later) in &repeats {
-        dropped[later] = true;
+    remove_at(items, repeats.iter().map(|&(_, later)| later));
+}
+
+/// Removes the items at `positions`, the others keeping their order.
+fn remove_at<T>(items: &mut Vec<T>, positions: impl Iterator<Item = usize>) {
+    let mut gone = vec![false; items.len()];
+    for i in positions {
+        gone[i] = true;
     }
-    let mut index = 0;
+    let mut i = 0;
     items.retain(|_| {
-        let keep = !dropped[index];
-        index += 1;
+        let keep = !gone[i];
+        i += 1;
         keep
     });
 }
@@ -192,16 +197,7 @@ fn merge_by<T>(
             std::mem::swap(&mut defaults[i], &mut input[j]);
         }
         // The replaced defaults, now in the input's places, go.
-        let mut gone = vec![false; input.len()];
-        for &(_, j) in &replacing {
-            gone[j] = true;
-        }
-        let mut j = 0;
-        input.retain(|_| {
-            let keep = !gone[j];
-            j += 1;
-            keep
-        });
+        remove_at(&mut input, replacing.iter().map(|&(_, j)| j));
     }
     // The input stays where it is; the few defaults go in front of it (one move of the
     // input's items, not one push each).
