@@ -155,6 +155,39 @@ apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a, namespace: x}
     }
 }
 
+/// Objects placed after loading may repeat one another: a RoleBinding given without a
+/// namespace and placed in `team` by `-n team`, beside one given in `team`. Merging the
+/// defaults folds them as a later `kubectl apply` would, with a warning.
+#[test]
+fn objects_repeated_by_placing_them_are_folded_when_the_defaults_come_in() {
+    let binding = |namespace: &str, subject: &str| {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: b{namespace}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}}\nsubjects: [{{kind: User, name: {subject}}}]\n"
+        )
+    };
+    let text = [binding("", "first"), binding(", namespace: team", "second")].join("---\n");
+    let mut loaded = load_str("f.yaml", &text).unwrap();
+    assert_eq!(loaded.inventory.bindings.len(), 2);
+    loaded.place_unnamespaced("team");
+    loaded.add_default_policy().unwrap();
+    let team: Vec<_> = loaded
+        .inventory
+        .bindings
+        .iter()
+        .filter(|b| b.namespace == "team")
+        .collect();
+    assert_eq!(team.len(), 1);
+    assert_eq!(team[0].subjects[0].name, "second");
+    assert!(
+        loaded
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("`team/b` defined again")),
+        "{:?}",
+        loaded.warnings
+    );
+}
+
 /// Large Lists are read in parallel chunks: order, positions and errors stay exact.
 #[test]
 fn large_lists_keep_order_and_positions() {
