@@ -115,6 +115,14 @@ impl Loaded {
         self.inventory.is_empty()
     }
 
+    /// Folds objects of the same kind, namespace and name into one, the later replacing the
+    /// earlier in its place with a warning, as loading does: for objects that came to repeat
+    /// one another after loading (placed in a namespace, rendered from a chart). Adding the
+    /// default policy ([`Loaded::add_default_policy`]) does this too.
+    pub fn deduplicate(&mut self) {
+        dedup(self);
+    }
+
     /// Puts the namespaced objects read without a namespace into `namespace`, as
     /// `kubectl apply -n NAMESPACE` (or Helm's release namespace) would.
     pub fn place_unnamespaced(&mut self, namespace: &str) {

@@ -112,3 +112,48 @@ fn without_a_runner_they_stay_in_default_and_the_report_asks_for_n() {
         json["inputs"]
     );
 }
+
+/// Placed by `-n`, a RoleBinding without a namespace replaces the one of the same name given
+/// in that namespace, as a later `kubectl apply -n` would, with or without the default
+/// policy: the replaced binding's grant (token requests, RB006) is gone and the replacement
+/// is warned of.
+#[test]
+fn a_binding_placed_by_n_replaces_the_one_of_its_name_with_or_without_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rbac.yaml");
+    let binding = |namespace: &str, subject: &str, role: &str| {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: x{namespace}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {role}}}\nsubjects: [{{kind: ServiceAccount, name: {subject}, namespace: team}}]\n"
+        )
+    };
+    let text = [
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: token-maker}\nrules: [{apiGroups: [''], resources: [serviceaccounts/token], verbs: [create]}]\n".to_owned(),
+        binding(", namespace: team", "first", "token-maker"),
+        binding("", "second", "token-maker"),
+    ]
+    .join("---\n");
+    std::fs::write(&file, text).unwrap();
+    for extra in [&[][..], &["--no-default-roles"][..]] {
+        let mut args = vec![
+            "audit",
+            "-o",
+            "json",
+            "-n",
+            "team",
+            "-f",
+            file.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let r = run(&args);
+        assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("RoleBinding `team/x` defined again"),
+            "{extra:?}: {}",
+            r.stderr
+        );
+        let json: Value = serde_json::from_str(&r.stdout).unwrap();
+        let messages = json["findings"].to_string();
+        assert!(messages.contains("team/second"), "{extra:?}: {messages}");
+        assert!(!messages.contains("team/first"), "{extra:?}: {messages}");
+    }
+}
