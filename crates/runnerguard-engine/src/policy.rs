@@ -20,7 +20,7 @@ use std::fmt;
 use rayon::prelude::*;
 use runnerguard_model::{
     Binding, BindingKind, Inventory, Namespace, PolicyRule, Role, RoleKind, ServiceAccount,
-    SubjectKind,
+    SubjectKind, push_key_part,
 };
 use serde::Serialize;
 
@@ -410,17 +410,13 @@ fn role_key(kind: RoleKind, namespace: &str, name: &str) -> String {
 
 /// [`role_key`] into a reused buffer, so lookups do not allocate.
 fn write_role_key(key: &mut String, kind: RoleKind, namespace: &str, name: &str) {
-    use std::fmt::Write as _;
     key.clear();
-    // The namespace's length, not a separator, keeps namespace and name apart: an input's
-    // names may hold any character, so Role `b<NUL>c` in `a` and Role `c` in `a<NUL>b` were
-    // one key, and a binding in `a` resolved to the role of another namespace.
-    let _ = write!(
-        key,
-        "{}:{}:{namespace}{name}",
-        kind.as_str(),
-        namespace.len()
-    );
+    // Each part escaped, as every key of parts from the inputs is: names may hold any
+    // character, and joined with a bare NUL, Role `b<NUL>c` in `a` and Role `c` in
+    // `a<NUL>b` were one key (a binding in `a` resolved to the role of another namespace).
+    for part in [kind.as_str(), namespace, name] {
+        push_key_part(key, part);
+    }
 }
 
 /// For each role, where each of its rules was written: itself, or for aggregated ClusterRoles,

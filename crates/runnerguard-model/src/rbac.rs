@@ -13,7 +13,18 @@ pub const SERVICE_ACCOUNT_USER_PREFIX: &str = "system:serviceaccount:";
 /// The user name of ServiceAccount `name` in `namespace`
 /// (staging/src/k8s.io/apiserver/pkg/authentication/serviceaccount/util.go `MakeUsername`).
 pub fn service_account_user(namespace: &str, name: &str) -> String {
-    format!("{SERVICE_ACCOUNT_USER_PREFIX}{namespace}:{name}")
+    let mut user = String::new();
+    push_service_account_user(&mut user, namespace, name);
+    user
+}
+
+/// Appends [`service_account_user`]`(namespace, name)` to `user`.
+fn push_service_account_user(user: &mut String, namespace: &str, name: &str) {
+    user.reserve(SERVICE_ACCOUNT_USER_PREFIX.len() + namespace.len() + 1 + name.len());
+    user.push_str(SERVICE_ACCOUNT_USER_PREFIX);
+    user.push_str(namespace);
+    user.push(':');
+    user.push_str(name);
 }
 
 /// Splits a ServiceAccount user name into namespace and name, as `serviceaccount.SplitUsername`
@@ -284,10 +295,7 @@ impl Subject {
         if ns.is_empty() {
             return false;
         }
-        user.push_str(SERVICE_ACCOUNT_USER_PREFIX);
-        user.push_str(ns);
-        user.push(':');
-        user.push_str(&self.name);
+        push_service_account_user(user, ns, &self.name);
         true
     }
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use runnerguard_audit::Finding;
 use runnerguard_audit::diff::without_line_numbers;
-use runnerguard_model::{Origin, key_part};
+use runnerguard_model::{Origin, push_key_part};
 use sha2::{Digest, Sha256};
 
 use crate::Report;
@@ -72,23 +72,21 @@ pub(crate) fn relative(path: &str, root: &Path) -> String {
 /// SHA-256 of what identifies the finding: rule, file, objects (without their lines) and the
 /// message without the line and column numbers it may quote (`values.yaml:11:7`).
 pub(crate) fn fingerprint(f: &Finding, path: &str) -> String {
-    let mut h = Sha256::new();
-    // Each part escaped as the diff's keys are: names may hold NUL, the separator.
-    let mut part = |text: &str| {
-        h.update(key_part(text).as_bytes());
-        h.update([0]);
-    };
+    // The parts as the diff's keys join them (names may hold NUL, the separator).
+    let mut key = String::new();
     for text in [f.rule, path, &without_line_numbers(&f.message)] {
-        part(text);
+        push_key_part(&mut key, text);
     }
     for o in &f.objects {
         for text in [&o.api_version, &o.kind, &o.namespace, &o.name] {
-            part(text);
+            push_key_part(&mut key, text);
         }
     }
     for l in &f.locations {
-        part(&l.what);
+        push_key_part(&mut key, &l.what);
     }
+    let mut h = Sha256::new();
+    h.update(key.as_bytes());
     h.finalize()
         .iter()
         .fold(String::with_capacity(64), |mut hex, b| {

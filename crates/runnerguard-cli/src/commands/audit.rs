@@ -285,11 +285,6 @@ pub(crate) fn analyse(
             "a snapshot of {cluster}: its default roles and bindings replace the embedded ones of the same names"
         ));
     }
-    if no_defaults {
-        // Placing and rendering may have made objects repeat one another; adding the
-        // default policy folds them, and without it this does.
-        loaded.deduplicate();
-    }
     let policy = super::policy_from_loaded(loaded, no_defaults, out)?;
     let runner = runnerguard_audit::has_runner(policy.objects(), &topology_options);
     if !runner {

@@ -53,13 +53,17 @@ pub(crate) fn load_policy_from(
 }
 
 /// Indexes what was loaded, with the default cluster policy unless turned off, printing the
-/// loader's warnings.
+/// loader's warnings. Objects that came to repeat one another after loading (placed by `-n`,
+/// rendered from a chart) are folded either way: merging the defaults does it, and without
+/// them [`runnerguard_load::Loaded::deduplicate`].
 pub(crate) fn policy_from_loaded(
     mut loaded: runnerguard_load::Loaded,
     no_default_roles: bool,
     out: &mut Out,
 ) -> Result<Policy> {
-    if !no_default_roles {
+    if no_default_roles {
+        loaded.deduplicate();
+    } else {
         loaded
             .add_default_policy()
             .context("loading the default cluster policy")?;
